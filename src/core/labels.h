@@ -1,0 +1,74 @@
+// Labels identify a series (or an alert, or an entity). A Labels value is
+// always sorted by name with unique names, so equal sets compare equal and
+// hash to the same SeriesId.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace vigil {
+
+struct Label {
+  std::string name;
+  std::string value;
+  bool operator==(const Label&) const = default;
+};
+
+// Stable identifier of a series: hash of its sorted label set. Identical
+// across restarts and machines (see SeriesIdOf).
+using SeriesId = uint64_t;
+
+class Labels {
+ public:
+  Labels() = default;
+
+  // Sorts `labels` by name and validates them: names must be non-empty and
+  // unique. Labels with an empty value are dropped (Prometheus semantics: an
+  // empty value is the same as an absent label).
+  static Result<Labels> FromPairs(std::vector<Label> labels);
+  // For trusted, already-valid input; sorts but does not validate.
+  static Labels FromSorted(std::vector<Label> sorted);
+
+  // Value of `name`, or "" when absent.
+  std::string_view Get(std::string_view name) const;
+  bool Has(std::string_view name) const { return !Get(name).empty(); }
+  // The value of __name__.
+  std::string_view MetricName() const { return Get("__name__"); }
+
+  // Prometheus text form: metric{a="b",c="d"} (values escaped).
+  std::string ToString() const;
+
+  const std::vector<Label>& items() const { return items_; }
+  size_t size() const { return items_.size(); }
+  bool empty() const { return items_.empty(); }
+  bool operator==(const Labels&) const = default;
+
+ private:
+  std::vector<Label> items_;
+};
+
+// Hash of a sorted label set. Frozen format: for each label, the bytes of
+// name, 0xff, value, 0xff are fed in order to StableHash64.
+SeriesId SeriesIdOf(const Labels& labels);
+
+// Incremental form of SeriesIdOf, for decoders that see labels one by one in
+// sorted order without building a Labels value. Add() labels sorted by name.
+class SeriesIdBuilder {
+ public:
+  void Add(std::string_view name, std::string_view value);
+  SeriesId Finish() const;
+
+ private:
+  std::string buf_;
+};
+
+// Hex form of a series id (16 lowercase digits), used in the API.
+std::string SeriesIdToHex(SeriesId id);
+// Parses 1..16 hex digits.
+Result<SeriesId> SeriesIdFromHex(std::string_view hex);
+
+}  // namespace vigil
