@@ -4,7 +4,7 @@
 set -euo pipefail
 
 BUILD_PKGS=(
-  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates
+  build-essential cmake ninja-build ccache pkg-config git curl ca-certificates python3
   clang libclang-rt-14-dev
   libboost-dev libprotobuf-dev protobuf-compiler libsnappy-dev libzstd-dev
   libsqlite3-dev libsimdjson-dev nlohmann-json3-dev libcurl4-openssl-dev
