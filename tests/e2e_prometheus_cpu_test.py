@@ -1,0 +1,146 @@
+#!/usr/bin/python3
+"""End to end: Prometheus scrapes node_exporter and remote_writes to vigil; a CPU burn
+becomes an incident, and the incident resolves after the burn.
+
+  1. vigil (warmup 20 points, resolve_after 20s, min_anomalies 3), node_exporter and
+     Prometheus (scrape 1s, remote_write to vigil) on free loopback ports.
+  2. Quiet phase (QUIET_S after the first node series reaches vigil): no incident may open.
+  3. `stress-ng --cpu 2 --timeout 40s`: an incident naming node CPU (node_cpu_seconds_total
+     or node_load*) must open within 30 s of the burn's start.
+  4. After the burn it must resolve within 60 s.
+
+Prints: detection_delay_s=... false_positives_during_warmup=N resolved_after_s=...
+Usage: e2e_prometheus_cpu_test.py /path/to/vigil
+"""
+
+import json
+import os
+import shutil
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vigil_testlib as t  # noqa: E402
+
+QUIET_S = float(os.environ.get("VIGIL_E2E_QUIET_S", "60"))
+BURN_S = 40
+MAX_DETECTION_S = 30
+MAX_RESOLVE_S = 60
+CPU_NAMES = ("node_cpu_seconds_total", "node_load")
+
+
+def names_cpu(inc):
+    """True when the incident's title or one of its series names node CPU."""
+    title = str(inc.get("title", ""))
+    if any(n in title for n in CPU_NAMES):
+        return True
+    for s in inc.get("series", []) or []:
+        name = str(s.get("name", "")) if isinstance(s, dict) else str(s)
+        if any(name.startswith(n) for n in CPU_NAMES):
+            return True
+    return False
+
+
+def summarize(inc):
+    series = [s.get("name") if isinstance(s, dict) else s for s in inc.get("series", []) or []]
+    return (f"id={inc.get('id')} state={inc.get('state')} title={inc.get('title')!r} "
+            f"entity={inc.get('entity')!r} anomalies={inc.get('anomaly_count')} series={series[:8]}")
+
+
+def main():
+    if not shutil.which("stress-ng") and not os.path.exists("/usr/bin/stress-ng"):
+        raise AssertionError("stress-ng is not installed (make deps)")
+    with t.Harness("e2e-cpu") as h:
+        v = h.start_vigil(config={
+            "detector": {"warmup": 20},
+            "incidents": {"resolve_after": "20s", "min_anomalies": 3},
+        })
+        h.diagnostics.append(lambda: print("GET /api/v1/anomalies?limit=40 ->\n"
+                                           + t.get(v.url("/api/v1/anomalies?limit=40")).text[:6000]))
+        ne_port = h.start_node_exporter()
+        prom_port = h.start_prometheus(ne_port, v.url("/api/v1/write"), scrape_interval="1s")
+        t.log(f"Prometheus UI http://127.0.0.1:{prom_port}, node_exporter :{ne_port}")
+
+        # data flowing: node_load1 from our node_exporter is known to vigil
+        def node_series():
+            body = t.get_json(v.url("/api/v1/series?match[]=node_load1"))
+            return [s for s in body.get("series", []) if str(ne_port) in json.dumps(s.get("labels", {}))]
+        t.wait_for(node_series, 60, what="node_load1 from node_exporter to reach vigil via remote_write")
+        data_start = time.monotonic()
+        t.log(f"remote_write data is reaching vigil; quiet phase of {QUIET_S:.0f}s")
+
+        # ---- quiet phase
+        false_positives = {}
+        while time.monotonic() - data_start < QUIET_S:
+            for inc in v.incidents():
+                if inc["id"] not in false_positives:
+                    false_positives[inc["id"]] = inc
+                    t.log(f"FALSE POSITIVE during quiet phase: {summarize(inc)}")
+            time.sleep(2)
+        for inc in v.incidents():
+            false_positives.setdefault(inc["id"], inc)
+        cpu_series = t.get_json(v.url("/api/v1/series?match[]=node_cpu_seconds_total"))["series"]
+        t.log(f"quiet phase over: {len(false_positives)} incident(s); vigil knows "
+              f"{len(cpu_series)} node_cpu_seconds_total series")
+
+        # ---- burn
+        burn_start = time.monotonic()
+        burn_start_ms = int(time.time() * 1000)
+        stress = h.spawn("stress-ng", ["/usr/bin/stress-ng", "--cpu", "2", "--timeout", f"{BURN_S}s"])
+        detected = None
+        first_seen = {}
+        while stress.alive() or time.monotonic() - burn_start < BURN_S:
+            now = time.monotonic()
+            for inc in v.incidents():
+                if inc["id"] in false_positives or inc["id"] in first_seen:
+                    continue
+                first_seen[inc["id"]] = now
+                t.log(f"+{now - burn_start:5.1f}s incident opened: {summarize(inc)}")
+                if detected is None and names_cpu(inc):
+                    detected = (inc, now - burn_start)
+            if detected is None and now - burn_start > MAX_DETECTION_S + 5:
+                break  # no point waiting through the rest of the burn
+            time.sleep(0.5)
+        if detected is None:
+            raise AssertionError(f"no incident naming node CPU within {MAX_DETECTION_S}s of the burn start "
+                                 f"(incidents seen: {len(first_seen)} new, {len(false_positives)} from quiet phase)")
+        inc, delay = detected
+        opened_delay = (inc.get("opened_ms", burn_start_ms) - burn_start_ms) / 1000.0
+        t.log(f"CPU incident {inc['id']} seen {delay:.1f}s after burn start "
+              f"(opened_ms is {opened_delay:+.1f}s from burn start)")
+        h.diagnostics.append(lambda: print(f"CPU incident detail:\n{t.get(v.url('/api/v1/incidents/' + str(inc['id']))).text[:6000]}"))
+
+        # ---- resolution
+        stress.popen.wait(BURN_S + 30)
+        burn_end = time.monotonic()
+        t.log(f"burn over after {burn_end - burn_start:.1f}s (stress-ng exit {stress.returncode})")
+        resolved = None
+        while time.monotonic() - burn_end < MAX_RESOLVE_S:
+            cur = v.incident(inc["id"])
+            if cur.get("state") == "resolved":
+                resolved = (cur, time.monotonic() - burn_end)
+                break
+            time.sleep(0.5)
+        resolved_after = f"{resolved[1]:.1f}" if resolved else "none"
+        summary = (f"detection_delay_s={delay:.1f} false_positives_during_warmup={len(false_positives)} "
+                   f"resolved_after_s={resolved_after}")
+        print(summary, flush=True)
+
+        problems = []
+        if false_positives:
+            problems.append(f"{len(false_positives)} incident(s) opened during the quiet phase: "
+                            + "; ".join(summarize(i) for i in false_positives.values()))
+        if delay >= MAX_DETECTION_S:
+            problems.append(f"detection took {delay:.1f}s, want < {MAX_DETECTION_S}s")
+        if resolved is None:
+            problems.append(f"CPU incident {inc['id']} not resolved {MAX_RESOLVE_S}s after the burn: "
+                            f"{summarize(v.incident(inc['id']))}")
+        else:
+            t.log(f"resolved {resolved[1]:.1f}s after the burn ended (resolved_ms - burn end: "
+                  f"{(resolved[0].get('resolved_ms') or 0) / 1000.0 - (burn_start_ms / 1000.0 + (burn_end - burn_start)):+.1f}s)")
+        if problems:
+            raise AssertionError("\n  ".join(["e2e failed:"] + problems))
+
+
+if __name__ == "__main__":
+    t.run_test(main)
