@@ -115,3 +115,60 @@ TEST(Clock, Simulated) {
 
 }  // namespace
 }  // namespace vigil
+
+#include "core/byte_codec.h"
+
+namespace vigil {
+namespace {
+
+TEST(ByteCodec, RoundTrip) {
+  std::string b;
+  bytes::PutU8(&b, 7);
+  bytes::PutFixed32(&b, 0xdeadbeef);
+  bytes::PutFixed64(&b, 0x0123456789abcdefULL);
+  bytes::PutVarint64(&b, 300);
+  bytes::PutVarint64(&b, UINT64_MAX);
+  bytes::PutDouble(&b, -2.5);
+  bytes::PutLengthPrefixed(&b, std::string("a\0b", 3));
+  bytes::PutLabels(&b, *Labels::FromPairs({{"__name__", "up"}, {"job", "node"}}));
+  std::string_view in = b;
+  uint8_t u8;
+  uint32_t u32;
+  uint64_t u64, v1, v2;
+  double d;
+  std::string_view s;
+  Labels l;
+  ASSERT_TRUE(bytes::GetU8(&in, &u8));
+  ASSERT_TRUE(bytes::GetFixed32(&in, &u32));
+  ASSERT_TRUE(bytes::GetFixed64(&in, &u64));
+  ASSERT_TRUE(bytes::GetVarint64(&in, &v1));
+  ASSERT_TRUE(bytes::GetVarint64(&in, &v2));
+  ASSERT_TRUE(bytes::GetDouble(&in, &d));
+  ASSERT_TRUE(bytes::GetLengthPrefixed(&in, &s));
+  ASSERT_TRUE(bytes::GetLabels(&in, &l));
+  EXPECT_TRUE(in.empty());
+  EXPECT_EQ(u8, 7);
+  EXPECT_EQ(u32, 0xdeadbeefu);
+  EXPECT_EQ(u64, 0x0123456789abcdefULL);
+  EXPECT_EQ(v1, 300u);
+  EXPECT_EQ(v2, UINT64_MAX);
+  EXPECT_EQ(d, -2.5);
+  EXPECT_EQ(s, std::string_view("a\0b", 3));
+  EXPECT_EQ(l.ToString(), "up{job=\"node\"}");
+}
+
+TEST(ByteCodec, TruncationIsDetected) {
+  std::string b;
+  bytes::PutLabels(&b, *Labels::FromPairs({{"a", "1"}}));
+  for (size_t cut = 0; cut < b.size(); ++cut) {
+    std::string_view in(b.data(), cut);
+    Labels l;
+    EXPECT_FALSE(bytes::GetLabels(&in, &l)) << cut;
+  }
+  std::string_view bad("\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01", 11);
+  uint64_t v;
+  EXPECT_FALSE(bytes::GetVarint64(&bad, &v));
+}
+
+}  // namespace
+}  // namespace vigil
