@@ -1,7 +1,8 @@
 # vigil_module(NAME DEPS dep...)
 # One static library per folder under src/: every foo.cc except foo_test.cc
 # and foo_fuzz.cc. Unit tests (foo_test.cc) become one GoogleTest binary
-# NAME_test registered with CTest; fuzz targets (foo_fuzz.cc) are built only
+# NAME_test registered with CTest; main.cc is left to the module's own
+# add_executable; fuzz targets (foo_fuzz.cc) are built only
 # with -DVIGIL_FUZZ=ON.
 function(vigil_module name)
   cmake_parse_arguments(ARG "" "" "DEPS;TEST_DEPS" ${ARGN})
@@ -12,6 +13,8 @@ function(vigil_module name)
   foreach(src IN LISTS all_sources)
     if(src MATCHES "_test\\.cc$")
       list(APPEND test_sources ${src})
+    elseif(src MATCHES "/main\\.cc$")
+      # a program's entry point: the module's CMakeLists adds the executable
     elseif(src MATCHES "_fuzz\\.cc$")
       list(APPEND fuzz_sources ${src})
     else()

@@ -1,0 +1,199 @@
+#include "engine/config.h"
+
+#include <charconv>
+#include <cmath>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+namespace vigil {
+
+Result<TimestampMs> ParseDuration(std::string_view text) {
+  auto bad = [&] {
+    return Status::InvalidArgument("invalid duration \"" + std::string(text) +
+                                   "\": expected a number with a unit (ms, s, m, h, d, w)");
+  };
+  if (text.empty()) return bad();
+  double v = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (ec != std::errc() || !std::isfinite(v) || v < 0) return bad();
+  std::string_view unit(ptr, text.data() + text.size() - ptr);
+  double mult;
+  if (unit.empty() || unit == "s") mult = 1000;
+  else if (unit == "ms") mult = 1;
+  else if (unit == "m") mult = 60'000;
+  else if (unit == "h") mult = 3'600'000;
+  else if (unit == "d") mult = 86'400'000;
+  else if (unit == "w") mult = 7 * 86'400'000.0;
+  else return bad();
+  return static_cast<TimestampMs>(std::llround(v * mult));
+}
+
+namespace {
+
+// Walks a YAML map, checking that every key is known.
+class Section {
+ public:
+  Section(const YAML::Node& node, std::string path, Status* err) : node_(node), path_(std::move(path)), err_(err) {
+    if (node_ && !node_.IsMap() && err_->ok()) {
+      *err_ = Status::InvalidArgument("config: \"" + path_ + "\" must be a map");
+    }
+  }
+  ~Section() {
+    if (!node_ || !node_.IsMap() || !err_->ok()) return;
+    for (const auto& kv : node_) {
+      auto key = kv.first.as<std::string>();
+      if (!seen_.count(key)) {
+        *err_ = Status::InvalidArgument("config: unknown key \"" + Join(key) + "\"");
+        return;
+      }
+    }
+  }
+
+  YAML::Node Get(const std::string& key) {
+    seen_.insert(key);
+    if (!node_ || !node_.IsMap()) return YAML::Node();
+    return node_[key];
+  }
+  std::string Join(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
+
+  template <typename T>
+  void Scalar(const std::string& key, T* out) {
+    YAML::Node n = Get(key);
+    if (!n || !err_->ok()) return;
+    try {
+      *out = n.as<T>();
+    } catch (const YAML::Exception&) {
+      *err_ = Status::InvalidArgument("config: \"" + Join(key) + "\" has an invalid value \"" + Dump(n) + "\"");
+    }
+  }
+  void Duration(const std::string& key, TimestampMs* out) {
+    YAML::Node n = Get(key);
+    if (!n || !err_->ok()) return;
+    auto d = ParseDuration(n.Scalar());
+    if (!d.ok()) {
+      *err_ = d.status().WithContext("config: \"" + Join(key) + "\"");
+      return;
+    }
+    *out = *d;
+  }
+  void Targets(const std::string& key, std::vector<NotifyTarget>* out) {
+    YAML::Node n = Get(key);
+    if (!n || !err_->ok()) return;
+    if (!n.IsSequence()) {
+      *err_ = Status::InvalidArgument("config: \"" + Join(key) + "\" must be a list of {url: ...}");
+      return;
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      NotifyTarget t;
+      Section s(n[i], Join(key) + "[" + std::to_string(i) + "]", err_);
+      s.Scalar("url", &t.url);
+      s.Scalar("name", &t.name);
+      if (!err_->ok()) return;
+      if (t.url.rfind("http://", 0) != 0 && t.url.rfind("https://", 0) != 0) {
+        *err_ = Status::InvalidArgument("config: \"" + Join(key) + "[" + std::to_string(i) +
+                                        "].url\" must start with http:// or https://, got \"" + t.url + "\"");
+        return;
+      }
+      if (t.name.empty()) t.name = t.url;
+      out->push_back(std::move(t));
+    }
+  }
+
+ private:
+  static std::string Dump(const YAML::Node& n) {
+    YAML::Emitter e;
+    e << n;
+    return e.c_str();
+  }
+  YAML::Node node_;
+  std::string path_;
+  Status* err_;
+  std::set<std::string> seen_;
+};
+
+Status Validate(const ServeConfig& c) {
+  if (c.detector.window < 8) return Status::InvalidArgument("config: detector.window must be at least 8");
+  if (c.detector.warmup < 3 || c.detector.warmup > c.detector.window) {
+    return Status::InvalidArgument("config: detector.warmup must be between 3 and detector.window");
+  }
+  if (!(c.detector.threshold > 0)) return Status::InvalidArgument("config: detector.threshold must be positive");
+  if (c.incidents.min_anomalies < 1) return Status::InvalidArgument("config: incidents.min_anomalies must be >= 1");
+  if (c.limits.window_points < 2) return Status::InvalidArgument("config: limits.window_points must be >= 2");
+  if (c.limits.queue_samples < 1000) return Status::InvalidArgument("config: limits.queue_samples must be >= 1000");
+  if (c.detector_threads < 0 || c.detector_threads > 256) {
+    return Status::InvalidArgument("config: detector_threads must be between 0 and 256");
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
+  ServeConfig c;
+  YAML::Node root;
+  try {
+    root = YAML::Load(yaml_text);
+  } catch (const YAML::Exception& e) {
+    return Status::InvalidArgument("config: YAML error at line " + std::to_string(e.mark.line + 1) + ", column " +
+                                   std::to_string(e.mark.column + 1) + ": " + e.msg);
+  }
+  if (root.IsNull()) return c;
+  Status err;
+  {
+    Section top(root, "", &err);
+    top.Scalar("listen", &c.listen);
+    top.Scalar("data_dir", &c.data_dir);
+    top.Scalar("detector_threads", &c.detector_threads);
+    top.Scalar("http_threads", &c.http_threads);
+    top.Duration("retention", &c.retention_ms);
+    top.Duration("snapshot_interval", &c.snapshot_interval_ms);
+    {
+      Section d(top.Get("detector"), "detector", &err);
+      d.Scalar("window", &c.detector.window);
+      d.Scalar("warmup", &c.detector.warmup);
+      d.Scalar("threshold", &c.detector.threshold);
+    }
+    {
+      Section s(top.Get("incidents"), "incidents", &err);
+      s.Scalar("entity_labels", &c.incidents.entity_labels);
+      s.Scalar("min_anomalies", &c.incidents.min_anomalies);
+      s.Duration("evidence_window", &c.incidents.evidence_window_ms);
+      s.Duration("join_window", &c.incidents.join_window_ms);
+      s.Duration("resolve_after", &c.incidents.resolve_after_ms);
+    }
+    {
+      Section s(top.Get("notify"), "notify", &err);
+      s.Targets("webhooks", &c.notify.webhooks);
+      s.Targets("alertmanagers", &c.notify.alertmanagers);
+      s.Duration("resend_interval", &c.notify.resend_interval_ms);
+      s.Scalar("external_url", &c.notify.external_url);
+    }
+    {
+      Section s(top.Get("limits"), "limits", &err);
+      s.Scalar("max_series", &c.limits.max_series);
+      s.Scalar("window_points", &c.limits.window_points);
+      s.Scalar("queue_samples", &c.limits.queue_samples);
+      s.Scalar("anomaly_queue", &c.limits.anomaly_queue);
+      s.Scalar("max_body_bytes", &c.limits.max_body_bytes);
+    }
+  }
+  if (!err.ok()) return err;
+  Status v = Validate(c);
+  if (!v.ok()) return v;
+  return c;
+}
+
+Result<ServeConfig> LoadServeConfig(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::IOError("cannot read config file \"" + path + "\"");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  auto c = ParseServeConfig(ss.str());
+  if (!c.ok()) return c.status().WithContext(path);
+  return c;
+}
+
+}  // namespace vigil

@@ -1,0 +1,68 @@
+// ServeConfig: everything `vigil serve` can be told, with defaults that work
+// with no file at all. Loaded from YAML; unknown keys are errors (a typo must
+// not silently fall back to a default).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "core/sample.h"
+#include "core/status.h"
+
+namespace vigil {
+
+struct DetectorSettings {
+  int window = 240;
+  int warmup = 30;
+  double threshold = 6.0;
+};
+
+struct IncidentSettings {
+  std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
+  int min_anomalies = 3;
+  TimestampMs evidence_window_ms = 60'000;
+  TimestampMs join_window_ms = 300'000;
+  TimestampMs resolve_after_ms = 120'000;
+};
+
+struct NotifyTarget {
+  std::string url;
+  std::string name;  // receiver name shown on timelines; defaults to the URL
+};
+
+struct NotifySettings {
+  std::vector<NotifyTarget> webhooks;       // Alertmanager webhook payload (version 4)
+  std::vector<NotifyTarget> alertmanagers;  // forwarded to POST {url}/api/v2/alerts
+  TimestampMs resend_interval_ms = 30'000;
+  std::string external_url;                 // link base for generatorURL; defaults to http://<listen>
+};
+
+struct LimitSettings {
+  size_t max_series = 200'000;
+  size_t window_points = 360;
+  size_t queue_samples = 2'000'000;  // across all detector queues
+  size_t anomaly_queue = 100'000;
+  size_t max_body_bytes = 64 << 20;
+};
+
+struct ServeConfig {
+  std::string listen = "127.0.0.1:8080";
+  std::string data_dir = "./vigil-data";
+  int detector_threads = 0;  // 0 = number of cores
+  int http_threads = 0;      // 0 = number of cores
+  DetectorSettings detector;
+  IncidentSettings incidents;
+  NotifySettings notify;
+  LimitSettings limits;
+  TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
+  TimestampMs snapshot_interval_ms = 60'000;
+};
+
+// Parses YAML text (see docs/api-contract.md). Errors name the key and value.
+Result<ServeConfig> ParseServeConfig(const std::string& yaml_text);
+Result<ServeConfig> LoadServeConfig(const std::string& path);
+
+// "500ms", "30s", "5m", "2h", "7d", "1w"; a bare number is seconds.
+Result<TimestampMs> ParseDuration(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,858 @@
+#include "engine/engine.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include <spdlog/spdlog.h>
+
+#include "alerts/alertmanager_payload.h"
+#include "alerts/retry_policy.h"
+#include "core/byte_codec.h"
+#include "detect/counter_rate.h"
+#include "detect/robust_detector.h"
+#include "engine/bounded_queue.h"
+#include "engine/notify_dispatcher.h"
+#include "engine/selector.h"
+#include "incidents/correlator.h"
+#include "ingest/write_batch.h"
+#include "store/series_window.h"
+#include "store/sqlite_store.h"
+
+namespace vigil {
+
+namespace {
+
+using SteadyClock = std::chrono::steady_clock;
+
+constexpr size_t kMaxReasons = 20;
+constexpr uint8_t kSnapshotVersion = 1;
+
+RobustDetectorConfig DetectorConfigOf(const DetectorSettings& s) {
+  RobustDetectorConfig c;
+  c.window = s.window;
+  c.warmup = s.warmup;
+  c.threshold = s.threshold;
+  return c;
+}
+
+IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
+  IncidentConfig c;
+  c.entity_labels = s.entity_labels;
+  c.min_anomalies = s.min_anomalies;
+  c.evidence_window_ms = s.evidence_window_ms;
+  c.join_window_ms = s.join_window_ms;
+  c.resolve_after_ms = s.resolve_after_ms;
+  return c;
+}
+
+// Everything vigil keeps about one live series. Guarded by its shard's mutex.
+struct SeriesState {
+  SeriesState(SeriesId id_, Labels labels_, const RobustDetectorConfig& dc, size_t window_points)
+      : id(id_), labels(std::move(labels_)), detector(dc), window(window_points) {}
+
+  SeriesId id;
+  Labels labels;
+  bool is_counter = false;
+  bool stale = false;
+  TimestampMs last_ingested_ms = INT64_MIN;  // newest accepted sample (ingest side)
+  CounterRate rate;
+  MonotonicityTracker monotonic;
+  RobustDetector detector;
+  SeriesWindow window;  // analysed values: rates for counters
+};
+
+struct WorkItem {
+  SeriesId id;
+  std::vector<Sample> samples;
+};
+
+struct ShardWork {
+  std::vector<WorkItem> items;
+  SteadyClock::time_point enqueued;
+};
+
+struct Shard {
+  explicit Shard(size_t queue_capacity) : queue(queue_capacity) {}
+  mutable std::mutex mu;
+  std::unordered_map<SeriesId, std::unique_ptr<SeriesState>> series;
+  BoundedQueue<ShardWork> queue;
+  std::atomic<uint64_t> in_flight{0};  // items popped but not finished
+  std::thread worker;
+};
+
+void AddReason(IngestOutcome* out, size_t* hidden, std::string reason) {
+  if (out->reasons.size() < kMaxReasons) {
+    out->reasons.push_back(std::move(reason));
+  } else {
+    ++*hidden;
+  }
+}
+
+bool EventMatches(const Event& e, const Incident& inc) {
+  bool any_entity_label = false;
+  for (const auto& l : inc.entity_labels.items()) {
+    std::string_view v = e.labels.Get(l.name);
+    if (v.empty()) continue;
+    any_entity_label = true;
+    if (v == l.value) return true;
+  }
+  // An event that names none of the incident's entity labels (a global
+  // change, say) is shown on every incident; one that names a different
+  // entity is not.
+  return !any_entity_label;
+}
+
+std::string EventLine(const Event& e) {
+  std::string s = e.kind;
+  if (!e.labels.empty()) s += " " + e.labels.ToString();
+  if (!e.text.empty()) s += ": " + e.text;
+  return s;
+}
+
+}  // namespace
+
+struct Engine::Impl {
+  ServeConfig cfg;
+  const Clock* clock;
+  RobustDetectorConfig detector_cfg;
+  std::unique_ptr<Store> store;
+  std::vector<std::unique_ptr<Shard>> shards;
+  BoundedQueue<std::vector<Anomaly>> anomaly_queue;
+  std::atomic<uint64_t> anomalies_in_flight{0};
+  EngineStats stats;
+
+  std::mutex incidents_mu;  // guards correlator and the apply step
+  IncidentCorrelator correlator;
+  TimestampMs last_resend_ms = 0;
+
+  std::unique_ptr<NotifyDispatcher> notifier;
+  std::thread converger;
+  std::thread housekeeper;
+  std::atomic<bool> running{false};
+  std::mutex hk_mu;
+  std::condition_variable hk_cv;
+  std::atomic<bool> logged_series_limit{false};
+  std::atomic<bool> logged_window_full{false};
+
+  Impl(const ServeConfig& c, const Clock* clk)
+      : cfg(c),
+        clock(clk),
+        detector_cfg(DetectorConfigOf(c.detector)),
+        anomaly_queue(c.limits.anomaly_queue),
+        correlator(IncidentConfigOf(c.incidents)) {}
+
+  Shard& ShardOf(SeriesId id) { return *shards[id % shards.size()]; }
+  const Shard& ShardOf(SeriesId id) const { return *shards[id % shards.size()]; }
+
+  // ---- detection (detector threads) ----
+
+  void Analyse(SeriesState& st, const Sample& s, std::vector<Anomaly>* found) {
+    if (IsStaleMarker(s.value)) {
+      // The series vanished from its target: end its activity, keep what was
+      // learned. A counter's next sample must not be read as a huge increase.
+      st.stale = true;
+      st.rate.Reset();
+      stats.stale_markers.fetch_add(1, std::memory_order_relaxed);
+      return;
+    }
+    if (!std::isfinite(s.value)) return;
+    st.stale = false;
+    double x = s.value;
+    if (!st.is_counter && st.monotonic.Update(s.ts_ms, s.value)) {
+      st.is_counter = true;  // behaves like a counter: analyse its rate from now on
+      st.detector.Reset();
+      st.window.Clear();
+    }
+    if (st.is_counter) {
+      auto r = st.rate.Update(s.ts_ms, s.value);
+      if (!r) return;
+      x = *r;
+    }
+    if (st.window.size() == st.window.capacity()) {
+      stats.window_overwrites.fetch_add(1, std::memory_order_relaxed);
+      if (!logged_window_full.exchange(true)) {
+        spdlog::info("series windows are full at limits.window_points={}: oldest points are dropped from memory "
+                     "(counter vigil_window_overwrites_total)",
+                     cfg.limits.window_points);
+      }
+    }
+    st.window.Append({s.ts_ms, x});
+    stats.points_analysed.fetch_add(1, std::memory_order_relaxed);
+    Verdict v = st.detector.Update(s.ts_ms, x);
+    if (!v.anomalous) return;
+    Anomaly a;
+    a.series = st.id;
+    a.labels = st.labels;
+    a.ts_ms = s.ts_ms;
+    a.value = x;
+    a.expected = v.expected;
+    a.lower = v.lower;
+    a.upper = v.upper;
+    a.score = v.score;
+    a.direction = v.direction;
+    a.detector = RobustDetector::kName;
+    a.pattern = v.pattern;
+    a.is_rate = st.is_counter;
+    found->push_back(std::move(a));
+  }
+
+  void RunShard(Shard& shard) {
+    ShardWork w;
+    std::vector<Anomaly> found;
+    for (;;) {
+      if (!shard.queue.Pop(&w, std::chrono::milliseconds(200))) {
+        if (!running.load() && shard.queue.used() == 0) return;
+        continue;
+      }
+      found.clear();
+      {
+        std::lock_guard<std::mutex> lock(shard.mu);
+        for (const auto& item : w.items) {
+          auto it = shard.series.find(item.id);
+          if (it == shard.series.end()) continue;
+          for (const auto& s : item.samples) Analyse(*it->second, s, &found);
+        }
+      }
+      stats.detect_latency.Observe(std::chrono::duration<double>(SteadyClock::now() - w.enqueued).count());
+      if (!found.empty()) {
+        stats.anomalies.fetch_add(found.size(), std::memory_order_relaxed);
+        size_t n = found.size();
+        anomalies_in_flight.fetch_add(1);
+        // Blocks when the converge stage is behind: the detector queues then
+        // fill and ingest answers 503, which is the backpressure we want.
+        if (!anomaly_queue.PushBlocking(std::move(found), n)) anomalies_in_flight.fetch_sub(1);
+        found = {};
+      }
+      shard.in_flight.fetch_sub(1);
+    }
+  }
+
+  // ---- converge (one thread) ----
+
+  void Notify(const Incident& inc, TimestampMs now) {
+    for (const auto& t : cfg.notify.webhooks) {
+      NotificationRecord n;
+      n.incident_id = inc.id;
+      n.receiver = t.name;
+      n.kind = "webhook";
+      n.url = t.url;
+      n.payload = WebhookPayloadV4(inc, t.name, cfg.notify.external_url, now);
+      n.status = "pending";
+      n.next_attempt_ms = now;
+      n.created_ms = n.updated_ms = now;
+      Enqueue(&n);
+    }
+    for (const auto& t : cfg.notify.alertmanagers) {
+      NotificationRecord n;
+      n.incident_id = inc.id;
+      n.receiver = t.name;
+      n.kind = "alertmanager";
+      n.url = t.url + "/api/v2/alerts";
+      n.payload = AlertsV2Payload({inc}, now, cfg.notify.resend_interval_ms, cfg.notify.external_url);
+      n.status = "pending";
+      n.next_attempt_ms = now;
+      n.created_ms = n.updated_ms = now;
+      Enqueue(&n);
+    }
+  }
+
+  void Enqueue(NotificationRecord* n) {
+    Status s = store->EnqueueNotification(n);
+    if (!s.ok()) {
+      stats.store_errors.fetch_add(1);
+      spdlog::error("cannot queue notification to {} for incident {}: {}", n->url, n->incident_id, s.ToString());
+      return;
+    }
+    stats.notifications_enqueued.fetch_add(1);
+  }
+
+  void AppendTimeline(int64_t incident_id, TimestampMs ts, const std::string& kind, const std::string& text,
+                      int64_t ref) {
+    TimelineEntry e;
+    e.incident_id = incident_id;
+    e.ts_ms = ts;
+    e.kind = kind;
+    e.text = text;
+    e.ref_id = ref;
+    Status s = store->AppendTimeline(&e);
+    if (!s.ok()) {
+      stats.store_errors.fetch_add(1);
+      spdlog::error("cannot append to the timeline of incident {}: {}", incident_id, s.ToString());
+    }
+  }
+
+  // Persists what the correlator decided. Caller holds incidents_mu.
+  void Apply(std::vector<IncidentChange>& changes, TimestampMs now) {
+    for (auto& ch : changes) {
+      Incident& inc = ch.incident;
+      bool is_new = inc.id == 0;
+      Status s = store->UpsertIncident(&inc);
+      if (!s.ok()) {
+        stats.store_errors.fetch_add(1);
+        spdlog::error("cannot store incident \"{}\": {}", inc.title, s.ToString());
+        continue;
+      }
+      if (is_new) correlator.SetIncidentId(inc.entity, inc.id);
+      for (int64_t aid : ch.anomaly_ids) {
+        Status ls = store->LinkAnomaly(aid, inc.id);
+        if (!ls.ok()) stats.store_errors.fetch_add(1);
+      }
+      for (auto& e : ch.timeline) {
+        e.incident_id = inc.id;
+        Status ts = store->AppendTimeline(&e);
+        if (!ts.ok()) stats.store_errors.fetch_add(1);
+      }
+      switch (ch.kind) {
+        case IncidentChange::Kind::kOpened: {
+          stats.incidents_opened.fetch_add(1);
+          spdlog::warn("incident {} opened: {}", inc.id, inc.title);
+          // Changes shortly before the incident are the first suspects.
+          EventQuery q;
+          q.from = inc.opened_ms - 30 * 60 * 1000;
+          q.to = now;
+          q.limit = 50;
+          auto events = store->ListEvents(q);
+          if (events.ok()) {
+            for (auto it = events->rbegin(); it != events->rend(); ++it) {
+              if (EventMatches(*it, inc)) AppendTimeline(inc.id, it->ts_ms, "event", EventLine(*it), it->id);
+            }
+          }
+          Notify(inc, now);
+          break;
+        }
+        case IncidentChange::Kind::kResolved:
+          stats.incidents_resolved.fetch_add(1);
+          spdlog::info("incident {} resolved: {}", inc.id, inc.title);
+          Notify(inc, now);
+          break;
+        case IncidentChange::Kind::kUpdated:
+          break;
+      }
+    }
+    stats.incidents_open.store(correlator.open_count());
+  }
+
+  // Alertmanager forgets an alert whose endsAt passed: re-post open incidents.
+  void ResendOpen(TimestampMs now) {
+    if (cfg.notify.alertmanagers.empty()) return;
+    if (now - last_resend_ms < cfg.notify.resend_interval_ms) return;
+    last_resend_ms = now;
+    auto open = store->LoadOpenIncidents();
+    if (!open.ok() || open->empty()) return;
+    for (const auto& t : cfg.notify.alertmanagers) {
+      NotificationRecord n;
+      n.incident_id = open->front().id;
+      n.receiver = t.name;
+      n.kind = "alertmanager-resend";
+      n.url = t.url + "/api/v2/alerts";
+      n.payload = AlertsV2Payload(*open, now, cfg.notify.resend_interval_ms, cfg.notify.external_url);
+      n.status = "pending";
+      n.next_attempt_ms = now;
+      n.created_ms = n.updated_ms = now;
+      Enqueue(&n);
+    }
+  }
+
+  void RunConverger() {
+    std::vector<Anomaly> batch;
+    TimestampMs next_tick = 0;
+    for (;;) {
+      bool got = anomaly_queue.Pop(&batch, std::chrono::milliseconds(250));
+      if (got) {
+        Status s = store->InsertAnomalies(&batch);
+        if (!s.ok()) {
+          stats.store_errors.fetch_add(1);
+          spdlog::error("cannot store {} anomalies: {}", batch.size(), s.ToString());
+        }
+        std::lock_guard<std::mutex> lock(incidents_mu);
+        TimestampMs now = clock->NowMs();
+        for (const auto& a : batch) {
+          auto changes = correlator.OnAnomaly(a);
+          Apply(changes, now);
+        }
+        anomalies_in_flight.fetch_sub(1);
+      } else if (!running.load() && anomaly_queue.used() == 0) {
+        return;
+      }
+      TimestampMs now = clock->NowMs();
+      if (now >= next_tick) {
+        std::lock_guard<std::mutex> lock(incidents_mu);
+        auto changes = correlator.Tick(now);
+        Apply(changes, now);
+        ResendOpen(now);
+        next_tick = now + 1000;
+      }
+    }
+  }
+
+  // ---- housekeeping: snapshots and retention ----
+
+  void RunHousekeeper() {
+    TimestampMs next_snapshot = clock->NowMs() + cfg.snapshot_interval_ms;
+    TimestampMs next_retention = clock->NowMs() + 60'000;
+    std::unique_lock<std::mutex> lock(hk_mu);
+    while (running.load()) {
+      hk_cv.wait_for(lock, std::chrono::milliseconds(500));
+      if (!running.load()) break;
+      TimestampMs now = clock->NowMs();
+      if (now >= next_snapshot) {
+        lock.unlock();
+        Status s = SaveSnapshot();
+        if (!s.ok()) spdlog::error("snapshot failed: {}", s.ToString());
+        lock.lock();
+        next_snapshot = now + cfg.snapshot_interval_ms;
+      }
+      if (now >= next_retention) {
+        auto deleted = store->ApplyRetention(now - cfg.retention_ms);
+        if (!deleted.ok()) {
+          spdlog::error("retention failed: {}", deleted.status().ToString());
+        } else if (*deleted > 0) {
+          spdlog::info("retention removed {} rows older than {} days", *deleted, cfg.retention_ms / 86'400'000.0);
+        }
+        next_retention = now + 3'600'000;
+      }
+    }
+  }
+
+  // Snapshot format (version 1), one blob per shard under "series/<i>", the
+  // count under "series/count":
+  //   u8 version, varint n, then n records:
+  //   fixed64 id, labels, u8 flags (1 counter, 2 stale), fixed64 last_ingested,
+  //   CounterRate, MonotonicityTracker, RobustDetector, SeriesWindow.
+  Status SaveSnapshot() {
+    size_t blobs = 0;
+    for (size_t i = 0; i < shards.size(); ++i) {
+      std::string blob;
+      blob.push_back(static_cast<char>(kSnapshotVersion));
+      {
+        std::lock_guard<std::mutex> lock(shards[i]->mu);
+        bytes::PutVarint64(&blob, shards[i]->series.size());
+        for (const auto& [id, st] : shards[i]->series) {
+          bytes::PutFixed64(&blob, id);
+          bytes::PutLabels(&blob, st->labels);
+          blob.push_back(static_cast<char>((st->is_counter ? 1 : 0) | (st->stale ? 2 : 0)));
+          bytes::PutFixed64(&blob, static_cast<uint64_t>(st->last_ingested_ms));
+          st->rate.AppendTo(&blob);
+          st->monotonic.AppendTo(&blob);
+          st->detector.AppendTo(&blob);
+          st->window.AppendTo(&blob);
+        }
+      }
+      Status s = store->PutSnapshot("series/" + std::to_string(i), blob);
+      if (!s.ok()) {
+        stats.snapshot_errors.fetch_add(1);
+        return s;
+      }
+      ++blobs;
+    }
+    Status s = store->PutSnapshot("series/count", std::to_string(blobs));
+    if (!s.ok()) {
+      stats.snapshot_errors.fetch_add(1);
+      return s;
+    }
+    stats.snapshots_written.fetch_add(1);
+    return Status::Ok();
+  }
+
+  Status ParseSnapshotBlob(std::string_view in, size_t* restored) {
+    if (in.empty() || static_cast<uint8_t>(in[0]) != kSnapshotVersion) {
+      return Status::Corruption("unknown snapshot version");
+    }
+    in.remove_prefix(1);
+    uint64_t n;
+    if (!bytes::GetVarint64(&in, &n)) return Status::Corruption("truncated series count");
+    for (uint64_t k = 0; k < n; ++k) {
+      uint64_t id, last;
+      Labels labels;
+      if (!bytes::GetFixed64(&in, &id) || !bytes::GetLabels(&in, &labels) || in.empty()) {
+        return Status::Corruption("truncated series record " + std::to_string(k));
+      }
+      uint8_t flags = static_cast<uint8_t>(in[0]);
+      in.remove_prefix(1);
+      if (!bytes::GetFixed64(&in, &last)) return Status::Corruption("truncated series record " + std::to_string(k));
+      auto rate = CounterRate::Parse(&in);
+      if (!rate.ok()) return rate.status();
+      auto mono = MonotonicityTracker::Parse(&in);
+      if (!mono.ok()) return mono.status();
+      auto det = RobustDetector::Parse(&in, detector_cfg);
+      if (!det.ok()) return det.status();
+      auto win = SeriesWindow::Parse(&in);
+      if (!win.ok()) return win.status();
+      auto st = std::make_unique<SeriesState>(id, std::move(labels), detector_cfg, cfg.limits.window_points);
+      st->is_counter = flags & 1;
+      st->stale = flags & 2;
+      st->last_ingested_ms = static_cast<TimestampMs>(last);
+      st->rate = std::move(*rate);
+      st->monotonic = std::move(*mono);
+      st->detector = std::move(*det);
+      // A window from a run with another limits.window_points is copied point
+      // by point into one of the configured size.
+      for (size_t i = 0; i < win->size(); ++i) st->window.Append(win->at(i));
+      Shard& sh = ShardOf(id);
+      std::lock_guard<std::mutex> lock(sh.mu);
+      if (sh.series.emplace(id, std::move(st)).second) ++*restored;
+    }
+    return Status::Ok();
+  }
+
+  void RestoreSnapshot() {
+    auto count = store->GetSnapshot("series/count");
+    if (!count.ok()) {
+      spdlog::warn("detector snapshot unreadable, starting fresh: {}", count.status().ToString());
+      return;
+    }
+    if (!count->has_value()) return;
+    size_t blobs = std::strtoul((*count)->c_str(), nullptr, 10);
+    size_t restored = 0;
+    for (size_t i = 0; i < blobs; ++i) {
+      auto blob = store->GetSnapshot("series/" + std::to_string(i));
+      if (!blob.ok() || !blob->has_value()) {
+        spdlog::warn("detector snapshot part {} missing or unreadable; those series relearn", i);
+        continue;
+      }
+      Status s = ParseSnapshotBlob(**blob, &restored);
+      if (!s.ok()) spdlog::warn("detector snapshot part {} is damaged ({}); later series in it relearn", i, s.ToString());
+    }
+    stats.series_active.store(restored);
+    spdlog::info("restored detector state of {} series", restored);
+  }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Engine::~Engine() { Stop(); }
+
+Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock* clock) {
+  auto impl = std::make_unique<Impl>(cfg, clock);
+  auto store = Store::Open(cfg.data_dir);
+  if (!store.ok()) return store.status();
+  impl->store = std::move(*store);
+  int n = cfg.detector_threads > 0 ? cfg.detector_threads
+                                   : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  size_t per_shard = std::max<size_t>(1000, cfg.limits.queue_samples / static_cast<size_t>(n));
+  for (int i = 0; i < n; ++i) impl->shards.push_back(std::make_unique<Shard>(per_shard));
+  if (impl->cfg.notify.external_url.empty()) impl->cfg.notify.external_url = "http://" + cfg.listen;
+  impl->RestoreSnapshot();
+  auto open = impl->store->LoadOpenIncidents();
+  if (!open.ok()) return open.status().WithContext("loading open incidents");
+  impl->stats.incidents_open.store(open->size());
+  impl->correlator.Restore(std::move(*open));
+  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+}
+
+Status Engine::Start() {
+  auto& d = *impl_;
+  if (d.running.exchange(true)) return Status::Ok();
+  for (auto& sh : d.shards) {
+    Shard* p = sh.get();
+    sh->worker = std::thread([&d, p] { d.RunShard(*p); });
+  }
+  d.converger = std::thread([&d] { d.RunConverger(); });
+  d.housekeeper = std::thread([&d] { d.RunHousekeeper(); });
+  d.notifier = std::make_unique<NotifyDispatcher>(d.store.get(), d.clock, RetryPolicy{});
+  d.notifier->Start();
+  return Status::Ok();
+}
+
+void Engine::Stop() {
+  auto& d = *impl_;
+  if (!d.running.exchange(false)) return;
+  {
+    std::lock_guard<std::mutex> lock(d.hk_mu);
+  }
+  d.hk_cv.notify_all();
+  if (d.housekeeper.joinable()) d.housekeeper.join();
+  for (auto& sh : d.shards) {
+    if (sh->worker.joinable()) sh->worker.join();
+  }
+  if (d.converger.joinable()) d.converger.join();
+  if (d.notifier) d.notifier->Stop();
+  Status s = d.SaveSnapshot();
+  if (!s.ok()) spdlog::error("final snapshot failed: {}", s.ToString());
+}
+
+Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
+  auto& d = *impl_;
+  IngestOutcome out;
+  size_t hidden = 0;
+  for (const auto& r : batch->rejected) AddReason(&out, &hidden, r.reason);
+  out.rejected = batch->rejected_samples;
+  if (batch->rejected_samples) {
+    d.stats.samples_rejected[static_cast<size_t>(RejectReason::kInvalidLabels)].fetch_add(batch->rejected_samples);
+  }
+
+  const size_t n = d.shards.size();
+  std::vector<std::vector<std::pair<SeriesId, TimeSeries*>>> by_shard(n);
+  std::vector<size_t> weight(n, 0);
+  for (auto& ts : batch->series) {
+    if (ts.samples.empty()) continue;
+    SeriesId id = SeriesIdOf(ts.labels);
+    size_t s = id % n;
+    by_shard[s].emplace_back(id, &ts);
+    weight[s] += ts.samples.size();
+  }
+  // All or nothing: reserve room in every shard the batch touches first.
+  for (size_t s = 0; s < n; ++s) {
+    if (weight[s] == 0 || d.shards[s]->queue.TryReserve(weight[s])) continue;
+    for (size_t r = 0; r < s; ++r) {
+      if (weight[r]) d.shards[r]->queue.Release(weight[r]);
+    }
+    d.stats.requests_refused_full.fetch_add(1);
+    d.stats.samples_rejected[static_cast<size_t>(RejectReason::kQueueFull)].fetch_add(batch->sample_count);
+    return Status::ResourceExhausted("detector queue " + std::to_string(s) + " is full (" +
+                                     std::to_string(d.shards[s]->queue.used()) + " of " +
+                                     std::to_string(d.shards[s]->queue.capacity()) +
+                                     " samples queued); nothing from this request was applied, retry later");
+  }
+
+  size_t out_of_order = 0, over_limit = 0;
+  for (size_t s = 0; s < n; ++s) {
+    if (weight[s] == 0) continue;
+    Shard& sh = *d.shards[s];
+    ShardWork w;
+    w.items.reserve(by_shard[s].size());
+    size_t accepted = 0;
+    {
+      std::lock_guard<std::mutex> lock(sh.mu);
+      for (auto& [id, ts] : by_shard[s]) {
+        auto it = sh.series.find(id);
+        if (it == sh.series.end()) {
+          if (d.stats.series_active.load() >= d.cfg.limits.max_series) {
+            over_limit += ts->samples.size();
+            d.stats.series_limit_hits.fetch_add(1);
+            AddReason(&out, &hidden, ts->labels.ToString() + ": series limit reached (limits.max_series=" +
+                                         std::to_string(d.cfg.limits.max_series) + ")");
+            if (!d.logged_series_limit.exchange(true)) {
+              spdlog::warn("series limit reached (limits.max_series={}): new series are rejected "
+                           "(counter vigil_series_limit_hits_total)",
+                           d.cfg.limits.max_series);
+            }
+            continue;
+          }
+          auto st = std::make_unique<SeriesState>(id, std::move(ts->labels), d.detector_cfg,
+                                                  d.cfg.limits.window_points);
+          st->is_counter = LooksLikeCounter(st->labels.MetricName());
+          it = sh.series.emplace(id, std::move(st)).first;
+          d.stats.series_created.fetch_add(1);
+          d.stats.series_active.fetch_add(1);
+        }
+        SeriesState& st = *it->second;
+        WorkItem item{id, {}};
+        item.samples.reserve(ts->samples.size());
+        for (const auto& smp : ts->samples) {
+          if (smp.ts_ms <= st.last_ingested_ms) {
+            if (++out_of_order <= 3) {
+              AddReason(&out, &hidden, st.labels.ToString() + ": sample at " + std::to_string(smp.ts_ms) +
+                                           " is not newer than the last accepted one at " +
+                                           std::to_string(st.last_ingested_ms));
+            }
+            continue;
+          }
+          st.last_ingested_ms = smp.ts_ms;
+          item.samples.push_back(smp);
+        }
+        accepted += item.samples.size();
+        if (!item.samples.empty()) w.items.push_back(std::move(item));
+      }
+    }
+    if (accepted < weight[s]) sh.queue.Release(weight[s] - accepted);
+    if (!w.items.empty()) {
+      w.enqueued = SteadyClock::now();
+      sh.in_flight.fetch_add(1);
+      sh.queue.PushReserved(std::move(w), accepted);
+    }
+    out.accepted += accepted;
+  }
+  if (out_of_order > 3) hidden += 0;  // the first three are listed; the count says the rest
+  if (out_of_order) {
+    d.stats.samples_rejected[static_cast<size_t>(RejectReason::kOutOfOrder)].fetch_add(out_of_order);
+    if (out_of_order > 3) {
+      AddReason(&out, &hidden, std::to_string(out_of_order) + " samples in all were out of order or duplicates");
+    }
+  }
+  if (over_limit) d.stats.samples_rejected[static_cast<size_t>(RejectReason::kSeriesLimit)].fetch_add(over_limit);
+  out.rejected += out_of_order + over_limit;
+  if (hidden) out.reasons.push_back("... and " + std::to_string(hidden) + " more");
+  d.stats.samples_accepted.fetch_add(out.accepted);
+  return out;
+}
+
+Result<std::vector<int64_t>> Engine::AddEvents(std::vector<Event> events) {
+  auto& d = *impl_;
+  auto ids = d.store->InsertEvents(events);
+  if (!ids.ok()) return ids.status();
+  d.stats.events.fetch_add(events.size());
+  for (size_t i = 0; i < events.size(); ++i) events[i].id = (*ids)[i];
+  std::lock_guard<std::mutex> lock(d.incidents_mu);
+  auto open = d.store->LoadOpenIncidents();
+  if (open.ok()) {
+    for (const auto& inc : *open) {
+      for (const auto& e : events) {
+        if (EventMatches(e, inc)) d.AppendTimeline(inc.id, e.ts_ms, "event", EventLine(e), e.id);
+      }
+    }
+  }
+  return ids;
+}
+
+Result<Incident> Engine::Acknowledge(int64_t incident_id, const std::string& by) {
+  auto& d = *impl_;
+  std::lock_guard<std::mutex> lock(d.incidents_mu);
+  TimestampMs now = d.clock->NowMs();
+  auto change = d.correlator.Acknowledge(incident_id, by, now);
+  if (change.ok()) {
+    std::vector<IncidentChange> changes{std::move(*change)};
+    d.Apply(changes, now);
+    return changes.front().incident;
+  }
+  // Not open: acknowledge a resolved incident straight in the store.
+  auto inc = d.store->GetIncident(incident_id);
+  if (!inc.ok()) return inc.status();
+  if (!inc->has_value()) return Status::NotFound("no incident with id " + std::to_string(incident_id));
+  Incident i = **inc;
+  if (!i.acknowledged) {
+    i.acknowledged = true;
+    i.acknowledged_by = by;
+    i.updated_ms = now;
+    Status s = d.store->UpsertIncident(&i);
+    if (!s.ok()) return s;
+    d.AppendTimeline(i.id, now, "acknowledged", "acknowledged by " + by, 0);
+  }
+  return i;
+}
+
+std::vector<SeriesInfo> Engine::FindSeries(const SeriesSelector& selector, size_t limit) const {
+  std::vector<SeriesInfo> out;
+  for (const auto& sh : impl_->shards) {
+    std::lock_guard<std::mutex> lock(sh->mu);
+    for (const auto& [id, st] : sh->series) {
+      if (out.size() >= limit) return out;
+      if (!selector.Matches(st->labels)) continue;
+      SeriesInfo info;
+      info.id = id;
+      info.labels = st->labels;
+      info.points = st->window.size();
+      info.is_counter = st->is_counter;
+      info.stale = st->stale;
+      info.last_ms = st->window.empty() ? 0 : st->window.back().ts_ms;
+      out.push_back(std::move(info));
+    }
+  }
+  return out;
+}
+
+bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* info,
+                    std::vector<Sample>* points) const {
+  const Shard& sh = impl_->ShardOf(id);
+  std::lock_guard<std::mutex> lock(sh.mu);
+  auto it = sh.series.find(id);
+  if (it == sh.series.end()) return false;
+  const SeriesState& st = *it->second;
+  info->id = id;
+  info->labels = st.labels;
+  info->points = st.window.size();
+  info->is_counter = st.is_counter;
+  info->stale = st.stale;
+  info->last_ms = st.window.empty() ? 0 : st.window.back().ts_ms;
+  *points = st.window.Range(from, to);
+  return true;
+}
+
+Store* Engine::store() const { return impl_->store.get(); }
+TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }
+const ServeConfig& Engine::config() const { return impl_->cfg; }
+const EngineStats& Engine::stats() const { return impl_->stats; }
+
+void Engine::Flush() {
+  auto& d = *impl_;
+  for (;;) {
+    bool busy = d.anomaly_queue.used() > 0 || d.anomalies_in_flight.load() > 0;
+    for (const auto& sh : d.shards) busy = busy || sh->queue.used() > 0 || sh->in_flight.load() > 0;
+    if (!busy) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
+
+Status Engine::WriteSnapshot() { return impl_->SaveSnapshot(); }
+
+void Engine::RenderMetrics(std::string* out) const {
+  const auto& d = *impl_;
+  const auto& s = d.stats;
+  auto line = [out](const char* name, const char* type, const char* help, double v) {
+    *out += "# HELP ";
+    *out += name;
+    *out += ' ';
+    *out += help;
+    *out += "\n# TYPE ";
+    *out += name;
+    *out += ' ';
+    *out += type;
+    *out += '\n';
+    *out += name;
+    *out += ' ';
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g\n", v);
+    *out += buf;
+  };
+  auto ld = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
+  line("vigil_write_requests_total", "counter", "remote_write requests received.", ld(s.write_requests));
+  line("vigil_samples_requests_total", "counter", "JSON sample pushes received.", ld(s.samples_requests));
+  line("vigil_ingest_samples_total", "counter", "Samples accepted for analysis.", ld(s.samples_accepted));
+  *out += "# HELP vigil_ingest_samples_rejected_total Samples refused, by reason.\n"
+          "# TYPE vigil_ingest_samples_rejected_total counter\n";
+  for (size_t r = 0; r < static_cast<size_t>(RejectReason::kCount); ++r) {
+    *out += "vigil_ingest_samples_rejected_total{reason=\"";
+    *out += RejectReasonName(static_cast<RejectReason>(r));
+    *out += "\"} " + std::to_string(s.samples_rejected[r].load()) + "\n";
+  }
+  line("vigil_ingest_refused_requests_total", "counter", "Requests answered 503 because a detector queue was full.",
+       ld(s.requests_refused_full));
+  line("vigil_stale_markers_total", "counter", "Prometheus staleness markers received.", ld(s.stale_markers));
+  line("vigil_series_active", "gauge", "Series held in memory.", ld(s.series_active));
+  line("vigil_series_limit", "gauge", "limits.max_series.", static_cast<double>(d.cfg.limits.max_series));
+  line("vigil_series_limit_hits_total", "counter", "New series refused at limits.max_series.",
+       ld(s.series_limit_hits));
+  line("vigil_window_overwrites_total", "counter", "Points dropped from full per-series windows.",
+       ld(s.window_overwrites));
+  line("vigil_points_analysed_total", "counter", "Points judged by detectors.", ld(s.points_analysed));
+  *out += "# HELP vigil_queue_depth_samples Samples waiting per detector queue.\n"
+          "# TYPE vigil_queue_depth_samples gauge\n";
+  for (size_t i = 0; i < d.shards.size(); ++i) {
+    *out += "vigil_queue_depth_samples{shard=\"" + std::to_string(i) + "\"} " +
+            std::to_string(d.shards[i]->queue.used()) + "\n";
+  }
+  line("vigil_queue_capacity_samples", "gauge", "Capacity of each detector queue.",
+       static_cast<double>(d.shards.front()->queue.capacity()));
+  line("vigil_anomaly_queue_depth", "gauge", "Anomalies waiting for the converge stage.",
+       static_cast<double>(d.anomaly_queue.used()));
+  line("vigil_anomalies_total", "counter", "Anomalies found.", ld(s.anomalies));
+  line("vigil_incidents_opened_total", "counter", "Incidents opened.", ld(s.incidents_opened));
+  line("vigil_incidents_resolved_total", "counter", "Incidents resolved.", ld(s.incidents_resolved));
+  line("vigil_incidents_open", "gauge", "Incidents open now.", ld(s.incidents_open));
+  line("vigil_events_total", "counter", "Events stored.", ld(s.events));
+  line("vigil_notifications_enqueued_total", "counter", "Notifications queued for delivery.",
+       ld(s.notifications_enqueued));
+  if (d.notifier) {
+    line("vigil_notifications_sent_total", "counter", "Notifications delivered.",
+         static_cast<double>(d.notifier->sent()));
+    line("vigil_notifications_failed_total", "counter", "Notifications given up after all retries.",
+         static_cast<double>(d.notifier->failed()));
+    line("vigil_notifications_retried_total", "counter", "Notification attempts that failed and were retried.",
+         static_cast<double>(d.notifier->retried()));
+  }
+  line("vigil_snapshots_written_total", "counter", "Detector snapshots written.", ld(s.snapshots_written));
+  line("vigil_snapshot_errors_total", "counter", "Detector snapshots that failed.", ld(s.snapshot_errors));
+  line("vigil_store_errors_total", "counter", "Embedded store writes that failed.", ld(s.store_errors));
+  line("vigil_store_size_bytes", "gauge", "Embedded store size on disk (database + WAL).",
+       static_cast<double>(d.store->SizeBytes()));
+  s.detect_latency.Render("vigil_detect_latency_seconds",
+                          "Time from a batch being queued to its points being judged.", out);
+}
+
+}  // namespace vigil

@@ -1,0 +1,90 @@
+// Engine: wires the stages of vigil serve.
+//
+//   Ingest() --(shard = series id % N, bounded queues)--> N detector threads
+//        --> anomaly queue --> one converge thread (store, incidents, notify)
+//
+// Ingest is called concurrently by HTTP threads. It accepts a batch whole or
+// refuses it whole when a detector queue is full (ResourceExhausted, which the
+// server answers with 503 + Retry-After); individually bad series or samples
+// are rejected with reasons and counted. Reads (series, points, incidents) are
+// safe from any thread. Detector state is snapshotted to the store and
+// restored at Open(), so a restart does not relearn.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/event.h"
+#include "core/incident.h"
+#include "core/sample.h"
+#include "core/status.h"
+#include "engine/config.h"
+#include "engine/stats.h"
+
+namespace vigil {
+
+class Store;
+class SeriesSelector;
+struct WriteBatch;
+
+struct IngestOutcome {
+  size_t accepted = 0;
+  size_t rejected = 0;
+  std::vector<std::string> reasons;  // at most ~20, then "... and N more"
+};
+
+struct SeriesInfo {
+  SeriesId id = 0;
+  Labels labels;
+  size_t points = 0;
+  bool is_counter = false;
+  bool stale = false;
+  TimestampMs last_ms = 0;
+};
+
+class Engine {
+ public:
+  // Opens the store in cfg.data_dir and restores detector snapshots and open
+  // incidents. Does not start threads.
+  static Result<std::unique_ptr<Engine>> Open(const ServeConfig& cfg, const Clock* clock);
+  ~Engine();
+
+  // Starts detector, converge, notify and housekeeping threads.
+  Status Start();
+  // Drains the queues, writes a final snapshot and joins every thread.
+  void Stop();
+
+  // Applies a decoded batch (consumes batch->series). See the class comment.
+  Result<IngestOutcome> Ingest(WriteBatch* batch);
+  // Stores events and puts them on the timelines of matching open incidents.
+  Result<std::vector<int64_t>> AddEvents(std::vector<Event> events);
+  // Acknowledges an incident (open or resolved).
+  Result<Incident> Acknowledge(int64_t incident_id, const std::string& by);
+
+  std::vector<SeriesInfo> FindSeries(const SeriesSelector& selector, size_t limit) const;
+  // False when the series is unknown.
+  bool Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* info, std::vector<Sample>* points) const;
+
+  Store* store() const;
+  // Current time from the engine's Clock.
+  TimestampMs NowMs() const;
+  const ServeConfig& config() const;
+  const EngineStats& stats() const;
+  // vigil's own metrics in the Prometheus text format.
+  void RenderMetrics(std::string* out) const;
+
+  // Blocks until every queued sample and anomaly has been processed (tests,
+  // batch replays).
+  void Flush();
+  // Writes a detector snapshot now.
+  Status WriteSnapshot();
+
+ private:
+  struct Impl;
+  explicit Engine(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace vigil
