@@ -1,0 +1,43 @@
+// WriteBatch: what a sample decoder (remote_write, JSON samples) hands to the
+// engine. Decoders accept a request partially: series with bad labels or bad
+// samples are refused one by one and listed in `rejected`, the rest is valid
+// and may be applied.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "core/sample.h"
+
+namespace vigil {
+
+// One series a decoder refused.
+struct Rejection {
+  size_t series_index = 0;  // position of the series in the request
+  size_t samples = 0;       // samples it carried (not applied)
+  // Human-readable, names the index, the label or field and the offending
+  // value, e.g. `series[3]: invalid label name "foo-bar" (value "x")`.
+  // Quoted input is escaped to printable ASCII, so it is safe to embed in JSON.
+  std::string reason;
+};
+
+struct WriteBatch {
+  // Valid series: labels sorted by name, validated, empty values dropped;
+  // samples in the order the request gave them.
+  std::vector<TimeSeries> series;
+  size_t sample_count = 0;    // samples in `series`
+  size_t metadata_count = 0;  // remote_write MetricMetadata entries seen (not kept)
+  std::vector<Rejection> rejected;
+  size_t rejected_samples = 0;  // sum of rejected[i].samples
+
+  void Clear() {
+    series.clear();
+    sample_count = 0;
+    metadata_count = 0;
+    rejected.clear();
+    rejected_samples = 0;
+  }
+};
+
+}  // namespace vigil
