@@ -1,0 +1,285 @@
+#include "engine/engine.h"
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <random>
+#include <thread>
+
+#include <gtest/gtest.h>
+
+#include "engine/selector.h"
+#include "ingest/write_batch.h"
+#include "store/sqlite_store.h"
+
+namespace vigil {
+namespace {
+
+namespace fs = std::filesystem;
+
+class EngineTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::temp_directory_path() / ("vigil-engine-test-" + std::to_string(::getpid()) + "-" +
+                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    cfg_.data_dir = dir_.string();
+    cfg_.detector_threads = 2;
+    cfg_.detector.window = 60;
+    cfg_.detector.warmup = 10;
+    cfg_.incidents.min_anomalies = 2;
+    cfg_.incidents.resolve_after_ms = 5000;
+    cfg_.snapshot_interval_ms = 3600'000;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::unique_ptr<Engine> Open(bool start = true) {
+    auto e = Engine::Open(cfg_, &clock_);
+    EXPECT_TRUE(e.ok()) << e.status().ToString();
+    if (start) EXPECT_TRUE((*e)->Start().ok());
+    return std::move(*e);
+  }
+
+  static TimeSeries Series(std::vector<Label> labels, std::vector<Sample> samples) {
+    return TimeSeries{*Labels::FromPairs(std::move(labels)), std::move(samples)};
+  }
+
+  static IngestOutcome Push(Engine& e, std::vector<TimeSeries> series) {
+    WriteBatch b;
+    for (auto& s : series) b.sample_count += s.samples.size();
+    b.series = std::move(series);
+    auto r = e.Ingest(&b);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : IngestOutcome{};
+  }
+
+  // Waits (real time) for `pred`, up to 10 s.
+  template <typename Pred>
+  static bool WaitFor(Pred pred) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pred()) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return false;
+  }
+
+  fs::path dir_;
+  ServeConfig cfg_;
+  SimulatedClock clock_{1'700'000'000'000};
+};
+
+std::vector<Sample> Noisy(TimestampMs start, int n, double level, double noise, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> d(0, noise);
+  std::vector<Sample> out;
+  for (int i = 0; i < n; ++i) out.push_back({start + i * 1000, level + d(rng)});
+  return out;
+}
+
+TEST_F(EngineTest, StepOpensIncidentThatResolves) {
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  std::vector<Label> labels = {{"__name__", "latency_ms"}, {"instance", "a:1"}, {"job", "api"}};
+  Push(*e, {Series(labels, Noisy(t0, 100, 50, 1, 1))});
+  Push(*e, {Series({{"__name__", "other"}, {"instance", "b:1"}}, Noisy(t0, 100, 5, 0.1, 2))});
+  std::vector<Sample> jump;
+  for (int i = 0; i < 10; ++i) jump.push_back({t0 + (100 + i) * 1000, 500});
+  Push(*e, {Series(labels, jump)});
+  clock_.Set(t0 + 110 * 1000);
+  e->Flush();
+
+  std::vector<Incident> open;
+  ASSERT_TRUE(WaitFor([&] {
+    IncidentQuery q;
+    q.state = IncidentState::kOpen;
+    open = *e->store()->ListIncidents(q);
+    return !open.empty();
+  }));
+  ASSERT_EQ(open.size(), 1u) << "only the jumping entity has an incident";
+  EXPECT_EQ(open[0].entity_labels.Get("instance"), "a:1");
+  EXPECT_NE(open[0].title.find("latency_ms"), std::string::npos) << open[0].title;
+  ASSERT_FALSE(open[0].series.empty());
+  AnomalyQuery aq;
+  aq.incident_id = open[0].id;
+  auto anomalies = *e->store()->ListAnomalies(aq);
+  ASSERT_GE(anomalies.size(), 2u);
+  EXPECT_EQ(anomalies[0].direction, Direction::kUp);
+  EXPECT_GT(anomalies[0].upper, anomalies[0].expected);
+  EXPECT_LT(anomalies[0].upper, 500);
+  EXPECT_FALSE(anomalies[0].detector.empty());
+
+  // Quiet for longer than resolve_after: the incident resolves.
+  clock_.Set(t0 + 120 * 1000);
+  ASSERT_TRUE(WaitFor([&] {
+    auto inc = *e->store()->GetIncident(open[0].id);
+    return inc && inc->state == IncidentState::kResolved;
+  }));
+  auto timeline = *e->store()->Timeline(open[0].id);
+  ASSERT_GE(timeline.size(), 2u);
+  EXPECT_EQ(timeline.back().kind, "resolved");
+}
+
+TEST_F(EngineTest, CountersAreAnalysedAsRates) {
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  std::vector<Sample> s;
+  double v = 1000;
+  for (int i = 0; i < 20; ++i) {
+    s.push_back({t0 + i * 1000, v});
+    v += 2;  // 2 per second
+    if (i == 10) v = 0;  // a reset
+  }
+  Push(*e, {Series({{"__name__", "requests_total"}, {"job", "x"}}, s)});
+  e->Flush();
+  auto sel = *SeriesSelector::Parse("requests_total");
+  auto found = e->FindSeries(sel, 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(found[0].is_counter);
+  SeriesInfo info;
+  std::vector<Sample> pts;
+  ASSERT_TRUE(e->Points(found[0].id, INT64_MIN, INT64_MAX, &info, &pts));
+  ASSERT_GE(pts.size(), 15u);
+  for (const auto& p : pts) {
+    EXPECT_GE(p.value, 0) << "a counter reset must not give a negative rate";
+    EXPECT_LE(p.value, 2.0 + 1e-9);
+  }
+  EXPECT_NEAR(pts.back().value, 2.0, 1e-9);
+}
+
+TEST_F(EngineTest, StaleMarkerEndsActivity) {
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  auto samples = Noisy(t0, 5, 1, 0.1, 3);
+  samples.push_back({t0 + 5000, StaleMarker()});
+  Push(*e, {Series({{"__name__", "g"}}, samples)});
+  e->Flush();
+  auto found = e->FindSeries(*SeriesSelector::Parse("g"), 10);
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_TRUE(found[0].stale);
+  EXPECT_EQ(found[0].points, 5u) << "the marker is not a value";
+  EXPECT_EQ(e->stats().stale_markers.load(), 1u);
+}
+
+TEST_F(EngineTest, OutOfOrderAndDuplicatesAreReported) {
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  Push(*e, {Series({{"__name__", "g"}}, {{t0, 1}, {t0 + 1000, 2}})});
+  auto r = Push(*e, {Series({{"__name__", "g"}}, {{t0 + 1000, 2}, {t0 + 500, 3}, {t0 + 2000, 4}})});
+  EXPECT_EQ(r.accepted, 1u);
+  EXPECT_EQ(r.rejected, 2u);
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("not newer"), std::string::npos) << r.reasons[0];
+}
+
+TEST_F(EngineTest, SeriesLimitRejectsNewSeriesWithReason) {
+  cfg_.limits.max_series = 2;
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  auto r = Push(*e, {Series({{"__name__", "a"}}, {{t0, 1}}), Series({{"__name__", "b"}}, {{t0, 1}}),
+                     Series({{"__name__", "c"}}, {{t0, 1}, {t0 + 1, 2}})});
+  EXPECT_EQ(r.accepted, 2u);
+  EXPECT_EQ(r.rejected, 2u);
+  ASSERT_FALSE(r.reasons.empty());
+  EXPECT_NE(r.reasons[0].find("limits.max_series=2"), std::string::npos) << r.reasons[0];
+  EXPECT_EQ(e->stats().series_limit_hits.load(), 1u);
+}
+
+TEST_F(EngineTest, FullQueueRefusesWholeBatch) {
+  cfg_.limits.queue_samples = 2000;
+  cfg_.detector_threads = 1;
+  auto e = Open(/*start=*/false);  // no detector threads: nothing drains the queue
+  const TimestampMs t0 = clock_.NowMs();
+  auto first = Push(*e, {Series({{"__name__", "a"}}, Noisy(t0, 1500, 1, 0.1, 4))});
+  EXPECT_EQ(first.accepted, 1500u);
+  WriteBatch b;
+  b.series.push_back(Series({{"__name__", "b"}}, Noisy(t0, 600, 1, 0.1, 5)));
+  b.sample_count = 600;
+  auto r = e->Ingest(&b);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("full"), std::string::npos);
+  EXPECT_TRUE(e->FindSeries(*SeriesSelector::Parse("b"), 10).empty()) << "nothing of a refused batch is applied";
+  EXPECT_EQ(e->stats().requests_refused_full.load(), 1u);
+}
+
+TEST_F(EngineTest, DetectorStateSurvivesRestart) {
+  const TimestampMs t0 = clock_.NowMs();
+  SeriesId id;
+  {
+    auto e = Open();
+    Push(*e, {Series({{"__name__", "g"}, {"job", "j"}}, Noisy(t0, 40, 3, 0.2, 6))});
+    e->Flush();
+    auto f = e->FindSeries(*SeriesSelector::Parse("g"), 10);
+    ASSERT_EQ(f.size(), 1u);
+    id = f[0].id;
+    e->Stop();
+  }
+  auto e = Open();
+  SeriesInfo info;
+  std::vector<Sample> pts;
+  ASSERT_TRUE(e->Points(id, INT64_MIN, INT64_MAX, &info, &pts));
+  EXPECT_EQ(pts.size(), 40u);
+  EXPECT_EQ(info.labels.Get("job"), "j");
+  // The restored series keeps its last timestamp: a replay is refused as duplicates.
+  auto r = Push(*e, {Series({{"__name__", "g"}, {"job", "j"}}, {{t0 + 39'000, 3}})});
+  EXPECT_EQ(r.rejected, 1u);
+}
+
+TEST_F(EngineTest, EventsAndAcknowledgementAreDurable) {
+  int64_t incident_id = 0;
+  {
+    auto e = Open();
+    Event ev;
+    ev.ts_ms = clock_.NowMs();
+    ev.kind = "deploy";
+    ev.labels = *Labels::FromPairs({{"instance", "a:1"}});
+    ev.text = "v2";
+    auto ids = e->AddEvents({ev});
+    ASSERT_TRUE(ids.ok());
+    const TimestampMs t0 = clock_.NowMs();
+    std::vector<Label> labels = {{"__name__", "m"}, {"instance", "a:1"}};
+    Push(*e, {Series(labels, Noisy(t0, 50, 10, 0.5, 7))});
+    std::vector<Sample> jump;
+    for (int i = 0; i < 5; ++i) jump.push_back({t0 + (50 + i) * 1000, 1000});
+    Push(*e, {Series(labels, jump)});
+    e->Flush();
+    ASSERT_TRUE(WaitFor([&] {
+      auto l = *e->store()->ListIncidents({});
+      if (l.empty()) return false;
+      incident_id = l[0].id;
+      return true;
+    }));
+    auto acked = e->Acknowledge(incident_id, "alice");
+    ASSERT_TRUE(acked.ok()) << acked.status().ToString();
+    EXPECT_TRUE(acked->acknowledged);
+    auto timeline = *e->store()->Timeline(incident_id);
+    bool has_event = false, has_ack = false;
+    for (const auto& t : timeline) {
+      has_event |= t.kind == "event" && t.text.find("v2") != std::string::npos;
+      has_ack |= t.kind == "acknowledged";
+    }
+    EXPECT_TRUE(has_event) << "a deploy on the entity shows on the incident timeline";
+    EXPECT_TRUE(has_ack);
+  }
+  auto e = Open();
+  auto inc = *e->store()->GetIncident(incident_id);
+  ASSERT_TRUE(inc.has_value());
+  EXPECT_TRUE(inc->acknowledged);
+  EXPECT_EQ(inc->acknowledged_by, "alice");
+  EXPECT_EQ(e->store()->ListEvents({})->size(), 1u);
+  EXPECT_FALSE(e->Acknowledge(999999, "x").ok());
+}
+
+TEST_F(EngineTest, MetricsRender) {
+  auto e = Open();
+  std::string m;
+  e->RenderMetrics(&m);
+  for (const char* name : {"vigil_ingest_samples_total", "vigil_queue_depth_samples{shard=\"0\"}",
+                           "vigil_detect_latency_seconds_bucket", "vigil_store_size_bytes",
+                           "vigil_ingest_samples_rejected_total{reason=\"queue_full\"}"}) {
+    EXPECT_NE(m.find(name), std::string::npos) << name;
+  }
+}
+
+}  // namespace
+}  // namespace vigil
