@@ -28,7 +28,7 @@ Status DecodeKind(object obj, const std::string& path, Event* ev) {
   element e;
   if (obj["kind"].get(e)) return Fail(path + ".kind", "missing (e.g. \"deploy\" or \"config\")");
   if (e.type() != element_type::STRING) return Fail(path + ".kind", std::string("expected a string, got ") + ii::JsonTypeName(e));
-  const std::string_view kind = e.get_string().value_unsafe();
+  const std::string_view kind = ii::StringOf(e);
   if (kind.empty() || kind.size() > kMaxKindBytes) {
     return Fail(path + ".kind", "must be 1 to " + std::to_string(kMaxKindBytes) + " characters, got " +
                                     std::to_string(kind.size()));
@@ -60,12 +60,12 @@ Status DecodeLabels(object obj, const std::string& path, Event* ev) {
     return Fail(path + ".labels", std::string("expected an object, got ") + ii::JsonTypeName(e));
   }
   std::vector<Label> labels;
-  for (auto field : e.get_object().value_unsafe()) {
+  for (auto field : ii::ObjectOf(e)) {
     const std::string field_path = path + ".labels" + ii::KeyPath(field.key);
     if (field.value.type() != element_type::STRING) {
       return Fail(field_path, std::string("expected a string, got ") + ii::JsonTypeName(field.value));
     }
-    labels.push_back(Label{std::string(field.key), std::string(field.value.get_string().value_unsafe())});
+    labels.push_back(Label{std::string(field.key), std::string(ii::StringOf(field.value))});
   }
   std::string why = ii::NormalizeLabels(labels, /*require_metric_name=*/false);
   if (!why.empty()) return Fail(path + ".labels", why);
@@ -77,7 +77,7 @@ Status DecodeText(object obj, const std::string& path, Event* ev) {
   element e;
   if (obj["text"].get(e) || e.is_null()) return Status::Ok();
   if (e.type() != element_type::STRING) return Fail(path + ".text", std::string("expected a string, got ") + ii::JsonTypeName(e));
-  const std::string_view text = e.get_string().value_unsafe();
+  const std::string_view text = ii::StringOf(e);
   if (text.size() > kMaxEventTextBytes) {
     return Fail(path + ".text", std::to_string(text.size()) + " bytes, above the limit of " +
                                     std::to_string(kMaxEventTextBytes));
@@ -91,7 +91,7 @@ Status DecodeEvent(element e, size_t index, TimestampMs now_ms, Event* ev) {
   if (e.type() != element_type::OBJECT) {
     return Fail(path, std::string("expected an event object, got ") + ii::JsonTypeName(e));
   }
-  const object obj = e.get_object().value_unsafe();
+  const object obj = ii::ObjectOf(e);
   if (Status st = DecodeKind(obj, path, ev); !st.ok()) return st;
   if (Status st = DecodeTime(obj, path, now_ms, ev); !st.ok()) return st;
   if (Status st = DecodeLabels(obj, path, ev); !st.ok()) return st;
@@ -114,7 +114,7 @@ Result<std::vector<Event>> DecodeEvents(std::string_view body, TimestampMs now_m
     return Status::InvalidArgument(std::string("expected an event object or an array of events, got ") +
                                    ii::JsonTypeName(root));
   }
-  const simdjson::dom::array list = root.get_array().value_unsafe();
+  const simdjson::dom::array list = ii::ArrayOf(root);
   // size() saturates at 0xFFFFFF, far above the limit, so it is exact here.
   if (list.size() > kMaxEventsPerRequest) {
     return Status::InvalidArgument("too many events: " + std::to_string(list.size()) + " (limit " +

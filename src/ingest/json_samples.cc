@@ -32,14 +32,14 @@ std::string DecodeSeries(element e, size_t index, TimestampMs now_ms, size_t* n_
   const std::string path = "series[" + std::to_string(index) + "]";
   *n_samples = 0;
   if (e.type() != element_type::OBJECT) return path + ": expected an object, got " + ii::JsonTypeName(e);
-  const object obj = e.get_object().value_unsafe();
+  const object obj = ii::ObjectOf(e);
 
   element samples_el;
   if (obj["samples"].get(samples_el)) return path + ".samples: missing";
   if (samples_el.type() != element_type::ARRAY) {
     return path + ".samples: expected an array, got " + ii::JsonTypeName(samples_el);
   }
-  const array samples = samples_el.get_array().value_unsafe();
+  const array samples = ii::ArrayOf(samples_el);
   *n_samples = ArraySize(samples);
 
   element labels_el;
@@ -48,12 +48,12 @@ std::string DecodeSeries(element e, size_t index, TimestampMs now_ms, size_t* n_
     return path + ".labels: expected an object, got " + ii::JsonTypeName(labels_el);
   }
   std::vector<Label> labels;
-  labels.reserve(labels_el.get_object().value_unsafe().size());
-  for (auto field : labels_el.get_object().value_unsafe()) {
+  labels.reserve(ii::ObjectOf(labels_el).size());
+  for (auto field : ii::ObjectOf(labels_el)) {
     if (field.value.type() != element_type::STRING) {
       return path + ".labels" + ii::KeyPath(field.key) + ": expected a string, got " + ii::JsonTypeName(field.value);
     }
-    labels.push_back(Label{std::string(field.key), std::string(field.value.get_string().value_unsafe())});
+    labels.push_back(Label{std::string(field.key), std::string(ii::StringOf(field.value))});
   }
   std::string why = ii::NormalizeLabels(labels, /*require_metric_name=*/true);
   if (!why.empty()) return path + ".labels: " + why;
@@ -65,7 +65,7 @@ std::string DecodeSeries(element e, size_t index, TimestampMs now_ms, size_t* n_
   for (element s : samples) {
     Sample p{now_ms, 0};
     if (s.type() == element_type::ARRAY) {
-      const array pair = s.get_array().value_unsafe();
+      const array pair = ii::ArrayOf(s);
       if (pair.size() != 2) {
         return path + ".samples[" + std::to_string(j) + "]: expected a [time, value] pair, got an array of " +
                std::to_string(pair.size());
@@ -99,7 +99,7 @@ Status DecodeJsonSamples(std::string_view body, TimestampMs now_ms, WriteBatch* 
 
   element list_el = doc.root();
   if (list_el.type() == element_type::OBJECT) {
-    if (list_el.get_object().value_unsafe()["series"].get(list_el)) {
+    if (ii::ObjectOf(list_el)["series"].get(list_el)) {
       return Status::InvalidArgument("\"series\": missing (expected {\"series\": [...]} or an array of series)");
     }
     if (list_el.type() != element_type::ARRAY) {
@@ -109,7 +109,7 @@ Status DecodeJsonSamples(std::string_view body, TimestampMs now_ms, WriteBatch* 
     return Status::InvalidArgument(std::string("expected {\"series\": [...]} or an array of series, got ") +
                                    ii::JsonTypeName(list_el));
   }
-  const array list = list_el.get_array().value_unsafe();
+  const array list = ii::ArrayOf(list_el);
   out->series.reserve(list.size());
   size_t index = 0;
   for (element e : list) {

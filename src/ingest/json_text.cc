@@ -307,16 +307,16 @@ bool JsonToTime(element e, TimestampMs* out, std::string* why) {
   constexpr double kSecondsBelow = 1e11;
   switch (e.type()) {
     case element_type::INT64: {
-      const int64_t v = e.get_int64().value_unsafe();
+      const int64_t v = Int64Of(e);
       const bool seconds = v > -static_cast<int64_t>(kSecondsBelow) && v < static_cast<int64_t>(kSecondsBelow);
       *out = seconds ? v * 1000 : v;
       return TimeInRange(*out, why);
     }
     case element_type::UINT64:
-      *why = "time " + std::to_string(e.get_uint64().value_unsafe()) + " is outside 1970-01-01..9999-12-31";
+      *why = "time " + std::to_string(Uint64Of(e)) + " is outside 1970-01-01..9999-12-31";
       return false;
     case element_type::DOUBLE: {
-      const double d = e.get_double().value_unsafe();
+      const double d = DoubleOf(e);
       const double ms = std::fabs(d) < kSecondsBelow ? d * 1000.0 : d;
       if (!(ms >= 0 && ms <= static_cast<double>(kMaxTimeMs))) {
         *why = "time " + std::to_string(d) + " is outside 1970-01-01..9999-12-31";
@@ -326,7 +326,7 @@ bool JsonToTime(element e, TimestampMs* out, std::string* why) {
       return TimeInRange(*out, why);
     }
     case element_type::STRING: {
-      const std::string_view text = e.get_string().value_unsafe();
+      const std::string_view text = StringOf(e);
       if (text.size() > 64) {
         *why = "expected a time (Unix ms, Unix s or RFC 3339), got a string of " + std::to_string(text.size()) +
                " bytes";
@@ -348,11 +348,11 @@ bool JsonToTime(element e, TimestampMs* out, std::string* why) {
 
 bool JsonToValue(element e, double* out, std::string* why) {
   switch (e.type()) {
-    case element_type::INT64: *out = static_cast<double>(e.get_int64().value_unsafe()); return true;
-    case element_type::UINT64: *out = static_cast<double>(e.get_uint64().value_unsafe()); return true;
-    case element_type::DOUBLE: *out = e.get_double().value_unsafe(); return true;
+    case element_type::INT64: *out = static_cast<double>(Int64Of(e)); return true;
+    case element_type::UINT64: *out = static_cast<double>(Uint64Of(e)); return true;
+    case element_type::DOUBLE: *out = DoubleOf(e); return true;
     case element_type::STRING: {
-      std::string_view text = e.get_string().value_unsafe();
+      std::string_view text = StringOf(e);
       std::string_view digits = text;
       // from_chars takes "-x", "inf", "nan" but not a leading '+'.
       if (digits.size() > 1 && digits[0] == '+' && digits[1] != '-' && digits[1] != '+') digits.remove_prefix(1);

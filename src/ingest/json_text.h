@@ -4,15 +4,11 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
-// GCC 12 reports false "may be used uninitialized" warnings inside simdjson's
-// inline accessors (simdjson_result<object>::value_unsafe and friends).
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <simdjson.h>
-#pragma GCC diagnostic pop
 
 #include "core/sample.h"
 #include "core/status.h"
@@ -35,6 +31,40 @@ class JsonDocument {
   simdjson::padded_string padded_;
   simdjson::dom::element root_;
 };
+
+// Accessors for an element whose type() the caller has checked. They return
+// plain values: simdjson_result<T>::value_unsafe() hands out a reference
+// into a temporary, which dangles when used as a range-for range.
+inline simdjson::dom::object ObjectOf(simdjson::dom::element e) {
+  simdjson::dom::object v{};
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
+inline simdjson::dom::array ArrayOf(simdjson::dom::element e) {
+  simdjson::dom::array v{};
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
+inline std::string_view StringOf(simdjson::dom::element e) {
+  std::string_view v{};
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
+inline int64_t Int64Of(simdjson::dom::element e) {
+  int64_t v = 0;
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
+inline uint64_t Uint64Of(simdjson::dom::element e) {
+  uint64_t v = 0;
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
+inline double DoubleOf(simdjson::dom::element e) {
+  double v = 0;
+  if (e.get(v) != simdjson::SUCCESS) return {};
+  return v;
+}
 
 // "object", "array", "string", "number", "boolean" or "null".
 const char* JsonTypeName(simdjson::dom::element e);
