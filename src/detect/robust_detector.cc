@@ -1,0 +1,316 @@
+#include "detect/robust_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "detect/snapshot_codec.h"
+
+namespace vigil {
+
+namespace {
+
+constexpr double kMadToSigma = 1.4826;     // 1 / Phi^-1(3/4): MAD -> sigma under normal noise
+constexpr double kMedianFloor = 0.01;      // scale >= 1% of |median|
+constexpr double kSpreadFloor = 0.1;       // scale >= 10% of the 10-90% inter-quantile range
+constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero series
+constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
+constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
+constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
+constexpr int kMadRefreshEvery = 8;        // inserts between MAD recomputations
+constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint32_t kMaxSnapshotValues = 1u << 20;
+
+// Value at quantile q of an ascending vector (nearest rank, no interpolation).
+double Quantile(const std::vector<double>& sorted, double q) {
+  size_t idx = static_cast<size_t>(std::lround(q * static_cast<double>(sorted.size() - 1)));
+  return sorted[idx];
+}
+
+double Median(const std::vector<double>& sorted) {
+  size_t n = sorted.size();
+  return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
+}
+
+// Median of |x - med| over an ascending vector, in one linear pass: the
+// deviations left of `med` grow walking left, those right of it grow walking
+// right, so merging the two walks visits deviations in ascending order.
+double MedianAbsDeviation(const std::vector<double>& sorted, double med) {
+  size_t n = sorted.size();
+  size_t right = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), med) - sorted.begin());
+  ptrdiff_t left = static_cast<ptrdiff_t>(right) - 1;
+  size_t k_lo = (n - 1) / 2, k_hi = n / 2;
+  double lo_val = 0, cur = 0;
+  for (size_t k = 0; k <= k_hi; ++k) {
+    double dl = left >= 0 ? med - sorted[static_cast<size_t>(left)] : INFINITY;
+    double dr = right < n ? sorted[right] - med : INFINITY;
+    if (dl <= dr) {
+      cur = dl;
+      --left;
+    } else {
+      cur = dr;
+      ++right;
+    }
+    if (k == k_lo) lo_val = cur;
+  }
+  return 0.5 * (lo_val + cur);
+}
+
+// Resolution of a quantised series: the smallest positive gap between two
+// distinct values of the window (1 for counts of sockets or errors). A
+// window of equal integers has resolution 1; any other constant window 0.
+double Resolution(const std::vector<double>& sorted, bool* integral) {
+  double step = 0;
+  *integral = true;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    if (*integral && sorted[i] != std::trunc(sorted[i])) *integral = false;
+    if (i == 0) continue;
+    double gap = sorted[i] - sorted[i - 1];
+    if (gap > 0 && (step == 0 || gap < step)) step = gap;
+  }
+  if (step == 0 && *integral) step = 1;
+  return step;
+}
+
+}  // namespace
+
+struct RobustDetector::Band {
+  double median = 0;
+  double scale = 0;
+  double z_lo = 0, z_hi = 0;      // median -/+ threshold * scale
+  double lo = 0, hi = 0;          // limits applied (z band widened to the learned extremes)
+  bool sparse = false;            // over half the window is one value
+  bool heavy_up = false;          // the window already holds an outlier above / below
+  bool heavy_down = false;
+};
+
+RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
+  cfg_.window = std::max(3, cfg_.window);
+  cfg_.warmup = std::clamp(cfg_.warmup, 3, cfg_.window);
+  if (!(cfg_.threshold > 0)) cfg_.threshold = 6.0;
+  if (!(cfg_.min_scale >= 0) || !std::isfinite(cfg_.min_scale)) cfg_.min_scale = 0;
+  cfg_.level_shift_points = std::max(1, cfg_.level_shift_points);
+  cfg_.sparse_confirm_points = std::max(1, cfg_.sparse_confirm_points);
+  if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 4);
+  cfg_.rebaseline_after = std::clamp(cfg_.rebaseline_after, cfg_.warmup, cfg_.window);
+  since_mad_ = -1;
+}
+
+void RobustDetector::Reset() {
+  values_.clear();
+  sorted_.clear();
+  first_seq_ = 0;
+  mad_ = 0;
+  step_ = 0;
+  integral_ = false;
+  since_mad_ = -1;
+  run_ = 0;
+  run_raw_.clear();
+  run_seqs_.clear();
+}
+
+void RobustDetector::RefreshMad() {
+  mad_ = MedianAbsDeviation(sorted_, Median(sorted_));
+  step_ = Resolution(sorted_, &integral_);
+  since_mad_ = 0;
+}
+
+RobustDetector::Band RobustDetector::ComputeBand() {
+  if (since_mad_ < 0 || since_mad_ >= kMadRefreshEvery) RefreshMad();
+  Band b;
+  b.median = Median(sorted_);
+  double spread = Quantile(sorted_, 0.9) - Quantile(sorted_, 0.1);
+  double floor = kMedianFloor * std::fabs(b.median) + kSpreadFloor * spread + kStepFloor * step_ + cfg_.min_scale +
+                 kEpsilonFloor;
+  b.scale = std::max(kMadToSigma * mad_, floor);
+  b.sparse = mad_ == 0;
+  double reach = cfg_.threshold * b.scale;
+  b.z_lo = b.median - reach;
+  b.z_hi = b.median + reach;
+  double mn = sorted_.front(), mx = sorted_.back();
+  b.heavy_up = mx - b.median > kHeavyTailSigmas * b.scale;
+  b.heavy_down = b.median - mn > kHeavyTailSigmas * b.scale;
+  b.hi = std::max(b.z_hi, mx + kExtremeMargin * (mx - b.median) + b.scale);
+  b.lo = std::min(b.z_lo, mn - kExtremeMargin * (b.median - mn) - b.scale);
+  return b;
+}
+
+void RobustDetector::Insert(double v) {
+  if (values_.size() == static_cast<size_t>(cfg_.window)) {
+    double old = values_.front();
+    values_.pop_front();
+    ++first_seq_;
+    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), old));
+  }
+  values_.push_back(v);
+  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
+  if (since_mad_ >= 0) ++since_mad_;
+}
+
+void RobustDetector::Replace(uint64_t seq, double v) {
+  if (seq < first_seq_ || seq - first_seq_ >= values_.size()) return;  // already left the window
+  double& slot = values_[seq - first_seq_];
+  sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), slot));
+  slot = v;
+  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
+  if (since_mad_ >= 0) ++since_mad_;
+}
+
+// A short excursion is over: it was a burst, and the series can do that, so
+// its real values replace the clipped copies (learned extremes).
+void RobustDetector::EndRun() {
+  if (run_ > 0 && run_ < cfg_.level_shift_points) {
+    for (size_t i = 0; i < run_seqs_.size() && i < run_raw_.size(); ++i) Replace(run_seqs_[i], run_raw_[i]);
+  }
+  run_ = 0;
+  run_raw_.clear();
+  run_seqs_.clear();
+}
+
+// The excursion has lasted long enough to be the new normal.
+void RobustDetector::Rebaseline() {
+  std::vector<double> recent = std::move(run_raw_);
+  Reset();
+  for (double v : recent) Insert(v);
+}
+
+Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
+  Verdict v;
+  if (!std::isfinite(value)) return v;
+  if (values_.size() < static_cast<size_t>(cfg_.warmup)) {
+    Insert(value);
+    v.expected = Median(sorted_);
+    v.lower = sorted_.front();
+    v.upper = sorted_.back();
+    return v;
+  }
+
+  Band b = ComputeBand();
+  bool outside = value > b.hi || value < b.lo;
+  if (outside && since_mad_ != 0) {  // judge candidates with a fresh MAD
+    RefreshMad();
+    b = ComputeBand();
+    outside = value > b.hi || value < b.lo;
+  }
+
+  v.ready = true;
+  v.expected = b.median;
+  v.lower = b.lo;
+  v.upper = b.hi;
+  v.score = std::fabs(value - b.median) / b.scale;
+  v.direction = value >= b.median ? Direction::kUp : Direction::kDown;
+
+  if (!outside) {
+    EndRun();
+    Insert(value);
+    return v;
+  }
+
+  if (run_ > 0 && run_dir_ != v.direction) EndRun();
+  run_dir_ = v.direction;
+  ++run_;
+  if (run_raw_.size() < static_cast<size_t>(cfg_.rebaseline_after)) run_raw_.push_back(value);
+
+  bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
+  int needed = 1;
+  if (heavy) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
+  if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
+  if (run_ >= needed) {
+    v.anomalous = true;
+    bool up = v.direction == Direction::kUp;
+    if (run_ >= cfg_.level_shift_points) {
+      v.pattern = up ? "level_shift_up" : "level_shift_down";
+    } else {
+      v.pattern = up ? "spike" : "dip";
+    }
+  }
+
+  if (run_ >= cfg_.rebaseline_after) {
+    Rebaseline();
+    return v;
+  }
+  // Clip into the band; a series of integers gets an integer, so that its
+  // resolution stays what it is.
+  double lo = integral_ ? std::ceil(b.z_lo) : b.z_lo;
+  double hi = integral_ ? std::floor(b.z_hi) : b.z_hi;
+  Insert(std::clamp(value, std::min(lo, b.median), std::max(hi, b.median)));
+  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + values_.size() - 1);
+  return v;
+}
+
+void RobustDetector::AppendTo(std::string* out) const {
+  PutU8(out, kSnapshotVersion);
+  PutU32(out, static_cast<uint32_t>(values_.size()));
+  for (double x : values_) PutDouble(out, x);
+  PutDouble(out, mad_);
+  PutDouble(out, step_);
+  PutU8(out, integral_ ? 1 : 0);
+  PutI64(out, since_mad_);
+  PutU32(out, static_cast<uint32_t>(run_));
+  PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
+  PutU32(out, static_cast<uint32_t>(run_raw_.size()));
+  for (double x : run_raw_) PutDouble(out, x);
+  PutU32(out, static_cast<uint32_t>(run_seqs_.size()));
+  for (uint64_t s : run_seqs_) PutU64(out, s - first_seq_);  // positions relative to the oldest value
+}
+
+Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustDetectorConfig& cfg) {
+  std::string_view cur = *in;
+  RobustDetector d(cfg);
+  auto fail = [](const Status& s) { return s.WithContext("robust detector snapshot"); };
+  uint8_t version = 0, dir = 0;
+  uint32_t n = 0, run = 0, nraw = 0, nseq = 0;
+  int64_t since_mad = 0;
+  Status s = GetU8(&cur, &version, "version");
+  if (!s.ok()) return fail(s);
+  if (version != kSnapshotVersion) {
+    return Status::Corruption("robust detector snapshot has version " + std::to_string(version) + ", expected " +
+                              std::to_string(kSnapshotVersion));
+  }
+  if (!(s = GetU32(&cur, &n, "value count")).ok()) return fail(s);
+  if (n > kMaxSnapshotValues) return Status::Corruption("robust detector snapshot claims " + std::to_string(n) + " values");
+  std::vector<double> values(n);
+  for (auto& x : values) {
+    if (!(s = GetDouble(&cur, &x, "window value")).ok()) return fail(s);
+    if (!std::isfinite(x)) return Status::Corruption("robust detector snapshot has a non-finite window value");
+  }
+  if (!(s = GetDouble(&cur, &d.mad_, "MAD")).ok()) return fail(s);
+  if (!(s = GetDouble(&cur, &d.step_, "step")).ok()) return fail(s);
+  uint8_t integral = 0;
+  if (!(s = GetU8(&cur, &integral, "integral flag")).ok()) return fail(s);
+  if (integral > 1) return Status::Corruption("robust detector snapshot has a bad integral flag");
+  d.integral_ = integral == 1;
+  if (!(s = GetI64(&cur, &since_mad, "MAD age")).ok()) return fail(s);
+  if (!(s = GetU32(&cur, &run, "run length")).ok()) return fail(s);
+  if (!(s = GetU8(&cur, &dir, "run direction")).ok()) return fail(s);
+  if (!(s = GetU32(&cur, &nraw, "run value count")).ok()) return fail(s);
+  if (nraw > kMaxSnapshotValues || nraw > run) return Status::Corruption("robust detector snapshot has a bad run");
+  d.run_raw_.resize(nraw);
+  for (auto& x : d.run_raw_) {
+    if (!(s = GetDouble(&cur, &x, "run value")).ok()) return fail(s);
+  }
+  if (!(s = GetU32(&cur, &nseq, "run position count")).ok()) return fail(s);
+  if (nseq > nraw || dir > 1) return Status::Corruption("robust detector snapshot has a bad run");
+  std::vector<uint64_t> rel(nseq);
+  for (auto& r : rel) {
+    if (!(s = GetU64(&cur, &r, "run position")).ok()) return fail(s);
+    if (r >= n) return Status::Corruption("robust detector snapshot has a run position outside the window");
+  }
+
+  // Keep the newest values when the configured window is smaller.
+  size_t keep = std::min<size_t>(n, static_cast<size_t>(d.cfg_.window));
+  size_t dropped = n - keep;
+  d.values_.assign(values.begin() + static_cast<ptrdiff_t>(dropped), values.end());
+  d.sorted_.assign(d.values_.begin(), d.values_.end());
+  std::sort(d.sorted_.begin(), d.sorted_.end());
+  d.first_seq_ = dropped;  // sequence numbers count from the snapshot's oldest value
+  for (uint64_t r : rel) d.run_seqs_.push_back(r);
+  d.since_mad_ = dropped == 0 ? static_cast<int>(std::clamp<int64_t>(since_mad, -1, kMadRefreshEvery)) : -1;
+  if (d.values_.empty()) d.since_mad_ = -1;
+  d.run_ = static_cast<int>(std::min<uint32_t>(run, 1u << 30));
+  d.run_dir_ = dir == 0 ? Direction::kUp : Direction::kDown;
+  if (d.run_raw_.size() > static_cast<size_t>(d.cfg_.rebaseline_after)) d.run_raw_.resize(d.cfg_.rebaseline_after);
+  *in = cur;
+  return d;
+}
+
+}  // namespace vigil

@@ -1,0 +1,152 @@
+// RobustDetector: a streaming rolling-median / MAD outlier test for one
+// series, hardened for the metrics a real exporter produces.
+//
+// Method. The detector keeps the last `window` values. A new value is judged
+// against that window before it is added: the centre is the window's median
+// and the spread its median absolute deviation (MAD), scaled by 1.4826 so it
+// estimates a standard deviation under normal noise. This is the Hampel
+// identifier (F. R. Hampel, "The influence curve and its role in robust
+// estimation", JASA 69, 1974; the MAD as a scale estimator is discussed in
+// P. J. Rousseeuw and C. Croux, "Alternatives to the median absolute
+// deviation", JASA 88, 1993). A value is an outlier when
+// |value - median| > threshold * scale.
+//
+// Real node_exporter data breaks the textbook test in three ways, so:
+//  1. Nearly constant series have a MAD of (almost) zero, and any float
+//     wobble would score in the millions. The scale therefore has a floor:
+//        scale = max(1.4826 * MAD, 1% of |median| + 10% of the window's
+//                    10-90% inter-quantile range + a third of the series'
+//                    resolution + min_scale + 1e-9).
+//     The resolution is the smallest gap between two window values (1 for a
+//     window of equal integers): for counts (sockets, errors) a value must
+//     move by more than 2 to fire.
+//  2. Bursty series (disk and network rates, GC pauses) have heavy tails the
+//     MAD does not see. A value must also lie outside the extremes the window
+//     has already shown, by a margin of half the distance from the median to
+//     that extreme (plus one scale): a burst no bigger than earlier ones is
+//     not news. The extremes are learned: a short excursion (shorter than
+//     level_shift_points) is written back into the window at its real value
+//     once it ends, so the same burst does not fire twice.
+//  3. Sparse series (more than half of the window one value, typically 0:
+//     iowait, errors, rarely-touched counters) fire on every first blip.
+//     There an excursion must last sparse_confirm_points points in the same
+//     direction before it is anomalous. Likewise on a heavy-tailed side (the
+//     window already holds a value more than 4 scales from the median on
+//     that side: scrape and GC timings, page faults) an excursion must last
+//     heavy_tail_confirm_points points: such series break their own records
+//     by single points all the time, while real changes persist.
+//
+// Reported band. `lower`/`upper` are the limits actually applied: the wider
+// of median -/+ threshold*scale and the learned extremes with their margin.
+// `score` is |value - median| / scale.
+//
+// Pattern. The first anomalous point of an excursion is a "spike" (up) or
+// "dip" (down); once level_shift_points consecutive points have been outside
+// in the same direction they are "level_shift_up"/"level_shift_down".
+//
+// Baseline protection. While a value is outside the band, the window gets
+// the value clipped to median -/+ threshold*scale, so an incident does not
+// teach the detector that the incident is normal. If an excursion lasts
+// rebaseline_after points the detector accepts the new level: the window is
+// restarted from the excursion's raw values (a permanent change must not
+// alarm forever).
+//
+// Cost. Amortised O(window) per point (sorted-vector insert and erase, a
+// linear MAD pass every few points or when a value is a candidate); about
+// 2 KiB per series at window 240.
+//
+// Not thread-safe; one object per series. No clock: time only comes in with
+// the samples.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/anomaly.h"
+#include "core/sample.h"
+#include "core/status.h"
+
+namespace vigil {
+
+struct RobustDetectorConfig {
+  int window = 240;        // values kept (>= 3)
+  int warmup = 30;         // values needed before any verdict is ready (>= 3, <= window)
+  double threshold = 6.0;  // robust z-score beyond which a value is outside
+  // Absolute lower bound on the scale, in the series' own unit (e.g. 0.01
+  // for a CPU-seconds-per-second rate): deviations smaller than
+  // threshold*min_scale are never anomalous. 0 = only the relative floors.
+  double min_scale = 0.0;
+  int level_shift_points = 3;     // consecutive outside points that make a level shift
+  int sparse_confirm_points = 3;  // consecutive outside points needed in a sparse window
+  int heavy_tail_confirm_points = 2;  // ... on a side where the window already holds an outlier
+  // Consecutive outside points after which the new level is accepted.
+  // 0 = max(warmup, window / 4).
+  int rebaseline_after = 0;
+};
+
+struct Verdict {
+  bool ready = false;      // false during warm-up or for non-finite values
+  bool anomalous = false;
+  double expected = 0, lower = 0, upper = 0, score = 0;
+  Direction direction = Direction::kUp;
+  const char* pattern = "";  // static string; "" unless anomalous
+};
+
+class RobustDetector {
+ public:
+  static constexpr const char* kName = "robust_median_mad";
+
+  // Out-of-range config values are clamped to the nearest sane value.
+  explicit RobustDetector(const RobustDetectorConfig& cfg);
+
+  // Judges `value` against the window BEFORE adding it, then adds it (or its
+  // clipped form, see above). Non-finite values are ignored: a not-ready
+  // verdict and no state change. `ts` is not used for the judgement; values
+  // must come in time order.
+  Verdict Update(TimestampMs ts, double value);
+  // Forgets everything (e.g. when a series switches between raw values and
+  // rates).
+  void Reset();
+  // Values in the window.
+  size_t size() const { return values_.size(); }
+  const RobustDetectorConfig& config() const { return cfg_; }
+
+  // Appends a binary snapshot of the full state (versioned, little-endian).
+  // A detector restored from it gives identical verdicts.
+  void AppendTo(std::string* out) const;
+  // Reads a snapshot from the front of `*in` and advances it. `cfg` is the
+  // configuration to run with; when its window is smaller than the
+  // snapshot's, only the newest values are kept. Corruption on truncated or
+  // inconsistent input (and `*in` is left unchanged).
+  static Result<RobustDetector> Parse(std::string_view* in, const RobustDetectorConfig& cfg);
+
+ private:
+  struct Band;
+
+  Band ComputeBand();
+  void RefreshMad();
+  void Insert(double v);
+  void Replace(uint64_t seq, double v);
+  void EndRun();
+  void Rebaseline();
+
+  RobustDetectorConfig cfg_;
+  std::deque<double> values_;    // window in arrival order; values_[i] has sequence first_seq_ + i
+  std::vector<double> sorted_;   // same values, ascending
+  uint64_t first_seq_ = 0;
+  double mad_ = 0;               // raw MAD, refreshed lazily
+  double step_ = 0;              // resolution of the window's values, refreshed with mad_
+  bool integral_ = false;        // every window value is an integer, refreshed with mad_
+  int since_mad_ = 0;            // inserts since mad_ was computed; < 0 = never computed
+
+  // Current excursion: consecutive values outside the band in one direction.
+  int run_ = 0;
+  Direction run_dir_ = Direction::kUp;
+  std::vector<double> run_raw_;        // raw values of the excursion (capped at rebaseline_after)
+  std::vector<uint64_t> run_seqs_;     // where its clipped copies sit in the window (short runs only)
+};
+
+}  // namespace vigil

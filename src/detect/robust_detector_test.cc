@@ -1,0 +1,321 @@
+#include "detect/robust_detector.h"
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+constexpr TimestampMs kStart = 1'700'000'000'000;
+constexpr TimestampMs kStep = 1000;
+
+struct Feed {
+  explicit Feed(const RobustDetectorConfig& cfg = {}) : det(cfg) {}
+  Verdict Push(double v) { return det.Update(kStart + kStep * n++, v); }
+  RobustDetector det;
+  int64_t n = 0;
+};
+
+TEST(RobustDetector, NotReadyDuringWarmup) {
+  RobustDetectorConfig cfg;
+  cfg.warmup = 10;
+  Feed f(cfg);
+  for (int i = 0; i < 10; ++i) {
+    Verdict v = f.Push(i % 2);
+    EXPECT_FALSE(v.ready);
+    EXPECT_FALSE(v.anomalous);
+  }
+  EXPECT_TRUE(f.Push(0).ready);
+  EXPECT_EQ(f.det.size(), 11u);
+}
+
+TEST(RobustDetector, IgnoresNonFiniteValues) {
+  Feed f;
+  for (int i = 0; i < 50; ++i) f.Push(5.0 + 0.1 * (i % 3));
+  Verdict v = f.Push(std::nan(""));
+  EXPECT_FALSE(v.ready);
+  EXPECT_FALSE(f.Push(INFINITY).anomalous);
+  EXPECT_EQ(f.det.size(), 50u);
+}
+
+TEST(RobustDetector, NoFalsePositivesOnGaussianNoise) {
+  std::mt19937_64 rng(42);
+  std::normal_distribution<double> noise(100.0, 5.0);
+  Feed f;
+  int anomalies = 0;
+  for (int i = 0; i < 10000; ++i) anomalies += f.Push(noise(rng)).anomalous;
+  EXPECT_EQ(anomalies, 0);
+}
+
+TEST(RobustDetector, BandIsExportedAndContainsNormalValues) {
+  std::mt19937_64 rng(7);
+  std::normal_distribution<double> noise(50.0, 2.0);
+  Feed f;
+  Verdict v;
+  for (int i = 0; i < 300; ++i) v = f.Push(noise(rng));
+  ASSERT_TRUE(v.ready);
+  EXPECT_NEAR(v.expected, 50.0, 0.5);
+  // threshold 6 and sigma 2: the band reaches about 12 either side.
+  EXPECT_GT(v.upper, 60.0);
+  EXPECT_LT(v.upper, 66.0);
+  EXPECT_LT(v.lower, 40.0);
+  EXPECT_GT(v.lower, 34.0);
+  EXPECT_STREQ(v.pattern, "");
+}
+
+TEST(RobustDetector, StepDetectedQuicklyThenCalledLevelShift) {
+  std::mt19937_64 rng(1);
+  std::normal_distribution<double> noise(10.0, 1.0);
+  Feed f;
+  for (int i = 0; i < 300; ++i) ASSERT_FALSE(f.Push(noise(rng)).anomalous) << i;
+  std::vector<Verdict> after;
+  for (int i = 0; i < 10; ++i) after.push_back(f.Push(noise(rng) + 30.0));
+  int first = -1;
+  for (int i = 0; i < 10; ++i) {
+    if (after[i].anomalous) {
+      first = i;
+      break;
+    }
+  }
+  ASSERT_GE(first, 0);
+  EXPECT_LE(first, 2);
+  EXPECT_EQ(after[first].direction, Direction::kUp);
+  EXPECT_GT(after[first].score, 6.0);
+  for (int i = first; i < 10; ++i) EXPECT_TRUE(after[i].anomalous) << i;
+  EXPECT_STREQ(after[first].pattern, "spike");
+  EXPECT_STREQ(after[9].pattern, "level_shift_up");
+  EXPECT_STREQ(after[first + 2].pattern, "level_shift_up");
+  // The band keeps describing the old normal while the shift lasts.
+  EXPECT_LT(after[9].upper, 25.0);
+  EXPECT_NEAR(after[9].expected, 10.0, 0.5);
+}
+
+TEST(RobustDetector, DownwardStepIsALevelShiftDown) {
+  std::mt19937_64 rng(2);
+  std::normal_distribution<double> noise(0.0, 0.01);
+  Feed f;
+  // CPU idle rate of one core: about 1 s/s, then a busy loop takes the core.
+  for (int i = 0; i < 120; ++i) ASSERT_FALSE(f.Push(0.98 + noise(rng)).anomalous) << i;
+  Verdict v1 = f.Push(0.01);
+  Verdict v2 = f.Push(0.0);
+  Verdict v3 = f.Push(0.02);
+  EXPECT_TRUE(v1.anomalous);
+  EXPECT_STREQ(v1.pattern, "dip");
+  EXPECT_EQ(v1.direction, Direction::kDown);
+  EXPECT_TRUE(v2.anomalous);
+  EXPECT_TRUE(v3.anomalous);
+  EXPECT_STREQ(v3.pattern, "level_shift_down");
+}
+
+TEST(RobustDetector, SingleSpikeIsReportedOnceAndBaselineUnharmed) {
+  std::mt19937_64 rng(3);
+  std::normal_distribution<double> noise(100.0, 3.0);
+  Feed f;
+  for (int i = 0; i < 200; ++i) f.Push(noise(rng));
+  Verdict spike = f.Push(400.0);
+  EXPECT_TRUE(spike.anomalous);
+  EXPECT_STREQ(spike.pattern, "spike");
+  EXPECT_GT(spike.score, 50.0);
+  EXPECT_GT(spike.upper, spike.expected);
+  EXPECT_LT(spike.upper, 400.0);
+  int after = 0;
+  Verdict last;
+  for (int i = 0; i < 500; ++i) {
+    last = f.Push(noise(rng));
+    after += last.anomalous;
+  }
+  EXPECT_EQ(after, 0);
+  EXPECT_NEAR(last.expected, 100.0, 1.0);
+}
+
+TEST(RobustDetector, SameBurstDoesNotFireTwice) {
+  std::mt19937_64 rng(4);
+  std::normal_distribution<double> noise(100.0, 3.0);
+  Feed f;
+  for (int i = 0; i < 100; ++i) f.Push(noise(rng));
+  EXPECT_TRUE(f.Push(300.0).anomalous);  // news the first time
+  for (int i = 0; i < 30; ++i) f.Push(noise(rng));
+  EXPECT_FALSE(f.Push(290.0).anomalous);  // the series has done this before
+  for (int i = 0; i < 30; ++i) f.Push(noise(rng));
+  // Far beyond anything seen, but the series is known to burst: news again
+  // once it lasts.
+  EXPECT_FALSE(f.Push(2000.0).anomalous);
+  Verdict again = f.Push(2000.0);
+  EXPECT_TRUE(again.anomalous);
+  EXPECT_STREQ(again.pattern, "spike");
+}
+
+TEST(RobustDetector, ConstantSeriesWithFloatNoiseStaysQuiet) {
+  std::mt19937_64 rng(5);
+  std::uniform_real_distribution<double> wobble(-1e-12, 1e-12);
+  Feed large, zero;
+  int anomalies = 0;
+  for (int i = 0; i < 5000; ++i) anomalies += large.Push(8.0e9 + wobble(rng) * 8.0e9).anomalous;
+  for (int i = 0; i < 5000; ++i) anomalies += zero.Push(wobble(rng)).anomalous;
+  EXPECT_EQ(anomalies, 0);
+}
+
+TEST(RobustDetector, ConstantSeriesStillDetectsARealChange) {
+  Feed f;
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(f.Push(4096.0).anomalous);
+  // Over half the window is one value: a change must persist to count.
+  EXPECT_FALSE(f.Push(9000.0).anomalous);
+  EXPECT_FALSE(f.Push(9000.0).anomalous);
+  Verdict v = f.Push(9000.0);
+  EXPECT_TRUE(v.anomalous);
+  EXPECT_STREQ(v.pattern, "level_shift_up");
+}
+
+TEST(RobustDetector, SmallCountsMovingByOneDoNotFire) {
+  Feed f;
+  int anomalies = 0;
+  for (int i = 0; i < 400; ++i) anomalies += f.Push(2.0 + (i / 50) % 2).anomalous;  // 2, then 3, then 2...
+  EXPECT_EQ(anomalies, 0);
+}
+
+TEST(RobustDetector, SparseBurstySeriesIsQuiet) {
+  // Mostly zero (a disk's write rate on an idle box), with one- or two-point
+  // bursts of varying size.
+  std::mt19937_64 rng(6);
+  std::uniform_int_distribution<int> gap(5, 40);
+  std::uniform_real_distribution<double> size(4096, 2e6);
+  Feed f;
+  int anomalies = 0;
+  int next = gap(rng);
+  for (int i = 0; i < 20000; ++i) {
+    double v = 0;
+    if (--next <= 0) {
+      v = size(rng);
+      if (next == 0 && gap(rng) % 2 == 0) next = 1;  // sometimes two points
+      else next = gap(rng);
+    }
+    anomalies += f.Push(v).anomalous;
+  }
+  EXPECT_EQ(anomalies, 0);
+}
+
+TEST(RobustDetector, HeavyTailedTimingSeriesIsQuietOnceBurstsWereSeen) {
+  // Scrape timings: about 20 us, sometimes 5-20x longer for one point.
+  std::mt19937_64 rng(8);
+  std::lognormal_distribution<double> base(std::log(20e-6), 0.2);
+  std::uniform_real_distribution<double> u(0, 1);
+  Feed f;
+  int anomalies_after_warm = 0;
+  for (int i = 0; i < 20000; ++i) {
+    double v = base(rng);
+    if (u(rng) < 0.03) v *= 5 + 15 * u(rng);
+    Verdict vd = f.Push(v);
+    if (i > 300) anomalies_after_warm += vd.anomalous;
+  }
+  EXPECT_EQ(anomalies_after_warm, 0);
+}
+
+TEST(RobustDetector, PermanentChangeBecomesTheNewNormal) {
+  RobustDetectorConfig cfg;
+  cfg.window = 120;
+  cfg.warmup = 20;
+  cfg.rebaseline_after = 40;
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  Feed f(cfg);
+  for (int i = 0; i < 200; ++i) f.Push(50 + noise(rng));
+  int anomalous = 0;
+  for (int i = 0; i < 40; ++i) anomalous += f.Push(80 + noise(rng)).anomalous;
+  EXPECT_EQ(anomalous, 40);
+  int later = 0;
+  Verdict v;
+  for (int i = 0; i < 200; ++i) {
+    v = f.Push(80 + noise(rng));
+    later += v.anomalous;
+  }
+  EXPECT_EQ(later, 0);
+  EXPECT_NEAR(v.expected, 80, 1.0);
+}
+
+TEST(RobustDetector, SnapshotRoundTripGivesIdenticalVerdicts) {
+  std::mt19937_64 rng(10);
+  std::normal_distribution<double> noise(20.0, 2.0);
+  std::vector<double> values;
+  for (int i = 0; i < 700; ++i) values.push_back(noise(rng));
+  values[400] = 90;                                          // a spike before the snapshot
+  for (int i = 450; i < 452; ++i) values[i] = 60;            // a run in progress at the snapshot
+  for (int i = 452; i < 470; ++i) values[i] = 60;
+  values[600] = -40;
+
+  for (int cut : {10, 200, 451, 460}) {
+    RobustDetectorConfig cfg;
+    Feed a(cfg);
+    for (int i = 0; i < cut; ++i) a.Push(values[i]);
+    std::string blob;
+    a.det.AppendTo(&blob);
+    blob += "trailing";
+    std::string_view in = blob;
+    auto b = RobustDetector::Parse(&in, cfg);
+    ASSERT_TRUE(b.ok()) << b.status().ToString();
+    EXPECT_EQ(in, "trailing");
+    EXPECT_EQ(b->size(), a.det.size());
+    for (int i = cut; i < 700; ++i) {
+      TimestampMs ts = kStart + kStep * i;
+      Verdict va = a.det.Update(ts, values[i]);
+      Verdict vb = b->Update(ts, values[i]);
+      ASSERT_EQ(va.ready, vb.ready) << "cut " << cut << " i " << i;
+      ASSERT_EQ(va.anomalous, vb.anomalous) << "cut " << cut << " i " << i;
+      ASSERT_EQ(va.expected, vb.expected) << "cut " << cut << " i " << i;
+      ASSERT_EQ(va.upper, vb.upper) << "cut " << cut << " i " << i;
+      ASSERT_EQ(va.lower, vb.lower) << "cut " << cut << " i " << i;
+      ASSERT_EQ(va.score, vb.score) << "cut " << cut << " i " << i;
+      ASSERT_STREQ(va.pattern, vb.pattern) << "cut " << cut << " i " << i;
+    }
+  }
+}
+
+TEST(RobustDetector, ParseRejectsTruncatedAndForeignInput) {
+  Feed f;
+  for (int i = 0; i < 100; ++i) f.Push(i % 7);
+  std::string blob;
+  f.det.AppendTo(&blob);
+  for (size_t len : {size_t{0}, size_t{1}, size_t{5}, blob.size() / 2, blob.size() - 1}) {
+    std::string_view in(blob.data(), len);
+    auto r = RobustDetector::Parse(&in, {});
+    ASSERT_FALSE(r.ok()) << len;
+    EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+    EXPECT_EQ(in.size(), len);  // nothing consumed
+  }
+  std::string bad = blob;
+  bad[0] = 99;
+  std::string_view in = bad;
+  auto r = RobustDetector::Parse(&in, {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.status().message().find("version 99"), std::string::npos);
+}
+
+TEST(RobustDetector, ParseIntoSmallerWindowKeepsNewestValues) {
+  Feed f;
+  for (int i = 0; i < 240; ++i) f.Push(i < 140 ? 1000.0 : 5.0 + (i % 3));
+  std::string blob;
+  f.det.AppendTo(&blob);
+  std::string_view in = blob;
+  RobustDetectorConfig small;
+  small.window = 100;
+  auto r = RobustDetector::Parse(&in, small);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r->size(), 100u);
+  Verdict v = r->Update(kStart, 6.0);
+  EXPECT_TRUE(v.ready);
+  EXPECT_NEAR(v.expected, 6.0, 1.0);
+}
+
+TEST(RobustDetector, ResetForgetsEverything) {
+  Feed f;
+  for (int i = 0; i < 100; ++i) f.Push(1.0);
+  f.det.Reset();
+  EXPECT_EQ(f.det.size(), 0u);
+  EXPECT_FALSE(f.Push(1e9).ready);
+}
+
+}  // namespace
+}  // namespace vigil
