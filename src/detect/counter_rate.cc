@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <cmath>
 
-#include "detect/snapshot_codec.h"
+#include "core/byte_codec.h"
+#include "detect/snapshot_fields.h"
 
 namespace vigil {
 
 namespace {
+
+using snapshot_fields::GetDouble;
+using snapshot_fields::GetI64;
+using snapshot_fields::GetU32;
+using snapshot_fields::GetU64;
+using snapshot_fields::GetU8;
 constexpr uint8_t kCounterRateVersion = 1;
 constexpr uint8_t kTrackerVersion = 1;
 // Counts saturate here; only their proportions matter after min_points.
@@ -49,10 +56,10 @@ void CounterRate::Reset() {
 }
 
 void CounterRate::AppendTo(std::string* out) const {
-  PutU8(out, kCounterRateVersion);
-  PutU8(out, has_prev_ ? 1 : 0);
-  PutI64(out, prev_ts_);
-  PutDouble(out, prev_value_);
+  bytes::PutU8(out, kCounterRateVersion);
+  bytes::PutU8(out, has_prev_ ? 1 : 0);
+  bytes::PutFixed64(out, static_cast<uint64_t>(prev_ts_));
+  bytes::PutDouble(out, prev_value_);
 }
 
 Result<CounterRate> CounterRate::Parse(std::string_view* in) {
@@ -112,12 +119,12 @@ SeriesKind MonotonicityTracker::Observe(double value) {
 }
 
 void MonotonicityTracker::AppendTo(std::string* out) const {
-  PutU8(out, kTrackerVersion);
-  PutU8(out, static_cast<uint8_t>(kind_));
-  PutU32(out, static_cast<uint32_t>(points_));
-  PutU32(out, static_cast<uint32_t>(increases_));
-  PutU32(out, static_cast<uint32_t>(resets_));
-  PutDouble(out, prev_);
+  bytes::PutU8(out, kTrackerVersion);
+  bytes::PutU8(out, static_cast<uint8_t>(kind_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(points_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(increases_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(resets_));
+  bytes::PutDouble(out, prev_);
 }
 
 Result<MonotonicityTracker> MonotonicityTracker::Parse(std::string_view* in, MonotonicityConfig cfg) {

@@ -3,11 +3,18 @@
 #include <algorithm>
 #include <cmath>
 
-#include "detect/snapshot_codec.h"
+#include "core/byte_codec.h"
+#include "detect/snapshot_fields.h"
 
 namespace vigil {
 
 namespace {
+
+using snapshot_fields::GetDouble;
+using snapshot_fields::GetI64;
+using snapshot_fields::GetU32;
+using snapshot_fields::GetU64;
+using snapshot_fields::GetU8;
 
 constexpr double kMadToSigma = 1.4826;     // 1 / Phi^-1(3/4): MAD -> sigma under normal noise
 constexpr double kMedianFloor = 0.01;      // scale >= 1% of |median|
@@ -238,19 +245,19 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
 }
 
 void RobustDetector::AppendTo(std::string* out) const {
-  PutU8(out, kSnapshotVersion);
-  PutU32(out, static_cast<uint32_t>(values_.size()));
-  for (double x : values_) PutDouble(out, x);
-  PutDouble(out, mad_);
-  PutDouble(out, step_);
-  PutU8(out, integral_ ? 1 : 0);
-  PutI64(out, since_mad_);
-  PutU32(out, static_cast<uint32_t>(run_));
-  PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
-  PutU32(out, static_cast<uint32_t>(run_raw_.size()));
-  for (double x : run_raw_) PutDouble(out, x);
-  PutU32(out, static_cast<uint32_t>(run_seqs_.size()));
-  for (uint64_t s : run_seqs_) PutU64(out, s - first_seq_);  // positions relative to the oldest value
+  bytes::PutU8(out, kSnapshotVersion);
+  bytes::PutFixed32(out, static_cast<uint32_t>(values_.size()));
+  for (double x : values_) bytes::PutDouble(out, x);
+  bytes::PutDouble(out, mad_);
+  bytes::PutDouble(out, step_);
+  bytes::PutU8(out, integral_ ? 1 : 0);
+  bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(run_));
+  bytes::PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
+  bytes::PutFixed32(out, static_cast<uint32_t>(run_raw_.size()));
+  for (double x : run_raw_) bytes::PutDouble(out, x);
+  bytes::PutFixed32(out, static_cast<uint32_t>(run_seqs_.size()));
+  for (uint64_t s : run_seqs_) bytes::PutFixed64(out, s - first_seq_);  // positions relative to the oldest value
 }
 
 Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustDetectorConfig& cfg) {
