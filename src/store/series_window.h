@@ -47,6 +47,8 @@ class SeriesWindow {
   const Sample& back() const { return at(size_ - 1); }
   // Forgets every sample and releases the storage; capacity is kept.
   void Clear();
+  // Heap and inline bytes this window holds now, for memory accounting.
+  size_t MemoryBytes() const { return sizeof(*this) + buf_.capacity() * sizeof(Sample); }
 
   // Appends a self-delimiting binary form to *out: version byte, capacity,
   // count, then timestamps (first absolute, then deltas, as varints) and

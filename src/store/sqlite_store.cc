@@ -301,8 +301,8 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& data_dir) {
   std::error_code ec;
   fs::create_directories(data_dir, ec);
   if (ec || !fs::is_directory(data_dir, ec)) {
-    return Status::IOError("data directory \"" + data_dir + "\": cannot create it" +
-                           (ec ? ": " + ec.message() : std::string(": a file of that name exists")));
+    return Status::IOError("data directory \"" + data_dir + "\": cannot create it: " +
+                           (ec ? ec.message() : std::string("a file of that name exists")));
   }
   std::string path = (fs::path(data_dir) / "vigil.db").string();
   sqlite3* db = nullptr;
@@ -330,8 +330,9 @@ Status Store::Configure() {
   // The first statement reads the file header, so a file that is not a
   // database fails here, with SQLITE_NOTADB.
   sqlite3_stmt* raw = nullptr;
+  constexpr const char* kWhat = "opening (PRAGMA journal_mode=WAL)";
   int rc = sqlite3_prepare_v2(db_, "PRAGMA journal_mode=WAL", -1, &raw, nullptr);
-  if (rc != SQLITE_OK) return SqlError(rc, "setting journal_mode=WAL");
+  if (rc != SQLITE_OK) return SqlError(rc, kWhat);
   std::string mode;
   {
     Stmt st(raw);
@@ -339,7 +340,7 @@ Status Store::Configure() {
     if (rc == SQLITE_ROW) mode = st.ColString(0);
   }
   sqlite3_finalize(raw);
-  if (rc != SQLITE_ROW) return SqlError(rc, "setting journal_mode=WAL");
+  if (rc != SQLITE_ROW) return SqlError(rc, kWhat);
   if (mode != "wal") {
     return Status::IOError("\"" + db_path_ + "\": journal_mode=WAL refused (got \"" + mode +
                            "\"); the file system may not support shared memory");
