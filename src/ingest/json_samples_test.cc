@@ -139,6 +139,9 @@ TEST(JsonSamples, PerSeriesProblemsNameTheirPath) {
             "series[0].samples[0][0]: expected a time (Unix ms, Unix s or RFC 3339), got boolean");
   EXPECT_EQ(ReasonOf(R"({"labels": {"__name__": "m"}, "samples": [["yesterday", 1]]})"),
             "series[0].samples[0][0]: invalid time \"yesterday\": expected RFC 3339, Unix seconds or Unix milliseconds");
+  EXPECT_EQ(ReasonOf("{\"labels\": {\"__name__\": \"m\"}, \"samples\": [[\"20\x7f" "6-11-23T10:00:00Z\", 1]]}"),
+            "series[0].samples[0][0]: invalid time \"20\\x7f6-11-23T10:00:00Z\": expected RFC 3339, Unix seconds or "
+            "Unix milliseconds");
   EXPECT_EQ(ReasonOf(R"({"labels": {"__name__": "m"}, "samples": [["2026-13-01T00:00:00Z", 1]]})"),
             "series[0].samples[0][0]: invalid RFC 3339 time \"2026-13-01T00:00:00Z\": field out of range");
   EXPECT_EQ(ReasonOf(R"({"labels": {"__name__": "m"}, "samples": [[-5, 1]]})"),

@@ -334,7 +334,12 @@ bool JsonToTime(element e, TimestampMs* out, std::string* why) {
       }
       Result<TimestampMs> t = ParseTimeParam(text);
       if (!t.ok()) {
-        *why = t.status().message();
+        // core's message quotes the text raw; keep it only when that is safe
+        // to show (printable ASCII), otherwise quote the text ourselves.
+        const std::string quoted = Quote(text);
+        const bool printable = quoted.size() == text.size() + 2;
+        *why = printable ? t.status().message()
+                         : "invalid time " + quoted + ": expected RFC 3339, Unix seconds or Unix milliseconds";
         return false;
       }
       *out = *t;
