@@ -58,7 +58,8 @@ struct SeriesState {
 
   SeriesId id;
   Labels labels;
-  bool is_counter = false;
+  bool named_counter = false;  // named like a counter: always analysed as a rate
+  bool is_counter = false;     // analysed as a rate now
   bool stale = false;
   TimestampMs last_ingested_ms = INT64_MIN;  // newest accepted sample (ingest side)
   CounterRate rate;
@@ -164,10 +165,16 @@ struct Engine::Impl {
     if (!std::isfinite(s.value)) return;
     st.stale = false;
     double x = s.value;
-    if (!st.is_counter && st.monotonic.Update(s.ts_ms, s.value)) {
-      st.is_counter = true;  // behaves like a counter: analyse its rate from now on
-      st.detector.Reset();
-      st.window.Clear();
+    if (!st.named_counter) {
+      // A series not named like a counter may still behave like one (or stop
+      // doing so): switch what is analysed, and start learning afresh.
+      bool counter_now = st.monotonic.Observe(s.value) == SeriesKind::kCounter;
+      if (counter_now != st.is_counter) {
+        st.is_counter = counter_now;
+        st.detector.Reset();
+        st.window.Clear();
+        st.rate.Reset();
+      }
     }
     if (st.is_counter) {
       auto r = st.rate.Update(s.ts_ms, s.value);
@@ -423,7 +430,7 @@ struct Engine::Impl {
   // Snapshot format (version 1), one blob per shard under "series/<i>", the
   // count under "series/count":
   //   u8 version, varint n, then n records:
-  //   fixed64 id, labels, u8 flags (1 counter, 2 stale), fixed64 last_ingested,
+  //   fixed64 id, labels, u8 flags (1 counter, 2 stale, 4 named counter), fixed64 last_ingested,
   //   CounterRate, MonotonicityTracker, RobustDetector, SeriesWindow.
   Status SaveSnapshot() {
     size_t blobs = 0;
@@ -436,7 +443,8 @@ struct Engine::Impl {
         for (const auto& [id, st] : shards[i]->series) {
           bytes::PutFixed64(&blob, id);
           bytes::PutLabels(&blob, st->labels);
-          blob.push_back(static_cast<char>((st->is_counter ? 1 : 0) | (st->stale ? 2 : 0)));
+          blob.push_back(static_cast<char>((st->is_counter ? 1 : 0) | (st->stale ? 2 : 0) |
+                                           (st->named_counter ? 4 : 0)));
           bytes::PutFixed64(&blob, static_cast<uint64_t>(st->last_ingested_ms));
           st->rate.AppendTo(&blob);
           st->monotonic.AppendTo(&blob);
@@ -487,6 +495,7 @@ struct Engine::Impl {
       auto st = std::make_unique<SeriesState>(id, std::move(labels), detector_cfg, cfg.limits.window_points);
       st->is_counter = flags & 1;
       st->stale = flags & 2;
+      st->named_counter = flags & 4;
       st->last_ingested_ms = static_cast<TimestampMs>(last);
       st->rate = std::move(*rate);
       st->monotonic = std::move(*mono);
@@ -637,7 +646,8 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
           }
           auto st = std::make_unique<SeriesState>(id, std::move(ts->labels), d.detector_cfg,
                                                   d.cfg.limits.window_points);
-          st->is_counter = LooksLikeCounter(st->labels.MetricName());
+          st->named_counter = LooksLikeCounter(st->labels.MetricName());
+          st->is_counter = st->named_counter;
           it = sh.series.emplace(id, std::move(st)).first;
           d.stats.series_created.fetch_add(1);
           d.stats.series_active.fetch_add(1);
