@@ -1,0 +1,133 @@
+// IncidentCorrelator: turns a stream of anomalies into incidents.
+//
+// An incident is "something is wrong with this entity": anomalies of the
+// series of one entity (a host, a service, a pod), joined over time. The
+// entity of an anomaly is given by its entity labels (IncidentConfig::
+// entity_labels, e.g. instance and job), so every series scraped from one
+// node_exporter belongs to the same entity.
+//
+// Lifecycle (all times are the anomalies' own timestamps, or the `now` the
+// caller passes; the correlator has no clock):
+//   evidence  Anomalies of an entity without an incident are held as
+//             evidence for evidence_window_ms. When min_anomalies of them
+//             (from at least min_series distinct series) fall within that
+//             window, an incident opens with all of them (kOpened).
+//   open      Every later anomaly of the entity joins it (kUpdated).
+//   resolved  Tick() resolves an incident whose last anomaly is
+//             resolve_after_ms old (kResolved).
+//   reopened  An anomaly within join_window_ms of a resolved incident's last
+//             anomaly reopens that incident rather than starting a new one
+//             (kOpened with the incident's id and a "reopened" timeline line),
+//             so a flapping problem stays one incident.
+//
+// Ids. The store assigns incident ids. A new incident comes out of OnAnomaly
+// with id 0; once the caller has stored it, it must call
+// SetIncidentId(entity, id) before the next call, so later changes carry the
+// id. (If storing failed, later changes still carry id 0 and the caller can
+// try again with them.) The correlator copies ids into IncidentChange::
+// timeline entries when it knows them; callers should set incident_id on
+// each entry to the stored id anyway.
+//
+// Each incident lists its series strongest first (by max score), at most
+// max_series of them; anomaly_count counts every anomaly.
+//
+// Not thread-safe: one owner (the engine's converge stage) calls it.
+// Memory is bounded: evidence per entity is capped, entities with only stale
+// evidence are dropped by Tick().
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/anomaly.h"
+#include "core/incident.h"
+#include "core/labels.h"
+#include "core/sample.h"
+#include "core/status.h"
+
+namespace vigil {
+
+struct IncidentConfig {
+  std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
+  int min_anomalies = 3;                  // evidence needed before an incident opens
+  int min_series = 1;                     // ... coming from at least this many distinct series
+  TimestampMs evidence_window_ms = 60000;
+  TimestampMs join_window_ms = 300000;
+  TimestampMs resolve_after_ms = 120000;
+  size_t max_series = 50;                 // series listed per incident
+  size_t max_evidence = 1000;             // anomalies held per entity without an incident
+  size_t max_entities = 100000;           // entities with evidence; beyond, new ones are ignored until Tick
+};
+
+struct IncidentChange {
+  enum class Kind { kOpened, kUpdated, kResolved };
+  Kind kind = Kind::kUpdated;
+  Incident incident;                    // the incident after the change
+  std::vector<TimelineEntry> timeline;  // lines to append to its timeline
+  std::vector<int64_t> anomaly_ids;     // anomalies to link to the incident
+};
+
+const char* IncidentChangeKindName(IncidentChange::Kind kind);
+
+class IncidentCorrelator {
+ public:
+  explicit IncidentCorrelator(IncidentConfig cfg);
+
+  // Resumes the open incidents of an earlier run (from the store). Call
+  // before anything else. Should two share an entity, the newest is kept
+  // and the others are resolved by the next Tick().
+  void Restore(std::vector<Incident> open_incidents);
+
+  // Canonical entity key of a series: its entity labels (those of
+  // IncidentConfig::entity_labels it has), sorted by name, written as
+  // instance="h:9100",job="node". A series with none of them is its own
+  // entity: the key is its metric name (entity label __name__), or, without
+  // a name, its full label set. Sets *entity_labels when not null.
+  std::string EntityOf(const Labels& labels, Labels* entity_labels) const;
+
+  // Takes one anomaly (its id already assigned by the store) and returns
+  // what changed: nothing (held as evidence), kOpened, or kUpdated.
+  std::vector<IncidentChange> OnAnomaly(const Anomaly& a);
+
+  // Resolves open incidents without an anomaly for resolve_after_ms
+  // (kResolved, timeline "resolved"); forgets evidence older than
+  // evidence_window_ms and resolved incidents past join_window_ms.
+  std::vector<IncidentChange> Tick(TimestampMs now);
+
+  // Acknowledges an open incident: kUpdated with the timeline line
+  // "acknowledged by <by>". NotFound when no open incident has that id.
+  Result<IncidentChange> Acknowledge(int64_t incident_id, const std::string& by, TimestampMs now);
+
+  // Records the store's id for the incident of `entity` (see "Ids" above).
+  // Unknown entities are ignored.
+  void SetIncidentId(const std::string& entity, int64_t id);
+
+  size_t open_count() const { return open_.size(); }
+  // Entities holding evidence but no incident (for tests and metrics).
+  size_t pending_entities() const { return evidence_.size(); }
+  // The open incident of an entity, or null.
+  const Incident* FindOpen(const std::string& entity) const;
+
+ private:
+  struct Evidence {
+    Labels entity_labels;
+    std::deque<Anomaly> anomalies;  // oldest first
+  };
+
+  IncidentChange Open(const std::string& entity, Evidence ev);
+  IncidentChange Join(Incident& inc, const Anomaly& a, IncidentChange::Kind kind);
+  void Absorb(Incident& inc, const Anomaly& a, IncidentChange* change);
+  std::string Title(const Anomaly& strongest, const std::string& entity) const;
+  void TrimEvidence(Evidence& ev, TimestampMs now) const;
+
+  IncidentConfig cfg_;
+  std::map<std::string, Incident> open_;        // by entity
+  std::map<std::string, Incident> resolved_;    // recently resolved, by entity (join window)
+  std::map<std::string, Evidence> evidence_;    // by entity, no incident yet
+  std::vector<Incident> superseded_;            // restored duplicates, resolved at the next Tick
+};
+
+}  // namespace vigil

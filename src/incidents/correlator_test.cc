@@ -1,0 +1,321 @@
+#include "incidents/correlator.h"
+
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "core/clock.h"
+
+namespace vigil {
+namespace {
+
+constexpr TimestampMs kT0 = 1'795'334'000'000;
+
+Labels NodeSeries(const std::string& instance, const std::string& cpu, const std::string& mode) {
+  return *Labels::FromPairs({{"__name__", "node_cpu_seconds_total"},
+                             {"instance", instance},
+                             {"job", "node"},
+                             {"cpu", cpu},
+                             {"mode", mode}});
+}
+
+class Timeline {
+ public:
+  Timeline() : clock_(kT0) {}
+  // An anomaly of `labels` now, with a fresh id.
+  Anomaly Make(const Labels& labels, double score, double value = 0.98, double expected = 0.02) {
+    Anomaly a;
+    a.id = ++next_id_;
+    a.labels = labels;
+    a.series = SeriesIdOf(labels);
+    a.ts_ms = clock_.NowMs();
+    a.value = value;
+    a.expected = expected;
+    a.lower = expected - 0.05;
+    a.upper = expected + 0.05;
+    a.score = score;
+    a.direction = value >= expected ? Direction::kUp : Direction::kDown;
+    a.detector = "robust_median_mad";
+    a.pattern = "spike";
+    a.is_rate = true;
+    return a;
+  }
+  void Advance(TimestampMs ms) { clock_.Advance(ms); }
+  TimestampMs now() const { return clock_.NowMs(); }
+
+ private:
+  SimulatedClock clock_;
+  int64_t next_id_ = 0;
+};
+
+TEST(IncidentCorrelator, EntityKeys) {
+  IncidentCorrelator c({});
+  Labels el;
+  EXPECT_EQ(c.EntityOf(NodeSeries("h:9100", "0", "user"), &el), "instance=\"h:9100\",job=\"node\"");
+  EXPECT_EQ(el.size(), 2u);
+  EXPECT_EQ(el.Get("instance"), "h:9100");
+  auto svc = *Labels::FromPairs({{"__name__", "latency_ms"}, {"service", "checkout"}, {"route", "/pay"}});
+  EXPECT_EQ(c.EntityOf(svc, &el), "service=\"checkout\"");
+  auto bare = *Labels::FromPairs({{"__name__", "queue_depth"}, {"shard", "3"}});
+  EXPECT_EQ(c.EntityOf(bare, &el), "queue_depth");
+  EXPECT_EQ(el.Get("__name__"), "queue_depth");
+  auto quoted = *Labels::FromPairs({{"__name__", "x"}, {"host", "a\"b"}});
+  EXPECT_EQ(c.EntityOf(quoted, nullptr), "host=\"a\\\"b\"");
+}
+
+TEST(IncidentCorrelator, OpensOnlyWithEnoughEvidence) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto user0 = NodeSeries("h:9100", "0", "user");
+  auto idle0 = NodeSeries("h:9100", "0", "idle");
+  EXPECT_TRUE(c.OnAnomaly(t.Make(user0, 30)).empty());
+  t.Advance(1000);
+  EXPECT_TRUE(c.OnAnomaly(t.Make(idle0, 40, 0.01, 0.98)).empty());
+  EXPECT_EQ(c.pending_entities(), 1u);
+  EXPECT_EQ(c.open_count(), 0u);
+  t.Advance(1000);
+  auto changes = c.OnAnomaly(t.Make(user0, 55));
+  ASSERT_EQ(changes.size(), 1u);
+  const IncidentChange& ch = changes[0];
+  EXPECT_EQ(ch.kind, IncidentChange::Kind::kOpened);
+  EXPECT_EQ(ch.incident.id, 0);
+  EXPECT_EQ(ch.incident.state, IncidentState::kOpen);
+  EXPECT_EQ(ch.incident.entity, "instance=\"h:9100\",job=\"node\"");
+  EXPECT_EQ(ch.incident.opened_ms, kT0);  // when the trouble started
+  EXPECT_EQ(ch.incident.anomaly_count, 3);
+  EXPECT_DOUBLE_EQ(ch.incident.max_score, 55);
+  EXPECT_EQ(ch.anomaly_ids, (std::vector<int64_t>{1, 2, 3}));
+  ASSERT_EQ(ch.incident.series.size(), 2u);
+  EXPECT_EQ(ch.incident.series[0].name, user0.ToString());  // strongest first
+  EXPECT_EQ(ch.incident.series[0].anomalies, 2);
+  EXPECT_EQ(ch.incident.title,
+            "node_cpu_seconds_total{cpu=\"0\",instance=\"h:9100\",job=\"node\",mode=\"user\"} up (rate 0.98/s, "
+            "expected 0.02) on instance=\"h:9100\",job=\"node\"");
+  ASSERT_GE(ch.timeline.size(), 3u);
+  EXPECT_EQ(ch.timeline[0].kind, "opened");
+  EXPECT_EQ(ch.timeline[1].kind, "anomaly");
+  EXPECT_EQ(ch.timeline[1].ref_id, 1);
+  EXPECT_EQ(c.pending_entities(), 0u);
+  EXPECT_EQ(c.open_count(), 1u);
+}
+
+TEST(IncidentCorrelator, EvidenceOutsideTheWindowDoesNotCount) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  t.Advance(40000);
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  t.Advance(30000);  // the first is now 70 s old
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  t.Advance(10000);
+  EXPECT_EQ(c.OnAnomaly(t.Make(s, 10)).size(), 1u);
+}
+
+TEST(IncidentCorrelator, MinSeriesRequiresDistinctSeries) {
+  Timeline t;
+  IncidentConfig cfg;
+  cfg.min_series = 2;
+  IncidentCorrelator c(cfg);
+  auto a = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_TRUE(c.OnAnomaly(t.Make(a, 10)).empty());
+    t.Advance(1000);
+  }
+  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "1", "user"), 10));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].incident.anomaly_count, 6);
+}
+
+TEST(IncidentCorrelator, LaterAnomaliesJoinAndCarryTheStoredId) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  const std::string entity = "instance=\"h:9100\",job=\"node\"";
+  c.SetIncidentId(entity, 17);
+  t.Advance(5000);
+  auto load = *Labels::FromPairs({{"__name__", "node_load1"}, {"instance", "h:9100"}, {"job", "node"}});
+  auto changes = c.OnAnomaly(t.Make(load, 80, 3.5, 0.1));
+  ASSERT_EQ(changes.size(), 1u);
+  const auto& ch = changes[0];
+  EXPECT_EQ(ch.kind, IncidentChange::Kind::kUpdated);
+  EXPECT_EQ(ch.incident.id, 17);
+  EXPECT_EQ(ch.incident.anomaly_count, 4);
+  EXPECT_EQ(ch.anomaly_ids, (std::vector<int64_t>{4}));
+  EXPECT_EQ(ch.incident.series[0].name, load.ToString());
+  EXPECT_NE(ch.incident.title.find("node_load1"), std::string::npos);  // the strongest series names it
+  EXPECT_NE(ch.incident.title.find("up (rate 3.5/s, expected 0.1)"), std::string::npos);
+  ASSERT_EQ(ch.timeline.size(), 1u);  // a new series joined
+  EXPECT_EQ(ch.timeline[0].incident_id, 17);
+  // The same series again: no new timeline line.
+  t.Advance(1000);
+  auto again = c.OnAnomaly(t.Make(load, 70, 3.6, 0.1));
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_TRUE(again[0].timeline.empty());
+  EXPECT_EQ(again[0].incident.series[0].anomalies, 2);
+}
+
+TEST(IncidentCorrelator, TwoEntitiesStaySeparate) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto a = NodeSeries("a:9100", "0", "user");
+  auto b = NodeSeries("b:9100", "0", "user");
+  c.OnAnomaly(t.Make(a, 10));
+  c.OnAnomaly(t.Make(b, 10));
+  c.OnAnomaly(t.Make(a, 10));
+  c.OnAnomaly(t.Make(b, 10));
+  EXPECT_EQ(c.open_count(), 0u);
+  auto ca = c.OnAnomaly(t.Make(a, 10));
+  ASSERT_EQ(ca.size(), 1u);
+  EXPECT_EQ(ca[0].incident.entity, "instance=\"a:9100\",job=\"node\"");
+  EXPECT_EQ(ca[0].incident.anomaly_count, 3);
+  auto cb = c.OnAnomaly(t.Make(b, 10));
+  ASSERT_EQ(cb.size(), 1u);
+  EXPECT_EQ(cb[0].incident.entity, "instance=\"b:9100\",job=\"node\"");
+  EXPECT_EQ(c.open_count(), 2u);
+}
+
+TEST(IncidentCorrelator, ResolvesAfterQuietPeriod) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 5);
+  t.Advance(119000);
+  EXPECT_TRUE(c.Tick(t.now()).empty());
+  t.Advance(1000);
+  auto changes = c.Tick(t.now());
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kResolved);
+  EXPECT_EQ(changes[0].incident.state, IncidentState::kResolved);
+  EXPECT_EQ(changes[0].incident.resolved_ms, t.now());
+  EXPECT_EQ(changes[0].incident.id, 5);
+  ASSERT_EQ(changes[0].timeline.size(), 1u);
+  EXPECT_EQ(changes[0].timeline[0].kind, "resolved");
+  EXPECT_EQ(changes[0].timeline[0].text, "resolved: no anomaly for 2m");
+  EXPECT_EQ(c.open_count(), 0u);
+  EXPECT_TRUE(c.Tick(t.now() + 1000).empty());
+}
+
+TEST(IncidentCorrelator, AnomalyWithinJoinWindowReopensTheSameIncident) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 9);
+  t.Advance(120000);
+  ASSERT_EQ(c.Tick(t.now()).size(), 1u);
+  t.Advance(60000);  // 3 min after the last anomaly: within the 5 min join window
+  auto changes = c.OnAnomaly(t.Make(s, 12));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kOpened);
+  EXPECT_EQ(changes[0].incident.id, 9);
+  EXPECT_EQ(changes[0].incident.state, IncidentState::kOpen);
+  EXPECT_EQ(changes[0].incident.resolved_ms, 0);
+  EXPECT_EQ(changes[0].incident.anomaly_count, 4);
+  EXPECT_EQ(changes[0].timeline[0].kind, "reopened");
+  EXPECT_EQ(c.open_count(), 1u);
+}
+
+TEST(IncidentCorrelator, AfterTheJoinWindowANewIncidentNeedsNewEvidence) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 9);
+  t.Advance(120000);
+  c.Tick(t.now());
+  t.Advance(200000);
+  c.Tick(t.now());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  auto changes = c.OnAnomaly(t.Make(s, 10));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kOpened);
+  EXPECT_EQ(changes[0].incident.id, 0);
+}
+
+TEST(IncidentCorrelator, TickDropsStaleEvidence) {
+  Timeline t;
+  IncidentCorrelator c({});
+  c.OnAnomaly(t.Make(NodeSeries("h:9100", "0", "user"), 10));
+  EXPECT_EQ(c.pending_entities(), 1u);
+  c.Tick(t.now() + 30000);
+  EXPECT_EQ(c.pending_entities(), 1u);
+  c.Tick(t.now() + 61000);
+  EXPECT_EQ(c.pending_entities(), 0u);
+}
+
+TEST(IncidentCorrelator, RestoreResumesOpenIncidents) {
+  Timeline t;
+  Incident stored;
+  stored.id = 31;
+  stored.entity = "instance=\"h:9100\",job=\"node\"";
+  stored.entity_labels = *Labels::FromPairs({{"instance", "h:9100"}, {"job", "node"}});
+  stored.title = "old title";
+  stored.opened_ms = t.now() - 60000;
+  stored.updated_ms = stored.last_anomaly_ms = t.now() - 30000;
+  stored.max_score = 50;
+  stored.anomaly_count = 12;
+  Incident older = stored;
+  older.id = 30;
+  older.opened_ms -= 1000;
+  IncidentCorrelator c({});
+  c.Restore({stored, older});
+  EXPECT_EQ(c.open_count(), 1u);
+  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "1", "system"), 20));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_EQ(changes[0].incident.id, 31);
+  EXPECT_EQ(changes[0].incident.anomaly_count, 13);
+  EXPECT_EQ(changes[0].incident.title, "old title");  // weaker than its best: title kept
+  // The duplicate is resolved at the next tick.
+  auto tick = c.Tick(t.now());
+  ASSERT_EQ(tick.size(), 1u);
+  EXPECT_EQ(tick[0].incident.id, 30);
+  EXPECT_EQ(tick[0].kind, IncidentChange::Kind::kResolved);
+  EXPECT_EQ(c.open_count(), 1u);
+}
+
+TEST(IncidentCorrelator, Acknowledge) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 4);
+  auto ack = c.Acknowledge(4, "alice", t.now() + 500);
+  ASSERT_TRUE(ack.ok());
+  EXPECT_EQ(ack->kind, IncidentChange::Kind::kUpdated);
+  EXPECT_TRUE(ack->incident.acknowledged);
+  EXPECT_EQ(ack->incident.acknowledged_by, "alice");
+  ASSERT_EQ(ack->timeline.size(), 1u);
+  EXPECT_EQ(ack->timeline[0].kind, "acknowledged");
+  EXPECT_EQ(ack->timeline[0].text, "acknowledged by alice");
+  EXPECT_TRUE(c.FindOpen("instance=\"h:9100\",job=\"node\"")->acknowledged);
+  auto missing = c.Acknowledge(99, "bob", t.now());
+  ASSERT_FALSE(missing.ok());
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  EXPECT_FALSE(c.Acknowledge(0, "bob", t.now()).ok());
+}
+
+TEST(IncidentCorrelator, SeriesListIsCappedAndSorted) {
+  Timeline t;
+  IncidentConfig cfg;
+  cfg.max_series = 5;
+  IncidentCorrelator c(cfg);
+  for (int i = 0; i < 20; ++i) {
+    c.OnAnomaly(t.Make(NodeSeries("h:9100", std::to_string(i), "user"), 10 + i));
+    t.Advance(100);
+  }
+  const Incident* inc = c.FindOpen("instance=\"h:9100\",job=\"node\"");
+  ASSERT_NE(inc, nullptr);
+  EXPECT_EQ(inc->anomaly_count, 20);
+  ASSERT_EQ(inc->series.size(), 5u);
+  for (size_t i = 1; i < inc->series.size(); ++i) EXPECT_GE(inc->series[i - 1].max_score, inc->series[i].max_score);
+  EXPECT_DOUBLE_EQ(inc->series[0].max_score, 29);
+  EXPECT_DOUBLE_EQ(inc->max_score, 29);
+}
+
+}  // namespace
+}  // namespace vigil
