@@ -834,13 +834,16 @@ Status Store::PutSnapshot(std::string_view key, std::string_view blob) {
     return Status::InvalidArgument("snapshot \"" + std::string(key) + "\": " + std::to_string(blob.size()) +
                                    " bytes exceeds the limit of " + std::to_string(kMaxSnapshotBytes));
   }
-  std::lock_guard lock(mu_);
   std::string packed(ZSTD_compressBound(blob.size()), '\0');
-  size_t n = ZSTD_compress2(zstd_c_, packed.data(), packed.size(), blob.data(), blob.size());
-  if (ZSTD_isError(n)) {
-    return Status::Internal("snapshot \"" + std::string(key) + "\": zstd: " + ZSTD_getErrorName(n));
+  {
+    std::lock_guard lock(zstd_mu_);
+    size_t n = ZSTD_compress2(zstd_c_, packed.data(), packed.size(), blob.data(), blob.size());
+    if (ZSTD_isError(n)) {
+      return Status::Internal("snapshot \"" + std::string(key) + "\": zstd: " + ZSTD_getErrorName(n));
+    }
+    packed.resize(n);
   }
-  packed.resize(n);
+  std::lock_guard lock(mu_);
   auto stmt = Prepare(
       "INSERT INTO snapshots (key, size, data) VALUES (?, ?, ?) "
       "ON CONFLICT (key) DO UPDATE SET size = excluded.size, data = excluded.data");
@@ -852,23 +855,28 @@ Status Store::PutSnapshot(std::string_view key, std::string_view blob) {
 }
 
 Result<std::optional<std::string>> Store::GetSnapshot(std::string_view key) {
-  std::lock_guard lock(mu_);
-  auto stmt = Prepare("SELECT size, data FROM snapshots WHERE key = ?");
-  if (!stmt.ok()) return stmt.status();
-  Stmt st(*stmt);
-  st.Text(key);
-  int rc = st.Step();
-  if (rc == SQLITE_DONE) return std::optional<std::string>();
   std::string what = "snapshot \"" + std::string(key) + "\"";
-  if (rc != SQLITE_ROW) return SqlError(rc, "reading " + what);
-  int64_t size = st.ColInt(0);
-  std::string_view packed = st.ColBytes(1);
+  int64_t size = 0;
+  std::string packed;
+  {
+    std::lock_guard lock(mu_);
+    auto stmt = Prepare("SELECT size, data FROM snapshots WHERE key = ?");
+    if (!stmt.ok()) return stmt.status();
+    Stmt st(*stmt);
+    st.Text(key);
+    int rc = st.Step();
+    if (rc == SQLITE_DONE) return std::optional<std::string>();
+    if (rc != SQLITE_ROW) return SqlError(rc, "reading " + what);
+    size = st.ColInt(0);
+    packed = st.ColString(1);
+  }
   unsigned long long framed = ZSTD_getFrameContentSize(packed.data(), packed.size());
   if (size < 0 || static_cast<uint64_t>(size) > kMaxSnapshotBytes || framed != static_cast<uint64_t>(size)) {
     return Status::Corruption("\"" + db_path_ + "\": " + what + ": stored size " + std::to_string(size) +
                               " does not match its zstd frame");
   }
   std::string out(static_cast<size_t>(size), '\0');
+  std::lock_guard lock(zstd_mu_);
   size_t n = ZSTD_decompressDCtx(zstd_d_, out.data(), out.size(), packed.data(), packed.size());
   if (ZSTD_isError(n) || n != out.size()) {
     return Status::Corruption("\"" + db_path_ + "\": " + what + ": " +

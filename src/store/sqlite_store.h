@@ -4,10 +4,11 @@
 // and compressed detector snapshots.
 //
 // Threads: every method may be called from any thread. One internal mutex
-// serializes all calls (SQLite work included), so calls never interleave and
-// each one sees the effects of every call that returned before it started.
-// Keep calls short on hot paths; batch writes with InsertAnomalies and
-// InsertEvents, which take one transaction for the whole batch.
+// serializes all database work, so calls never interleave and each one sees
+// the effects of every call that returned before it started. (Snapshot
+// compression runs outside that mutex, so a large PutSnapshot does not stall
+// anomaly inserts.) Batch writes with InsertAnomalies and InsertEvents, which
+// take one transaction for the whole batch.
 //
 // Durability: when a write method returns ok, its rows survive the process
 // being killed at any later moment (see Open() in sqlite_store.cc for why
@@ -152,7 +153,8 @@ class Store {
 
   // --- snapshots ---
   // Stores `blob` under `key` (replacing it), zstd-compressed with a content
-  // checksum.
+  // checksum. At most 1 GiB per key (InvalidArgument beyond): split large
+  // state across keys, e.g. one per shard.
   Status PutSnapshot(std::string_view key, std::string_view blob);
   // nullopt when no snapshot has that key; Corruption when the stored bytes
   // fail to decompress or their checksum.
@@ -191,8 +193,9 @@ class Store {
   std::mutex mu_;
   sqlite3* db_;                                    // guarded by mu_
   std::map<std::string, sqlite3_stmt*> stmts_;     // guarded by mu_
-  ZSTD_CCtx_s* zstd_c_ = nullptr;                  // guarded by mu_
-  ZSTD_DCtx_s* zstd_d_ = nullptr;                  // guarded by mu_
+  std::mutex zstd_mu_;                             // never held together with mu_
+  ZSTD_CCtx_s* zstd_c_ = nullptr;                  // guarded by zstd_mu_
+  ZSTD_DCtx_s* zstd_d_ = nullptr;                  // guarded by zstd_mu_
 };
 
 }  // namespace vigil
