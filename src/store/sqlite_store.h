@@ -11,8 +11,8 @@
 // take one transaction for the whole batch.
 //
 // Durability: when a write method returns ok, its rows survive the process
-// being killed at any later moment (see Open() in sqlite_store.cc for why
-// synchronous=NORMAL is enough for that). A power loss may lose the last few
+// being killed at any later moment (Store::Configure in sqlite_store.cc
+// explains why synchronous=NORMAL is enough for that). A power loss may lose the last few
 // transactions but never leaves the database inconsistent.
 //
 // Errors: methods return a non-ok Status, never throw. The message names the
@@ -21,7 +21,7 @@
 // not a vigil database, or a stored value fails its format check),
 // Unavailable (another process held a lock longer than the busy timeout),
 // NotFound (an update of an id that does not exist), InvalidArgument (bad
-// query parameters).
+// query parameters, a value too large, a database from a newer vigil).
 //
 // Ordering: "newest first" sorts by time descending, then id descending, so
 // results are deterministic when timestamps tie.
