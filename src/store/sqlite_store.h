@@ -12,8 +12,8 @@
 //
 // Durability: when a write method returns ok, its rows survive the process
 // being killed at any later moment (Store::Configure in sqlite_store.cc
-// explains why synchronous=NORMAL is enough for that). A power loss may lose the last few
-// transactions but never leaves the database inconsistent.
+// explains why synchronous=NORMAL is enough for that). A power loss may lose
+// the last few transactions but never leaves the database inconsistent.
 //
 // Errors: methods return a non-ok Status, never throw. The message names the
 // database file and the operation, and carries SQLite's own message. Codes:
