@@ -59,17 +59,17 @@ Status DecodeLabels(object obj, const std::string& path, Event* ev) {
   if (e.type() != element_type::OBJECT) {
     return Fail(path + ".labels", std::string("expected an object, got ") + ii::JsonTypeName(e));
   }
-  std::vector<Label> labels;
+  std::vector<ii::LabelView> labels;
   for (auto field : ii::ObjectOf(e)) {
     const std::string field_path = path + ".labels" + ii::KeyPath(field.key);
     if (field.value.type() != element_type::STRING) {
       return Fail(field_path, std::string("expected a string, got ") + ii::JsonTypeName(field.value));
     }
-    labels.push_back(Label{std::string(field.key), std::string(ii::StringOf(field.value))});
+    labels.push_back(ii::LabelView{field.key, ii::StringOf(field.value)});
   }
   std::string why = ii::NormalizeLabels(labels, /*require_metric_name=*/false);
   if (!why.empty()) return Fail(path + ".labels", why);
-  ev->labels = Labels::FromSorted(std::move(labels));
+  ev->labels = ii::LabelsFromViews(labels);
   return Status::Ok();
 }
 

@@ -47,13 +47,13 @@ std::string DecodeSeries(element e, size_t index, TimestampMs now_ms, size_t* n_
   if (labels_el.type() != element_type::OBJECT) {
     return path + ".labels: expected an object, got " + ii::JsonTypeName(labels_el);
   }
-  std::vector<Label> labels;
+  std::vector<ii::LabelView> labels;
   labels.reserve(ii::ObjectOf(labels_el).size());
   for (auto field : ii::ObjectOf(labels_el)) {
     if (field.value.type() != element_type::STRING) {
       return path + ".labels" + ii::KeyPath(field.key) + ": expected a string, got " + ii::JsonTypeName(field.value);
     }
-    labels.push_back(Label{std::string(field.key), std::string(ii::StringOf(field.value))});
+    labels.push_back(ii::LabelView{field.key, ii::StringOf(field.value)});
   }
   std::string why = ii::NormalizeLabels(labels, /*require_metric_name=*/true);
   if (!why.empty()) return path + ".labels: " + why;
@@ -84,7 +84,7 @@ std::string DecodeSeries(element e, size_t index, TimestampMs now_ms, size_t* n_
     ++j;
   }
   TimeSeries& series = out->series.emplace_back();
-  series.labels = Labels::FromSorted(std::move(labels));
+  series.labels = ii::LabelsFromViews(labels);
   series.samples = std::move(points);
   out->sample_count += series.samples.size();
   return {};

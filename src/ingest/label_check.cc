@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cstdint>
+#include <utility>
 
 #include <simdjson.h>
 
@@ -35,8 +36,6 @@ bool MatchesName(std::string_view s, uint8_t first_bit, uint8_t rest_bit) {
   }
   return true;
 }
-
-bool LabelNameLess(const Label& a, const Label& b) { return a.name < b.name; }
 
 }  // namespace
 
@@ -75,19 +74,32 @@ std::string Quote(std::string_view text, size_t max_bytes) {
   return out;
 }
 
-std::string NormalizeLabels(std::vector<Label>& labels, bool require_metric_name) {
-  std::erase_if(labels, [](const Label& l) { return l.value.empty(); });
-  if (!std::is_sorted(labels.begin(), labels.end(), LabelNameLess)) {
-    std::sort(labels.begin(), labels.end(), LabelNameLess);
-  }
-  bool has_name = false;
-  for (size_t i = 0; i < labels.size(); ++i) {
-    const Label& l = labels[i];
-    if (i > 0 && labels[i - 1].name == l.name) {
-      return "duplicate label name " + Quote(l.name) + " (values " + Quote(labels[i - 1].value) + " and " +
-             Quote(l.value) + ")";
+std::string NormalizeLabels(std::vector<LabelView>& labels, bool require_metric_name) {
+  std::erase_if(labels, [](const LabelView& l) { return l.value.empty(); });
+  // One comparison per adjacent pair finds both disorder and duplicates;
+  // only disorder (rare: Prometheus sends sorted labels) costs a sort.
+  size_t duplicate = 0;  // index of the second of a pair of equal names, or 0
+  for (size_t i = 1; i < labels.size(); ++i) {
+    const int c = labels[i - 1].name.compare(labels[i].name);
+    if (c > 0) {
+      std::stable_sort(labels.begin(), labels.end(),
+                       [](const LabelView& a, const LabelView& b) { return a.name < b.name; });
+      duplicate = 0;
+      for (size_t j = 1; j < labels.size() && duplicate == 0; ++j) {
+        if (labels[j - 1].name == labels[j].name) duplicate = j;
+      }
+      break;
     }
-    if (l.name == "__name__") {
+    if (c == 0 && duplicate == 0) duplicate = i;
+  }
+  if (duplicate != 0) {
+    return "duplicate label name " + Quote(labels[duplicate].name) + " (values " +
+           Quote(labels[duplicate - 1].value) + " and " + Quote(labels[duplicate].value) + ")";
+  }
+  static constexpr std::string_view kMetricName = "__name__";
+  bool has_name = false;
+  for (const LabelView& l : labels) {
+    if (l.name.size() == kMetricName.size() && l.name == kMetricName) {
       if (!IsValidMetricName(l.value)) return "invalid metric name " + Quote(l.value);
       has_name = true;
       continue;
@@ -99,6 +111,13 @@ std::string NormalizeLabels(std::vector<Label>& labels, bool require_metric_name
   }
   if (require_metric_name && !has_name) return "missing metric name (label __name__)";
   return {};
+}
+
+Labels LabelsFromViews(const std::vector<LabelView>& labels) {
+  std::vector<Label> out;
+  out.reserve(labels.size());
+  for (const LabelView& l : labels) out.push_back(Label{std::string(l.name), std::string(l.value)});
+  return Labels::FromSorted(std::move(out));
 }
 
 }  // namespace vigil::ingest_internal

@@ -23,12 +23,22 @@ bool IsValidUtf8(std::string_view text);
 // so safe in a JSON error body).
 std::string Quote(std::string_view text, size_t max_bytes = 96);
 
+// A label whose bytes live elsewhere (the decompressed request, the parsed
+// JSON document); decoders validate views and copy only what they keep.
+struct LabelView {
+  std::string_view name;
+  std::string_view value;
+};
+
 // Brings a label set into the form Labels::FromSorted expects and checks it:
-// drops labels with empty values, sorts by name (cheap when already sorted,
-// as Prometheus sends them), then verifies names, UTF-8 values, uniqueness
-// and, when `require_metric_name`, a valid non-empty __name__.
+// drops labels with empty values, sorts by name (stable; skipped when already
+// sorted, as Prometheus sends them), then verifies names, UTF-8 values,
+// uniqueness and, when `require_metric_name`, a valid non-empty __name__.
 // Returns "" when the set is valid, otherwise the reason (naming the label
 // and its value) without any location prefix.
-std::string NormalizeLabels(std::vector<Label>& labels, bool require_metric_name);
+std::string NormalizeLabels(std::vector<LabelView>& labels, bool require_metric_name);
+
+// Copies normalized views into a Labels value.
+Labels LabelsFromViews(const std::vector<LabelView>& labels);
 
 }  // namespace vigil::ingest_internal

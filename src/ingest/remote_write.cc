@@ -3,32 +3,55 @@
 #include <snappy.h>
 
 #include <algorithm>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <utility>
 
 #include "ingest/label_check.h"
+#include "ingest/proto_wire.h"
+#include "ingest/remote_write_internal.h"
 #include "remote_write.pb.h"
 
 namespace vigil {
 
+namespace ii = ingest_internal;
+using ii::WireReader;
+
 namespace {
 
-// After a request this large, the buffer and message are released so that
-// one burst does not pin tens of MiB per ingest thread for ever.
+// After a request this large, the buffer is released so that one burst does
+// not pin tens of MiB per ingest thread for ever.
 constexpr size_t kRetainBytes = 16 << 20;
+
+// Field numbers of remote_write.proto.
+constexpr uint32_t kRequestTimeseries = 1, kRequestMetadata = 3;
+constexpr uint32_t kSeriesLabels = 1, kSeriesSamples = 2;
+constexpr uint32_t kLabelName = 1, kLabelValue = 2;
+constexpr uint32_t kSampleValue = 1, kSampleTimestamp = 2;
+
+double DoubleFromBits(uint64_t bits) {
+  double v;
+  std::memcpy(&v, &bits, sizeof v);
+  return v;
+}
 
 }  // namespace
 
+// The decoder reads the wire format straight out of the decompressed buffer:
+// label bytes are copied once, from the buffer into the Labels that are kept.
+// Going through the generated message instead copies every string twice and
+// was measured ~1.6x slower on Prometheus' batches (see remote_write_test's
+// DecodeRate); it remains as the reference the fuzz target compares against.
 struct RemoteWriteDecoder::Impl {
-  prometheus::WriteRequest request;
-  std::string buffer;  // decompressed body; grows, never shrinks below kRetainBytes
+  std::string buffer;               // decompressed body
+  std::vector<ii::LabelView> labels;  // one series' labels, pointing into the request
+  std::vector<Sample> samples;      // one series' samples
 
   Status Parse(std::string_view pb, size_t limit, WriteBatch* out);
+  bool ParseSeries(std::string_view data, const char* base, ii::WireError* error);
   void ReleaseIfLarge(size_t bytes) {
-    if (bytes <= kRetainBytes) return;
-    std::string().swap(buffer);
-    prometheus::WriteRequest().Swap(&request);
+    if (bytes > kRetainBytes) std::string().swap(buffer);
   }
 };
 
@@ -62,51 +85,142 @@ Status RemoteWriteDecoder::Decode(std::string_view body, WriteBatch* out) {
 
 Status RemoteWriteDecoder::DecodeUncompressed(std::string_view pb, WriteBatch* out) {
   out->Clear();
-  Status st = impl_->Parse(pb, max_decompressed_bytes, out);
-  impl_->ReleaseIfLarge(pb.size());
-  return st;
+  return impl_->Parse(pb, max_decompressed_bytes, out);
 }
 
 Status RemoteWriteDecoder::Impl::Parse(std::string_view pb, size_t limit, WriteBatch* out) {
-  // protobuf takes sizes as int.
-  limit = std::min(limit, static_cast<size_t>(std::numeric_limits<int>::max()));
   if (pb.size() > limit) {
     return Status::InvalidArgument("protobuf: payload of " + std::to_string(pb.size()) +
                                    " bytes is above the limit of " + std::to_string(limit));
   }
-  // ParseFromArray clears the message but keeps its allocated series, labels
-  // and strings, so a steady stream of similar requests allocates nothing here.
-  if (!request.ParseFromArray(pb.data(), static_cast<int>(pb.size()))) {
-    return Status::InvalidArgument("protobuf: " + std::to_string(pb.size()) +
-                                   " bytes are not a valid prometheus.WriteRequest (truncated or corrupt)");
-  }
-  out->metadata_count = static_cast<size_t>(request.metadata_size());
-  out->series.reserve(static_cast<size_t>(request.timeseries_size()));
-  for (int i = 0; i < request.timeseries_size(); ++i) {
-    const prometheus::TimeSeries& ts = request.timeseries(i);
-    const size_t n_samples = static_cast<size_t>(ts.samples_size());
-    if (n_samples == 0) continue;
+  ii::WireError error;
+  const auto fail = [&] {
+    out->Clear();
+    return Status::InvalidArgument("protobuf: malformed prometheus.WriteRequest: " + error.ToString(pb.size()));
+  };
+  uint32_t field, wire;
+  std::string_view payload;
 
-    std::vector<Label> labels;
-    labels.reserve(static_cast<size_t>(ts.labels_size()));
-    for (const prometheus::Label& l : ts.labels()) labels.push_back(Label{l.name(), l.value()});
-    std::string why = ingest_internal::NormalizeLabels(labels, /*require_metric_name=*/true);
-    if (!why.empty()) {
-      out->rejected.push_back(Rejection{static_cast<size_t>(i), n_samples,
-                                        "series[" + std::to_string(i) + "]: " + why});
-      out->rejected_samples += n_samples;
-      continue;
+  // First pass: check the top level and count series, to size out->series once.
+  size_t n_series = 0;
+  for (WireReader r(pb, pb.data(), "prometheus.WriteRequest", &error); !r.done();) {
+    if (!r.ReadKey(&field, &wire)) return fail();
+    if (field == kRequestTimeseries && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return fail();
+      ++n_series;
+    } else if (!r.Skip(wire)) {
+      return fail();
     }
+  }
+  out->series.reserve(n_series);
 
-    TimeSeries& series = out->series.emplace_back();
-    series.labels = Labels::FromSorted(std::move(labels));
-    series.samples.resize(n_samples);
-    Sample* dst = series.samples.data();
-    for (const prometheus::Sample& s : ts.samples()) *dst++ = Sample{s.timestamp(), s.value()};
-    out->sample_count += n_samples;
+  size_t index = 0;
+  for (WireReader r(pb, pb.data(), "prometheus.WriteRequest", &error); !r.done();) {
+    if (!r.ReadKey(&field, &wire)) return fail();
+    if (field == kRequestTimeseries && wire == ii::kLen) {
+      if (!r.ReadLen(&payload) || !ParseSeries(payload, pb.data(), &error)) return fail();
+      ii::AddSeries(index++, labels, samples, out);
+    } else if (field == kRequestMetadata && wire == ii::kLen) {
+      // Counted, and checked to be well-formed (as the protobuf runtime
+      // would), but not kept.
+      if (!r.ReadLen(&payload)) return fail();
+      if (!WireReader(payload, pb.data(), "prometheus.MetricMetadata", &error).SkipAll()) return fail();
+      ++out->metadata_count;
+    } else if (!r.Skip(wire)) {
+      return fail();
+    }
   }
   return Status::Ok();
 }
+
+// Reads one TimeSeries into `labels` and `samples`. Singular fields repeated
+// on the wire follow protobuf: the last one wins; a known field number with an
+// unexpected wire type is skipped like an unknown field.
+bool RemoteWriteDecoder::Impl::ParseSeries(std::string_view data, const char* base, ii::WireError* error) {
+  labels.clear();
+  samples.clear();
+  uint32_t field, wire;
+  std::string_view payload;
+  WireReader r(data, base, "prometheus.TimeSeries", error);
+  while (!r.done()) {
+    if (!r.ReadKey(&field, &wire)) return false;
+    if (field == kSeriesLabels && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return false;
+      ii::LabelView& label = labels.emplace_back();
+      WireReader lr(payload, base, "prometheus.Label", error);
+      while (!lr.done()) {
+        if (!lr.ReadKey(&field, &wire)) return false;
+        bool ok;
+        if (field == kLabelName && wire == ii::kLen) ok = lr.ReadLen(&label.name);
+        else if (field == kLabelValue && wire == ii::kLen) ok = lr.ReadLen(&label.value);
+        else ok = lr.Skip(wire);
+        if (!ok) return false;
+      }
+    } else if (field == kSeriesSamples && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return false;
+      Sample& sample = samples.emplace_back();
+      WireReader sr(payload, base, "prometheus.Sample", error);
+      while (!sr.done()) {
+        if (!sr.ReadKey(&field, &wire)) return false;
+        uint64_t bits = 0;
+        bool ok;
+        if (field == kSampleValue && wire == ii::kFixed64) {
+          ok = sr.ReadFixed64(&bits);
+          sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
+        } else if (field == kSampleTimestamp && wire == ii::kVarint) {
+          ok = sr.ReadVarint(&bits);
+          sample.ts_ms = static_cast<int64_t>(bits);
+        } else {
+          ok = sr.Skip(wire);
+        }
+        if (!ok) return false;
+      }
+    } else if (!r.Skip(wire)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+namespace ingest_internal {
+
+void AddSeries(size_t index, std::vector<LabelView>& labels, const std::vector<Sample>& samples, WriteBatch* out) {
+  if (samples.empty()) return;
+  std::string why = NormalizeLabels(labels, /*require_metric_name=*/true);
+  if (!why.empty()) {
+    out->rejected.push_back(Rejection{index, samples.size(), "series[" + std::to_string(index) + "]: " + why});
+    out->rejected_samples += samples.size();
+    return;
+  }
+  TimeSeries& series = out->series.emplace_back();
+  series.labels = LabelsFromViews(labels);
+  series.samples.assign(samples.begin(), samples.end());
+  out->sample_count += samples.size();
+}
+
+Status DecodeWithProtobufMessage(std::string_view pb, WriteBatch* out) {
+  out->Clear();
+  prometheus::WriteRequest request;
+  if (pb.size() > static_cast<size_t>(std::numeric_limits<int>::max()) ||
+      !request.ParseFromArray(pb.data(), static_cast<int>(pb.size()))) {
+    return Status::InvalidArgument("protobuf: " + std::to_string(pb.size()) +
+                                   " bytes are not a valid prometheus.WriteRequest");
+  }
+  out->metadata_count = static_cast<size_t>(request.metadata_size());
+  std::vector<LabelView> labels;
+  std::vector<Sample> samples;
+  for (int i = 0; i < request.timeseries_size(); ++i) {
+    const prometheus::TimeSeries& ts = request.timeseries(i);
+    labels.clear();
+    samples.clear();
+    for (const prometheus::Label& l : ts.labels()) labels.push_back(LabelView{l.name(), l.value()});
+    for (const prometheus::Sample& s : ts.samples()) samples.push_back(Sample{s.timestamp(), s.value()});
+    AddSeries(static_cast<size_t>(i), labels, samples, out);
+  }
+  return Status::Ok();
+}
+
+}  // namespace ingest_internal
 
 std::string EncodeRemoteWrite(const std::vector<TimeSeries>& series) {
   prometheus::WriteRequest request;

@@ -27,8 +27,12 @@
 namespace vigil {
 
 // Decodes remote_write bodies. Reusable and not thread-safe: keep one per
-// thread. It keeps the protobuf message and the decompression buffer between
-// calls, because allocating them per request is about 20x slower.
+// thread. It keeps its decompression buffer and scratch space between calls
+// (nothing is allocated per request but the output), and reads the protobuf
+// wire format straight from the decompressed bytes, so label bytes are
+// copied once, into the Labels kept. Wire-format strictness is the protobuf
+// runtime's (see proto_wire.h), except that groups are refused; the fuzz
+// target checks it against the generated message.
 class RemoteWriteDecoder {
  public:
   RemoteWriteDecoder();
@@ -41,7 +45,8 @@ class RemoteWriteDecoder {
   // Errors (InvalidArgument, `*out` left empty):
   //   "snappy: ..."   the body is not a valid snappy block, or it claims to
   //                   decompress to more than max_decompressed_bytes;
-  //   "protobuf: ..." the decompressed bytes are not a WriteRequest.
+  //   "protobuf: ..." the decompressed bytes are not a WriteRequest; the
+  //                   message names the byte offset and the message type.
   // Per-series refusals (OK status, listed in out->rejected): missing or
   // invalid __name__ ([a-zA-Z_:][a-zA-Z0-9_:]*), invalid label name
   // ([a-zA-Z_][a-zA-Z0-9_]*), duplicate label names, a value that is not

@@ -1,12 +1,15 @@
 // libFuzzer target: remote_write bodies, both snappy-compressed and raw
-// protobuf. Checks the output invariants, and that whatever the decoder
-// accepted survives EncodeRemoteWrite -> Decode unchanged.
+// protobuf. Checks the output invariants; that the direct wire decoder agrees
+// with decoding through the generated protobuf message; and that whatever
+// was accepted survives EncodeRemoteWrite -> Decode unchanged.
 #include <cstdint>
 #include <cstring>
+#include <string>
 #include <string_view>
 
 #include "ingest/fuzz_checks.h"
 #include "ingest/remote_write.h"
+#include "ingest/remote_write_internal.h"
 
 namespace {
 
@@ -15,6 +18,36 @@ using vigil::ingest_internal::CheckMessage;
 using vigil::ingest_internal::FuzzCheck;
 
 bool SameBits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
+
+void CheckSameBatch(const vigil::WriteBatch& a, const vigil::WriteBatch& b, const char* what) {
+  FuzzCheck(a.series.size() == b.series.size(), what);
+  FuzzCheck(a.sample_count == b.sample_count && a.metadata_count == b.metadata_count, what);
+  FuzzCheck(a.rejected.size() == b.rejected.size() && a.rejected_samples == b.rejected_samples, what);
+  for (size_t i = 0; i < a.rejected.size(); ++i) {
+    FuzzCheck(a.rejected[i].reason == b.rejected[i].reason && a.rejected[i].samples == b.rejected[i].samples, what);
+  }
+  for (size_t i = 0; i < a.series.size(); ++i) {
+    FuzzCheck(a.series[i].labels == b.series[i].labels, what);
+    FuzzCheck(a.series[i].samples.size() == b.series[i].samples.size(), what);
+    for (size_t j = 0; j < a.series[i].samples.size(); ++j) {
+      FuzzCheck(a.series[i].samples[j].ts_ms == b.series[i].samples[j].ts_ms, what);
+      FuzzCheck(SameBits(a.series[i].samples[j].value, b.series[i].samples[j].value), what);
+    }
+  }
+}
+
+// The direct decoder against the generated message. The only allowed
+// difference: the direct decoder refuses groups, which protobuf skips.
+void CheckAgainstReference(std::string_view pb, const vigil::Status& st, const vigil::WriteBatch& batch) {
+  vigil::WriteBatch reference;
+  const vigil::Status ref = vigil::ingest_internal::DecodeWithProtobufMessage(pb, &reference);
+  if (st.ok()) {
+    FuzzCheck(ref.ok(), "direct decoder accepted what protobuf refuses");
+    CheckSameBatch(batch, reference, "direct decoder and protobuf disagree");
+  } else if (ref.ok()) {
+    FuzzCheck(st.message().find("groups") != std::string::npos, "direct decoder refused what protobuf accepts");
+  }
+}
 
 void CheckRoundTrip(vigil::RemoteWriteDecoder& decoder, const vigil::WriteBatch& batch) {
   vigil::WriteBatch again;
@@ -55,6 +88,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   st = decoder->DecodeUncompressed(input, &batch);
   if (!st.ok()) CheckMessage(st.message());
   CheckBatch(batch, st.ok());
+  CheckAgainstReference(input, st, batch);
   if (st.ok()) CheckRoundTrip(*decoder, batch);
   return 0;
 }

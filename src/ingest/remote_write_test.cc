@@ -1,5 +1,7 @@
 #include "ingest/remote_write.h"
 
+#include "ingest/remote_write_internal.h"
+
 #include <snappy.h>
 
 #include <chrono>
@@ -125,6 +127,13 @@ WriteBatch CheckCapture(const std::string& stem) {
   WriteBatch got;
   Status st = decoder.Decode(ReadFile(stem + ".snappy.bin"), &got);
   EXPECT_TRUE(st.ok()) << st.ToString();
+  WriteBatch reference;
+  EXPECT_TRUE(ingest_internal::DecodeWithProtobufMessage(ReadFile(stem + ".pb"), &reference).ok());
+  EXPECT_EQ(reference.series.size(), got.series.size());
+  EXPECT_EQ(reference.metadata_count, got.metadata_count);
+  for (size_t i = 0; i < reference.series.size() && i < got.series.size(); ++i) {
+    EXPECT_EQ(reference.series[i].labels, got.series[i].labels);
+  }
 
   EXPECT_TRUE(got.rejected.empty());
   EXPECT_EQ(got.metadata_count, want.metadata);
@@ -397,6 +406,112 @@ TEST(RemoteWrite, LongValuesAreCutInReasons) {
   ASSERT_EQ(out.rejected.size(), 1u);
   EXPECT_LT(out.rejected[0].reason.size(), 200u);
   EXPECT_NE(out.rejected[0].reason.find("xxx\"..."), std::string::npos);
+}
+
+std::string Fixed64(uint64_t v) {
+  std::string out;
+  for (int i = 0; i < 8; ++i) out += static_cast<char>((v >> (8 * i)) & 0xff);
+  return out;
+}
+std::string Key(int number, int wire) { return Varint(static_cast<uint64_t>(number) << 3 | static_cast<uint64_t>(wire)); }
+
+// Decodes `pb` directly and through the generated message; both must agree
+// on success, and on the labels and samples of the result.
+WriteBatch DecodeBoth(const std::string& pb, Status* st) {
+  RemoteWriteDecoder decoder;
+  WriteBatch direct, reference;
+  *st = decoder.DecodeUncompressed(pb, &direct);
+  Status ref = ingest_internal::DecodeWithProtobufMessage(pb, &reference);
+  EXPECT_EQ(st->ok(), ref.ok()) << st->ToString() << " vs " << ref.ToString();
+  if (st->ok() && ref.ok()) {
+    EXPECT_EQ(direct.series.size(), reference.series.size());
+    for (size_t i = 0; i < direct.series.size() && i < reference.series.size(); ++i) {
+      EXPECT_EQ(direct.series[i].labels, reference.series[i].labels);
+      EXPECT_EQ(direct.series[i].samples.size(), reference.series[i].samples.size());
+      for (size_t j = 0; j < direct.series[i].samples.size() && j < reference.series[i].samples.size(); ++j) {
+        EXPECT_EQ(direct.series[i].samples[j].ts_ms, reference.series[i].samples[j].ts_ms);
+        EXPECT_EQ(Bits(direct.series[i].samples[j].value), Bits(reference.series[i].samples[j].value));
+      }
+    }
+    EXPECT_EQ(direct.metadata_count, reference.metadata_count);
+    EXPECT_EQ(direct.rejected.size(), reference.rejected.size());
+  }
+  return direct;
+}
+
+TEST(RemoteWriteWire, UnknownFieldsWrongWireTypesAndRepeatsFollowProtobuf) {
+  std::string label = Field(1, "job") + Field(2, "old") + Field(2, "new");  // last value wins
+  label += Key(7, 0) + Varint(12345) + Key(8, 5) + "abcd" + Key(9, 1) + Fixed64(1);  // unknown fields
+  label += Key(1, 0) + Varint(5);  // name with the wrong wire type: skipped as unknown
+  std::string sample = Key(1, 1) + Fixed64(0x4000000000000000ULL) + Key(2, 0) + Varint(1000);
+  sample += Key(2, 0) + Varint(uint64_t{0} - 1);  // timestamp repeated: -1 wins
+  sample += Key(1, 0) + Varint(3);                // value as varint: unknown, skipped
+  std::string series = Field(1, Field(1, "__name__") + Field(2, "m")) + Field(1, label) + Field(2, sample);
+  series += Field(3, "exemplar bytes, not read") + Key(5, 0) + Varint(1);
+  std::string pb = Field(1, series) + Key(2, 2) + Varint(3) + "xyz" + Field(3, Key(1, 0) + Varint(2) + Field(2, "m"));
+  pb += Key(1, 0) + Varint(9);  // timeseries with the wrong wire type: skipped
+  Status st;
+  WriteBatch out = DecodeBoth(pb, &st);
+  ASSERT_TRUE(st.ok()) << st.ToString();
+  ASSERT_EQ(out.series.size(), 1u);
+  EXPECT_EQ(out.series[0].labels.Get("job"), "new");
+  ASSERT_EQ(out.series[0].samples.size(), 1u);
+  EXPECT_EQ(out.series[0].samples[0].value, 2.0);
+  EXPECT_EQ(out.series[0].samples[0].ts_ms, -1);
+  EXPECT_EQ(out.metadata_count, 1u);
+}
+
+TEST(RemoteWriteWire, MalformedWireNamesOffsetAndMessage) {
+  const std::string good = PbSeries({{"__name__", "m"}}, 1);
+  struct Case {
+    std::string pb;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {good + "\x0a", "truncated varint at byte 36 of 36 (in prometheus.WriteRequest)"},
+      {good + "\x0a\x05" "ab", "length-delimited field runs past its message at byte 36 of 39 (in prometheus.WriteRequest)"},
+      {good + Key(0, 0) + Varint(1), "field number 0 at byte 35 of 37 (in prometheus.WriteRequest)"},
+      {good + Key(4, 7), "invalid wire type at byte 35 of 36 (in prometheus.WriteRequest)"},
+      {good + Key(4, 0) + std::string(10, '\x80') + "\x01", "varint longer than 10 bytes at byte 36 of 47 (in prometheus.WriteRequest)"},
+      {good + Field(1, Field(2, Key(2, 0))), "truncated varint at byte 40 of 40 (in prometheus.Sample)"},
+      {good + Field(1, Field(1, Key(1, 2) + Varint(9))), "length-delimited field runs past its message at byte 40 of 41 (in prometheus.Label)"},
+      {good + Field(1, Field(2, Key(1, 1) + "1234")), "truncated fixed64 field at byte 40 of 44 (in prometheus.Sample)"},
+      {good + Field(3, Key(2, 2) + "\x05" "ab"), "length-delimited field runs past its message at byte 38 of 41 (in prometheus.MetricMetadata)"},
+      {good + "\x0a\xff\xff\xff\xff\x0f", "length of 2 GiB or more at byte 36 of 41 (in prometheus.WriteRequest)"},
+  };
+  for (const Case& c : cases) {
+    Status st;
+    DecodeBoth(c.pb, &st);
+    ASSERT_FALSE(st.ok());
+    EXPECT_EQ(st.message(), "protobuf: malformed prometheus.WriteRequest: " + c.message);
+  }
+}
+
+TEST(RemoteWriteWire, GroupsAreRefused) {
+  // The protobuf runtime skips an unknown group; Prometheus never sends one
+  // and the direct decoder refuses it.
+  const std::string pb = PbSeries({{"__name__", "m"}}, 1) + Key(9, 3) + Key(1, 0) + Varint(1) + Key(9, 4);
+  RemoteWriteDecoder decoder;
+  WriteBatch out;
+  Status st = decoder.DecodeUncompressed(pb, &out);
+  EXPECT_EQ(st.message(),
+            "protobuf: malformed prometheus.WriteRequest: groups (wire types 3 and 4) are not supported at byte 35 of "
+            "39 (in prometheus.WriteRequest)");
+  EXPECT_TRUE(out.series.empty());
+}
+
+TEST(RemoteWriteWire, ErrorAfterGoodSeriesLeavesNothing) {
+  std::string pb;
+  for (int i = 0; i < 10; ++i) pb += PbSeries({{"__name__", "m"}, {"i", std::to_string(i)}}, 1);
+  pb += PbSeries({{"job", "no name"}}, 2);
+  pb += "\x0a\x7f";
+  RemoteWriteDecoder decoder;
+  WriteBatch out;
+  ASSERT_FALSE(decoder.DecodeUncompressed(pb, &out).ok());
+  EXPECT_TRUE(out.series.empty());
+  EXPECT_TRUE(out.rejected.empty());
+  EXPECT_EQ(out.sample_count, 0u);
+  EXPECT_EQ(out.rejected_samples, 0u);
 }
 
 // Not a benchmark (bench/ has those), but prints the decode rate so a
