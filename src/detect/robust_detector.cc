@@ -18,6 +18,7 @@ using snapshot_fields::GetU8;
 
 constexpr double kMadToSigma = 1.4826;     // 1 / Phi^-1(3/4): MAD -> sigma under normal noise
 constexpr double kMedianFloor = 0.01;      // scale >= 1% of |median|
+constexpr double kSparseMedianFloor = 0.1; // ... 10% when over half the window is one value
 constexpr double kSpreadFloor = 0.1;       // scale >= 10% of the 10-90% inter-quantile range
 constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero series
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
@@ -62,19 +63,31 @@ double MedianAbsDeviation(const std::vector<double>& sorted, double med) {
   return 0.5 * (lo_val + cur);
 }
 
+// Decimal resolution of one value as exporters print it: 0.03 -> 0.01,
+// 1536 -> 1; 0 for zero or values with more than 9 decimals (no useful
+// resolution).
+double DecimalQuantum(double v) {
+  if (v == 0 || !std::isfinite(v)) return 0;
+  double q = 1;
+  for (int digits = 0; digits <= 9; ++digits, q /= 10) {
+    double scaled = v / q;
+    if (std::fabs(scaled) > 1e15) return 0;
+    if (std::fabs(scaled - std::nearbyint(scaled)) <= 1e-9 * std::fabs(scaled)) return q;
+  }
+  return 0;
+}
+
 // Resolution of a quantised series: the smallest positive gap between two
-// distinct values of the window (1 for counts of sockets or errors). A
-// window of equal integers has resolution 1; any other constant window 0.
-double Resolution(const std::vector<double>& sorted, bool* integral) {
+// distinct values of the window (1 for counts of sockets or errors, 0.01
+// for load averages). A constant window has the decimal resolution of its
+// value.
+double Resolution(const std::vector<double>& sorted) {
   double step = 0;
-  *integral = true;
-  for (size_t i = 0; i < sorted.size(); ++i) {
-    if (*integral && sorted[i] != std::trunc(sorted[i])) *integral = false;
-    if (i == 0) continue;
+  for (size_t i = 1; i < sorted.size(); ++i) {
     double gap = sorted[i] - sorted[i - 1];
     if (gap > 0 && (step == 0 || gap < step)) step = gap;
   }
-  if (step == 0 && *integral) step = 1;
+  if (step == 0 && !sorted.empty()) step = DecimalQuantum(sorted.front());
   return step;
 }
 
@@ -99,6 +112,8 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
   cfg_.sparse_confirm_points = std::max(1, cfg_.sparse_confirm_points);
   if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 4);
   cfg_.rebaseline_after = std::clamp(cfg_.rebaseline_after, cfg_.warmup, cfg_.window);
+  if (cfg_.mature_after <= 0) cfg_.mature_after = std::min(cfg_.window, std::max(4 * cfg_.warmup, cfg_.window / 2));
+  cfg_.mature_after = std::clamp(cfg_.mature_after, cfg_.warmup, cfg_.window);
   since_mad_ = -1;
 }
 
@@ -108,7 +123,6 @@ void RobustDetector::Reset() {
   first_seq_ = 0;
   mad_ = 0;
   step_ = 0;
-  integral_ = false;
   since_mad_ = -1;
   run_ = 0;
   run_raw_.clear();
@@ -117,7 +131,7 @@ void RobustDetector::Reset() {
 
 void RobustDetector::RefreshMad() {
   mad_ = MedianAbsDeviation(sorted_, Median(sorted_));
-  step_ = Resolution(sorted_, &integral_);
+  step_ = Resolution(sorted_);
   since_mad_ = 0;
 }
 
@@ -126,10 +140,10 @@ RobustDetector::Band RobustDetector::ComputeBand() {
   Band b;
   b.median = Median(sorted_);
   double spread = Quantile(sorted_, 0.9) - Quantile(sorted_, 0.1);
-  double floor = kMedianFloor * std::fabs(b.median) + kSpreadFloor * spread + kStepFloor * step_ + cfg_.min_scale +
-                 kEpsilonFloor;
-  b.scale = std::max(kMadToSigma * mad_, floor);
   b.sparse = mad_ == 0;
+  double median_floor = (b.sparse ? kSparseMedianFloor : kMedianFloor) * std::fabs(b.median);
+  double floor = median_floor + kSpreadFloor * spread + kStepFloor * step_ + cfg_.min_scale + kEpsilonFloor;
+  b.scale = std::max(kMadToSigma * mad_, floor);
   double reach = cfg_.threshold * b.scale;
   b.z_lo = b.median - reach;
   b.z_hi = b.median + reach;
@@ -219,7 +233,9 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
 
   bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
   int needed = 1;
-  if (heavy) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
+  // A young window has not yet seen the series' tails: one point is not enough.
+  bool young = values_.size() < static_cast<size_t>(cfg_.mature_after);
+  if (heavy || young) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
   if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
   if (run_ >= needed) {
     v.anomalous = true;
@@ -235,11 +251,10 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
     Rebaseline();
     return v;
   }
-  // Clip into the band; a series of integers gets an integer, so that its
-  // resolution stays what it is.
-  double lo = integral_ ? std::ceil(b.z_lo) : b.z_lo;
-  double hi = integral_ ? std::floor(b.z_hi) : b.z_hi;
-  Insert(std::clamp(value, std::min(lo, b.median), std::max(hi, b.median)));
+  // Hampel's replacement rule: an outlier enters the window as the median
+  // (a value the window holds, so integers stay integers), leaving centre,
+  // spread, extremes and resolution as they were.
+  Insert(sorted_[sorted_.size() / 2]);
   if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + values_.size() - 1);
   return v;
 }
@@ -250,7 +265,6 @@ void RobustDetector::AppendTo(std::string* out) const {
   for (double x : values_) bytes::PutDouble(out, x);
   bytes::PutDouble(out, mad_);
   bytes::PutDouble(out, step_);
-  bytes::PutU8(out, integral_ ? 1 : 0);
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
   bytes::PutFixed32(out, static_cast<uint32_t>(run_));
   bytes::PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
@@ -282,10 +296,6 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   }
   if (!(s = GetDouble(&cur, &d.mad_, "MAD")).ok()) return fail(s);
   if (!(s = GetDouble(&cur, &d.step_, "step")).ok()) return fail(s);
-  uint8_t integral = 0;
-  if (!(s = GetU8(&cur, &integral, "integral flag")).ok()) return fail(s);
-  if (integral > 1) return Status::Corruption("robust detector snapshot has a bad integral flag");
-  d.integral_ = integral == 1;
   if (!(s = GetI64(&cur, &since_mad, "MAD age")).ok()) return fail(s);
   if (!(s = GetU32(&cur, &run, "run length")).ok()) return fail(s);
   if (!(s = GetU8(&cur, &dir, "run direction")).ok()) return fail(s);

@@ -14,12 +14,14 @@
 // Real node_exporter data breaks the textbook test in three ways, so:
 //  1. Nearly constant series have a MAD of (almost) zero, and any float
 //     wobble would score in the millions. The scale therefore has a floor:
-//        scale = max(1.4826 * MAD, 1% of |median| + 10% of the window's
-//                    10-90% inter-quantile range + a third of the series'
+//        scale = max(1.4826 * MAD, 1% of |median| (10% when over half the
+//                    window is one value) + 10% of the window's 10-90%
+//                    inter-quantile range + a third of the series'
 //                    resolution + min_scale + 1e-9).
-//     The resolution is the smallest gap between two window values (1 for a
-//     window of equal integers): for counts (sockets, errors) a value must
-//     move by more than 2 to fire.
+//     The resolution is the smallest gap between two window values, or for
+//     a constant window the decimal resolution of its value (0.03 -> 0.01,
+//     2 -> 1): counts (sockets, errors) must move by more than 2 to fire,
+//     load averages printed with two decimals by more than 0.02.
 //  2. Bursty series (disk and network rates, GC pauses) have heavy tails the
 //     MAD does not see. A value must also lie outside the extremes the window
 //     has already shown, by a margin of half the distance from the median to
@@ -34,7 +36,9 @@
 //     window already holds a value more than 4 scales from the median on
 //     that side: scrape and GC timings, page faults) an excursion must last
 //     heavy_tail_confirm_points points: such series break their own records
-//     by single points all the time, while real changes persist.
+//     by single points all the time, while real changes persist. The same
+//     holds while the window is young (fewer than mature_after values): it
+//     has not seen the series' tails yet.
 //
 // Reported band. `lower`/`upper` are the limits actually applied: the wider
 // of median -/+ threshold*scale and the learned extremes with their margin.
@@ -45,8 +49,8 @@
 // in the same direction they are "level_shift_up"/"level_shift_down".
 //
 // Baseline protection. While a value is outside the band, the window gets
-// the value clipped to median -/+ threshold*scale, so an incident does not
-// teach the detector that the incident is normal. If an excursion lasts
+// the median in its place (the Hampel filter's replacement rule), so an
+// incident does not teach the detector that the incident is normal. If an excursion lasts
 // rebaseline_after points the detector accepts the new level: the window is
 // restarted from the excursion's raw values (a permanent change must not
 // alarm forever).
@@ -81,7 +85,11 @@ struct RobustDetectorConfig {
   double min_scale = 0.0;
   int level_shift_points = 3;     // consecutive outside points that make a level shift
   int sparse_confirm_points = 3;  // consecutive outside points needed in a sparse window
-  int heavy_tail_confirm_points = 2;  // ... on a side where the window already holds an outlier
+  int heavy_tail_confirm_points = 2;  // ... on a side where the window already holds an outlier,
+                                      // and while the window is young
+  // Window size from which one point may be anomalous on its own.
+  // 0 = min(window, max(4 * warmup, window / 2)).
+  int mature_after = 0;
   // Consecutive outside points after which the new level is accepted.
   // 0 = max(warmup, window / 4).
   int rebaseline_after = 0;
@@ -139,7 +147,6 @@ class RobustDetector {
   uint64_t first_seq_ = 0;
   double mad_ = 0;               // raw MAD, refreshed lazily
   double step_ = 0;              // resolution of the window's values, refreshed with mad_
-  bool integral_ = false;        // every window value is an integer, refreshed with mad_
   int since_mad_ = 0;            // inserts since mad_ was computed; < 0 = never computed
 
   // Current excursion: consecutive values outside the band in one direction.

@@ -136,7 +136,7 @@ TEST(RobustDetector, SameBurstDoesNotFireTwice) {
   std::mt19937_64 rng(4);
   std::normal_distribution<double> noise(100.0, 3.0);
   Feed f;
-  for (int i = 0; i < 100; ++i) f.Push(noise(rng));
+  for (int i = 0; i < 200; ++i) f.Push(noise(rng));
   EXPECT_TRUE(f.Push(300.0).anomalous);  // news the first time
   for (int i = 0; i < 30; ++i) f.Push(noise(rng));
   EXPECT_FALSE(f.Push(290.0).anomalous);  // the series has done this before

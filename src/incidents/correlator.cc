@@ -177,6 +177,8 @@ IncidentChange IncidentCorrelator::Join(Incident& inc, const Anomaly& a, Inciden
 
 std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
   std::vector<IncidentChange> out;
+  std::string_view metric = a.labels.MetricName();
+  if (std::find(cfg_.self_metrics.begin(), cfg_.self_metrics.end(), metric) != cfg_.self_metrics.end()) return out;
   Labels entity_labels;
   std::string entity = EntityOf(a.labels, &entity_labels);
 

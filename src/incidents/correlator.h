@@ -57,6 +57,16 @@ struct IncidentConfig {
   TimestampMs evidence_window_ms = 60000;
   TimestampMs join_window_ms = 300000;
   TimestampMs resolve_after_ms = 120000;
+  // Metrics that describe the monitoring pipeline itself rather than the
+  // entity: how long each node_exporter collector took, the exporter's own
+  // GC pauses, Prometheus' per-target scrape bookkeeping. They are timing
+  // noise of the exporter process (single-point spikes of 10x are routine),
+  // so their anomalies are kept as anomalies but are not incident evidence
+  // and do not join incidents. Exact metric names.
+  std::vector<std::string> self_metrics = {
+      "node_scrape_collector_duration_seconds", "node_scrape_collector_success", "go_gc_duration_seconds",
+      "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
+      "scrape_series_added"};
   size_t max_series = 50;                 // series listed per incident
   size_t max_evidence = 1000;             // anomalies held per entity without an incident
   size_t max_entities = 100000;           // entities with evidence; beyond, new ones are ignored until Tick
@@ -89,7 +99,8 @@ class IncidentCorrelator {
   std::string EntityOf(const Labels& labels, Labels* entity_labels) const;
 
   // Takes one anomaly (its id already assigned by the store) and returns
-  // what changed: nothing (held as evidence), kOpened, or kUpdated.
+  // what changed: nothing (held as evidence, or a self metric, see
+  // IncidentConfig::self_metrics), kOpened, or kUpdated.
   std::vector<IncidentChange> OnAnomaly(const Anomaly& a);
 
   // Resolves open incidents without an anomaly for resolve_after_ms

@@ -299,6 +299,20 @@ TEST(IncidentCorrelator, Acknowledge) {
   EXPECT_FALSE(c.Acknowledge(0, "bob", t.now()).ok());
 }
 
+TEST(IncidentCorrelator, SelfMetricsOfTheExporterAreNotEvidence) {
+  Timeline t;
+  IncidentCorrelator c({});
+  for (const char* collector : {"cpu", "diskstats", "netdev", "zfs"}) {
+    auto l = *Labels::FromPairs({{"__name__", "node_scrape_collector_duration_seconds"},
+                                 {"collector", collector},
+                                 {"instance", "h:9100"},
+                                 {"job", "node"}});
+    EXPECT_TRUE(c.OnAnomaly(t.Make(l, 100, 0.02, 0.0001)).empty());
+  }
+  EXPECT_EQ(c.pending_entities(), 0u);
+  EXPECT_EQ(c.open_count(), 0u);
+}
+
 TEST(IncidentCorrelator, SeriesListIsCappedAndSorted) {
   Timeline t;
   IncidentConfig cfg;
