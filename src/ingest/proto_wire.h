@@ -2,8 +2,8 @@
 // decoders that read fields straight out of a request buffer instead of
 // copying them into a generated message first.
 //
-// Strictness follows the protobuf runtime where it matters: keys of at most
-// 5 bytes and 32 bits, field number 0 refused, varints of at most 10 bytes,
+// Strictness follows the protobuf runtime 3.21: keys of at most 5 bytes
+// (bits above 32 dropped), field number 0 refused, varints of at most 10 bytes,
 // lengths below 2^31 that fit the enclosing message, wire types 6 and 7
 // refused. One deliberate difference: groups (wire types 3 and 4, deprecated
 // since proto2 and never sent by Prometheus or Loki) are refused rather than
@@ -46,11 +46,12 @@ class WireReader {
 
   bool ReadKey(uint32_t* field, uint32_t* wire) {
     const uint8_t* start = p_;
-    uint64_t key;
-    if (!ReadVarintBounded(5, &key)) return false;
-    if (key > 0xffffffffULL) return FailAt(start, "field key above 32 bits");
-    *field = static_cast<uint32_t>(key >> 3);
-    *wire = static_cast<uint32_t>(key & 7);
+    uint64_t key64;
+    if (!ReadVarintBounded(5, &key64)) return false;
+    // Like the protobuf runtime, keep the low 32 bits of a 5-byte key.
+    const uint32_t key = static_cast<uint32_t>(key64);
+    *field = key >> 3;
+    *wire = key & 7;
     if (*field == 0) return FailAt(start, "field number 0");
     if (*wire == kStartGroup || *wire == kEndGroup) return FailAt(start, "groups (wire types 3 and 4) are not supported");
     if (*wire > kFixed32) return FailAt(start, "invalid wire type");

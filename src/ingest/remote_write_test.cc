@@ -450,6 +450,8 @@ TEST(RemoteWriteWire, UnknownFieldsWrongWireTypesAndRepeatsFollowProtobuf) {
   series += Field(3, "exemplar bytes, not read") + Key(5, 0) + Varint(1);
   std::string pb = Field(1, series) + Key(2, 2) + Varint(3) + "xyz" + Field(3, Key(1, 0) + Varint(2) + Field(2, "m"));
   pb += Key(1, 0) + Varint(9);  // timeseries with the wrong wire type: skipped
+  // A 5-byte key whose bits above 32 are dropped (as protobuf does): field 9, varint.
+  pb += std::string("\xc8\x80\x80\x80\x70", 5) + Varint(1);
   Status st;
   WriteBatch out = DecodeBoth(pb, &st);
   ASSERT_TRUE(st.ok()) << st.ToString();
