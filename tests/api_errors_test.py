@@ -14,6 +14,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigil_testlib as t  # noqa: E402
@@ -60,12 +61,29 @@ def expect_json_error(r, status, what, must_mention=()):
 def main():
     vigil_bin = t.vigil_binary()
     small19 = open(t.protocol_sample("prometheus-remote-write", "prom2.42-small19.snappy.bin"), "rb").read()
-    small19_pb = open(t.protocol_sample("prometheus-remote-write", "prom2.42-small19.pb"), "rb").read()
+    tiny1_pb = open(t.protocol_sample("prometheus-remote-write", "prom2.42-tiny1.pb"), "rb").read()
     metadata_only = open(t.protocol_sample("prometheus-remote-write", "prom2.42-metadata-only.snappy.bin"), "rb").read()
     stale = open(t.protocol_sample("prometheus-remote-write", "prom2.42-stale-markers.snappy.bin"), "rb").read()
     c = Checks()
 
     with t.Harness("api-errors", vigil_bin) as h:
+        # ---- config: every key is optional (docs/api-contract.md), so a config with
+        # only some sections must start
+        def partial_config():
+            p = h.start_vigil(config={"detector": {"warmup": 20}}, all_sections=False, name="vigil-partial",
+                              data_dir=h.mkdir("vigil-partial-data"), ready_timeout=20)
+            p.proc.stop()
+        c.check("vigil serve with a config that has only some sections starts", partial_config)
+
+        def bad_config_rejected():
+            path = h.write("bad.yaml", "listen: \"127.0.0.1:1\"\ndetector:\n  warmup: lots\n")
+            p = subprocess.run([vigil_bin, "serve", "--config", path], capture_output=True, text=True, timeout=30)
+            out = p.stdout + p.stderr
+            if p.returncode == 0 or "warmup" not in out:
+                raise AssertionError(f"bad config: exit {p.returncode}, want non-zero and a message naming "
+                                     f"detector.warmup; output {out[:300]!r}")
+        c.check("vigil serve with an invalid config value exits non-zero naming the key", bad_config_rejected)
+
         v = h.start_vigil(config={"detector": {"warmup": 20}})
         write_url = v.url("/api/v1/write")
 
@@ -88,12 +106,34 @@ def main():
                 lambda: expect_json_error(rw(t.snappy_literal_encode(b"\x0a\xff\xff\x03abc")), 400, "bad protobuf",
                                           ("protobuf", "writerequest", "decode", "parse", "malformed",
                                            "truncat", "length")))
+        # tiny1 ("up") is older than the same series in small19: send it first
+        c.check("remote_write literal-only snappy of a real WriteRequest (tiny1) -> 204",
+                lambda: expect_status(rw(t.snappy_literal_encode(tiny1_pb)), 204, "literal snappy tiny1"))
         c.check("remote_write chunked real capture (small19) -> 204",
                 lambda: expect_status(rw(small19, chunked=True), 204, "chunked small19"))
-        c.check("remote_write plain real capture (small19) -> 204",
-                lambda: expect_status(rw(small19), 204, "small19"))
-        c.check("remote_write literal-only snappy of the same WriteRequest -> 204",
-                lambda: expect_status(rw(t.snappy_literal_encode(small19_pb)), 204, "literal snappy small19"))
+
+        def own_write_request():
+            now = int(time.time() * 1000)
+            pb = t.encode_write_request([
+                ({"__name__": "api_test_rw", "instance": "api-test", "job": "t", "k": str(i)},
+                 [(now - 2000, i), (now - 1000, i + 0.5)]) for i in range(50)])
+            r = rw(t.snappy_literal_encode(pb))
+            expect_status(r, 204, "own WriteRequest, 50 series x 2 samples")
+        c.check("remote_write built by the test (two samples per TimeSeries) -> 204", own_write_request)
+
+        def duplicate_resend():
+            # small19 again: every sample repeats one already stored. Prometheus' TSDB treats an
+            # identical (timestamp, value) as a no-op; the contract allows a 400 partial rejection.
+            r = rw(small19)
+            if r.status == 204:
+                return
+            body = expect_json_error(r, 400, "duplicate resend of small19")
+            missing = [k for k in ("accepted", "rejected", "reasons") if k not in body]
+            if missing:
+                raise AssertionError(f"partial-rejection body lacks {missing}: {r.text[:300]!r}")
+            t.log(f"      duplicate resend answered 400 accepted={body['accepted']} rejected={body['rejected']} "
+                  f"(Prometheus drops such a batch as non-recoverable)")
+        c.check("remote_write resend of stored samples -> 204 or 400 partial rejection", duplicate_resend)
         c.check("remote_write metadata-only request -> 204",
                 lambda: expect_status(rw(metadata_only), 204, "metadata-only"))
         c.check("remote_write staleness markers -> 204",
@@ -102,7 +142,7 @@ def main():
         def series_visible():
             # the capture carries node_load1 from instance 127.0.0.1:19100
             body = t.get_json(v.url("/api/v1/series?match[]=node_load1"))
-            names = [s.get("name") for s in body.get("series", [])]
+            names = [s.get("labels", {}).get("__name__") for s in body.get("series", [])]
             if "node_load1" not in names:
                 raise AssertionError(f"node_load1 not in /api/v1/series after remote_write: {body}")
         c.check("series written by remote_write are listed by /api/v1/series",

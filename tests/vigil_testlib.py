@@ -491,16 +491,23 @@ class Harness:
         return p
 
     # -- vigil
-    def vigil_config(self, port, data_dir, extra=None):
+    def vigil_config(self, port, data_dir, extra=None, all_sections=True):
+        """listen + data_dir + extra. With all_sections, sections the test leaves out are
+        written as empty maps: parsing of partial configs is api_errors_test's subject,
+        and a bug there should fail that test only."""
         cfg = {"listen": f"127.0.0.1:{port}", "data_dir": data_dir}
         for k, v in (extra or {}).items():
             cfg[k] = v
+        if all_sections:
+            for section in ("detector", "incidents", "notify", "limits"):
+                cfg.setdefault(section, {})
         return cfg
 
-    def start_vigil(self, config=None, port=None, data_dir=None, name="vigil", ready_timeout=60):
+    def start_vigil(self, config=None, port=None, data_dir=None, name="vigil", ready_timeout=60,
+                    all_sections=True):
         port = port or free_port()
         data_dir = data_dir or self.mkdir("vigil-data")
-        cfg = self.vigil_config(port, data_dir, config)
+        cfg = self.vigil_config(port, data_dir, config, all_sections)
         cfg_path = self.write(f"{name}.yaml", to_yaml(cfg))
         proc = self.spawn(name, [self.vigil_bin, "serve", "--config", cfg_path])
         v = Vigil(proc, port, data_dir, cfg_path)
@@ -520,8 +527,10 @@ class Harness:
     # -- peers
     def start_node_exporter(self):
         port = free_port()
+        # no systemd on test machines: its collector would only log an error every scrape
         p = self.spawn("node_exporter", ["/usr/bin/prometheus-node-exporter",
-                                         f"--web.listen-address=127.0.0.1:{port}"])
+                                         f"--web.listen-address=127.0.0.1:{port}",
+                                         "--no-collector.systemd"])
         wait_http_ok(f"http://127.0.0.1:{port}/metrics", proc=p, what="node_exporter")
         return port
 
@@ -621,6 +630,26 @@ def make_incident_via_samples(vigil, labels, warmup_points, quiet_points=None, j
     vigil.push_samples([(labels, pts[:quiet_points])])
     vigil.push_samples([(labels, pts[quiet_points:])])
     return pts, start_ms + quiet_points * 1000
+
+
+class MachineCpu:
+    """Busy fraction of the whole machine between two reads of /proc/stat."""
+
+    def __init__(self):
+        self.last = self._read()
+
+    @staticmethod
+    def _read():
+        with open("/proc/stat") as f:
+            fields = [int(x) for x in f.readline().split()[1:]]
+        idle = fields[3] + (fields[4] if len(fields) > 4 else 0)  # idle + iowait
+        return sum(fields[:8]), idle
+
+    def busy_since_last(self):
+        total, idle = self._read()
+        dt, di = total - self.last[0], idle - self.last[1]
+        self.last = (total, idle)
+        return 1.0 - di / dt if dt > 0 else 0.0
 
 
 def wait_for(predicate, timeout, interval=0.5, what="condition"):
