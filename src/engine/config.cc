@@ -54,7 +54,7 @@ class Section {
 
   YAML::Node Get(const std::string& key) {
     seen_.insert(key);
-    if (!node_ || !node_.IsMap()) return YAML::Node();
+    if (!node_ || !node_.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
     return node_[key];
   }
   std::string Join(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }

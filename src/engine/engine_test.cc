@@ -36,7 +36,9 @@ class EngineTest : public ::testing::Test {
   std::unique_ptr<Engine> Open(bool start = true) {
     auto e = Engine::Open(cfg_, &clock_);
     EXPECT_TRUE(e.ok()) << e.status().ToString();
-    if (start) EXPECT_TRUE((*e)->Start().ok());
+    if (start) {
+      EXPECT_TRUE((*e)->Start().ok());
+    }
     return std::move(*e);
   }
 
