@@ -575,8 +575,15 @@ class Harness:
         return port
 
 
+SKIP_EXIT_CODE = 77  # CTest SKIP_RETURN_CODE
+
+
+class Skip(Exception):
+    """The test cannot judge vigil here (e.g. the machine is saturated by other jobs)."""
+
+
 def run_test(main):
-    """Run a test's main(); print the outcome; exit 0 on success, 1 on failure."""
+    """Run a test's main(); print the outcome; exit 0 on success, 77 when skipped, 1 on failure."""
     budget = int(os.environ.get("VIGIL_TEST_BUDGET_S", "0"))
     if budget > 0:
         # Fail (with diagnostics and clean-up) before CTest's TIMEOUT kills us silently.
@@ -592,6 +599,9 @@ def run_test(main):
     t0 = time.monotonic()
     try:
         main()
+    except Skip as e:
+        print(f"SKIP after {time.monotonic() - t0:.1f}s: {e}", flush=True)
+        sys.exit(SKIP_EXIT_CODE)
     except BaseException as e:  # noqa: B902 - report everything, including timeouts
         import traceback
         traceback.print_exc()
