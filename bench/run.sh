@@ -14,7 +14,8 @@
 #
 # Knobs (environment): BENCH_SERIES (20000), BENCH_ROUNDS (500 scrape rounds),
 # BENCH_CONNECTIONS (4), BENCH_DURATION (60 s cap per server),
-# BENCH_INTERVAL_MS (1000), VIGIL_BENCH_CONFIG (extra YAML for vigil).
+# BENCH_INTERVAL_MS (1000), BENCH_REPEAT (3: runs per server, alternating;
+# the ratio uses the medians), VIGIL_BENCH_CONFIG (extra YAML for vigil).
 set -euo pipefail
 
 BUILD_DIR=${1:?usage: bench/run.sh BUILD_DIR}
@@ -112,41 +113,55 @@ EOF
 }
 
 END_MS=$(( $(date +%s) * 1000 ))
-echo "bench: $SERIES series x $ROUNDS rounds = $((SERIES * ROUNDS)) samples, 500/request, $CONNS connections, cap ${DURATION}s, $(nproc) cores"
+REPEAT=${BENCH_REPEAT:-3}
+echo "bench: $SERIES series x $ROUNDS rounds = $((SERIES * ROUNDS)) samples, 500/request, $CONNS connections," \
+     "cap ${DURATION}s, $REPEAT run(s) each, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULTS=()
 
-# ---------------------------------------------------------------- vigil
-PORT=$(free_port)
-mkdir -p "$WORK/vigil-data"
-cat >"$WORK/vigil.yaml" <<EOF
-listen: "127.0.0.1:$PORT"
-data_dir: "$WORK/vigil-data"
+bench_vigil() {  # RUN
+  local port dir
+  port=$(free_port)
+  dir="$WORK/vigil-$1"
+  mkdir -p "$dir/data"
+  cat >"$dir/vigil.yaml" <<EOF
+listen: "127.0.0.1:$port"
+data_dir: "$dir/data"
 ${VIGIL_BENCH_CONFIG:-}
 EOF
-setsid "$VIGIL" serve --config "$WORK/vigil.yaml" >"$WORK/vigil.log" 2>&1 &
-SERVER_PID=$!
-wait_ready "http://127.0.0.1:$PORT/healthz" "$WORK/vigil.log"
-RESULTS+=("$(run_one vigil "http://127.0.0.1:$PORT/api/v1/write" "$WORK/vigil.log")")
-VIGIL_SERIES=$(curl -fsS "http://127.0.0.1:$PORT/metrics" 2>/dev/null | grep -E '^vigil_series[a-z_]* ' | head -3 | tr '\n' ' ' || true)
-stop_server
+  setsid "$VIGIL" serve --config "$dir/vigil.yaml" >"$dir/vigil.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$port/healthz" "$dir/vigil.log"
+  RESULTS+=("$(run_one vigil "http://127.0.0.1:$port/api/v1/write" "$dir/vigil.log")")
+  STORED_VIGIL=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -E '^vigil_series_active ' | cut -d' ' -f2 || true)
+  stop_server
+}
 
-# ---------------------------------------------------------------- VictoriaMetrics
-PORT=$(free_port)
-mkdir -p "$WORK/vm-data"
-setsid "$VM" -storageDataPath="$WORK/vm-data" -httpListenAddr="127.0.0.1:$PORT" \
-  -loggerLevel=ERROR >"$WORK/vm.log" 2>&1 &
-SERVER_PID=$!
-wait_ready "http://127.0.0.1:$PORT/health" "$WORK/vm.log"
-RESULTS+=("$(run_one victoria-metrics "http://127.0.0.1:$PORT/api/v1/write" "$WORK/vm.log")")
-curl -fsS -o /dev/null "http://127.0.0.1:$PORT/internal/force_flush" 2>/dev/null || true
-VM_SERIES=$(curl -fsS "http://127.0.0.1:$PORT/api/v1/series/count" 2>/dev/null || true)
-stop_server
+bench_vm() {  # RUN
+  local port dir
+  port=$(free_port)
+  dir="$WORK/vm-$1"
+  mkdir -p "$dir/data"
+  setsid "$VM" -storageDataPath="$dir/data" -httpListenAddr="127.0.0.1:$port" \
+    -loggerLevel=ERROR >"$dir/vm.log" 2>&1 &
+  SERVER_PID=$!
+  wait_ready "http://127.0.0.1:$port/health" "$dir/vm.log"
+  RESULTS+=("$(run_one victoria-metrics "http://127.0.0.1:$port/api/v1/write" "$dir/vm.log")")
+  curl -fsS -o /dev/null "http://127.0.0.1:$port/internal/force_flush" 2>/dev/null || true
+  STORED_VM=$(curl -fsS "http://127.0.0.1:$port/api/v1/series/count" 2>/dev/null | tr -dc '0-9' || true)
+  stop_server
+}
+
+# alternate the servers so a change in background load hits both alike
+for run in $(seq "$REPEAT"); do
+  bench_vigil "$run"
+  bench_vm "$run"
+done
 
 # ---------------------------------------------------------------- table
 $PY - "${RESULTS[@]}" <<'EOF'
-import json, sys
+import json, statistics, sys
 rows = [line.split() for line in sys.argv[1:]]
-res = {}
+per = {}
 print()
 print(f"{'server':<18}{'samples':>12}{'seconds':>9}{'samples/s':>12}{'cpu_s run':>10}{'cpu_s+drain':>12}"
       f"{'samples/cpu_s':>15}{'errors':>8}{'retries':>9}")
@@ -154,18 +169,29 @@ for r in rows:
     name, samples, secs, rate, errors, cpu_run, cpu_total, retries, last = r
     samples, secs, rate, cpu_run, cpu_total = int(samples), float(secs), float(rate), float(cpu_run), float(cpu_total)
     per_cpu = samples / cpu_total if cpu_total > 0 else 0.0
-    res[name] = (rate, per_cpu, int(errors))
+    per.setdefault(name, []).append((rate, per_cpu, int(errors)))
     print(f"{name:<18}{samples:>12}{secs:>9.2f}{rate:>12.0f}{cpu_run:>10.2f}{cpu_total:>12.2f}{per_cpu:>15.0f}"
           f"{errors:>8}{retries:>9}" + (f"   (last error status {last})" if last != "0" else ""))
-v, m = res.get("vigil"), res.get("victoria-metrics")
-if v and m and m[0] > 0 and m[1] > 0:
-    r_rate, r_cpu = v[0] / m[0], v[1] / m[1]
-    print()
-    print(f"ratio vigil / VictoriaMetrics: samples/s {r_rate:.2f}   samples per CPU-second {r_cpu:.2f}   "
-          f"(goal >= 1.0: {'met' if r_cpu >= 1.0 else 'NOT met'})")
-    print(json.dumps({"bench": "remote_write_ingest", "vigil_samples_per_s": round(v[0]),
-                      "vm_samples_per_s": round(m[0]), "vigil_samples_per_cpu_s": round(v[1]),
-                      "vm_samples_per_cpu_s": round(m[1]), "ratio_rate": round(r_rate, 3),
-                      "ratio_per_cpu": round(r_cpu, 3), "vigil_errors": v[2], "vm_errors": m[2]}))
+
+def median(name, i):
+    return statistics.median(x[i] for x in per[name])
+
+if "vigil" in per and "victoria-metrics" in per:
+    v_rate, v_cpu = median("vigil", 0), median("vigil", 1)
+    m_rate, m_cpu = median("victoria-metrics", 0), median("victoria-metrics", 1)
+    v_err = sum(x[2] for x in per["vigil"])
+    m_err = sum(x[2] for x in per["victoria-metrics"])
+    if m_rate > 0 and m_cpu > 0:
+        r_rate, r_cpu = v_rate / m_rate, v_cpu / m_cpu
+        n = len(per["vigil"])
+        print()
+        print(f"median of {n} run(s): vigil {v_rate:.0f} samples/s, {v_cpu:.0f} samples/cpu_s; "
+              f"victoria-metrics {m_rate:.0f} samples/s, {m_cpu:.0f} samples/cpu_s")
+        print(f"ratio vigil / VictoriaMetrics: samples/s {r_rate:.2f}   samples per CPU-second {r_cpu:.2f}   "
+              f"(goal >= 1.0: {'met' if r_cpu >= 1.0 else 'NOT met'})")
+        print(json.dumps({"bench": "remote_write_ingest", "runs": n, "vigil_samples_per_s": round(v_rate),
+                          "vm_samples_per_s": round(m_rate), "vigil_samples_per_cpu_s": round(v_cpu),
+                          "vm_samples_per_cpu_s": round(m_cpu), "ratio_rate": round(r_rate, 3),
+                          "ratio_per_cpu": round(r_cpu, 3), "vigil_errors": v_err, "vm_errors": m_err}))
 EOF
-echo "series stored: vigil: ${VIGIL_SERIES:-n/a}  victoria-metrics: ${VM_SERIES:-n/a}"
+echo "series stored after the last run: vigil ${STORED_VIGIL:-n/a}, victoria-metrics ${STORED_VM:-n/a} (sent $SERIES)"
