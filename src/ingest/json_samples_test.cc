@@ -1,11 +1,16 @@
 #include "ingest/json_samples.h"
 
 #include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
 
 #include "core/time_format.h"
+#include "ingest/json_text.h"
 
 namespace vigil {
 namespace {
@@ -181,7 +186,30 @@ TEST(JsonSamples, MalformedJsonNamesTheLocation) {
   EXPECT_EQ(ErrorOf(R"({"series": ["\x"]})"), "JSON syntax error at byte 13 (line 1, column 14): invalid escape sequence");
   EXPECT_EQ(ErrorOf(R"({"series": ["\ud800"]})"),
             "JSON syntax error at byte 19 (line 1, column 20): invalid \\u escape: high surrogate without a low one");
+  EXPECT_EQ(ErrorOf(R"({"series": [1e400]})"), "JSON syntax error at byte 12 (line 1, column 13): number too large for a double");
+  EXPECT_EQ(ErrorOf(R"({"series": [-9223372036854775809]})"),
+            "JSON syntax error at byte 12 (line 1, column 13): integer outside the 64-bit range");
   EXPECT_EQ(ErrorOf(std::string(2000, '[') + std::string(2000, ']')).rfind("JSON syntax error at byte 1024", 0), 0u);
+}
+
+// The checker that locates syntax errors must accept every real document.
+TEST(JsonSamples, SyntaxCheckerAcceptsCapturedJson) {
+  const char* env = std::getenv("VIGIL_SHARED_DATA");
+  const std::filesystem::path dir =
+      std::filesystem::path((env != nullptr && *env != '\0') ? env : VIGIL_SHARED_DATA) / "protocol-samples";
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (entry.path().extension() != ".json") continue;
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::ostringstream text;
+    text << in.rdbuf();
+    size_t offset = 0;
+    std::string what;
+    EXPECT_FALSE(ingest_internal::FindJsonSyntaxError(text.str(), &offset, &what))
+        << entry.path() << ": " << what << " at " << offset;
+    ++files;
+  }
+  EXPECT_GE(files, 10u);
 }
 
 TEST(JsonSamples, DocumentShapeErrors) {

@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
+#include <cstdlib>
 
 #include "core/time_format.h"
 #include "ingest/label_check.h"
@@ -136,23 +137,47 @@ class SyntaxChecker {
   }
 
   bool Number() {
-    if (Peek() == '-') ++pos_;
+    const size_t start = pos_;
+    const bool negative = Peek() == '-';
+    if (negative) ++pos_;
     if (AtEnd()) return Fail("invalid number: no digits");
     if (Peek() == '0') {
       ++pos_;
     } else if (!Digits()) {
       return Fail("invalid number: no digits");
     }
+    bool integer = true;
     if (!AtEnd() && Peek() == '.') {
+      integer = false;
       ++pos_;
       if (!Digits()) return Fail("invalid number: no digits after '.'");
     }
     if (!AtEnd() && (Peek() == 'e' || Peek() == 'E')) {
+      integer = false;
       ++pos_;
       if (!AtEnd() && (Peek() == '+' || Peek() == '-')) ++pos_;
       if (!Digits()) return Fail("invalid number: no digits in the exponent");
     }
-    return true;
+    return InRange(t_.substr(start, pos_ - start), integer, negative, start);
+  }
+
+  // simdjson refuses what JSON allows but a machine number cannot hold:
+  // integers outside int64 (negative) or uint64, and decimals that overflow
+  // a double (underflow to 0 is accepted).
+  bool InRange(std::string_view number, bool integer, bool negative, size_t start) {
+    bool ok;
+    if (integer && negative) {
+      int64_t v;
+      ok = std::from_chars(number.data(), number.data() + number.size(), v).ec == std::errc();
+    } else if (integer) {
+      uint64_t v;
+      ok = std::from_chars(number.data(), number.data() + number.size(), v).ec == std::errc();
+    } else {
+      ok = std::isfinite(std::strtod(std::string(number).c_str(), nullptr));
+    }
+    if (ok) return true;
+    pos_ = start;
+    return Fail(integer ? "integer outside the 64-bit range" : "number too large for a double");
   }
 
   // Reads 4 hex digits after "\u"; returns -1 when they are not there.
