@@ -5,8 +5,8 @@ becomes an incident, and the incident resolves after the burn.
   1. vigil (warmup 20 points, resolve_after 20s, min_anomalies 3), node_exporter and
      Prometheus (scrape 1s, remote_write to vigil) on free loopback ports.
   2. Quiet phase (QUIET_S after the first node series reaches vigil): no incident may open.
-  3. `stress-ng --cpu 2 --timeout 40s`: an incident naming node CPU (node_cpu_seconds_total
-     or node_load*) must open within 30 s of the burn's start.
+  3. `stress-ng --cpu 2 --timeout 40s`: an incident naming node CPU (node_cpu_seconds_total,
+     node_load* or node_pressure_cpu_*) must open within 30 s of the burn's start.
   4. After the burn it must resolve within 60 s.
 
 Prints: detection_delay_s=... false_positives_during_warmup=N resolved_after_s=...
@@ -28,7 +28,8 @@ BURN_S = 40
 MAX_DETECTION_S = 30
 MAX_RESOLVE_S = 60
 MAX_BASELINE_BUSY = float(os.environ.get("VIGIL_E2E_MAX_BASELINE_BUSY", "0.8"))
-CPU_NAMES = ("node_cpu_seconds_total", "node_load")
+# Series that show a CPU burn on the node: CPU time, load average, CPU pressure (PSI).
+CPU_NAMES = ("node_cpu_seconds_total", "node_load", "node_pressure_cpu")
 
 
 def names_cpu(inc):
