@@ -17,7 +17,7 @@ using snapshot_fields::GetU64;
 using snapshot_fields::GetU8;
 
 constexpr double kMadToSigma = 1.4826;     // 1 / Phi^-1(3/4): MAD -> sigma under normal noise
-constexpr double kMedianFloor = 0.01;      // scale >= 1% of |median|
+constexpr double kMedianFloor = 0.02;      // scale >= 2% of |median|
 constexpr double kSparseMedianFloor = 0.1; // ... 10% when over half the window is one value
 constexpr double kSpreadFloor = 0.1;       // scale >= 10% of the 10-90% inter-quantile range
 constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero series

@@ -14,14 +14,16 @@
 // Real node_exporter data breaks the textbook test in three ways, so:
 //  1. Nearly constant series have a MAD of (almost) zero, and any float
 //     wobble would score in the millions. The scale therefore has a floor:
-//        scale = max(1.4826 * MAD, 1% of |median| (10% when over half the
+//        scale = max(1.4826 * MAD, 2% of |median| (10% when over half the
 //                    window is one value) + 10% of the window's 10-90%
 //                    inter-quantile range + a third of the series'
 //                    resolution + min_scale + 1e-9).
 //     The resolution is the smallest gap between two window values, or for
 //     a constant window the decimal resolution of its value (0.03 -> 0.01,
 //     2 -> 1): counts (sockets, errors) must move by more than 2 to fire,
-//     load averages printed with two decimals by more than 0.02.
+//     load averages printed with two decimals by more than 0.02. The 2%
+//     floor makes a smooth series (page cache, traffic rates) fire on a
+//     change of about 12% of its level, not on every few-MB wobble.
 //  2. Bursty series (disk and network rates, GC pauses) have heavy tails the
 //     MAD does not see. A value must also lie outside the extremes the window
 //     has already shown, by a margin of half the distance from the median to

@@ -111,6 +111,23 @@ TEST(RobustDetector, DownwardStepIsALevelShiftDown) {
   EXPECT_STREQ(v3.pattern, "level_shift_down");
 }
 
+TEST(RobustDetector, SmoothSeriesFiresOnRealChangesOnly) {
+  // A steady request rate (1000/s, 0.5% noise): a 25% drop is news, a 5%
+  // wobble is not (the scale floor of 2% of the level).
+  std::mt19937_64 rng(11);
+  std::normal_distribution<double> noise(0.0, 5.0);
+  Feed f;
+  for (int i = 0; i < 300; ++i) ASSERT_FALSE(f.Push(1000 + noise(rng)).anomalous) << i;
+  int wobble = 0;
+  for (int i = 0; i < 5; ++i) wobble += f.Push(1050 + noise(rng)).anomalous;
+  EXPECT_EQ(wobble, 0);
+  for (int i = 0; i < 30; ++i) f.Push(1000 + noise(rng));
+  Verdict v1 = f.Push(750 + noise(rng));
+  Verdict v2 = f.Push(750 + noise(rng));
+  EXPECT_TRUE(v1.anomalous || v2.anomalous);
+  EXPECT_EQ(v2.direction, Direction::kDown);
+}
+
 TEST(RobustDetector, SingleSpikeIsReportedOnceAndBaselineUnharmed) {
   std::mt19937_64 rng(3);
   std::normal_distribution<double> noise(100.0, 3.0);

@@ -217,9 +217,13 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
   TrimEvidence(ev, a.ts_ms);
 
   std::set<SeriesId> distinct;
-  for (const auto& e : ev.anomalies) distinct.insert(e.series);
+  double strongest = 0;
+  for (const auto& e : ev.anomalies) {
+    distinct.insert(e.series);
+    strongest = std::max(strongest, e.score);
+  }
   if (static_cast<int>(ev.anomalies.size()) >= cfg_.min_anomalies &&
-      static_cast<int>(distinct.size()) >= cfg_.min_series) {
+      static_cast<int>(distinct.size()) >= cfg_.min_series && strongest >= cfg_.open_score) {
     Evidence taken = std::move(ev);
     evidence_.erase(it);
     out.push_back(Open(entity, std::move(taken)));

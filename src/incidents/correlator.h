@@ -10,8 +10,9 @@
 // caller passes; the correlator has no clock):
 //   evidence  Anomalies of an entity without an incident are held as
 //             evidence for evidence_window_ms. When min_anomalies of them
-//             (from at least min_series distinct series) fall within that
-//             window, an incident opens with all of them (kOpened).
+//             (from at least min_series distinct series, at least one
+//             scoring open_score or more) fall within that window, an
+//             incident opens with all of them (kOpened).
 //   open      Every later anomaly of the entity joins it (kUpdated).
 //   resolved  Tick() resolves an incident whose last anomaly is
 //             resolve_after_ms old (kResolved).
@@ -54,6 +55,11 @@ struct IncidentConfig {
   std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
   int min_anomalies = 3;                  // evidence needed before an incident opens
   int min_series = 1;                     // ... coming from at least this many distinct series
+  // ... and at least one of them this strong (robust z-score). Anomalies
+  // are cheap and all recorded; an incident pages people, so weak evidence
+  // alone (a page cache growing by a few MB, score 8) does not open one. It
+  // still joins an incident that a strong anomaly opened. 0 = no gate.
+  double open_score = 12;
   TimestampMs evidence_window_ms = 60000;
   TimestampMs join_window_ms = 300000;
   TimestampMs resolve_after_ms = 120000;

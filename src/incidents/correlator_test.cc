@@ -103,13 +103,13 @@ TEST(IncidentCorrelator, EvidenceOutsideTheWindowDoesNotCount) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 20)).empty());
   t.Advance(40000);
-  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 20)).empty());
   t.Advance(30000);  // the first is now 70 s old
-  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 20)).empty());
   t.Advance(10000);
-  EXPECT_EQ(c.OnAnomaly(t.Make(s, 10)).size(), 1u);
+  EXPECT_EQ(c.OnAnomaly(t.Make(s, 20)).size(), 1u);
 }
 
 TEST(IncidentCorrelator, MinSeriesRequiresDistinctSeries) {
@@ -119,10 +119,10 @@ TEST(IncidentCorrelator, MinSeriesRequiresDistinctSeries) {
   IncidentCorrelator c(cfg);
   auto a = NodeSeries("h:9100", "0", "user");
   for (int i = 0; i < 5; ++i) {
-    EXPECT_TRUE(c.OnAnomaly(t.Make(a, 10)).empty());
+    EXPECT_TRUE(c.OnAnomaly(t.Make(a, 20)).empty());
     t.Advance(1000);
   }
-  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "1", "user"), 10));
+  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "1", "user"), 20));
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].incident.anomaly_count, 6);
 }
@@ -131,7 +131,7 @@ TEST(IncidentCorrelator, LaterAnomaliesJoinAndCarryTheStoredId) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
   const std::string entity = "instance=\"h:9100\",job=\"node\"";
   c.SetIncidentId(entity, 17);
   t.Advance(5000);
@@ -161,16 +161,16 @@ TEST(IncidentCorrelator, TwoEntitiesStaySeparate) {
   IncidentCorrelator c({});
   auto a = NodeSeries("a:9100", "0", "user");
   auto b = NodeSeries("b:9100", "0", "user");
-  c.OnAnomaly(t.Make(a, 10));
-  c.OnAnomaly(t.Make(b, 10));
-  c.OnAnomaly(t.Make(a, 10));
-  c.OnAnomaly(t.Make(b, 10));
+  c.OnAnomaly(t.Make(a, 20));
+  c.OnAnomaly(t.Make(b, 20));
+  c.OnAnomaly(t.Make(a, 20));
+  c.OnAnomaly(t.Make(b, 20));
   EXPECT_EQ(c.open_count(), 0u);
-  auto ca = c.OnAnomaly(t.Make(a, 10));
+  auto ca = c.OnAnomaly(t.Make(a, 20));
   ASSERT_EQ(ca.size(), 1u);
   EXPECT_EQ(ca[0].incident.entity, "instance=\"a:9100\",job=\"node\"");
   EXPECT_EQ(ca[0].incident.anomaly_count, 3);
-  auto cb = c.OnAnomaly(t.Make(b, 10));
+  auto cb = c.OnAnomaly(t.Make(b, 20));
   ASSERT_EQ(cb.size(), 1u);
   EXPECT_EQ(cb[0].incident.entity, "instance=\"b:9100\",job=\"node\"");
   EXPECT_EQ(c.open_count(), 2u);
@@ -180,7 +180,7 @@ TEST(IncidentCorrelator, ResolvesAfterQuietPeriod) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
   c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 5);
   t.Advance(119000);
   EXPECT_TRUE(c.Tick(t.now()).empty());
@@ -202,12 +202,12 @@ TEST(IncidentCorrelator, AnomalyWithinJoinWindowReopensTheSameIncident) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
   c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 9);
   t.Advance(120000);
   ASSERT_EQ(c.Tick(t.now()).size(), 1u);
   t.Advance(60000);  // 3 min after the last anomaly: within the 5 min join window
-  auto changes = c.OnAnomaly(t.Make(s, 12));
+  auto changes = c.OnAnomaly(t.Make(s, 22));
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kOpened);
   EXPECT_EQ(changes[0].incident.id, 9);
@@ -222,15 +222,15 @@ TEST(IncidentCorrelator, AfterTheJoinWindowANewIncidentNeedsNewEvidence) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
   c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 9);
   t.Advance(120000);
   c.Tick(t.now());
   t.Advance(200000);
   c.Tick(t.now());
-  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
-  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 10)).empty());
-  auto changes = c.OnAnomaly(t.Make(s, 10));
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 20)).empty());
+  EXPECT_TRUE(c.OnAnomaly(t.Make(s, 20)).empty());
+  auto changes = c.OnAnomaly(t.Make(s, 20));
   ASSERT_EQ(changes.size(), 1u);
   EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kOpened);
   EXPECT_EQ(changes[0].incident.id, 0);
@@ -239,7 +239,7 @@ TEST(IncidentCorrelator, AfterTheJoinWindowANewIncidentNeedsNewEvidence) {
 TEST(IncidentCorrelator, TickDropsStaleEvidence) {
   Timeline t;
   IncidentCorrelator c({});
-  c.OnAnomaly(t.Make(NodeSeries("h:9100", "0", "user"), 10));
+  c.OnAnomaly(t.Make(NodeSeries("h:9100", "0", "user"), 20));
   EXPECT_EQ(c.pending_entities(), 1u);
   c.Tick(t.now() + 30000);
   EXPECT_EQ(c.pending_entities(), 1u);
@@ -282,7 +282,7 @@ TEST(IncidentCorrelator, Acknowledge) {
   Timeline t;
   IncidentCorrelator c({});
   auto s = NodeSeries("h:9100", "0", "user");
-  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 10));
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
   c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 4);
   auto ack = c.Acknowledge(4, "alice", t.now() + 500);
   ASSERT_TRUE(ack.ok());
@@ -297,6 +297,21 @@ TEST(IncidentCorrelator, Acknowledge) {
   ASSERT_FALSE(missing.ok());
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   EXPECT_FALSE(c.Acknowledge(0, "bob", t.now()).ok());
+}
+
+TEST(IncidentCorrelator, WeakEvidenceAloneDoesNotOpen) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto cached = *Labels::FromPairs({{"__name__", "node_memory_Cached_bytes"}, {"instance", "h:9100"}, {"job", "node"}});
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_TRUE(c.OnAnomaly(t.Make(cached, 8.5, 4.9e8, 4.2e8)).empty());
+    t.Advance(1000);
+  }
+  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "0", "idle"), 70, 0.0, 0.98));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].incident.anomaly_count, 11);  // the weak ones count once a strong one came
+  EXPECT_NE(changes[0].incident.title.find("mode=\"idle\"} down (rate 0/s, expected 0.98)"), std::string::npos)
+      << changes[0].incident.title;
 }
 
 TEST(IncidentCorrelator, SelfMetricsOfTheExporterAreNotEvidence) {
