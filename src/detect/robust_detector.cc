@@ -25,7 +25,7 @@ constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolu
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
 constexpr int kMadRefreshEvery = 8;        // inserts between MAD recomputations
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kSnapshotVersion = 2;
 constexpr uint32_t kMaxSnapshotValues = 1u << 20;
 
 // Value at quantile q of an ascending vector (nearest rank, no interpolation).
@@ -110,7 +110,8 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
   if (!(cfg_.min_scale >= 0) || !std::isfinite(cfg_.min_scale)) cfg_.min_scale = 0;
   cfg_.level_shift_points = std::max(1, cfg_.level_shift_points);
   cfg_.sparse_confirm_points = std::max(1, cfg_.sparse_confirm_points);
-  if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 4);
+  cfg_.heavy_tail_confirm_points = std::max(1, cfg_.heavy_tail_confirm_points);
+  if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 8);
   cfg_.rebaseline_after = std::clamp(cfg_.rebaseline_after, cfg_.warmup, cfg_.window);
   if (cfg_.mature_after <= 0) cfg_.mature_after = std::min(cfg_.window, std::max(4 * cfg_.warmup, cfg_.window / 2));
   cfg_.mature_after = std::clamp(cfg_.mature_after, cfg_.warmup, cfg_.window);
@@ -125,8 +126,12 @@ void RobustDetector::Reset() {
   step_ = 0;
   since_mad_ = -1;
   run_ = 0;
+  outside_run_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
+  has_prev_normal_ = false;
+  prev_lo_ = prev_hi_ = 0;
+  since_rebaseline_ = 0;
 }
 
 void RobustDetector::RefreshMad() {
@@ -150,8 +155,11 @@ RobustDetector::Band RobustDetector::ComputeBand() {
   double mn = sorted_.front(), mx = sorted_.back();
   b.heavy_up = mx - b.median > kHeavyTailSigmas * b.scale;
   b.heavy_down = b.median - mn > kHeavyTailSigmas * b.scale;
-  b.hi = std::max(b.z_hi, mx + kExtremeMargin * (mx - b.median) + b.scale);
-  b.lo = std::min(b.z_lo, mn - kExtremeMargin * (b.median - mn) - b.scale);
+  // Extremes widen the band only when they are outliers themselves (bursts
+  // the series has shown): otherwise values creeping up inside the z band
+  // would drag the limit along with them.
+  b.hi = mx > b.z_hi ? mx + kExtremeMargin * (mx - b.median) + b.scale : b.z_hi;
+  b.lo = mn < b.z_lo ? mn - kExtremeMargin * (b.median - mn) - b.scale : b.z_lo;
   return b;
 }
 
@@ -183,15 +191,21 @@ void RobustDetector::EndRun() {
     for (size_t i = 0; i < run_seqs_.size() && i < run_raw_.size(); ++i) Replace(run_seqs_[i], run_raw_[i]);
   }
   run_ = 0;
+  outside_run_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
 }
 
-// The excursion has lasted long enough to be the new normal.
-void RobustDetector::Rebaseline() {
+// The excursion has lasted long enough to be the new normal. The old normal
+// band is remembered: a return to it is not news.
+void RobustDetector::Rebaseline(double old_lo, double old_hi) {
   std::vector<double> recent = std::move(run_raw_);
   Reset();
   for (double v : recent) Insert(v);
+  has_prev_normal_ = true;
+  prev_lo_ = old_lo;
+  prev_hi_ = old_hi;
+  since_rebaseline_ = 0;
 }
 
 Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
@@ -206,11 +220,22 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   }
 
   Band b = ComputeBand();
-  bool outside = value > b.hi || value < b.lo;
-  if (outside && since_mad_ != 0) {  // judge candidates with a fresh MAD
+  bool beyond_z = value > b.z_hi || value < b.z_lo;
+  if (beyond_z && since_mad_ != 0) {  // judge candidates with a fresh MAD
     RefreshMad();
     b = ComputeBand();
-    outside = value > b.hi || value < b.lo;
+    beyond_z = value > b.z_hi || value < b.z_lo;
+  }
+  bool outside = value > b.hi || value < b.lo;  // implies beyond_z
+
+  if (has_prev_normal_) {
+    // Forget the earlier normal once the window is back in it, or after a
+    // whole window of the new one.
+    if (++since_rebaseline_ > cfg_.window || (b.median >= prev_lo_ && b.median <= prev_hi_)) {
+      has_prev_normal_ = false;
+    } else if (beyond_z && value >= prev_lo_ && value <= prev_hi_) {
+      beyond_z = outside = false;  // back to the normal before the last level shift
+    }
   }
 
   v.ready = true;
@@ -220,15 +245,20 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   v.score = std::fabs(value - b.median) / b.scale;
   v.direction = value >= b.median ? Direction::kUp : Direction::kDown;
 
-  if (!outside) {
+  if (!beyond_z) {
     EndRun();
     Insert(value);
     return v;
   }
 
+  // Beyond the z band: part of an excursion, whether or not the learned
+  // extremes tolerate it. Tolerated points are not learned either (the
+  // median stands in for them), so a slow ramp cannot raise the extremes
+  // step by step and creep past them.
   if (run_ > 0 && run_dir_ != v.direction) EndRun();
   run_dir_ = v.direction;
   ++run_;
+  outside_run_ = outside ? outside_run_ + 1 : 0;
   if (run_raw_.size() < static_cast<size_t>(cfg_.rebaseline_after)) run_raw_.push_back(value);
 
   bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
@@ -237,7 +267,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   bool young = values_.size() < static_cast<size_t>(cfg_.mature_after);
   if (heavy || young) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
   if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
-  if (run_ >= needed) {
+  if (outside && outside_run_ >= needed) {
     v.anomalous = true;
     bool up = v.direction == Direction::kUp;
     if (run_ >= cfg_.level_shift_points) {
@@ -248,7 +278,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   }
 
   if (run_ >= cfg_.rebaseline_after) {
-    Rebaseline();
+    Rebaseline(b.lo, b.hi);
     return v;
   }
   // Hampel's replacement rule: an outlier enters the window as the median
@@ -267,11 +297,16 @@ void RobustDetector::AppendTo(std::string* out) const {
   bytes::PutDouble(out, step_);
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
   bytes::PutFixed32(out, static_cast<uint32_t>(run_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(outside_run_));
   bytes::PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
   bytes::PutFixed32(out, static_cast<uint32_t>(run_raw_.size()));
   for (double x : run_raw_) bytes::PutDouble(out, x);
   bytes::PutFixed32(out, static_cast<uint32_t>(run_seqs_.size()));
   for (uint64_t s : run_seqs_) bytes::PutFixed64(out, s - first_seq_);  // positions relative to the oldest value
+  bytes::PutU8(out, has_prev_normal_ ? 1 : 0);
+  bytes::PutDouble(out, prev_lo_);
+  bytes::PutDouble(out, prev_hi_);
+  bytes::PutFixed32(out, static_cast<uint32_t>(since_rebaseline_));
 }
 
 Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustDetectorConfig& cfg) {
@@ -298,6 +333,9 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   if (!(s = GetDouble(&cur, &d.step_, "step")).ok()) return fail(s);
   if (!(s = GetI64(&cur, &since_mad, "MAD age")).ok()) return fail(s);
   if (!(s = GetU32(&cur, &run, "run length")).ok()) return fail(s);
+  uint32_t outside_run = 0;
+  if (!(s = GetU32(&cur, &outside_run, "outside run length")).ok()) return fail(s);
+  if (outside_run > run) return Status::Corruption("robust detector snapshot has a bad run");
   if (!(s = GetU8(&cur, &dir, "run direction")).ok()) return fail(s);
   if (!(s = GetU32(&cur, &nraw, "run value count")).ok()) return fail(s);
   if (nraw > kMaxSnapshotValues || nraw > run) return Status::Corruption("robust detector snapshot has a bad run");
@@ -312,6 +350,15 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
     if (!(s = GetU64(&cur, &r, "run position")).ok()) return fail(s);
     if (r >= n) return Status::Corruption("robust detector snapshot has a run position outside the window");
   }
+  uint8_t has_prev = 0;
+  uint32_t since_rebaseline = 0;
+  if (!(s = GetU8(&cur, &has_prev, "previous-normal flag")).ok()) return fail(s);
+  if (!(s = GetDouble(&cur, &d.prev_lo_, "previous normal low")).ok()) return fail(s);
+  if (!(s = GetDouble(&cur, &d.prev_hi_, "previous normal high")).ok()) return fail(s);
+  if (!(s = GetU32(&cur, &since_rebaseline, "points since rebaseline")).ok()) return fail(s);
+  if (has_prev > 1) return Status::Corruption("robust detector snapshot has a bad previous-normal flag");
+  d.has_prev_normal_ = has_prev == 1;
+  d.since_rebaseline_ = static_cast<int>(std::min<uint32_t>(since_rebaseline, 1u << 30));
 
   // Keep the newest values when the configured window is smaller.
   size_t keep = std::min<size_t>(n, static_cast<size_t>(d.cfg_.window));
@@ -324,6 +371,7 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   d.since_mad_ = dropped == 0 ? static_cast<int>(std::clamp<int64_t>(since_mad, -1, kMadRefreshEvery)) : -1;
   if (d.values_.empty()) d.since_mad_ = -1;
   d.run_ = static_cast<int>(std::min<uint32_t>(run, 1u << 30));
+  d.outside_run_ = static_cast<int>(std::min<uint32_t>(outside_run, 1u << 30));
   d.run_dir_ = dir == 0 ? Direction::kUp : Direction::kDown;
   if (d.run_raw_.size() > static_cast<size_t>(d.cfg_.rebaseline_after)) d.run_raw_.resize(d.cfg_.rebaseline_after);
   *in = cur;

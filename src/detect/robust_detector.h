@@ -25,12 +25,14 @@
 //     floor makes a smooth series (page cache, traffic rates) fire on a
 //     change of about 12% of its level, not on every few-MB wobble.
 //  2. Bursty series (disk and network rates, GC pauses) have heavy tails the
-//     MAD does not see. A value must also lie outside the extremes the window
-//     has already shown, by a margin of half the distance from the median to
-//     that extreme (plus one scale): a burst no bigger than earlier ones is
-//     not news. The extremes are learned: a short excursion (shorter than
-//     level_shift_points) is written back into the window at its real value
-//     once it ends, so the same burst does not fire twice.
+//     MAD does not see. When the window already holds outliers (values beyond
+//     the z band), a value must also lie beyond those extremes, by a margin
+//     of half the distance from the median to the extreme plus one scale: a
+//     burst no bigger than earlier ones is not news. The extremes are
+//     learned: a short excursion (shorter than level_shift_points) is
+//     written back into the window at its real value once it ends, so the
+//     same burst does not fire twice. Longer excursions are not learned, so
+//     a slow ramp cannot drag the limit along.
 //  3. Sparse series (more than half of the window one value, typically 0:
 //     iowait, errors, rarely-touched counters) fire on every first blip.
 //     There an excursion must last sparse_confirm_points points in the same
@@ -52,10 +54,13 @@
 //
 // Baseline protection. While a value is outside the band, the window gets
 // the median in its place (the Hampel filter's replacement rule), so an
-// incident does not teach the detector that the incident is normal. If an excursion lasts
-// rebaseline_after points the detector accepts the new level: the window is
-// restarted from the excursion's raw values (a permanent change must not
-// alarm forever).
+// incident does not teach the detector that the incident is normal. If an
+// excursion lasts rebaseline_after points the detector accepts the new
+// level: the window restarts from the excursion's raw values (a permanent
+// change must not alarm forever, and lagging series such as load averages
+// must let an incident resolve). The band from before stays accepted as
+// normal until the window is back in it or a whole window has passed, so
+// the end of a long excursion is not itself reported as one.
 //
 // Cost. Amortised O(window) per point (sorted-vector insert and erase, a
 // linear MAD pass every few points or when a value is a candidate); about
@@ -93,7 +98,7 @@ struct RobustDetectorConfig {
   // 0 = min(window, max(4 * warmup, window / 2)).
   int mature_after = 0;
   // Consecutive outside points after which the new level is accepted.
-  // 0 = max(warmup, window / 4).
+  // 0 = max(warmup, window / 8).
   int rebaseline_after = 0;
 };
 
@@ -141,7 +146,7 @@ class RobustDetector {
   void Insert(double v);
   void Replace(uint64_t seq, double v);
   void EndRun();
-  void Rebaseline();
+  void Rebaseline(double old_lo, double old_hi);
 
   RobustDetectorConfig cfg_;
   std::deque<double> values_;    // window in arrival order; values_[i] has sequence first_seq_ + i
@@ -151,11 +156,18 @@ class RobustDetector {
   double step_ = 0;              // resolution of the window's values, refreshed with mad_
   int since_mad_ = 0;            // inserts since mad_ was computed; < 0 = never computed
 
-  // Current excursion: consecutive values outside the band in one direction.
+  // Current excursion: consecutive values beyond the z band in one direction,
+  // and how many of the latest of them were also outside the applied band.
   int run_ = 0;
+  int outside_run_ = 0;
   Direction run_dir_ = Direction::kUp;
   std::vector<double> run_raw_;        // raw values of the excursion (capped at rebaseline_after)
-  std::vector<uint64_t> run_seqs_;     // where its clipped copies sit in the window (short runs only)
+  std::vector<uint64_t> run_seqs_;     // where its median stand-ins sit in the window (short runs only)
+
+  // The normal band before the last rebaseline, accepted as normal too.
+  bool has_prev_normal_ = false;
+  double prev_lo_ = 0, prev_hi_ = 0;
+  int since_rebaseline_ = 0;
 };
 
 }  // namespace vigil

@@ -203,14 +203,22 @@ TEST(RobustDetector, SparseBurstySeriesIsQuiet) {
   Feed f;
   int anomalies = 0;
   int next = gap(rng);
+  bool second = false;
   for (int i = 0; i < 20000; ++i) {
     double v = 0;
     if (--next <= 0) {
       v = size(rng);
-      if (next == 0 && gap(rng) % 2 == 0) next = 1;  // sometimes two points
-      else next = gap(rng);
+      if (!second && gap(rng) % 2 == 0) {
+        next = 1;  // sometimes two points in a row
+        second = true;
+      } else {
+        next = gap(rng);
+        second = false;
+      }
     }
-    anomalies += f.Push(v).anomalous;
+    Verdict vd = f.Push(v);
+    if (vd.anomalous) ADD_FAILURE() << "point " << i << " value " << v << " band " << vd.lower << ".." << vd.upper;
+    anomalies += vd.anomalous;
   }
   EXPECT_EQ(anomalies, 0);
 }
@@ -253,6 +261,62 @@ TEST(RobustDetector, PermanentChangeBecomesTheNewNormal) {
   EXPECT_NEAR(v.expected, 80, 1.0);
 }
 
+TEST(RobustDetector, RampIsDetected) {
+  // A steady value that starts to climb by half a sigma per point: every
+  // point is only a little above the last, but the climb is news. (Ramps are
+  // the weak side of a rolling median: the first ramp points look like a
+  // heavy upper tail, so this takes a while.)
+  std::mt19937_64 rng(13);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  Feed f;
+  for (int i = 0; i < 300; ++i) f.Push(100 + noise(rng));
+  int first = -1;
+  for (int i = 0; i < 100 && first < 0; ++i) {
+    if (f.Push(100 + 0.5 * i + noise(rng)).anomalous) first = i;
+  }
+  EXPECT_GE(first, 10);
+  EXPECT_LT(first, 70);
+}
+
+TEST(RobustDetector, ReturnAfterALongExcursionIsNotNews) {
+  // CPU idle rate of a core: ~0.98, busy for 100 points, then idle again.
+  std::mt19937_64 rng(12);
+  std::normal_distribution<double> noise(0.0, 0.01);
+  Feed f;
+  for (int i = 0; i < 200; ++i) f.Push(0.98 + noise(rng));
+  int during = 0;
+  for (int i = 0; i < 100; ++i) during += f.Push(std::fabs(noise(rng))).anomalous;
+  EXPECT_EQ(during, f.det.config().rebaseline_after);  // reported until accepted as the new normal
+  int after = 0;
+  for (int i = 0; i < 300; ++i) after += f.Push(0.98 + noise(rng)).anomalous;
+  EXPECT_EQ(after, 0);
+}
+
+TEST(RobustDetector, LaggingLoadAveragesLetGo) {
+  // node_load1/5/15 during and after a 40 s burn of 2 CPUs: exponential
+  // averages with 60/300/900 s time constants, printed with two decimals.
+  // Their anomalies must stop soon after the burn, or no incident resolves.
+  for (double tau : {60.0, 300.0, 900.0}) {
+    Feed f;
+    double load = 0.05;
+    for (int i = 0; i < 200; ++i) f.Push(0.05 + 0.01 * (i % 3));
+    int first_anomaly = -1, last_anomaly = -1;
+    for (int i = 0; i < 600; ++i) {
+      double target = i < 40 ? 2.05 : 0.05;
+      load = target + (load - target) * std::exp(-1.0 / tau);
+      if (f.Push(std::round(load * 100) / 100).anomalous) {
+        if (first_anomaly < 0) first_anomaly = i;
+        last_anomaly = i;
+      }
+    }
+    if (tau < 600) {  // load15 hardly moves in 40 s
+      EXPECT_GE(first_anomaly, 0) << "tau " << tau;  // the burn was seen
+      EXPECT_LT(first_anomaly, 40) << "tau " << tau;
+    }
+    EXPECT_LT(last_anomaly, 40 + 40) << "tau " << tau;  // and let go soon after its end
+  }
+}
+
 TEST(RobustDetector, SnapshotRoundTripGivesIdenticalVerdicts) {
   std::mt19937_64 rng(10);
   std::normal_distribution<double> noise(20.0, 2.0);
@@ -261,9 +325,10 @@ TEST(RobustDetector, SnapshotRoundTripGivesIdenticalVerdicts) {
   values[400] = 90;                                          // a spike before the snapshot
   for (int i = 450; i < 452; ++i) values[i] = 60;            // a run in progress at the snapshot
   for (int i = 452; i < 470; ++i) values[i] = 60;
+  for (int i = 500; i < 560; ++i) values[i] = 45 + (i % 2);  // long enough to rebaseline
   values[600] = -40;
 
-  for (int cut : {10, 200, 451, 460}) {
+  for (int cut : {10, 200, 451, 460, 540, 570}) {
     RobustDetectorConfig cfg;
     Feed a(cfg);
     for (int i = 0; i < cut; ++i) a.Push(values[i]);
