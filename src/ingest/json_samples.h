@@ -31,7 +31,7 @@ namespace vigil {
 //   series[2].samples[5][1]: expected a number, got string "abc"
 //   series[2].samples[5][0]: invalid RFC 3339 time "yesterday": ...
 // Label rules are those of remote_write (valid names, __name__ required).
-// Series with an empty "samples" array are skipped.
+// A series with valid labels and an empty "samples" array is skipped.
 Status DecodeJsonSamples(std::string_view body, TimestampMs now_ms, WriteBatch* out);
 
 }  // namespace vigil
