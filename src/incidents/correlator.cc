@@ -108,8 +108,15 @@ std::string IncidentCorrelator::EntityOf(const Labels& labels, Labels* entity_la
 }
 
 std::string IncidentCorrelator::Title(const Anomaly& a, const std::string& entity) const {
-  return a.labels.ToString() + " " + DirectionName(a.direction) + " (" + ValueText(a) + ", expected " +
-         Num(a.expected) + ") on " + entity;
+  // The series without its entity labels: those follow "on".
+  std::vector<Label> own;
+  for (const auto& l : a.labels.items()) {
+    if (std::find(cfg_.entity_labels.begin(), cfg_.entity_labels.end(), l.name) == cfg_.entity_labels.end()) {
+      own.push_back(l);
+    }
+  }
+  return Labels::FromSorted(std::move(own)).ToString() + " " + DirectionName(a.direction) + " (" + ValueText(a) +
+         ", expected " + Num(a.expected) + ") on " + entity;
 }
 
 // Adds one anomaly's evidence to an incident: counts, series list, title.

@@ -30,7 +30,11 @@
 // each entry to the stored id anyway.
 //
 // Each incident lists its series strongest first (by max score), at most
-// max_series of them; anomaly_count counts every anomaly.
+// max_series of them; anomaly_count counts every anomaly. The title names
+// the strongest anomaly so far, e.g.
+//   node_cpu_seconds_total{cpu="0",mode="user"} up (rate 0.98/s, expected 0.02)
+//   on instance="h:9100",job="node"
+// (the series shown without its entity labels, which follow "on").
 //
 // Not thread-safe: one owner (the engine's converge stage) calls it.
 // Memory is bounded: evidence per entity is capped, entities with only stale

@@ -89,8 +89,8 @@ TEST(IncidentCorrelator, OpensOnlyWithEnoughEvidence) {
   EXPECT_EQ(ch.incident.series[0].name, user0.ToString());  // strongest first
   EXPECT_EQ(ch.incident.series[0].anomalies, 2);
   EXPECT_EQ(ch.incident.title,
-            "node_cpu_seconds_total{cpu=\"0\",instance=\"h:9100\",job=\"node\",mode=\"user\"} up (rate 0.98/s, "
-            "expected 0.02) on instance=\"h:9100\",job=\"node\"");
+            "node_cpu_seconds_total{cpu=\"0\",mode=\"user\"} up (rate 0.98/s, expected 0.02) on "
+            "instance=\"h:9100\",job=\"node\"");
   ASSERT_GE(ch.timeline.size(), 3u);
   EXPECT_EQ(ch.timeline[0].kind, "opened");
   EXPECT_EQ(ch.timeline[1].kind, "anomaly");
