@@ -21,7 +21,7 @@ struct TimelineEntry {
   int64_t id = 0;
   int64_t incident_id = 0;
   TimestampMs ts_ms = 0;
-  std::string kind;   // "opened", "anomaly", "event", "notification", "acknowledged", "resolved"
+  std::string kind;   // "opened", "reopened", "anomaly", "event", "notification", "acknowledged", "resolved"
   std::string text;   // human-readable line
   int64_t ref_id = 0; // id of the anomaly or event it refers to, or 0
 };

@@ -160,6 +160,8 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       Section s(top.Get("incidents"), "incidents", &err);
       s.Scalar("entity_labels", &c.incidents.entity_labels);
       s.Scalar("min_anomalies", &c.incidents.min_anomalies);
+      s.Scalar("min_series", &c.incidents.min_series);
+      s.Scalar("open_score", &c.incidents.open_score);
       s.Duration("evidence_window", &c.incidents.evidence_window_ms);
       s.Duration("join_window", &c.incidents.join_window_ms);
       s.Duration("resolve_after", &c.incidents.resolve_after_ms);

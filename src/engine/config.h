@@ -20,6 +20,8 @@ struct DetectorSettings {
 struct IncidentSettings {
   std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
   int min_anomalies = 3;
+  int min_series = 1;          // distinct series among that evidence
+  double open_score = 12.0;    // at least one anomaly this strong opens an incident
   TimestampMs evidence_window_ms = 60'000;
   TimestampMs join_window_ms = 300'000;
   TimestampMs resolve_after_ms = 120'000;

@@ -45,6 +45,8 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
   IncidentConfig c;
   c.entity_labels = s.entity_labels;
   c.min_anomalies = s.min_anomalies;
+  c.min_series = s.min_series;
+  c.open_score = s.open_score;
   c.evidence_window_ms = s.evidence_window_ms;
   c.join_window_ms = s.join_window_ms;
   c.resolve_after_ms = s.resolve_after_ms;

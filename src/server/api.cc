@@ -333,6 +333,17 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
                         {"is_counter", info.is_counter},
                         {"points", arr}});
   }
+  if (p.rfind("/incidents/", 0) == 0 && get) {
+    // Link target of notifications (generatorURL): the incident as JSON until
+    // the web UI serves a page here.
+    int64_t id;
+    if (!ParseId(std::string_view(p).substr(11), &id)) return JsonError(res, 404, "no incident \"" + p.substr(11) + "\"");
+    res.status = 302;
+    res.headers.emplace_back("Location", "/api/v1/incidents/" + std::to_string(id));
+    res.content_type = "text/plain";
+    res.body = "see /api/v1/incidents/" + std::to_string(id) + "\n";
+    return;
+  }
   if (p == "/healthz") {
     res.status = 200;
     res.content_type = "text/plain";
