@@ -132,7 +132,10 @@ EOF
   SERVER_PID=$!
   wait_ready "http://127.0.0.1:$port/healthz" "$dir/vigil.log"
   RESULTS+=("$(run_one vigil "http://127.0.0.1:$port/api/v1/write" "$dir/vigil.log")")
-  STORED_VIGIL=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null | grep -E '^vigil_series_active ' | cut -d' ' -f2 || true)
+  # what vigil did with the samples: stored series, ingested, analysed by the detectors, anomalies
+  STORED_VIGIL=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
+    grep -E '^vigil_(series_active|ingest_samples_total|points_analysed_total|anomalies_total) ' |
+    sed 's/^vigil_//' | tr '\n' ' ' || true)
   stop_server
 }
 
@@ -194,4 +197,4 @@ if "vigil" in per and "victoria-metrics" in per:
                           "vm_samples_per_cpu_s": round(m_cpu), "ratio_rate": round(r_rate, 3),
                           "ratio_per_cpu": round(r_cpu, 3), "vigil_errors": v_err, "vm_errors": m_err}))
 EOF
-echo "series stored after the last run: vigil ${STORED_VIGIL:-n/a}, victoria-metrics ${STORED_VM:-n/a} (sent $SERIES)"
+echo "after the last run: vigil ${STORED_VIGIL:-n/a}; victoria-metrics series ${STORED_VM:-n/a} (sent $SERIES series)"
