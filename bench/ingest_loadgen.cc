@@ -28,6 +28,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <string>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -102,6 +103,15 @@ struct Metric {
   bool counter;
 };
 
+// Counters by Prometheus naming convention; the rest is generated as gauges.
+bool IsCounterName(const char* n) {
+  const std::string_view s(n);
+  for (std::string_view suffix : {"_total", "_bucket", "_count", "_sum"}) {
+    if (s.size() >= suffix.size() && s.substr(s.size() - suffix.size()) == suffix) return true;
+  }
+  return false;
+}
+
 // About 100 metric names in the proportions node_exporter has them.
 std::vector<Metric> MetricCatalog() {
   std::vector<Metric> m;
@@ -110,7 +120,7 @@ std::vector<Metric> MetricCatalog() {
                            "node_schedstat_timeslices_total", "node_softnet_processed_total",
                            "node_softnet_dropped_total", "node_softnet_times_squeezed_total",
                            "node_cpu_scaling_frequency_hertz", "node_cpu_frequency_max_hertz"};
-  for (const char* n : per_cpu) m.push_back({n, Shape::kPerCpu, std::strstr(n, "_total") != nullptr});
+  for (const char* n : per_cpu) m.push_back({n, Shape::kPerCpu, IsCounterName(n)});
   const char* per_device[] = {
       "node_disk_read_bytes_total", "node_disk_written_bytes_total", "node_disk_reads_completed_total",
       "node_disk_writes_completed_total", "node_disk_io_time_seconds_total", "node_disk_read_time_seconds_total",
@@ -123,7 +133,7 @@ std::vector<Metric> MetricCatalog() {
       "node_filesystem_free_bytes", "node_filesystem_size_bytes", "node_filesystem_files",
       "node_filesystem_files_free", "node_filesystem_readonly", "node_hwmon_temp_celsius",
       "node_hwmon_temp_max_celsius"};
-  for (const char* n : per_device) m.push_back({n, Shape::kPerDevice, std::strstr(n, "_total") != nullptr});
+  for (const char* n : per_device) m.push_back({n, Shape::kPerDevice, IsCounterName(n)});
   const char* gauges[] = {"node_load1", "node_load5", "node_load15", "node_memory_MemTotal_bytes",
                           "node_memory_MemFree_bytes", "node_memory_MemAvailable_bytes", "node_memory_Buffers_bytes",
                           "node_memory_Cached_bytes", "node_memory_Active_bytes", "node_memory_Inactive_bytes",
@@ -138,7 +148,7 @@ std::vector<Metric> MetricCatalog() {
                           "node_vmstat_pgfault", "node_vmstat_pgmajfault", "node_vmstat_pgpgin",
                           "node_vmstat_pgpgout", "node_vmstat_pswpin", "node_vmstat_pswpout",
                           "node_netstat_Tcp_InSegs"};
-  for (const char* n : gauges) m.push_back({n, Shape::kPerBucket, std::strstr(n, "_total") != nullptr});
+  for (const char* n : gauges) m.push_back({n, Shape::kPerBucket, IsCounterName(n)});
   const char* histograms[] = {"go_gc_duration_seconds", "promhttp_metric_handler_request_duration_seconds_bucket",
                               "node_scrape_collector_duration_seconds", "process_cpu_seconds_total",
                               "process_resident_memory_bytes", "process_open_fds", "go_goroutines",
@@ -147,7 +157,7 @@ std::vector<Metric> MetricCatalog() {
                               "http_requests_total", "node_textfile_scrape_error", "node_exporter_build_info",
                               "node_os_info", "node_uname_info", "node_dmi_info", "node_selinux_enabled",
                               "node_systemd_units", "node_rapl_package_joules_total"};
-  for (const char* n : histograms) m.push_back({n, Shape::kPerBucket, std::strstr(n, "_total") != nullptr});
+  for (const char* n : histograms) m.push_back({n, Shape::kPerBucket, IsCounterName(n)});
   return m;
 }
 

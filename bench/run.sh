@@ -12,7 +12,12 @@
 #                      background merges) until it is idle again
 # and the ratio vigil / VictoriaMetrics of both (goal: >= 1.0).
 #
+# Both are measured in steady state: BENCH_WARMUP_ROUNDS scrape rounds of the
+# same series are sent first, untimed (new-series cost and detector window
+# fill are not what a long-running server spends its time on).
+#
 # Knobs (environment): BENCH_SERIES (20000), BENCH_ROUNDS (500 scrape rounds),
+# BENCH_WARMUP_ROUNDS (300),
 # BENCH_CONNECTIONS (4), BENCH_DURATION (60 s cap per server),
 # BENCH_INTERVAL_MS (1000), BENCH_REPEAT (3: runs per server, alternating;
 # the ratio uses the medians), VIGIL_BENCH_CONFIG (extra YAML for vigil).
@@ -25,6 +30,7 @@ LOADGEN=$BUILD_DIR/bench/ingest_loadgen
 VM=${VM_BIN:-/usr/bin/victoria-metrics}
 SERIES=${BENCH_SERIES:-20000}
 ROUNDS=${BENCH_ROUNDS:-500}
+WARMUP_ROUNDS=${BENCH_WARMUP_ROUNDS:-300}
 CONNS=${BENCH_CONNECTIONS:-4}
 DURATION=${BENCH_DURATION:-60}
 INTERVAL_MS=${BENCH_INTERVAL_MS:-1000}
@@ -78,23 +84,36 @@ wait_ready() {  # URL LOG
   echo "bench: $1 not ready after 30s" >&2; tail -20 "$2" >&2; return 1
 }
 
+# wait until the server is idle (< 5% of a core over 0.5 s), at most 30 s
+wait_idle() {
+  local prev cur
+  prev=$(cpu_ticks "$SERVER_PID")
+  for _ in $(seq 60); do
+    sleep 0.5
+    cur=$(cpu_ticks "$SERVER_PID")
+    if (( (cur - prev) * 100 < 5 * HZ / 2 )); then return 0; fi
+    prev=$cur
+  done
+}
+
 # run_one NAME WRITE_URL LOG: load the running server, print one result line
 #   NAME samples seconds samples_per_s errors cpu_run_s cpu_total_s
 run_one() {
   local name=$1 url=$2 logf=$3
-  local t0 t1 c0 c1 c2 prev cur out
+  local c0 c1 c2 prev cur out
+  if (( WARMUP_ROUNDS > 0 )); then
+    # untimed: the same series, the rounds just before the measured ones, so both servers
+    # are measured in steady state (series known, detector windows filled)
+    "$LOADGEN" --url "$url" --series "$SERIES" --rounds "$WARMUP_ROUNDS" --connections "$CONNS" \
+      --duration "$DURATION" --interval-ms "$INTERVAL_MS" \
+      --end-ms $(( END_MS - ROUNDS * INTERVAL_MS )) --quiet >"$WORK/$name-warmup.json" 2>&1 || true
+    wait_idle
+  fi
   c0=$(cpu_ticks "$SERVER_PID")
   out=$("$LOADGEN" --url "$url" --series "$SERIES" --rounds "$ROUNDS" --connections "$CONNS" \
           --duration "$DURATION" --interval-ms "$INTERVAL_MS" --end-ms "$END_MS" 2>"$WORK/$name-loadgen.err") || true
   c1=$(cpu_ticks "$SERVER_PID")
-  # wait until the server is idle again (< 5% of a core over 0.5 s), at most 30 s
-  prev=$c1
-  for _ in $(seq 60); do
-    sleep 0.5
-    cur=$(cpu_ticks "$SERVER_PID")
-    if (( (cur - prev) * 100 < 5 * HZ / 2 )); then break; fi
-    prev=$cur
-  done
+  wait_idle
   c2=$(cpu_ticks "$SERVER_PID")
   if ! kill -0 "$SERVER_PID" 2>/dev/null; then
     echo "bench: $name died during the run; last log lines:" >&2; tail -30 "$logf" >&2
@@ -114,7 +133,8 @@ EOF
 
 END_MS=$(( $(date +%s) * 1000 ))
 REPEAT=${BENCH_REPEAT:-3}
-echo "bench: $SERIES series x $ROUNDS rounds = $((SERIES * ROUNDS)) samples, 500/request, $CONNS connections," \
+echo "bench: $SERIES series x $ROUNDS rounds = $((SERIES * ROUNDS)) samples measured after $WARMUP_ROUNDS untimed" \
+     "warm-up rounds, 500/request, $CONNS connections," \
      "cap ${DURATION}s, $REPEAT run(s) each, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 RESULTS=()
 
