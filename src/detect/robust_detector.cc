@@ -21,6 +21,12 @@ constexpr double kMedianFloor = 0.02;      // scale >= 2% of |median|
 constexpr double kSparseMedianFloor = 0.1; // ... 10% when over half the window is one value
 constexpr double kSpreadFloor = 0.1;       // scale >= 10% of the 10-90% inter-quantile range
 constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero series
+// A series that sits at zero most of the time (errors, drops, socket memory)
+// has no scale of its own: any departure is infinitely many "sigmas" away.
+// Such departures are still reported, but their score is capped at this
+// multiple of the threshold, so that they can join an incident yet do not
+// look like the strongest evidence on the node by virtue of dividing by ~0.
+constexpr double kZeroBaselineScoreCap = 1.5;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
@@ -243,6 +249,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   v.lower = b.lo;
   v.upper = b.hi;
   v.score = std::fabs(value - b.median) / b.scale;
+  if (b.sparse && b.median == 0.0) v.score = std::min(v.score, kZeroBaselineScoreCap * cfg_.threshold);
   v.direction = value >= b.median ? Direction::kUp : Direction::kDown;
 
   if (!beyond_z) {

@@ -187,6 +187,16 @@ TEST(RobustDetector, ConstantSeriesStillDetectsARealChange) {
   EXPECT_STREQ(v.pattern, "level_shift_up");
 }
 
+TEST(RobustDetector, DepartureFromZeroIsReportedWithABoundedScore) {
+  Feed f;
+  for (int i = 0; i < 100; ++i) ASSERT_FALSE(f.Push(0.0).anomalous);
+  Verdict v;
+  for (int i = 0; i < 3; ++i) v = f.Push(720896.0);
+  EXPECT_TRUE(v.anomalous) << "a series leaving zero is reported";
+  EXPECT_GT(v.score, RobustDetectorConfig{}.threshold);
+  EXPECT_LE(v.score, 1.5 * RobustDetectorConfig{}.threshold) << "but it has no scale to be many sigmas away on";
+}
+
 TEST(RobustDetector, SmallCountsMovingByOneDoNotFire) {
   Feed f;
   int anomalies = 0;
