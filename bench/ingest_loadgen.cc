@@ -204,7 +204,9 @@ double SeriesValue(bool counter, uint64_t series_seed, int round) {
   x ^= x >> 33;
   const double jitter = static_cast<double>(x % 1000) / 1000.0;  // [0, 1)
   const double level = 1.0 + static_cast<double>(series_seed % 997);
-  if (counter) return level * 1000.0 + round * (level * 0.1) + jitter;
+  // the step per round is level * 0.1 + 1 + (jitter difference in (-1, 1)): always positive,
+  // so the counter never looks reset
+  if (counter) return level * 1000.0 + round * (level * 0.1 + 1.0) + jitter;
   return level * (1.0 + 0.02 * (jitter - 0.5));
 }
 
