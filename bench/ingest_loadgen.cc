@@ -47,16 +47,20 @@ struct Options {
   int64_t interval_ms = 1000;
   double duration_s = 30;  // stop sending after this long, even if rounds remain
   int64_t end_ms = 0;      // timestamp of the last round; 0 = now
+  int first_round = 0;     // value index of the first round (continue an earlier run's counters)
   bool quiet = false;
 };
 
 void Usage() {
   std::fprintf(stderr,
                "usage: ingest_loadgen --url URL [--series N] [--per-request N] [--connections K]\n"
-               "                      [--rounds R] [--interval-ms MS] [--duration S] [--end-ms T] [--quiet]\n"
+               "                      [--rounds R] [--interval-ms MS] [--duration S] [--end-ms T]\n"
+               "                      [--first-round F] [--quiet]\n"
                "  Sends R scrape rounds of N node_exporter-like series (N*R samples) as remote_write\n"
                "  requests of --per-request samples over K keep-alive connections; stops after S seconds\n"
-               "  if not done. Prints JSON: samples, seconds, samples_per_s, errors.\n");
+               "  if not done. The last round is stamped T (default now); values continue from round F\n"
+               "  (so a second run can follow a first one without counter resets).\n"
+               "  Prints JSON: samples, seconds, samples_per_s, errors.\n");
 }
 
 bool ParseOptions(int argc, char** argv, Options* o) {
@@ -77,6 +81,7 @@ bool ParseOptions(int argc, char** argv, Options* o) {
     else if (a == "--interval-ms") o->interval_ms = std::atoll(next("--interval-ms"));
     else if (a == "--duration") o->duration_s = std::atof(next("--duration"));
     else if (a == "--end-ms") o->end_ms = std::atoll(next("--end-ms"));
+    else if (a == "--first-round") o->first_round = std::atoi(next("--first-round"));
     else if (a == "--quiet") o->quiet = true;
     else if (a == "-h" || a == "--help") {
       Usage();
@@ -239,7 +244,7 @@ std::vector<Request> EncodeAll(const Options& o, int* blocks_out) {
       const int hi = std::min(o.series, lo + o.per_request);
       for (int i = lo; i < hi; ++i) {
         const Metric& m = catalog[(i % (catalog.size() * kPerMetricPerTarget)) % catalog.size()];
-        ts.push_back({labels[i], {{t, SeriesValue(m.counter, static_cast<uint64_t>(i) + 1, r)}}});
+        ts.push_back({labels[i], {{t, SeriesValue(m.counter, static_cast<uint64_t>(i) + 1, o.first_round + r)}}});
       }
       Request& req = out[static_cast<size_t>(r) * blocks + b];
       req.body = vigil::EncodeRemoteWrite(ts);

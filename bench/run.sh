@@ -111,7 +111,8 @@ run_one() {
   fi
   c0=$(cpu_ticks "$SERVER_PID")
   out=$("$LOADGEN" --url "$url" --series "$SERIES" --rounds "$ROUNDS" --connections "$CONNS" \
-          --duration "$DURATION" --interval-ms "$INTERVAL_MS" --end-ms "$END_MS" 2>"$WORK/$name-loadgen.err") || true
+          --duration "$DURATION" --interval-ms "$INTERVAL_MS" --end-ms "$END_MS" --first-round "$WARMUP_ROUNDS" \
+          2>"$WORK/$name-loadgen.err") || true
   c1=$(cpu_ticks "$SERVER_PID")
   wait_idle
   c2=$(cpu_ticks "$SERVER_PID")
