@@ -116,7 +116,7 @@ def main():
 
         # data flowing: node_load1 from our node_exporter is known to vigil
         def node_series():
-            body = t.get_json(v.url("/api/v1/series?match[]=node_load1"))
+            body = v.get_json("/api/v1/series?match[]=node_load1")
             return [s for s in body.get("series", []) if str(ne_port) in json.dumps(s.get("labels", {}))]
         t.wait_for(node_series, 60, what="node_load1 from node_exporter to reach vigil via remote_write")
         data_start = time.monotonic()
@@ -136,7 +136,7 @@ def main():
         # CPU already named before the burn does not count as detecting it
         cpu_named_before = {i for i, inc in false_positives.items() if names_cpu(inc)}
         quiet_busy = machine.busy_since_last()
-        cpu_series = t.get_json(v.url("/api/v1/series?match[]=node_cpu_seconds_total"))["series"]
+        cpu_series = v.get_json("/api/v1/series?match[]=node_cpu_seconds_total")["series"]
         t.log(f"quiet phase over: {len(false_positives)} incident(s); vigil knows "
               f"{len(cpu_series)} node_cpu_seconds_total series; machine CPU busy {quiet_busy:.0%}")
         if quiet_busy > MAX_BASELINE_BUSY:

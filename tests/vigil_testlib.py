@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import tempfile
@@ -153,6 +154,20 @@ class Response:
         return f"HTTP {self.status} {self.text[:300]!r}"
 
 
+def _close_without_time_wait(conn):
+    """Close with an RST (SO_LINGER 0) instead of a FIN: no TIME_WAIT socket stays behind.
+
+    The e2e test watches a real node_exporter on this machine; TIME_WAIT sockets left by the
+    test's own requests would show up in node_sockstat_TCP_tw (and be flagged by vigil)."""
+    sock = getattr(conn, "sock", None)
+    if sock is not None:
+        try:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+    conn.close()
+
+
 def http_request(method, url, body=None, headers=None, timeout=10.0, chunked=False):
     """One request on a fresh connection; returns a Response (never raises on HTTP status)."""
     u = urllib.parse.urlsplit(url)
@@ -172,7 +187,7 @@ def http_request(method, url, body=None, headers=None, timeout=10.0, chunked=Fal
         r = conn.getresponse()
         return Response(r.status, r.getheaders(), r.read())
     finally:
-        conn.close()
+        _close_without_time_wait(conn)
 
 
 def _chunks(data, size):
@@ -260,7 +275,6 @@ def _pb_bytes(field, payload):
 
 def encode_write_request(series):
     """prometheus.WriteRequest bytes for [(labels_dict, [(ts_ms, value), ...]), ...]."""
-    import struct
     out = bytearray()
     for labels, samples in series:
         ts = bytearray()
@@ -369,6 +383,49 @@ SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime
                      "ThreadSanitizer", "SUMMARY: UndefinedBehaviorSanitizer")
 
 
+class KeepAliveClient:
+    """HTTP/1.1 requests over one persistent connection, reopened when the server closed it.
+
+    Tests that poll use it: a fresh connection per poll leaves a TIME_WAIT socket behind
+    each time, and node_exporter's node_sockstat_TCP_tw then climbs because of the test.
+    """
+
+    def __init__(self, host, port, timeout=10.0):
+        self.host, self.port, self.timeout = host, port, timeout
+        self.conn = None
+
+    def request(self, method, path, body=None, headers=None):
+        for attempt in (0, 1):
+            if self.conn is None:
+                self.conn = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+            try:
+                self.conn.request(method, path, body=body, headers=headers or {})
+                r = self.conn.getresponse()
+                resp = Response(r.status, r.getheaders(), r.read())
+                if (resp.header("Connection") or "").lower() == "close":
+                    self.close()
+                return resp
+            except (http.client.RemoteDisconnected, http.client.CannotSendRequest,
+                    ConnectionResetError, BrokenPipeError):
+                self.close()
+                if attempt:
+                    raise
+            except Exception:
+                self.close()
+                raise
+
+    def get_json(self, path, expect=200):
+        r = self.request("GET", path)
+        if expect is not None and r.status != expect:
+            raise AssertionError(f"GET {path}: expected HTTP {expect}, got {r!r}")
+        return r.json()
+
+    def close(self):
+        if self.conn is not None:
+            _close_without_time_wait(self.conn)
+            self.conn = None
+
+
 class Vigil:
     def __init__(self, proc, port, data_dir, config_path):
         self.proc = proc
@@ -376,16 +433,21 @@ class Vigil:
         self.data_dir = data_dir
         self.config_path = config_path
         self.base = f"http://127.0.0.1:{port}"
+        self.client = KeepAliveClient("127.0.0.1", port)
 
     def url(self, path):
         return self.base + path
 
+    def get_json(self, path, expect=200):
+        """GET over the keep-alive connection (use for anything polled)."""
+        return self.client.get_json(path, expect)
+
     def incidents(self, **params):
         q = ("?" + urllib.parse.urlencode(params)) if params else ""
-        return get_json(self.url("/api/v1/incidents" + q)).get("incidents", [])
+        return self.get_json("/api/v1/incidents" + q).get("incidents", [])
 
     def incident(self, incident_id):
-        return get_json(self.url(f"/api/v1/incidents/{incident_id}"))
+        return self.get_json(f"/api/v1/incidents/{incident_id}")
 
     def push_samples(self, series, expect=200):
         """series: [(labels_dict, [(ts_ms, value), ...]), ...] via /api/v1/samples."""
