@@ -68,19 +68,27 @@ std::string Labels::ToString() const {
   return out;
 }
 
-void SeriesIdBuilder::Add(std::string_view name, std::string_view value) {
-  buf_.append(name);
-  buf_ += '\xff';
-  buf_.append(value);
-  buf_ += '\xff';
-}
+namespace {
+constexpr uint64_t kSeriesIdSeed = 0x76696769ULL;  // "vigi"
 
-SeriesId SeriesIdBuilder::Finish() const { return StableHash64(buf_, 0x76696769ULL /* "vigi" */); }
+void AppendLabel(std::string& buf, std::string_view name, std::string_view value) {
+  buf.append(name);
+  buf += '\xff';
+  buf.append(value);
+  buf += '\xff';
+}
+}  // namespace
+
+void SeriesIdBuilder::Add(std::string_view name, std::string_view value) { AppendLabel(buf_, name, value); }
+
+SeriesId SeriesIdBuilder::Finish() const { return StableHash64(buf_, kSeriesIdSeed); }
 
 SeriesId SeriesIdOf(const Labels& labels) {
-  SeriesIdBuilder b;
-  for (const auto& l : labels.items()) b.Add(l.name, l.value);
-  return b.Finish();
+  // Called for every ingested series: reuse one buffer per thread.
+  thread_local std::string buf;
+  buf.clear();
+  for (const auto& l : labels.items()) AppendLabel(buf, l.name, l.value);
+  return StableHash64(buf, kSeriesIdSeed);
 }
 
 std::string SeriesIdToHex(SeriesId id) {
