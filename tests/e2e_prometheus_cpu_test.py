@@ -175,8 +175,13 @@ def main():
             time.sleep(POLL_S)
         if detected is None:
             t.log(f"machine CPU busy {machine.busy_since_last():.0%} during the burn vs {quiet_busy:.0%} before")
+            why = ""
+            if cpu_named_before:
+                why = (f"; CPU series were already part of quiet-phase incident(s) {sorted(cpu_named_before)} "
+                       f"before the burn (CPU activity by something else during the quiet phase?)")
             raise AssertionError(f"no incident naming node CPU within {MAX_DETECTION_S}s of the burn start "
-                                 f"(incidents seen: {len(first_seen)} new, {len(false_positives)} from quiet phase)")
+                                 f"(incidents seen: {len(first_seen)} new, {len(false_positives)} from quiet phase)"
+                                 + why)
         inc, delay = detected
         opened_delay = (inc.get("opened_ms", burn_start_ms) - burn_start_ms) / 1000.0
         t.log(f"CPU incident {inc['id']} seen {delay:.1f}s after burn start "
