@@ -33,6 +33,20 @@ class Labels {
   // For trusted, already-valid input; sorts but does not validate.
   static Labels FromSorted(std::vector<Label> sorted);
 
+  // Overwrites this set with `n` labels, label i being get(i) as a pair of
+  // string views, which the caller guarantees sorted, unique and valid.
+  // Reuses the memory already held, so that a decoder refilling the same
+  // Labels for every request does not allocate.
+  template <typename GetLabel>
+  void AssignSorted(size_t n, GetLabel get) {
+    items_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      auto [name, value] = get(i);
+      items_[i].name.assign(name);
+      items_[i].value.assign(value);
+    }
+  }
+
   // Value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const { return !Get(name).empty(); }

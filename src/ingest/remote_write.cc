@@ -193,8 +193,8 @@ void AddSeries(size_t index, std::vector<LabelView>& labels, const std::vector<S
     out->rejected_samples += samples.size();
     return;
   }
-  TimeSeries& series = out->series.emplace_back();
-  series.labels = LabelsFromViews(labels);
+  TimeSeries& series = out->NextSeries();
+  series.labels.AssignSorted(labels.size(), [&](size_t i) { return std::pair(labels[i].name, labels[i].value); });
   series.samples.assign(samples.begin(), samples.end());
   out->sample_count += samples.size();
 }

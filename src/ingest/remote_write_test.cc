@@ -195,6 +195,27 @@ TEST(RemoteWrite, Batch500MatchesProtoc) {
   EXPECT_EQ(b.sample_count, 500u);
 }
 
+TEST(RemoteWrite, ReusedBatchGivesTheSameSeries) {
+  // One decoder and one batch per HTTP thread, request after request: the
+  // recycled series memory must never leak stale labels or samples.
+  RemoteWriteDecoder decoder;
+  WriteBatch reused, fresh;
+  for (const char* name : {"prom2.42-batch500", "prom2.42-tiny1", "prom2.42-small19", "prom2.42-batch500"}) {
+    const std::string body = ReadFile(std::string(name) + ".snappy.bin");
+    ASSERT_TRUE(decoder.Decode(body, &reused).ok()) << name;
+    RemoteWriteDecoder other;
+    fresh = WriteBatch();
+    ASSERT_TRUE(other.Decode(body, &fresh).ok()) << name;
+    ASSERT_EQ(reused.series.size(), fresh.series.size()) << name;
+    for (size_t i = 0; i < fresh.series.size(); ++i) {
+      EXPECT_EQ(reused.series[i].labels, fresh.series[i].labels) << name << " series " << i;
+      ASSERT_EQ(reused.series[i].samples.size(), fresh.series[i].samples.size());
+      EXPECT_EQ(Bits(reused.series[i].samples[0].value), Bits(fresh.series[i].samples[0].value));
+    }
+    EXPECT_EQ(reused.sample_count, fresh.sample_count);
+  }
+}
+
 TEST(RemoteWrite, MetadataOnlyHasNoSeries) {
   WriteBatch b = CheckCapture("prom2.42-metadata-only");
   EXPECT_EQ(b.series.size(), 0u);

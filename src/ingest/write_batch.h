@@ -31,13 +31,29 @@ struct WriteBatch {
   std::vector<Rejection> rejected;
   size_t rejected_samples = 0;  // sum of rejected[i].samples
 
+  // Empties the batch. The series' memory (label strings, sample arrays) is
+  // kept in a pool that NextSeries() reuses, so a decoder filling the same
+  // WriteBatch request after request allocates almost nothing.
   void Clear() {
+    for (auto& s : series) spare.push_back(std::move(s));
     series.clear();
     sample_count = 0;
     metadata_count = 0;
     rejected.clear();
     rejected_samples = 0;
   }
+
+  // Appends a series for a decoder to fill, recycled from the pool when it
+  // can be (its labels and samples hold stale content: overwrite both).
+  TimeSeries& NextSeries() {
+    if (spare.empty()) return series.emplace_back();
+    series.push_back(std::move(spare.back()));
+    spare.pop_back();
+    return series.back();
+  }
+
+ private:
+  std::vector<TimeSeries> spare;
 };
 
 }  // namespace vigil
