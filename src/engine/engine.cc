@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <cstring>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -64,6 +65,7 @@ struct SeriesState {
   bool is_counter = false;     // analysed as a rate now
   bool stale = false;
   TimestampMs last_ingested_ms = INT64_MIN;  // newest accepted sample (ingest side)
+  double last_ingested_value = 0;
   CounterRate rate;
   MonotonicityTracker monotonic;
   RobustDetector detector;
@@ -73,8 +75,11 @@ struct SeriesState {
 // The samples of one request for one shard, flat: series i owns
 // samples[ends[i-1] .. ends[i]). Three allocations per shard and request,
 // whatever the number of series (Prometheus sends one series per sample).
+// Series are never erased from a shard's map while vigil runs (the map owns
+// them through unique_ptr, so their addresses are stable): the work can carry
+// pointers and spare the detector thread a second lookup.
 struct ShardWork {
-  std::vector<SeriesId> ids;
+  std::vector<SeriesState*> series;
   std::vector<uint32_t> ends;
   std::vector<Sample> samples;
   SteadyClock::time_point enqueued;
@@ -223,12 +228,9 @@ struct Engine::Impl {
       {
         std::lock_guard<std::mutex> lock(shard.mu);
         uint32_t begin = 0;
-        for (size_t i = 0; i < w.ids.size(); ++i) {
+        for (size_t i = 0; i < w.series.size(); ++i) {
           uint32_t end = w.ends[i];
-          auto it = shard.series.find(w.ids[i]);
-          if (it != shard.series.end()) {
-            for (uint32_t k = begin; k < end; ++k) Analyse(*it->second, w.samples[k], &found);
-          }
+          for (uint32_t k = begin; k < end; ++k) Analyse(*w.series[i], w.samples[k], &found);
           begin = end;
         }
       }
@@ -436,7 +438,7 @@ struct Engine::Impl {
   // Snapshot format (version 1), one blob per shard under "series/<i>", the
   // count under "series/count":
   //   u8 version, varint n, then n records:
-  //   fixed64 id, labels, u8 flags (1 counter, 2 stale, 4 named counter), fixed64 last_ingested,
+  //   fixed64 id, labels, u8 flags (1 counter, 2 stale, 4 named counter), fixed64 last_ingested, double last value,
   //   CounterRate, MonotonicityTracker, RobustDetector, SeriesWindow.
   Status SaveSnapshot() {
     size_t blobs = 0;
@@ -452,6 +454,7 @@ struct Engine::Impl {
           blob.push_back(static_cast<char>((st->is_counter ? 1 : 0) | (st->stale ? 2 : 0) |
                                            (st->named_counter ? 4 : 0)));
           bytes::PutFixed64(&blob, static_cast<uint64_t>(st->last_ingested_ms));
+          bytes::PutDouble(&blob, st->last_ingested_value);
           st->rate.AppendTo(&blob);
           st->monotonic.AppendTo(&blob);
           st->detector.AppendTo(&blob);
@@ -489,7 +492,10 @@ struct Engine::Impl {
       }
       uint8_t flags = static_cast<uint8_t>(in[0]);
       in.remove_prefix(1);
-      if (!bytes::GetFixed64(&in, &last)) return Status::Corruption("truncated series record " + std::to_string(k));
+      double last_value;
+      if (!bytes::GetFixed64(&in, &last) || !bytes::GetDouble(&in, &last_value)) {
+        return Status::Corruption("truncated series record " + std::to_string(k));
+      }
       auto rate = CounterRate::Parse(&in);
       if (!rate.ok()) return rate.status();
       auto mono = MonotonicityTracker::Parse(&in);
@@ -503,6 +509,7 @@ struct Engine::Impl {
       st->stale = flags & 2;
       st->named_counter = flags & 4;
       st->last_ingested_ms = static_cast<TimestampMs>(last);
+      st->last_ingested_value = last_value;
       st->rate = std::move(*rate);
       st->monotonic = std::move(*mono);
       st->detector = std::move(*det);
@@ -626,12 +633,12 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
                                      " samples queued); nothing from this request was applied, retry later");
   }
 
-  size_t out_of_order = 0, over_limit = 0;
+  size_t out_of_order = 0, over_limit = 0, duplicates = 0;
   for (size_t s = 0; s < n; ++s) {
     if (weight[s] == 0) continue;
     Shard& sh = *d.shards[s];
     ShardWork w;
-    w.ids.reserve(by_shard[s].size());
+    w.series.reserve(by_shard[s].size());
     w.ends.reserve(by_shard[s].size());
     w.samples.reserve(weight[s]);
     size_t accepted = 0;
@@ -663,6 +670,11 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
         SeriesState& st = *it->second;
         const size_t before = w.samples.size();
         for (const auto& smp : ts->samples) {
+          if (smp.ts_ms == st.last_ingested_ms &&
+              std::memcmp(&smp.value, &st.last_ingested_value, sizeof(double)) == 0) {
+            ++duplicates;  // a resend of what was already taken: idempotent, not an error
+            continue;
+          }
           if (smp.ts_ms <= st.last_ingested_ms) {
             if (++out_of_order <= 3) {
               AddReason(&out, &hidden, st.labels.ToString() + ": sample at " + std::to_string(smp.ts_ms) +
@@ -672,22 +684,23 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
             continue;
           }
           st.last_ingested_ms = smp.ts_ms;
+          st.last_ingested_value = smp.value;
           w.samples.push_back(smp);
         }
         if (w.samples.size() == before) continue;
         // Consecutive entries of one series (Prometheus repeats the labels
         // for each sample) share one slot.
-        if (!w.ids.empty() && w.ids.back() == id) {
+        if (!w.series.empty() && w.series.back() == &st) {
           w.ends.back() = static_cast<uint32_t>(w.samples.size());
         } else {
-          w.ids.push_back(id);
+          w.series.push_back(&st);
           w.ends.push_back(static_cast<uint32_t>(w.samples.size()));
         }
       }
       accepted = w.samples.size();
     }
     if (accepted < weight[s]) sh.queue.Release(weight[s] - accepted);
-    if (!w.ids.empty()) {
+    if (!w.series.empty()) {
       w.enqueued = SteadyClock::now();
       sh.in_flight.fetch_add(1);
       sh.queue.PushReserved(std::move(w), accepted);
@@ -704,6 +717,8 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
   out.rejected += out_of_order + over_limit;
   if (hidden) out.reasons.push_back("... and " + std::to_string(hidden) + " more");
   d.stats.samples_accepted.fetch_add(out.accepted);
+  if (duplicates) d.stats.duplicate_samples.fetch_add(duplicates);
+  out.duplicates = duplicates;
   return out;
 }
 
@@ -838,6 +853,8 @@ void Engine::RenderMetrics(std::string* out) const {
   line("vigil_ingest_refused_requests_total", "counter", "Requests answered 503 because a detector queue was full.",
        ld(s.requests_refused_full));
   line("vigil_stale_markers_total", "counter", "Prometheus staleness markers received.", ld(s.stale_markers));
+  line("vigil_ingest_duplicate_samples_total", "counter",
+       "Samples identical to the last accepted one of their series (resends), ignored.", ld(s.duplicate_samples));
   line("vigil_series_active", "gauge", "Series held in memory.", ld(s.series_active));
   line("vigil_series_limit", "gauge", "limits.max_series.", static_cast<double>(d.cfg.limits.max_series));
   line("vigil_series_limit_hits_total", "counter", "New series refused at limits.max_series.",

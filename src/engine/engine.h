@@ -32,6 +32,7 @@ struct WriteBatch;
 struct IngestOutcome {
   size_t accepted = 0;
   size_t rejected = 0;
+  size_t duplicates = 0;  // exact resends (same time and value): ignored, not errors
   std::vector<std::string> reasons;  // at most ~20, then "... and N more"
 };
 

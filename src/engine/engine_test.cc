@@ -166,9 +166,10 @@ TEST_F(EngineTest, OutOfOrderAndDuplicatesAreReported) {
   auto e = Open();
   const TimestampMs t0 = clock_.NowMs();
   Push(*e, {Series({{"__name__", "g"}}, {{t0, 1}, {t0 + 1000, 2}})});
-  auto r = Push(*e, {Series({{"__name__", "g"}}, {{t0 + 1000, 2}, {t0 + 500, 3}, {t0 + 2000, 4}})});
+  auto r = Push(*e, {Series({{"__name__", "g"}}, {{t0 + 1000, 2}, {t0 + 500, 3}, {t0 + 1000, 5}, {t0 + 2000, 4}})});
   EXPECT_EQ(r.accepted, 1u);
-  EXPECT_EQ(r.rejected, 2u);
+  EXPECT_EQ(r.duplicates, 1u) << "an exact resend is idempotent";
+  EXPECT_EQ(r.rejected, 2u) << "an older sample and one with the same time but another value are refused";
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("not newer"), std::string::npos) << r.reasons[0];
 }

@@ -34,6 +34,7 @@ struct EngineStats {
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> samples_rejected{};
   std::atomic<uint64_t> requests_refused_full{0};
   std::atomic<uint64_t> stale_markers{0};
+  std::atomic<uint64_t> duplicate_samples{0};
   std::atomic<uint64_t> series_created{0};
   std::atomic<uint64_t> series_active{0};
   std::atomic<uint64_t> series_limit_hits{0};

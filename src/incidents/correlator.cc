@@ -122,7 +122,12 @@ std::string IncidentCorrelator::Title(const Anomaly& a, const std::string& entit
 // Adds one anomaly's evidence to an incident: counts, series list, title.
 void IncidentCorrelator::Absorb(Incident& inc, const Anomaly& a, IncidentChange* change) {
   ++inc.anomaly_count;
-  inc.last_anomaly_ms = std::max(inc.last_anomaly_ms, a.ts_ms);
+  // Only strong evidence keeps an incident alive: once the anomalies that
+  // matter have stopped, weak echoes on the same entity (a load average
+  // decaying, a buffer refilling) join it but do not hold it open.
+  if (a.score >= cfg_.open_score || inc.last_anomaly_ms == 0) {
+    inc.last_anomaly_ms = std::max(inc.last_anomaly_ms, a.ts_ms);
+  }
   inc.updated_ms = std::max(inc.updated_ms, a.ts_ms);
   if (a.score > inc.max_score || inc.title.empty()) {
     inc.max_score = std::max(inc.max_score, a.score);
@@ -194,7 +199,10 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
     return out;
   }
 
-  if (auto it = resolved_.find(entity); it != resolved_.end()) {
+  // A strong anomaly soon after an incident resolved reopens it (a flapping
+  // problem stays one incident); weak ones are only evidence, like the echoes
+  // that no longer keep an incident open.
+  if (auto it = resolved_.find(entity); it != resolved_.end() && a.score >= cfg_.open_score) {
     Incident inc = std::move(it->second);
     resolved_.erase(it);
     if (a.ts_ms - inc.last_anomaly_ms <= cfg_.join_window_ms) {
@@ -271,7 +279,7 @@ std::vector<IncidentChange> IncidentCorrelator::Tick(TimestampMs now) {
   for (auto it = open_.begin(); it != open_.end();) {
     TimestampMs quiet = now - it->second.last_anomaly_ms;
     if (quiet >= cfg_.resolve_after_ms) {
-      Incident done = resolve(std::move(it->second), "resolved: no anomaly for " + Duration(quiet));
+      Incident done = resolve(std::move(it->second), "resolved: no strong anomaly for " + Duration(quiet));
       resolved_[it->first] = std::move(done);
       it = open_.erase(it);
     } else {

@@ -14,10 +14,11 @@
 //             scoring open_score or more) fall within that window, an
 //             incident opens with all of them (kOpened).
 //   open      Every later anomaly of the entity joins it (kUpdated).
-//   resolved  Tick() resolves an incident whose last anomaly is
-//             resolve_after_ms old (kResolved).
-//   reopened  An anomaly within join_window_ms of a resolved incident's last
-//             anomaly reopens that incident rather than starting a new one
+//   resolved  Tick() resolves an incident whose last strong anomaly (score
+//             open_score or more) is resolve_after_ms old (kResolved): weak
+//             echoes join an incident but do not keep it open.
+//   reopened  A strong anomaly within join_window_ms of a resolved incident's
+//             last anomaly reopens that incident rather than starting a new one
 //             (kOpened with the incident's id and a "reopened" timeline line),
 //             so a flapping problem stays one incident.
 //

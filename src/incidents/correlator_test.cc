@@ -193,7 +193,7 @@ TEST(IncidentCorrelator, ResolvesAfterQuietPeriod) {
   EXPECT_EQ(changes[0].incident.id, 5);
   ASSERT_EQ(changes[0].timeline.size(), 1u);
   EXPECT_EQ(changes[0].timeline[0].kind, "resolved");
-  EXPECT_EQ(changes[0].timeline[0].text, "resolved: no anomaly for 2m");
+  EXPECT_EQ(changes[0].timeline[0].text, "resolved: no strong anomaly for 2m");
   EXPECT_EQ(c.open_count(), 0u);
   EXPECT_TRUE(c.Tick(t.now() + 1000).empty());
 }
@@ -216,6 +216,34 @@ TEST(IncidentCorrelator, AnomalyWithinJoinWindowReopensTheSameIncident) {
   EXPECT_EQ(changes[0].incident.anomaly_count, 4);
   EXPECT_EQ(changes[0].timeline[0].kind, "reopened");
   EXPECT_EQ(c.open_count(), 1u);
+}
+
+TEST(IncidentCorrelator, WeakEchoesJoinButDoNotHoldTheIncidentOpen) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto s = NodeSeries("h:9100", "0", "user");
+  auto load = *Labels::FromPairs({{"__name__", "node_load15"}, {"instance", "h:9100"}, {"job", "node"}});
+  for (int i = 0; i < 3; ++i) c.OnAnomaly(t.Make(s, 20));
+  c.SetIncidentId("instance=\"h:9100\",job=\"node\"", 4);
+  // A slow load average keeps drifting back for minutes: weak anomalies.
+  for (int i = 0; i < 150; ++i) {
+    t.Advance(1000);
+    auto joined = c.OnAnomaly(t.Make(load, 7));
+    ASSERT_EQ(joined.size(), 1u);
+    EXPECT_EQ(joined[0].kind, IncidentChange::Kind::kUpdated);
+    auto resolved = c.Tick(t.now());
+    if (!resolved.empty()) {
+      EXPECT_EQ(resolved[0].kind, IncidentChange::Kind::kResolved);
+      EXPECT_GE(i, 118);
+      EXPECT_LE(i, 120) << "resolves resolve_after past the last strong anomaly";
+      // Weak anomalies after that do not reopen it either.
+      t.Advance(1000);
+      EXPECT_TRUE(c.OnAnomaly(t.Make(load, 7)).empty());
+      EXPECT_EQ(c.open_count(), 0u);
+      return;
+    }
+  }
+  FAIL() << "weak echoes held the incident open";
 }
 
 TEST(IncidentCorrelator, AfterTheJoinWindowANewIncidentNeedsNewEvidence) {

@@ -268,8 +268,17 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     out["timeline"] = tarr;
     AnomalyQuery aq;
     aq.incident_id = id;
-    aq.limit = 500;
-    auto an = engine_->store()->ListAnomalies(aq);
+    std::string al = req.QueryParam("anomalies_limit");
+    aq.limit = 100;
+    if (!al.empty()) {
+      int n = 0;
+      auto [ptr, ec] = std::from_chars(al.data(), al.data() + al.size(), n);
+      if (ec != std::errc() || ptr != al.data() + al.size() || n < 0) {
+        return JsonError(res, 400, "parameter \"anomalies_limit\": expected a non-negative integer, got \"" + al + "\"");
+      }
+      aq.limit = std::min(n, 10000);
+    }
+    auto an = aq.limit > 0 ? engine_->store()->ListAnomalies(aq) : Result<std::vector<Anomaly>>(std::vector<Anomaly>{});
     json aarr = json::array();
     if (an.ok()) {
       for (const auto& a : *an) aarr.push_back(AnomalyJson(a));
