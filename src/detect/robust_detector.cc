@@ -30,7 +30,7 @@ constexpr double kZeroBaselineScoreCap = 1.5;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
-constexpr int kMadRefreshEvery = 8;        // inserts between MAD recomputations
+constexpr int kMadRefreshEvery = 32;       // inserts between MAD recomputations (candidates always get a fresh one)
 constexpr uint8_t kSnapshotVersion = 2;
 constexpr uint32_t kMaxSnapshotValues = 1u << 20;
 
@@ -169,24 +169,41 @@ RobustDetector::Band RobustDetector::ComputeBand() {
   return b;
 }
 
+// Replaces one occurrence of `old` in the sorted window by `v` with a single
+// shift of the values between the two positions (erase + insert would move
+// twice as much memory; on a full window this is the detector's hot spot).
+void RobustDetector::ReplaceSorted(double old, double v) {
+  auto first = sorted_.begin();
+  auto at = std::lower_bound(first, sorted_.end(), old);
+  if (v >= old) {
+    auto to = std::upper_bound(at + 1, sorted_.end(), v);
+    std::move(at + 1, to, at);
+    *(to - 1) = v;
+  } else {
+    auto to = std::upper_bound(first, at, v);
+    std::move_backward(to, at, at + 1);
+    *to = v;
+  }
+}
+
 void RobustDetector::Insert(double v) {
   if (values_.size() == static_cast<size_t>(cfg_.window)) {
     double old = values_.front();
     values_.pop_front();
     ++first_seq_;
-    sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), old));
+    ReplaceSorted(old, v);
+  } else {
+    sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   }
   values_.push_back(v);
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   if (since_mad_ >= 0) ++since_mad_;
 }
 
 void RobustDetector::Replace(uint64_t seq, double v) {
   if (seq < first_seq_ || seq - first_seq_ >= values_.size()) return;  // already left the window
   double& slot = values_[seq - first_seq_];
-  sorted_.erase(std::lower_bound(sorted_.begin(), sorted_.end(), slot));
+  ReplaceSorted(slot, v);
   slot = v;
-  sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   if (since_mad_ >= 0) ++since_mad_;
 }
 

@@ -144,6 +144,7 @@ class RobustDetector {
   Band ComputeBand();
   void RefreshMad();
   void Insert(double v);
+  void ReplaceSorted(double old, double v);
   void Replace(uint64_t seq, double v);
   void EndRun();
   void Rebaseline(double old_lo, double old_hi);
