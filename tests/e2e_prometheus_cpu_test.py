@@ -103,6 +103,10 @@ def main():
     if not shutil.which("stress-ng") and not os.path.exists("/usr/bin/stress-ng"):
         raise AssertionError("stress-ng is not installed (make deps)")
     wait_until_quiet()
+    # A build usually ran just before (CI builds, then tests): gigabytes of dirty
+    # page cache would be written back during the quiet phase. That is real
+    # machine activity, not quiet; flush it before vigil starts learning.
+    os.sync()
     with t.Harness("e2e-cpu") as h:
         v = h.start_vigil(config={
             "detector": {"warmup": 20},

@@ -161,6 +161,8 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Scalar("entity_labels", &c.incidents.entity_labels);
       s.Scalar("min_anomalies", &c.incidents.min_anomalies);
       s.Scalar("min_series", &c.incidents.min_series);
+      s.Scalar("min_series_large_entity", &c.incidents.min_series_large_entity);
+      s.Scalar("large_entity_series", &c.incidents.large_entity_series);
       s.Scalar("open_score", &c.incidents.open_score);
       s.Duration("evidence_window", &c.incidents.evidence_window_ms);
       s.Duration("join_window", &c.incidents.join_window_ms);

@@ -21,6 +21,8 @@ struct IncidentSettings {
   std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
   int min_anomalies = 3;
   int min_series = 1;          // distinct series among that evidence
+  int min_series_large_entity = 2;  // ... for entities with large_entity_series series or more
+  size_t large_entity_series = 20;
   double open_score = 12.0;    // at least one anomaly this strong opens an incident
   TimestampMs evidence_window_ms = 60'000;
   TimestampMs join_window_ms = 300'000;

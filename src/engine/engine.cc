@@ -47,6 +47,8 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
   c.entity_labels = s.entity_labels;
   c.min_anomalies = s.min_anomalies;
   c.min_series = s.min_series;
+  c.min_series_large_entity = s.min_series_large_entity;
+  c.large_entity_series = s.large_entity_series;
   c.open_score = s.open_score;
   c.evidence_window_ms = s.evidence_window_ms;
   c.join_window_ms = s.join_window_ms;
@@ -518,7 +520,11 @@ struct Engine::Impl {
       for (size_t i = 0; i < win->size(); ++i) st->window.Append(win->at(i));
       Shard& sh = ShardOf(id);
       std::lock_guard<std::mutex> lock(sh.mu);
-      if (sh.series.emplace(id, std::move(st)).second) ++*restored;
+      const Labels* l = &st->labels;
+      if (sh.series.emplace(id, std::move(st)).second) {
+        ++*restored;
+        correlator.CountSeries(*l);
+      }
     }
     return Status::Ok();
   }
@@ -634,6 +640,7 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
   }
 
   size_t out_of_order = 0, over_limit = 0, duplicates = 0;
+  std::vector<const Labels*> created;  // immutable once created: safe to read after the shard lock
   for (size_t s = 0; s < n; ++s) {
     if (weight[s] == 0) continue;
     Shard& sh = *d.shards[s];
@@ -664,6 +671,7 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
           st->named_counter = LooksLikeCounter(st->labels.MetricName());
           st->is_counter = st->named_counter;
           it = sh.series.emplace(id, std::move(st)).first;
+          created.push_back(&it->second->labels);
           d.stats.series_created.fetch_add(1);
           d.stats.series_active.fetch_add(1);
         }
@@ -717,6 +725,10 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
   out.rejected += out_of_order + over_limit;
   if (hidden) out.reasons.push_back("... and " + std::to_string(hidden) + " more");
   d.stats.samples_accepted.fetch_add(out.accepted);
+  if (!created.empty()) {
+    std::lock_guard<std::mutex> lock(d.incidents_mu);
+    for (const Labels* l : created) d.correlator.CountSeries(*l);
+  }
   if (duplicates) d.stats.duplicate_samples.fetch_add(duplicates);
   out.duplicates = duplicates;
   return out;

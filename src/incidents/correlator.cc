@@ -107,6 +107,22 @@ std::string IncidentCorrelator::EntityOf(const Labels& labels, Labels* entity_la
   return key;
 }
 
+void IncidentCorrelator::CountSeries(const Labels& series_labels) {
+  std::string entity = EntityOf(series_labels, nullptr);
+  auto it = entity_series_.find(entity);
+  if (it != entity_series_.end()) {
+    ++it->second;
+  } else if (entity_series_.size() < cfg_.max_entities) {
+    entity_series_.emplace(std::move(entity), 1);
+  }
+}
+
+int IncidentCorrelator::RequiredSeries(const std::string& entity) const {
+  auto it = entity_series_.find(entity);
+  bool large = it != entity_series_.end() && it->second >= cfg_.large_entity_series;
+  return large ? std::max(cfg_.min_series, cfg_.min_series_large_entity) : cfg_.min_series;
+}
+
 std::string IncidentCorrelator::Title(const Anomaly& a, const std::string& entity) const {
   // The series without its entity labels: those follow "on".
   std::vector<Label> own;
@@ -238,7 +254,7 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
     strongest = std::max(strongest, e.score);
   }
   if (static_cast<int>(ev.anomalies.size()) >= cfg_.min_anomalies &&
-      static_cast<int>(distinct.size()) >= cfg_.min_series && strongest >= cfg_.open_score) {
+      static_cast<int>(distinct.size()) >= RequiredSeries(entity) && strongest >= cfg_.open_score) {
     Evidence taken = std::move(ev);
     evidence_.erase(it);
     out.push_back(Open(entity, std::move(taken)));

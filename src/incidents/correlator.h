@@ -10,7 +10,7 @@
 // caller passes; the correlator has no clock):
 //   evidence  Anomalies of an entity without an incident are held as
 //             evidence for evidence_window_ms. When min_anomalies of them
-//             (from at least min_series distinct series, at least one
+//             (from at least RequiredSeries() distinct series, at least one
 //             scoring open_score or more) fall within that window, an
 //             incident opens with all of them (kOpened).
 //   open      Every later anomaly of the entity joins it (kUpdated).
@@ -45,6 +45,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <vector>
 
@@ -60,6 +61,13 @@ struct IncidentConfig {
   std::vector<std::string> entity_labels = {"instance", "job", "host", "service", "pod"};
   int min_anomalies = 3;                  // evidence needed before an incident opens
   int min_series = 1;                     // ... coming from at least this many distinct series
+  // An entity that exports many series (a node_exporter has hundreds) needs
+  // corroboration: one series of hundreds moving on its own (dirty pages
+  // written back, a buffer refilled) is routine, and a real fault on such an
+  // entity shows on several series at once. Entities with fewer series (a
+  // service pushing a handful of KPIs) keep min_series. See CountSeries().
+  int min_series_large_entity = 2;
+  size_t large_entity_series = 20;
   // ... and at least one of them this strong (robust z-score). Anomalies
   // are cheap and all recorded; an incident pages people, so weak evidence
   // alone (a page cache growing by a few MB, score 8) does not open one. It
@@ -130,6 +138,12 @@ class IncidentCorrelator {
   size_t open_count() const { return open_.size(); }
   // Entities holding evidence but no incident (for tests and metrics).
   size_t pending_entities() const { return evidence_.size(); }
+
+  // Tells the correlator that a series exists (call once per series, when it
+  // is first seen or restored), so it knows how many series each entity has.
+  void CountSeries(const Labels& series_labels);
+  // Distinct series this entity's evidence must come from before it opens.
+  int RequiredSeries(const std::string& entity) const;
   // The open incident of an entity, or null.
   const Incident* FindOpen(const std::string& entity) const;
 
@@ -149,6 +163,7 @@ class IncidentCorrelator {
   std::map<std::string, Incident> open_;        // by entity
   std::map<std::string, Incident> resolved_;    // recently resolved, by entity (join window)
   std::map<std::string, Evidence> evidence_;    // by entity, no incident yet
+  std::unordered_map<std::string, size_t> entity_series_;  // series per entity (CountSeries)
   std::vector<Incident> superseded_;            // restored duplicates, resolved at the next Tick
 };
 

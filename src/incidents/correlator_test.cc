@@ -218,6 +218,31 @@ TEST(IncidentCorrelator, AnomalyWithinJoinWindowReopensTheSameIncident) {
   EXPECT_EQ(c.open_count(), 1u);
 }
 
+TEST(IncidentCorrelator, LargeEntitiesNeedCorroborationFromTwoSeries) {
+  Timeline t;
+  IncidentCorrelator c({});
+  const std::string entity = "instance=\"h:9100\",job=\"node\"";
+  EXPECT_EQ(c.RequiredSeries(entity), 1);
+  for (int i = 0; i < 30; ++i) {
+    c.CountSeries(*Labels::FromPairs({{"__name__", "m" + std::to_string(i)}, {"instance", "h:9100"}, {"job", "node"}}));
+  }
+  EXPECT_EQ(c.RequiredSeries(entity), 2);
+  auto dirty = *Labels::FromPairs({{"__name__", "node_memory_Dirty_bytes"}, {"instance", "h:9100"}, {"job", "node"}});
+  for (int i = 0; i < 10; ++i) {
+    t.Advance(1000);
+    EXPECT_TRUE(c.OnAnomaly(t.Make(dirty, 50)).empty()) << "one series of thirty moving alone";
+  }
+  auto changes = c.OnAnomaly(t.Make(NodeSeries("h:9100", "0", "user"), 40));
+  ASSERT_EQ(changes.size(), 1u);
+  EXPECT_EQ(changes[0].kind, IncidentChange::Kind::kOpened);
+  // A small entity (a service pushing one KPI) still opens on one series.
+  auto kpi = *Labels::FromPairs({{"__name__", "checkout_latency"}, {"service", "checkout"}});
+  c.CountSeries(kpi);
+  std::vector<IncidentChange> opened;
+  for (int i = 0; i < 3; ++i) opened = c.OnAnomaly(t.Make(kpi, 30));
+  ASSERT_EQ(opened.size(), 1u);
+}
+
 TEST(IncidentCorrelator, WeakEchoesJoinButDoNotHoldTheIncidentOpen) {
   Timeline t;
   IncidentCorrelator c({});
