@@ -818,7 +818,7 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
 Store* Engine::store() const { return impl_->store.get(); }
 TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }
 const ServeConfig& Engine::config() const { return impl_->cfg; }
-const EngineStats& Engine::stats() const { return impl_->stats; }
+EngineStats& Engine::stats() const { return impl_->stats; }
 
 void Engine::Flush() {
   auto& d = *impl_;

@@ -72,7 +72,9 @@ class Engine {
   // Current time from the engine's Clock.
   TimestampMs NowMs() const;
   const ServeConfig& config() const;
-  const EngineStats& stats() const;
+  // vigil's own counters: atomics, updated from any thread (the server counts
+  // requests and malformed bodies here too).
+  EngineStats& stats() const;
   // vigil's own metrics in the Prometheus text format.
   void RenderMetrics(std::string* out) const;
 

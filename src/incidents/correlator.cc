@@ -107,6 +107,12 @@ std::string IncidentCorrelator::EntityOf(const Labels& labels, Labels* entity_la
   return key;
 }
 
+bool IncidentCorrelator::IsSupporting(const Anomaly& a) const {
+  std::string_view metric = a.labels.MetricName();
+  return std::find(cfg_.supporting_metrics.begin(), cfg_.supporting_metrics.end(), metric) !=
+         cfg_.supporting_metrics.end();
+}
+
 void IncidentCorrelator::CountSeries(const Labels& series_labels) {
   std::string entity = EntityOf(series_labels, nullptr);
   auto it = entity_series_.find(entity);
@@ -141,7 +147,7 @@ void IncidentCorrelator::Absorb(Incident& inc, const Anomaly& a, IncidentChange*
   // Only strong evidence keeps an incident alive: once the anomalies that
   // matter have stopped, weak echoes on the same entity (a load average
   // decaying, a buffer refilling) join it but do not hold it open.
-  if (a.score >= cfg_.open_score || inc.last_anomaly_ms == 0) {
+  if ((a.score >= cfg_.open_score && !IsSupporting(a)) || inc.last_anomaly_ms == 0) {
     inc.last_anomaly_ms = std::max(inc.last_anomaly_ms, a.ts_ms);
   }
   inc.updated_ms = std::max(inc.updated_ms, a.ts_ms);
@@ -207,6 +213,7 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
   std::vector<IncidentChange> out;
   std::string_view metric = a.labels.MetricName();
   if (std::find(cfg_.self_metrics.begin(), cfg_.self_metrics.end(), metric) != cfg_.self_metrics.end()) return out;
+  const bool supporting = IsSupporting(a);
   Labels entity_labels;
   std::string entity = EntityOf(a.labels, &entity_labels);
 
@@ -214,6 +221,7 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
     out.push_back(Join(it->second, a, IncidentChange::Kind::kUpdated));
     return out;
   }
+  if (supporting) return out;  // explains an incident, never starts one
 
   // A strong anomaly soon after an incident resolved reopens it (a flapping
   // problem stays one incident); weak ones are only evidence, like the echoes

@@ -82,6 +82,21 @@ struct IncidentConfig {
   // noise of the exporter process (single-point spikes of 10x are routine),
   // so their anomalies are kept as anomalies but are not incident evidence
   // and do not join incidents. Exact metric names.
+  // Metrics that account for how the kernel uses memory (page cache, buffers,
+  // dirty pages, slab, anonymous pages) rather than show a fault: the page
+  // cache grows and shrinks by hundreds of MB as files are read and written,
+  // and free memory moves with it. Their anomalies explain an incident (they
+  // join an open one, and are listed) but never open or hold one open.
+  // Available memory and swap activity are not here: those are symptoms.
+  std::vector<std::string> supporting_metrics = {
+      "node_memory_Cached_bytes",        "node_memory_Buffers_bytes",         "node_memory_Dirty_bytes",
+      "node_memory_Writeback_bytes",     "node_memory_Active_bytes",          "node_memory_Inactive_bytes",
+      "node_memory_Active_file_bytes",   "node_memory_Inactive_file_bytes",   "node_memory_Active_anon_bytes",
+      "node_memory_Inactive_anon_bytes", "node_memory_AnonPages_bytes",       "node_memory_Mapped_bytes",
+      "node_memory_Shmem_bytes",         "node_memory_Slab_bytes",            "node_memory_SReclaimable_bytes",
+      "node_memory_SUnreclaim_bytes",    "node_memory_KReclaimable_bytes",    "node_memory_PageTables_bytes",
+      "node_memory_Committed_AS_bytes",  "node_memory_MemFree_bytes",         "node_memory_Unevictable_bytes",
+      "node_memory_AnonHugePages_bytes", "node_memory_KernelStack_bytes",     "node_memory_Percpu_bytes"};
   std::vector<std::string> self_metrics = {
       "node_scrape_collector_duration_seconds", "node_scrape_collector_success", "go_gc_duration_seconds",
       "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
@@ -144,6 +159,8 @@ class IncidentCorrelator {
   void CountSeries(const Labels& series_labels);
   // Distinct series this entity's evidence must come from before it opens.
   int RequiredSeries(const std::string& entity) const;
+  // True for anomalies of IncidentConfig::supporting_metrics.
+  bool IsSupporting(const Anomaly& a) const;
   // The open incident of an entity, or null.
   const Incident* FindOpen(const std::string& entity) const;
 

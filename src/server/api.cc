@@ -171,7 +171,7 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
   const std::string& p = req.path;
   const bool get = req.method == "GET" || req.method == "HEAD";
   const bool post = req.method == "POST";
-  EngineStats& stats = const_cast<EngineStats&>(engine_->stats());
+  EngineStats& stats = engine_->stats();
 
   if (p == "/api/v1/write") {
     if (!post) return JsonError(res, 405, "use POST for /api/v1/write");
