@@ -79,10 +79,6 @@ void AppendLabel(std::string& buf, std::string_view name, std::string_view value
 }
 }  // namespace
 
-void SeriesIdBuilder::Add(std::string_view name, std::string_view value) { AppendLabel(buf_, name, value); }
-
-SeriesId SeriesIdBuilder::Finish() const { return StableHash64(buf_, kSeriesIdSeed); }
-
 SeriesId SeriesIdOf(const Labels& labels) {
   // Called for every ingested series: reuse one buffer per thread.
   thread_local std::string buf;

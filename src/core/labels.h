@@ -69,17 +69,6 @@ class Labels {
 // name, 0xff, value, 0xff are fed in order to StableHash64.
 SeriesId SeriesIdOf(const Labels& labels);
 
-// Incremental form of SeriesIdOf, for decoders that see labels one by one in
-// sorted order without building a Labels value. Add() labels sorted by name.
-class SeriesIdBuilder {
- public:
-  void Add(std::string_view name, std::string_view value);
-  SeriesId Finish() const;
-
- private:
-  std::string buf_;
-};
-
 // Hex form of a series id (16 lowercase digits), used in the API.
 std::string SeriesIdToHex(SeriesId id);
 // Parses 1..16 hex digits.

@@ -254,36 +254,30 @@ struct Engine::Impl {
 
   void Notify(const Incident& inc, TimestampMs now) {
     for (const auto& t : cfg.notify.webhooks) {
-      NotificationRecord n;
-      n.incident_id = inc.id;
-      n.receiver = t.name;
-      n.kind = "webhook";
-      n.url = t.url;
-      n.payload = WebhookPayloadV4(inc, t.name, cfg.notify.external_url, now);
-      n.status = "pending";
-      n.next_attempt_ms = now;
-      n.created_ms = n.updated_ms = now;
-      Enqueue(&n);
+      Enqueue(inc.id, t.name, "webhook", t.url, WebhookPayloadV4(inc, t.name, cfg.notify.external_url, now), now);
     }
     for (const auto& t : cfg.notify.alertmanagers) {
-      NotificationRecord n;
-      n.incident_id = inc.id;
-      n.receiver = t.name;
-      n.kind = "alertmanager";
-      n.url = t.url + "/api/v2/alerts";
-      n.payload = AlertsV2Payload({inc}, now, cfg.notify.resend_interval_ms, cfg.notify.external_url);
-      n.status = "pending";
-      n.next_attempt_ms = now;
-      n.created_ms = n.updated_ms = now;
-      Enqueue(&n);
+      Enqueue(inc.id, t.name, "alertmanager", t.url + "/api/v2/alerts",
+              AlertsV2Payload({inc}, now, cfg.notify.resend_interval_ms, cfg.notify.external_url), now);
     }
   }
 
-  void Enqueue(NotificationRecord* n) {
-    Status s = store->EnqueueNotification(n);
+  // Queues one notification in the durable outbox; NotifyDispatcher sends it.
+  void Enqueue(int64_t incident_id, const std::string& receiver, const char* kind, std::string url,
+               std::string payload, TimestampMs now) {
+    NotificationRecord n;
+    n.incident_id = incident_id;
+    n.receiver = receiver;
+    n.kind = kind;
+    n.url = std::move(url);
+    n.payload = std::move(payload);
+    n.status = "pending";
+    n.next_attempt_ms = now;
+    n.created_ms = n.updated_ms = now;
+    Status s = store->EnqueueNotification(&n);
     if (!s.ok()) {
       stats.store_errors.fetch_add(1);
-      spdlog::error("cannot queue notification to {} for incident {}: {}", n->url, n->incident_id, s.ToString());
+      spdlog::error("cannot queue notification to {} for incident {}: {}", n.url, n.incident_id, s.ToString());
       return;
     }
     stats.notifications_enqueued.fetch_add(1);
@@ -356,23 +350,16 @@ struct Engine::Impl {
   }
 
   // Alertmanager forgets an alert whose endsAt passed: re-post open incidents.
+  // Caller holds incidents_mu.
   void ResendOpen(TimestampMs now) {
     if (cfg.notify.alertmanagers.empty()) return;
     if (now - last_resend_ms < cfg.notify.resend_interval_ms) return;
     last_resend_ms = now;
-    auto open = store->LoadOpenIncidents();
-    if (!open.ok() || open->empty()) return;
+    std::vector<Incident> open = correlator.OpenIncidents();
+    if (open.empty()) return;
     for (const auto& t : cfg.notify.alertmanagers) {
-      NotificationRecord n;
-      n.incident_id = open->front().id;
-      n.receiver = t.name;
-      n.kind = "alertmanager-resend";
-      n.url = t.url + "/api/v2/alerts";
-      n.payload = AlertsV2Payload(*open, now, cfg.notify.resend_interval_ms, cfg.notify.external_url);
-      n.status = "pending";
-      n.next_attempt_ms = now;
-      n.created_ms = n.updated_ms = now;
-      Enqueue(&n);
+      Enqueue(open.front().id, t.name, "alertmanager-resend", t.url + "/api/v2/alerts",
+              AlertsV2Payload(open, now, cfg.notify.resend_interval_ms, cfg.notify.external_url), now);
     }
   }
 
@@ -741,12 +728,9 @@ Result<std::vector<int64_t>> Engine::AddEvents(std::vector<Event> events) {
   d.stats.events.fetch_add(events.size());
   for (size_t i = 0; i < events.size(); ++i) events[i].id = (*ids)[i];
   std::lock_guard<std::mutex> lock(d.incidents_mu);
-  auto open = d.store->LoadOpenIncidents();
-  if (open.ok()) {
-    for (const auto& inc : *open) {
-      for (const auto& e : events) {
-        if (EventMatches(e, inc)) d.AppendTimeline(inc.id, e.ts_ms, "event", EventLine(e), e.id);
-      }
+  for (const auto& inc : d.correlator.OpenIncidents()) {
+    for (const auto& e : events) {
+      if (EventMatches(e, inc)) d.AppendTimeline(inc.id, e.ts_ms, "event", EventLine(e), e.id);
     }
   }
   return ids;

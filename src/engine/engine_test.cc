@@ -252,16 +252,29 @@ TEST_F(EngineTest, EventsAndAcknowledgementAreDurable) {
       incident_id = l[0].id;
       return true;
     }));
+    Event later;
+    later.ts_ms = clock_.NowMs();
+    later.kind = "config";
+    later.labels = *Labels::FromPairs({{"instance", "a:1"}});
+    later.text = "pool size 50";
+    Event elsewhere = later;
+    elsewhere.labels = *Labels::FromPairs({{"instance", "b:1"}});
+    elsewhere.text = "other host";
+    ASSERT_TRUE(e->AddEvents({later, elsewhere}).ok());
     auto acked = e->Acknowledge(incident_id, "alice");
     ASSERT_TRUE(acked.ok()) << acked.status().ToString();
     EXPECT_TRUE(acked->acknowledged);
     auto timeline = *e->store()->Timeline(incident_id);
-    bool has_event = false, has_ack = false;
+    bool has_event = false, has_later = false, has_other = false, has_ack = false;
     for (const auto& t : timeline) {
       has_event |= t.kind == "event" && t.text.find("v2") != std::string::npos;
+      has_later |= t.kind == "event" && t.text.find("pool size 50") != std::string::npos;
+      has_other |= t.text.find("other host") != std::string::npos;
       has_ack |= t.kind == "acknowledged";
     }
     EXPECT_TRUE(has_event) << "a deploy on the entity shows on the incident timeline";
+    EXPECT_TRUE(has_later) << "a change arriving while the incident is open joins its timeline";
+    EXPECT_FALSE(has_other) << "a change on another entity does not";
     EXPECT_TRUE(has_ack);
   }
   auto e = Open();
@@ -269,7 +282,7 @@ TEST_F(EngineTest, EventsAndAcknowledgementAreDurable) {
   ASSERT_TRUE(inc.has_value());
   EXPECT_TRUE(inc->acknowledged);
   EXPECT_EQ(inc->acknowledged_by, "alice");
-  EXPECT_EQ(e->store()->ListEvents({})->size(), 1u);
+  EXPECT_EQ(e->store()->ListEvents({})->size(), 3u);
   EXPECT_FALSE(e->Acknowledge(999999, "x").ok());
 }
 

@@ -353,4 +353,11 @@ const Incident* IncidentCorrelator::FindOpen(const std::string& entity) const {
   return it == open_.end() ? nullptr : &it->second;
 }
 
+std::vector<Incident> IncidentCorrelator::OpenIncidents() const {
+  std::vector<Incident> out;
+  out.reserve(open_.size());
+  for (const auto& [entity, inc] : open_) out.push_back(inc);
+  return out;
+}
+
 }  // namespace vigil

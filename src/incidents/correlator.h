@@ -163,6 +163,8 @@ class IncidentCorrelator {
   bool IsSupporting(const Anomaly& a) const;
   // The open incident of an entity, or null.
   const Incident* FindOpen(const std::string& entity) const;
+  // Copies of every open incident (the in-memory state the store mirrors).
+  std::vector<Incident> OpenIncidents() const;
 
  private:
   struct Evidence {
