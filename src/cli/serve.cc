@@ -1,6 +1,11 @@
 #include "cli/serve.h"
 
+#include "cli/commands.h"
+
 #include <csignal>
+#include <memory>
+
+#include <CLI/CLI.hpp>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -102,6 +107,16 @@ int RunServe(const ServeFlags& flags) {
   (*engine)->Stop();
   spdlog::info("stopped cleanly");
   return 0;
+}
+
+void AddServeCommand(CommandContext& ctx) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* serve = ctx.root->add_subcommand("serve", "Run the daemon: ingest, detect, open incidents, notify");
+  serve->add_option("--config", flags->config_path, "YAML config file (every key optional)");
+  serve->add_option("--listen", flags->listen, "Address to listen on, host:port (default 127.0.0.1:8080)");
+  serve->add_option("--data-dir", flags->data_dir, "Directory of the embedded store (default ./vigil-data)");
+  serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")->default_val("info");
+  serve->callback([flags, &ctx] { ctx.exit_code = RunServe(*flags); });
 }
 
 }  // namespace vigil

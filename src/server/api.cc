@@ -383,6 +383,9 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
         "GET  /healthz\n";
     return;
   }
+  for (RouteHandler handler : ExtraRoutes()) {
+    if (handler(*engine_, req, res)) return;
+  }
   JsonError(res, 404, "no route for " + req.method + " " + p);
 }
 

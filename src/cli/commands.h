@@ -1,0 +1,21 @@
+// The subcommands of the `vigil` binary. Each lives in its own file and is
+// added to the command tree by one call in main.cc; a command runs from its
+// CLI11 callback and stores the process exit code in ctx.exit_code.
+#pragma once
+
+namespace CLI {
+class App;
+}
+
+namespace vigil {
+
+struct CommandContext {
+  CLI::App* root = nullptr;  // `vigil`
+  CLI::App* eval = nullptr;  // `vigil eval` (scorers on public datasets)
+  int exit_code = 0;
+};
+
+void AddServeCommand(CommandContext& ctx);    // serve.cc
+void AddVersionCommand(CommandContext& ctx);  // main.cc
+
+}  // namespace vigil
