@@ -8,7 +8,6 @@
 #include <cstring>
 #include <mutex>
 #include <thread>
-#include <unordered_map>
 
 #include <spdlog/spdlog.h>
 
@@ -20,6 +19,7 @@
 #include "engine/bounded_queue.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
+#include "engine/series_table.h"
 #include "incidents/correlator.h"
 #include "ingest/write_batch.h"
 #include "store/series_window.h"
@@ -56,7 +56,8 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
   return c;
 }
 
-// Everything vigil keeps about one live series. Guarded by its shard's mutex.
+// Everything vigil keeps about one live series. Guarded by its shard's
+// state mutex (the ingest-side check lives in the shard's SeriesTable slot).
 struct SeriesState {
   SeriesState(SeriesId id_, Labels labels_, const RobustDetectorConfig& dc, size_t window_points)
       : id(id_), labels(std::move(labels_)), detector(dc), window(window_points) {}
@@ -66,8 +67,6 @@ struct SeriesState {
   bool named_counter = false;  // named like a counter: always analysed as a rate
   bool is_counter = false;     // analysed as a rate now
   bool stale = false;
-  TimestampMs last_ingested_ms = INT64_MIN;  // newest accepted sample (ingest side)
-  double last_ingested_value = 0;
   CounterRate rate;
   MonotonicityTracker monotonic;
   RobustDetector detector;
@@ -87,10 +86,15 @@ struct ShardWork {
   SteadyClock::time_point enqueued;
 };
 
+// Two locks, so that ingest (HTTP threads) and detection (the shard's
+// thread) do not wait for each other: `mu` guards the series table and its
+// ingest check, `state_mu` the series' detector state. Whoever needs both
+// takes `mu` first.
 struct Shard {
   explicit Shard(size_t queue_capacity) : queue(queue_capacity) {}
   mutable std::mutex mu;
-  std::unordered_map<SeriesId, std::unique_ptr<SeriesState>> series;
+  mutable std::mutex state_mu;
+  SeriesTable<SeriesState> series;
   BoundedQueue<ShardWork> queue;
   std::atomic<uint64_t> in_flight{0};  // items popped but not finished
   std::thread worker;
@@ -228,7 +232,7 @@ struct Engine::Impl {
       }
       found.clear();
       {
-        std::lock_guard<std::mutex> lock(shard.mu);
+        std::lock_guard<std::mutex> lock(shard.state_mu);
         uint32_t begin = 0;
         for (size_t i = 0; i < w.series.size(); ++i) {
           uint32_t end = w.ends[i];
@@ -436,19 +440,21 @@ struct Engine::Impl {
       blob.push_back(static_cast<char>(kSnapshotVersion));
       {
         std::lock_guard<std::mutex> lock(shards[i]->mu);
+        std::lock_guard<std::mutex> state_lock(shards[i]->state_mu);
         bytes::PutVarint64(&blob, shards[i]->series.size());
-        for (const auto& [id, st] : shards[i]->series) {
-          bytes::PutFixed64(&blob, id);
+        shards[i]->series.ForEach([&](const auto& slot) {
+          const SeriesState* st = slot.state;
+          bytes::PutFixed64(&blob, slot.id);
           bytes::PutLabels(&blob, st->labels);
           blob.push_back(static_cast<char>((st->is_counter ? 1 : 0) | (st->stale ? 2 : 0) |
                                            (st->named_counter ? 4 : 0)));
-          bytes::PutFixed64(&blob, static_cast<uint64_t>(st->last_ingested_ms));
-          bytes::PutDouble(&blob, st->last_ingested_value);
+          bytes::PutFixed64(&blob, static_cast<uint64_t>(slot.last_ms));
+          bytes::PutDouble(&blob, slot.last_value);
           st->rate.AppendTo(&blob);
           st->monotonic.AppendTo(&blob);
           st->detector.AppendTo(&blob);
           st->window.AppendTo(&blob);
-        }
+        });
       }
       Status s = store->PutSnapshot("series/" + std::to_string(i), blob);
       if (!s.ok()) {
@@ -497,8 +503,6 @@ struct Engine::Impl {
       st->is_counter = flags & 1;
       st->stale = flags & 2;
       st->named_counter = flags & 4;
-      st->last_ingested_ms = static_cast<TimestampMs>(last);
-      st->last_ingested_value = last_value;
       st->rate = std::move(*rate);
       st->monotonic = std::move(*mono);
       st->detector = std::move(*det);
@@ -508,7 +512,10 @@ struct Engine::Impl {
       Shard& sh = ShardOf(id);
       std::lock_guard<std::mutex> lock(sh.mu);
       const Labels* l = &st->labels;
-      if (sh.series.emplace(id, std::move(st)).second) {
+      if (sh.series.Find(id) == nullptr) {
+        auto* slot = sh.series.Insert(id, std::move(st));
+        slot->last_ms = static_cast<TimestampMs>(last);
+        slot->last_value = last_value;
         ++*restored;
         correlator.CountSeries(*l);
       }
@@ -639,8 +646,8 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
     {
       std::lock_guard<std::mutex> lock(sh.mu);
       for (auto& [id, ts] : by_shard[s]) {
-        auto it = sh.series.find(id);
-        if (it == sh.series.end()) {
+        auto* slot = sh.series.Find(id);
+        if (slot == nullptr) {
           if (d.stats.series_active.load() >= d.cfg.limits.max_series) {
             over_limit += ts->samples.size();
             d.stats.series_limit_hits.fetch_add(1);
@@ -657,29 +664,28 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
                                                   d.cfg.limits.window_points);
           st->named_counter = LooksLikeCounter(st->labels.MetricName());
           st->is_counter = st->named_counter;
-          it = sh.series.emplace(id, std::move(st)).first;
-          created.push_back(&it->second->labels);
+          created.push_back(&st->labels);
+          slot = sh.series.Insert(id, std::move(st));
           d.stats.series_created.fetch_add(1);
           d.stats.series_active.fetch_add(1);
         }
-        SeriesState& st = *it->second;
+        SeriesState& st = *slot->state;
         const size_t before = w.samples.size();
         for (const auto& smp : ts->samples) {
-          if (smp.ts_ms == st.last_ingested_ms &&
-              std::memcmp(&smp.value, &st.last_ingested_value, sizeof(double)) == 0) {
+          if (smp.ts_ms == slot->last_ms && std::memcmp(&smp.value, &slot->last_value, sizeof(double)) == 0) {
             ++duplicates;  // a resend of what was already taken: idempotent, not an error
             continue;
           }
-          if (smp.ts_ms <= st.last_ingested_ms) {
+          if (smp.ts_ms <= slot->last_ms) {
             if (++out_of_order <= 3) {
               AddReason(&out, &hidden, st.labels.ToString() + ": sample at " + std::to_string(smp.ts_ms) +
                                            " is not newer than the last accepted one at " +
-                                           std::to_string(st.last_ingested_ms));
+                                           std::to_string(slot->last_ms));
             }
             continue;
           }
-          st.last_ingested_ms = smp.ts_ms;
-          st.last_ingested_value = smp.value;
+          slot->last_ms = smp.ts_ms;
+          slot->last_value = smp.value;
           w.samples.push_back(smp);
         }
         if (w.samples.size() == before) continue;
@@ -766,18 +772,22 @@ std::vector<SeriesInfo> Engine::FindSeries(const SeriesSelector& selector, size_
   std::vector<SeriesInfo> out;
   for (const auto& sh : impl_->shards) {
     std::lock_guard<std::mutex> lock(sh->mu);
-    for (const auto& [id, st] : sh->series) {
-      if (out.size() >= limit) return out;
-      if (!selector.Matches(st->labels)) continue;
+    std::lock_guard<std::mutex> state_lock(sh->state_mu);
+    bool full = false;
+    sh->series.ForEach([&](const auto& slot) {
+      const SeriesState* st = slot.state;
+      if (full || (full = out.size() >= limit)) return;
+      if (!selector.Matches(st->labels)) return;
       SeriesInfo info;
-      info.id = id;
+      info.id = slot.id;
       info.labels = st->labels;
       info.points = st->window.size();
       info.is_counter = st->is_counter;
       info.stale = st->stale;
       info.last_ms = st->window.empty() ? 0 : st->window.back().ts_ms;
       out.push_back(std::move(info));
-    }
+    });
+    if (full) break;
   }
   return out;
 }
@@ -786,9 +796,10 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
                     std::vector<Sample>* points) const {
   const Shard& sh = impl_->ShardOf(id);
   std::lock_guard<std::mutex> lock(sh.mu);
-  auto it = sh.series.find(id);
-  if (it == sh.series.end()) return false;
-  const SeriesState& st = *it->second;
+  const auto* slot = sh.series.Find(id);
+  if (slot == nullptr) return false;
+  std::lock_guard<std::mutex> state_lock(sh.state_mu);
+  const SeriesState& st = *slot->state;
   info->id = id;
   info->labels = st.labels;
   info->points = st.window.size();
