@@ -43,6 +43,11 @@ class SeriesWindow {
   bool empty() const { return size_ == 0; }
   // The i-th sample, oldest first. Requires i < size().
   const Sample& at(size_t i) const { return buf_[Physical(i)]; }
+  // Asks the CPU to start loading where the next Append writes (see
+  // RobustDetector::Prefetch).
+  void Prefetch() const {
+    if (size_ != 0) __builtin_prefetch(&buf_[Physical(size_ < capacity_ ? size_ - 1 : 0)], 1);
+  }
   // The newest sample. Requires !empty().
   const Sample& back() const { return at(size_ - 1); }
   // Forgets every sample and releases the storage; capacity is kept.
