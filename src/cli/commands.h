@@ -17,5 +17,6 @@ struct CommandContext {
 
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
+void AddForecastCommand(CommandContext& ctx);  // forecast.cc: forecast, eval forecast
 
 }  // namespace vigil
