@@ -17,5 +17,7 @@ struct CommandContext {
 
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
+void AddLogsCommand(CommandContext& ctx);     // logs.cc
+void AddEvalLoghubCommand(CommandContext& ctx);  // eval_loghub.cc
 
 }  // namespace vigil
