@@ -18,5 +18,7 @@ struct CommandContext {
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
 void AddForecastCommand(CommandContext& ctx);  // forecast.cc: forecast, eval forecast
+void AddLogsCommand(CommandContext& ctx);     // logs.cc
+void AddEvalLoghubCommand(CommandContext& ctx);  // eval_loghub.cc
 
 }  // namespace vigil

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
 
   // One line per subcommand, in the order of `vigil --help`.
   vigil::AddServeCommand(ctx);
+  vigil::AddLogsCommand(ctx);
+  vigil::AddEvalLoghubCommand(ctx);
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
 

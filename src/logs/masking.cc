@@ -1,0 +1,191 @@
+#include "logs/masking.h"
+
+namespace vigil::logs {
+
+namespace {
+
+inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+inline bool IsAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
+inline bool IsHexDigit(char c) { return IsDigit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
+inline bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; }
+
+// Characters that end a fragment inside a token. They stay in the template
+// text, so `key=<*>`, `[<*>]` and `<*>:<*>` keep their punctuation.
+inline bool IsDelimiter(char c) {
+  switch (c) {
+    case '=': case ':': case ',': case ';': case '(': case ')': case '[': case ']':
+    case '{': case '}': case '<': case '>': case '"': case '\'': case '|': case '@':
+    case '/': case '\\':
+      return true;
+    default:
+      return false;
+  }
+}
+
+inline bool IsOpening(char c) {
+  return c == '(' || c == '[' || c == '{' || c == '"' || c == '\'' || c == '<' || c == ':' || c == '=';
+}
+inline bool IsClosing(char c) {
+  return c == ')' || c == ']' || c == '}' || c == '"' || c == '\'' || c == ',' || c == ';' || c == '.' ||
+         c == '>' || c == ':';
+}
+
+bool LooksLikeUrl(std::string_view core, size_t* scheme_end) {
+  size_t p = core.find("://");
+  if (p == std::string_view::npos || p == 0) return false;
+  for (size_t i = 0; i < p; ++i) {
+    char c = core[i];
+    if (!IsAlpha(c) && !IsDigit(c) && c != '.' && c != '+' && c != '-') return false;
+  }
+  *scheme_end = p + 3;
+  return true;
+}
+
+bool LooksLikePath(std::string_view core) {
+  if (core.size() < 2) return false;
+  if (core[0] == '/') return core.find('/', 1) != std::string_view::npos;
+  if (core.size() > 2 && IsAlpha(core[0]) && core[1] == ':' && core[2] == '\\') return true;
+  if (core.starts_with("./") || core.starts_with("../") || core.starts_with("~/")) return true;
+  return false;
+}
+
+bool LooksLikeEmail(std::string_view core) {
+  size_t at = core.find('@');
+  if (at == std::string_view::npos || at == 0 || at + 1 >= core.size()) return false;
+  std::string_view domain = core.substr(at + 1);
+  size_t dot = domain.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 2 > domain.size()) return false;
+  for (char c : core.substr(0, at)) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '.' && c != '_' && c != '-' && c != '+') return false;
+  }
+  for (char c : domain) {
+    if (!IsAlpha(c) && !IsDigit(c) && c != '.' && c != '-') return false;
+  }
+  return IsAlpha(domain.back());
+}
+
+// IPv6 addresses and MAC addresses: hex groups joined by colons. Times such as
+// 12:01:01 are left to the fragment rules (the ground truth splits them).
+bool LooksLikeColonHex(std::string_view core) {
+  int colons = 0;
+  bool hex_letter = false;
+  for (char c : core) {
+    if (c == ':') {
+      ++colons;
+    } else if (!IsHexDigit(c) && c != '.') {
+      return false;
+    } else if (!IsDigit(c) && c != '.') {
+      hex_letter = true;
+    }
+  }
+  if (colons < 2) return false;
+  return core.find("::") != std::string_view::npos || colons >= 5 || hex_letter;
+}
+
+}  // namespace
+
+bool VariableMasker::IsVariableFragment(std::string_view f) const {
+  if (f.empty()) return false;
+  int digits = 0;
+  for (char c : f) digits += IsDigit(c);
+  if (digits == 0) return false;
+  char first = f[0];
+  if (IsDigit(first)) return true;
+  if ((first == '-' || first == '+' || first == '#' || first == '.') && f.size() > 1 && IsDigit(f[1])) return true;
+  if (!IsAlpha(first)) return true;
+  // Letters then digits: an identifier such as eth1 or PSR0 when the number is
+  // short and single; anything with more digits (dn228, node-246, blk_-42,
+  // a64f992) is a value.
+  int runs = 0;
+  int longest = 0;
+  int run = 0;
+  for (char c : f) {
+    if (IsDigit(c)) {
+      if (run == 0) ++runs;
+      ++run;
+      if (run > longest) longest = run;
+    } else {
+      run = 0;
+    }
+  }
+  return runs > 1 || longest > options_.max_identifier_digits;
+}
+
+void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
+  // Whole-token shapes first: a URL, a path, an e-mail address or an IPv6
+  // address is one variable however many delimiters it holds.
+  size_t lead = 0;
+  while (lead < token.size() && IsOpening(token[lead])) ++lead;
+  size_t trail = token.size();
+  while (trail > lead && IsClosing(token[trail - 1])) --trail;
+  std::string_view core = token.substr(lead, trail - lead);
+  if (!core.empty()) {
+    size_t scheme_end = 0;
+    bool whole = false;
+    if (LooksLikeUrl(core, &scheme_end)) {
+      out->append(token.substr(0, lead));
+      out->append(core.substr(0, scheme_end));
+      out->append(kWildcard);
+      out->append(token.substr(trail));
+      return;
+    }
+    whole = LooksLikePath(core) || LooksLikeEmail(core) || LooksLikeColonHex(core);
+    if (whole) {
+      out->append(token.substr(0, lead));
+      out->append(kWildcard);
+      out->append(token.substr(trail));
+      return;
+    }
+  }
+
+  // Fragment by fragment.
+  size_t token_start = out->size();
+  bool after_equals = false;
+  size_t i = 0;
+  while (i < token.size()) {
+    if (IsDelimiter(token[i])) {
+      out->push_back(token[i]);
+      after_equals = token[i] == '=';
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < token.size() && !IsDelimiter(token[j])) ++j;
+    std::string_view frag = token.substr(i, j - i);
+    bool variable = IsVariableFragment(frag) || (after_equals && options_.mask_kv_values);
+    if (variable) {
+      // A sentence's full stop after a number is not part of the number.
+      size_t keep = frag.size();
+      while (keep > 1 && frag[keep - 1] == '.') --keep;
+      // "/10.0.0.1:22": the slash belongs to the address, not the template.
+      if (out->size() == token_start + 1 && (*out)[token_start] == '/') out->pop_back();
+      // Two variables glued together are one variable.
+      if (!(out->size() >= token_start + 3 && std::string_view(*out).substr(out->size() - 3) == kWildcard)) {
+        out->append(kWildcard);
+      }
+      out->append(frag.substr(keep));
+    } else {
+      out->append(frag);
+    }
+    after_equals = false;
+    i = j;
+  }
+}
+
+void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
+  out->clear();
+  size_t i = 0;
+  size_t n = message.size();
+  while (i < n) {
+    while (i < n && IsSpace(message[i])) ++i;
+    if (i >= n) break;
+    size_t j = i;
+    while (j < n && !IsSpace(message[j])) ++j;
+    if (!out->token_end.empty()) out->text.push_back(' ');
+    MaskToken(message.substr(i, j - i), &out->text);
+    out->token_end.push_back(static_cast<uint32_t>(out->text.size()));
+    i = j;
+  }
+}
+
+}  // namespace vigil::logs
