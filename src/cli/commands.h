@@ -17,5 +17,7 @@ struct CommandContext {
 
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
+void AddSimCommand(CommandContext& ctx);      // sim.cc
+void AddBenchCommand(CommandContext& ctx);    // bench_e2e.cc
 
 }  // namespace vigil
