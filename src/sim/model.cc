@@ -501,6 +501,8 @@ void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
         }
         if (fx.deploy_error > 0 && fx.deploy_endpoint == static_cast<int>(e)) err = 1 - (1 - err) * (1 - fx.deploy_error);
         if (fx.disk_full) err = 1 - (1 - err) * 0.6;
+        // the change also points a feature at a wrong backend URL
+        if (fx.bad_config) err = 1 - (1 - err) * 0.8;
         if (fx.fail_all) {
           err = 1;
           lat = 2;
@@ -703,7 +705,10 @@ void Simulator::Impl::Logs(StepOutput* out) {
     if (st.pool_pending > 1) {
       error("ERROR HikariPool-1 - Connection is not available, request timed out after 30000ms.");
     }
-    if (fx.bad_config) error("ERROR context deadline exceeded (timeout 80ms) calling downstream");
+    if (fx.bad_config) {
+      error("ERROR context deadline exceeded (timeout 80ms) calling downstream");
+      error("ERROR config: feature \"recommendations.v2\" backend http://reco-v2.internal:8080 refused the connection");
+    }
     if (fx.fail_all) error("ERROR internal: backend unavailable (all requests failing)");
     double max_err = 0, max_lat = 0;
     for (size_t i = 0; i < svc.endpoints.size(); ++i) {

@@ -94,6 +94,10 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       }
       if (!first) continue;
       const double delay = static_cast<double>(first->opened_ms - f.start_ms) / 1000.0;
+      bool on_root = false;
+      for (const auto& inc : run.incidents) {
+        on_root = on_root || (inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && inc.service == f.service);
+      }
       double ac[5] = {0, 0, 0, 0, 0};
       for (size_t k = 0; k < first->ranking.size() && k < 5; ++k) {
         if (first->ranking[k] == f.service) {
@@ -103,7 +107,7 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       }
       for (Acc* a : {&overall, &by[f.type]}) {
         a->row.detected++;
-        if (first->service == f.service) a->row.entity_hits++;
+        if (on_root) a->row.entity_hits++;
         a->delays.push_back(delay);
         if (delay <= 60) a->found1++;
         for (int k = 0; k < 5; ++k) a->ac[k] += ac[k];

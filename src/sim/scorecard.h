@@ -42,7 +42,7 @@ struct ScenarioResult {
 
 struct ScoreRow {
   int faults = 0, detected = 0, false_alarms = 0;
-  int entity_hits = 0;  // detected faults whose first incident's entity is the root-cause service
+  int entity_hits = 0;  // detected faults with an incident on the root-cause service in their window
   double fault_free_days = 0;
   std::optional<double> detection_recall, false_alarms_per_day, detect_delay_p50_s, detect_delay_p95_s, ac1, ac3,
       avg5, localize_p50_s, recover_p50_s, within_1_5_10, found_within_1m;
