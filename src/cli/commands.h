@@ -20,5 +20,7 @@ void AddVersionCommand(CommandContext& ctx);  // main.cc
 void AddForecastCommand(CommandContext& ctx);  // forecast.cc: forecast, eval forecast
 void AddLogsCommand(CommandContext& ctx);     // logs.cc
 void AddEvalLoghubCommand(CommandContext& ctx);  // eval_loghub.cc
+void AddSimCommand(CommandContext& ctx);      // sim.cc
+void AddBenchCommand(CommandContext& ctx);    // bench_e2e.cc
 
 }  // namespace vigil

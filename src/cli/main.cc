@@ -28,6 +28,8 @@ int main(int argc, char** argv) {
   vigil::AddServeCommand(ctx);
   vigil::AddLogsCommand(ctx);
   vigil::AddEvalLoghubCommand(ctx);
+  vigil::AddSimCommand(ctx);
+  vigil::AddBenchCommand(ctx);
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
 
