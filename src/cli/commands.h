@@ -17,5 +17,7 @@ struct CommandContext {
 
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
+void AddDetectCommand(CommandContext& ctx);   // detect.cc
+void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval kpi`
 
 }  // namespace vigil

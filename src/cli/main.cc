@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
 
   // One line per subcommand, in the order of `vigil --help`.
   vigil::AddServeCommand(ctx);
+  vigil::AddDetectCommand(ctx);
+  vigil::AddEvalKpiCommands(ctx);
   vigil::AddVersionCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
