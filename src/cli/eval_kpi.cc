@@ -25,6 +25,7 @@ nlohmann::json KpiScoreJson(const KpiScore& s) {
 struct NabFlags {
   std::string dir;
   std::vector<std::string> only;
+  std::string dump;
   bool json = false;
 };
 
@@ -34,7 +35,7 @@ struct KpiFlags {
 };
 
 int RunEvalNab(const NabFlags& flags) {
-  auto run = RunNab(flags.dir, flags.only, KpiDetectorConfig{});
+  auto run = RunNab(flags.dir, flags.only, KpiDetectorConfig{}, flags.dump);
   if (!run.ok()) {
     std::fprintf(stderr, "vigil eval nab: %s\n", run.status().message().c_str());
     return 2;
@@ -104,6 +105,7 @@ void AddEvalKpiCommands(CommandContext& ctx) {
   nab->add_option("dir", nab_flags->dir, "NAB data directory (holds labels/ and the category folders)")->required();
   nab->add_option("--only", nab_flags->only, "Score only files whose name contains one of these strings");
   nab->add_flag("--json", nab_flags->json, "Print one JSON object");
+  nab->add_option("--dump-scores", nab_flags->dump, "Write each file's per-row scores into this directory");
   nab->callback([&ctx, nab_flags] { ctx.exit_code = RunEvalNab(*nab_flags); });
 
   auto kpi_flags = std::make_shared<KpiFlags>();

@@ -31,7 +31,10 @@ struct NabRun {
   std::vector<size_t> alarms;              // vigil's own alarm onsets per file
 };
 // `only`: keep files whose name contains one of these (empty = all).
-Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg);
+// dump_dir: when not empty, writes <dump_dir>/<category>_<file> with the
+// NAB score of every row (for looking at which files lose points).
+Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg,
+                      const std::string& dump_dir = "");
 
 struct KpiRun {
   KpiScore overall;

@@ -78,7 +78,46 @@ void KpiDetector::Build(const KpiProfile& p) {
   }
   if (!profiled_ || old.trend_block != p.trend_block) trend_ = TrendTest(p.trend_block);
   profiled_ = true;
-  since_profile_ = 0;
+}
+
+void KpiDetector::AddHistory(TimestampMs ts, double x) {
+  if (hist_.empty() && hist_acc_n_ == 0) hist_first_ts_ = ts;
+  hist_acc_ += x;
+  if (++hist_acc_n_ < hist_block_) return;
+  hist_.push_back(static_cast<float>(hist_acc_ / static_cast<double>(hist_acc_n_)));
+  hist_acc_ = 0;
+  hist_acc_n_ = 0;
+  if (hist_.size() < kHistory) return;
+  if (profiled_) Reprofile();
+  const int64_t step = std::max<int64_t>(1, profile_.step_ms);
+  constexpr int64_t kTwoWeeksMs = 14LL * 86400000;
+  if (hist_block_ * step * static_cast<int64_t>(kHistory) < kTwoWeeksMs) {
+    for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = 0.5f * (hist_[2 * i] + hist_[2 * i + 1]);
+    hist_block_ *= 2;
+  } else {
+    for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = hist_[i + kHistory / 2];
+    hist_first_ts_ += static_cast<int64_t>(kHistory / 2) * hist_block_ * step;
+  }
+  hist_.resize(kHistory / 2);
+}
+
+void KpiDetector::Reprofile() {
+  const int64_t step = std::max<int64_t>(1, profile_.step_ms);
+  std::vector<TimestampMs> ts(hist_.size());
+  std::vector<double> vals(hist_.begin(), hist_.end());
+  for (size_t i = 0; i < ts.size(); ++i) ts[i] = hist_first_ts_ + static_cast<int64_t>(i) * hist_block_ * step;
+  const KpiProfile coarse = ProfileSeries(ts, vals);
+  // The history is too coarse for noise, sparsity and resolution: keep the
+  // raw profile's, take period and trend from the longer view.
+  KpiProfile p = profile_;
+  p.points += static_cast<int64_t>(hist_.size()) * hist_block_;
+  p.period_ms = coarse.period_ms;
+  p.period_strength = coarse.period_strength;
+  p.period_jitter = coarse.period_jitter;
+  p.phase_drift = coarse.phase_drift;
+  p.trend_z = coarse.trend_z;
+  ChooseDetectors(&p);
+  Build(p);
 }
 
 KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
@@ -240,13 +279,12 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   have_last_ = true;
   last_ts_ = ts;
 
-  // Learning / re-profiling buffers.
-  const bool collecting = !profiled_ || (cfg_.reprofile_every > 0 && since_profile_ >= cfg_.reprofile_every);
-  if (collecting) {
+  // Learning buffer, history.
+  if (!profiled_) {
     buf_ts_.push_back(ts);
     buf_values_.push_back(static_cast<float>(x));
   }
-  ++since_profile_;
+  if (cfg_.reprofile) AddHistory(ts, x);
 
   if (!profiled_) {
     // Before the first profile only the robust level judges.
@@ -261,6 +299,8 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
       v.upper = v.expected + v.threshold * sc;
       v.direction = x >= v.expected ? Direction::kUp : Direction::kDown;
       v.anomalous = v.score > v.threshold;
+      v.surprise = spot_.Surprise(v.score);
+      spot_.Update(v.score);  // SPOT calibrates on the learning phase
       if (v.anomalous) {
         v.fired = kDetLevel;
         v.pattern = v.direction == Direction::kUp ? KpiPattern::kSpike : KpiPattern::kDip;
@@ -282,6 +322,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   v = Judge(ts, x);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
+  v.surprise = spot_.Surprise(v.score);
   spot_.Update(v.score);
 
   // Excursion state.
@@ -304,16 +345,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   }
   if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
   Learn(ts, x, v.anomalous);
-
-  if (collecting && profiled_ && static_cast<int>(buf_ts_.size()) >= cfg_.profile_after) {
-    std::vector<double> vals(buf_values_.begin(), buf_values_.end());
-    KpiProfile p = ProfileSeries(buf_ts_, vals);
-    Build(p);
-    buf_ts_.clear();
-    buf_ts_.shrink_to_fit();
-    buf_values_.clear();
-    buf_values_.shrink_to_fit();
-  }
   return v;
 }
 
@@ -322,7 +353,8 @@ void KpiDetector::Feedback(bool false_alarm) {
 }
 
 size_t KpiDetector::StateBytes() const {
-  size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float);
+  size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float) +
+             hist_.capacity() * sizeof(float);
   b += seasonal_.StateBytes() - sizeof(seasonal_) + hw_.StateBytes() - sizeof(hw_);
   if (sr_) b += sizeof(SpectralResidual);
   if (bocpd_) b += sizeof(Bocpd);

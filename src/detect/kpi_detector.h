@@ -16,7 +16,10 @@
 //  4. Adaptation: an excursion lasting `rebaseline_after` points (or a
 //     change point confirmed by CUSUM / BOCPD) moves every baseline to the
 //     new level, so a permanent change does not alarm for a week.
-//  5. Re-profiling every `reprofile_every` points from a fresh buffer.
+//  5. Re-profiling: a history of at most kHistory block means (the block
+//     doubles each time the history fills, until it spans two weeks; then
+//     the oldest half is dropped) is profiled each time it fills, so daily
+//     and weekly periods are found at one-minute resolution in 1 KiB.
 // Gaps longer than `gap_steps` steps raise a separate data-missing signal,
 // never an anomaly; the calendar limits analysis to configured windows.
 //
@@ -44,8 +47,8 @@
 namespace vigil {
 
 struct KpiDetectorConfig {
-  int profile_after = 288;      // points buffered before the first profile
-  int reprofile_every = 10080;  // points between re-profilings (0 = never)
+  int profile_after = 600;      // points buffered before the first profile
+  bool reprofile = true;        // re-profile from the block-mean history
   double spot_risk = 1e-4;      // SPOT false-alarm probability per point
   double min_threshold = 5.0;   // the alarm threshold never goes below this z
   int level_shift_points = 5;   // consecutive alarms in one direction that make a level shift
@@ -75,6 +78,7 @@ struct KpiVerdict {
   bool onset = false;      // first anomalous point of an excursion (what the daemon reports)
   double expected = 0, lower = 0, upper = 0;
   double score = 0;        // combined score in robust sds
+  double surprise = 0;     // -log10 P(score this large) under the series' own fitted tail (SPOT)
   double threshold = 0;    // the alarm threshold applied to score
   Direction direction = Direction::kUp;
   uint32_t fired = 0;      // DetectorBit mask of the detectors beyond the threshold
@@ -107,9 +111,16 @@ class KpiDetector {
   KpiDetectorConfig cfg_;
   KpiProfile profile_;
   bool profiled_ = false;
-  std::vector<TimestampMs> buf_ts_;  // learning / re-profiling buffer (empty otherwise)
+  static constexpr size_t kHistory = 256;
+  void AddHistory(TimestampMs ts, double x);
+  void Reprofile();
+
+  std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
   std::vector<float> buf_values_;
-  int64_t since_profile_ = 0;
+  std::vector<float> hist_;          // block means for re-profiling
+  int64_t hist_block_ = 1, hist_acc_n_ = 0;
+  double hist_acc_ = 0;
+  TimestampMs hist_first_ts_ = 0;
 
   RobustLevel level_{0.05f, 0.02f};
   RobustLevel fast_dev_{0.3f, 0.2f};  // short-term scale, for variance changes

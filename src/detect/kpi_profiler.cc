@@ -198,7 +198,13 @@ KpiProfile ProfileSeries(const std::vector<TimestampMs>& ts, const std::vector<d
     }
   }
 
-  // The choice.
+  ChooseDetectors(&p);
+  return p;
+}
+
+void ChooseDetectors(KpiProfile* pp) {
+  KpiProfile& p = *pp;
+  p.detectors = kDetLevel | kDetCusum | kDetSpot | kDetTrend;
   p.regular = p.period_ms > 0 || p.noise_ratio < 0.5;
   if (p.period_ms > 0) {
     p.detectors |= kDetSeasonal | kDetHoltWinters;
@@ -214,7 +220,6 @@ KpiProfile ProfileSeries(const std::vector<TimestampMs>& ts, const std::vector<d
   // Trend blocks: the test window spans about a day, or 24 blocks of 16 points.
   const int64_t day_points = kDayMs / std::max<int64_t>(1, p.step_ms);
   p.trend_block = static_cast<int>(std::clamp<int64_t>(day_points / 24, 4, 64));
-  return p;
 }
 
 }  // namespace vigil

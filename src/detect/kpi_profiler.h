@@ -65,6 +65,10 @@ struct KpiProfile {
   int trend_block = 16;
 };
 
+// Picks detectors and parameters from the measurements (sets detectors,
+// seasonal_slots, trend_block, regular).
+void ChooseDetectors(KpiProfile* p);
+
 // Profiles a buffer of points in time order (at least 16 for a useful
 // result; fewer give a level-only profile).
 KpiProfile ProfileSeries(const std::vector<TimestampMs>& ts, const std::vector<double>& values);

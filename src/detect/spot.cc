@@ -13,10 +13,14 @@ void SpotThreshold::Refit() {
     const double v = std::max(sum_sq_ / static_cast<double>(peaks_) - m * m, 1e-12);
     double gamma = 0.5 * (1.0 - m * m / v);
     const double sigma = 0.5 * m * (1.0 + m * m / v);
-    gamma = std::clamp(gamma, -0.5, 0.5);  // moments exist only for gamma < 1/2
+    gamma = std::clamp(gamma, -0.5, 0.25);  // moments exist only for gamma < 1/2
+    gamma_ = gamma;
+    sigma_ = std::max(sigma, 1e-9);
     const double r = q_ * risk_factor_ * static_cast<double>(n_) / static_cast<double>(peaks_);
     z = std::fabs(gamma) < 1e-6 ? t_ - sigma * std::log(r) : t_ + sigma / gamma * (std::pow(r, -gamma) - 1.0);
   } else {
+    gamma_ = 0;
+    sigma_ = std::max(t_ * 0.25, 1e-9);
     z = t_ * 1.5;
   }
   z_ = std::max(z, floor_);
@@ -44,7 +48,8 @@ bool SpotThreshold::Update(double score) {
     Refit();
     return false;
   }
-  if (score > z_) return true;
+  const bool alarm = score > z_;
+  if (alarm) score = std::min(score, 2 * z_);
   ++n_;
   if (score > t_) {
     ++peaks_;
@@ -54,7 +59,23 @@ bool SpotThreshold::Update(double score) {
   } else if ((n_ & 255) == 0) {
     Refit();  // n grows: the threshold tightens slowly between peaks
   }
-  return false;
+  return alarm;
+}
+
+double SpotThreshold::Surprise(double score) const {
+  if (!calibrated_ || peaks_ == 0 || n_ == 0) return score / floor_ * 4.0;
+  const double rate_t = static_cast<double>(peaks_) / static_cast<double>(n_);  // P(S > t)
+  if (score <= t_) {
+    return t_ > 0 ? std::max(0.0, score / t_) * -std::log10(rate_t) : 0.0;
+  }
+  const double y = (score - t_) / sigma_;
+  // A fitted light tail (gamma < 0) has an end point beyond which values are
+  // "impossible"; for the surprise the tail is taken as at least
+  // exponential, so a value past the end point is very surprising, not
+  // infinitely so.
+  const double g = std::max(gamma_, 0.0);
+  const double log_tail = g < 1e-6 ? -y : -std::log1p(g * y) / g;  // ln P(S > score | S > t)
+  return -std::log10(rate_t) - log_tail / std::log(10.0);
 }
 
 }  // namespace vigil

@@ -37,6 +37,11 @@ class SpotThreshold {
   double threshold() const { return calibrated_ ? z_ : floor_; }
   // Feeds one non-negative score; returns true when it is an alarm.
   bool Update(double score);
+  // -log10 of the probability of a score at least this large under the
+  // fitted tail (the "surprise"; -log10(q) at the alarm threshold). Below the
+  // initial threshold t it is taken from the empirical rate of exceeding t,
+  // scaled linearly, so that it stays monotone in the score.
+  double Surprise(double score) const;
   // Scales the risk (feedback: <1 = fewer alarms).
   void SetRiskFactor(double f) { risk_factor_ = f; Refit(); }
 
@@ -52,6 +57,7 @@ class SpotThreshold {
   double t_ = 0, z_ = 0;
   int64_t n_ = 0, peaks_ = 0;
   double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
+  double gamma_ = 0, sigma_ = 1;
 };
 
 }  // namespace vigil
