@@ -16,8 +16,8 @@ double NabScoreMapper::Map(const KpiVerdict& v) {
   // the recent peak reports a fraction of it, so one anomaly is one
   // detection at any threshold NAB's optimiser may pick.
   double out = u;
-  if (u <= recent_peak_) out = 0.5 * u;
-  recent_peak_ = std::max(u, recent_peak_ * 0.98);
+  if (u <= recent_peak_) out = 0.0 * u;
+  recent_peak_ = std::max(u, recent_peak_ * 0.995);
   return out / (4.0 + out);
 }
 

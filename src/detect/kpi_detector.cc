@@ -61,6 +61,9 @@ void KpiDetector::Build(const KpiProfile& p) {
         seasonal_.Learn(buf_ts_[i], buf_values_[i], Floor());
         hw_.Learn(buf_ts_[i], buf_values_[i], Floor());
       }
+      // The level's residuals SPOT saw so far are far larger than a
+      // seasonal baseline's: calibrate afresh.
+      spot_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
     }
   } else {
     seasonal_ = SeasonalProfile();

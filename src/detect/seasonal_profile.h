@@ -29,7 +29,7 @@ class SeasonalProfile {
   bool enabled() const { return !slots_.empty(); }
   int64_t period_ms() const { return period_ms_; }
   int slot_count() const { return static_cast<int>(slots_.size()); }
-  // True once the slot of ts has been learned in two periods.
+  // True once two whole periods have been learned.
   bool Ready(int64_t ts) const;
   double Expected(int64_t ts) const;
   // Residual standard deviation in the slot of ts, at least `floor`.

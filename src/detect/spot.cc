@@ -9,14 +9,14 @@ void SpotThreshold::Refit() {
   if (!calibrated_) return;
   double z = t_;
   if (peaks_ >= 2) {
-    const double m = sum_ / static_cast<double>(peaks_);
-    const double v = std::max(sum_sq_ / static_cast<double>(peaks_) - m * m, 1e-12);
+    const double m = sum_ / peaks_;
+    const double v = std::max(sum_sq_ / peaks_ - m * m, 1e-12);
     double gamma = 0.5 * (1.0 - m * m / v);
     const double sigma = 0.5 * m * (1.0 + m * m / v);
     gamma = std::clamp(gamma, -0.5, 0.25);  // moments exist only for gamma < 1/2
     gamma_ = gamma;
     sigma_ = std::max(sigma, 1e-9);
-    const double r = q_ * risk_factor_ * static_cast<double>(n_) / static_cast<double>(peaks_);
+    const double r = q_ * risk_factor_ * n_ / peaks_;
     z = std::fabs(gamma) < 1e-6 ? t_ - sigma * std::log(r) : t_ + sigma / gamma * (std::pow(r, -gamma) - 1.0);
   } else {
     gamma_ = 0;
@@ -34,10 +34,10 @@ bool SpotThreshold::Update(double score) {
     std::vector<float> sorted = initial_;
     std::sort(sorted.begin(), sorted.end());
     t_ = sorted[static_cast<size_t>(0.98 * static_cast<double>(sorted.size() - 1))];
-    n_ = static_cast<int64_t>(sorted.size());
+    n_ = static_cast<double>(sorted.size());
     for (float s : sorted) {
       if (s > t_) {
-        ++peaks_;
+        peaks_ += 1;
         sum_ += s - t_;
         sum_sq_ += (s - t_) * (s - t_);
       }
@@ -50,21 +50,29 @@ bool SpotThreshold::Update(double score) {
   }
   const bool alarm = score > z_;
   if (alarm) score = std::min(score, 2 * z_);
-  ++n_;
+  n_ += 1;
+  if (n_ >= kHorizon && peaks_ >= 8) {
+    n_ *= 0.5;
+    peaks_ *= 0.5;
+    sum_ *= 0.5;
+    sum_sq_ *= 0.5;
+  }
   if (score > t_) {
-    ++peaks_;
+    peaks_ += 1;
     sum_ += score - t_;
     sum_sq_ += (score - t_) * (score - t_);
     Refit();
-  } else if ((n_ & 255) == 0) {
+  } else if ((static_cast<int64_t>(n_) & 255) == 0) {
     Refit();  // n grows: the threshold tightens slowly between peaks
   }
   return alarm;
 }
 
 double SpotThreshold::Surprise(double score) const {
-  if (!calibrated_ || peaks_ == 0 || n_ == 0) return score / floor_ * 4.0;
-  const double rate_t = static_cast<double>(peaks_) / static_cast<double>(n_);  // P(S > t)
+  // Uncalibrated: at most 2 (a 1 % event), so that a young tail never
+  // outranks a calibrated one.
+  if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return 2.0 * std::min(1.0, score / floor_);
+  const double rate_t = peaks_ / n_;  // P(S > t)
   if (score <= t_) {
     return t_ > 0 ? std::max(0.0, score / t_) * -std::log10(rate_t) : 0.0;
   }

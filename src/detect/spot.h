@@ -42,6 +42,7 @@ class SpotThreshold {
   // initial threshold t it is taken from the empirical rate of exceeding t,
   // scaled linearly, so that it stays monotone in the score.
   double Surprise(double score) const;
+  static constexpr double kHorizon = 8192;
   // Scales the risk (feedback: <1 = fewer alarms).
   void SetRiskFactor(double f) { risk_factor_ = f; Refit(); }
 
@@ -55,7 +56,7 @@ class SpotThreshold {
   bool calibrated_ = false;
   std::vector<float> initial_;  // freed after calibration
   double t_ = 0, z_ = 0;
-  int64_t n_ = 0, peaks_ = 0;
+  double n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
   double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
   double gamma_ = 0, sigma_ = 1;
 };
