@@ -22,5 +22,7 @@ void AddLogsCommand(CommandContext& ctx);     // logs.cc
 void AddEvalLoghubCommand(CommandContext& ctx);  // eval_loghub.cc
 void AddSimCommand(CommandContext& ctx);      // sim.cc
 void AddBenchCommand(CommandContext& ctx);    // bench_e2e.cc
+void AddDetectCommand(CommandContext& ctx);   // detect.cc
+void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval kpi`
 
 }  // namespace vigil

@@ -30,6 +30,8 @@ int main(int argc, char** argv) {
   vigil::AddEvalLoghubCommand(ctx);
   vigil::AddSimCommand(ctx);
   vigil::AddBenchCommand(ctx);
+  vigil::AddDetectCommand(ctx);
+  vigil::AddEvalKpiCommands(ctx);
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
 

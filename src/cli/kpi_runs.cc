@@ -1,0 +1,100 @@
+#include "cli/kpi_runs.h"
+
+#include <algorithm>
+#include <cmath>
+#include <fstream>
+
+#include "eval/kpi_csv.h"
+#include "eval/nab_corpus.h"
+
+namespace vigil {
+
+double NabScoreMapper::Map(const KpiVerdict& v) {
+  if (!v.ready) return 0;
+  const double u = v.surprise;
+  // Only a new high within an excursion is news: a point no stronger than
+  // the recent peak reports a fraction of it, so one anomaly is one
+  // detection at any threshold NAB's optimiser may pick.
+  double out = u;
+  if (u <= recent_peak_) out = 0.0 * u;
+  recent_peak_ = std::max(u, recent_peak_ * 0.995);
+  return out / (4.0 + out);
+}
+
+Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg,
+                      const std::string& dump_dir) {
+  auto corpus = LoadNabCorpus(dir, only);
+  if (!corpus.ok()) return corpus.status();
+  if (corpus->empty()) return Status::InvalidArgument("no NAB series selected under " + dir);
+  NabRun run;
+  std::vector<NabFileScores> files;
+  for (const NabSeries& s : *corpus) {
+    KpiDetector det(cfg);
+    NabScoreMapper mapper;
+    NabFileScores f;
+    f.name = s.name;
+    f.windows = s.windows;
+    f.scores.reserve(s.values.size());
+    size_t alarms = 0;
+    std::vector<double> raw, thr;
+    std::vector<std::string> pat;
+    for (size_t i = 0; i < s.values.size(); ++i) {
+      KpiVerdict v = det.Update(s.ts[i], s.values[i]);
+      f.scores.push_back(mapper.Map(v));
+      if (!dump_dir.empty()) {
+        raw.push_back(v.score);
+        thr.push_back(v.threshold);
+        pat.push_back(KpiPatternName(v.pattern));
+      }
+      alarms += v.onset;
+    }
+    if (!dump_dir.empty()) {
+      std::string flat = s.name;
+      std::replace(flat.begin(), flat.end(), '/', '_');
+      std::ofstream out(dump_dir + "/" + flat);
+      out << "value,score,raw,threshold,pattern,in_window\n";
+      size_t w = 0;
+      for (size_t i = 0; i < s.values.size(); ++i) {
+        while (w < s.windows.size() && s.windows[w].last < i) ++w;
+        const bool in = w < s.windows.size() && s.windows[w].first <= i;
+        out << s.values[i] << ',' << f.scores[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << '\n';
+      }
+    }
+    run.files.push_back(s.name);
+    run.windows.push_back(s.windows.size());
+    run.alarms.push_back(alarms);
+    files.push_back(std::move(f));
+  }
+  run.profiles = ScoreNabCorpus(files, NabStandardProfiles());
+  return run;
+}
+
+Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
+  auto kpis = ReadKpiCsv(path);
+  if (!kpis.ok()) return kpis.status();
+  KpiRun run;
+  std::vector<KpiSeriesResult> results;
+  results.reserve(kpis->size());
+  for (const auto& [id, k] : *kpis) {
+    KpiDetector det(cfg);
+    KpiSeriesResult r;
+    r.labels = k.labels;
+    for (size_t i = 0; i < k.values.size(); ++i) {
+      KpiVerdict v = det.Update(k.ts[i], k.values[i]);
+      r.scores.push_back(v.ready && v.threshold > 0 ? v.score / v.threshold : 0);
+      r.alarms.push_back(v.anomalous);
+    }
+    results.push_back(std::move(r));
+  }
+  std::vector<const KpiSeriesResult*> all;
+  size_t i = 0;
+  for (const auto& [id, k] : *kpis) {
+    run.series[id] = ScoreKpi({&results[i]});
+    all.push_back(&results[i]);
+    ++i;
+  }
+  run.overall = ScoreKpi(all);
+  return run;
+}
+
+}  // namespace vigil

@@ -1,0 +1,45 @@
+// Runs vigil's KPI detector suite over evaluation corpora and scores it:
+// the code behind `vigil eval nab` and `vigil eval kpi` (kept out of the
+// command files so that a unit test can assert a floor on a subset).
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/status.h"
+#include "detect/kpi_detector.h"
+#include "eval/nab_scorer.h"
+#include "eval/point_adjust.h"
+
+namespace vigil {
+
+// The NAB anomaly score of one verdict, in [0, 1]: the combined score as a
+// fraction of vigil's own alarm threshold, squashed; see docs/detection.md.
+class NabScoreMapper {
+ public:
+  double Map(const KpiVerdict& v);
+
+ private:
+  double recent_peak_ = 0;
+};
+
+struct NabRun {
+  std::vector<NabProfileResult> profiles;  // standard, reward_low_FP_rate, reward_low_FN_rate
+  std::vector<std::string> files;
+  std::vector<size_t> windows;             // per file
+  std::vector<size_t> alarms;              // vigil's own alarm onsets per file
+};
+// `only`: keep files whose name contains one of these (empty = all).
+// dump_dir: when not empty, writes <dump_dir>/<category>_<file> with the
+// NAB score of every row (for looking at which files lose points).
+Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg,
+                      const std::string& dump_dir = "");
+
+struct KpiRun {
+  KpiScore overall;
+  std::map<std::string, KpiScore> series;
+};
+Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg);
+
+}  // namespace vigil

@@ -1,0 +1,62 @@
+#include "detect/holt_winters.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+HoltWintersResidual::HoltWintersResidual(int64_t period_ms, int slots, bool multiplicative, double alpha, double beta, double gamma,
+                         double phi)
+    : period_ms_(period_ms),
+      multiplicative_(multiplicative),
+      alpha_(static_cast<float>(alpha)),
+      beta_(static_cast<float>(beta)),
+      gamma_(static_cast<float>(gamma)),
+      phi_(static_cast<float>(phi)) {
+  if (period_ms_ > 0) {
+    slots = std::max(1, slots);
+    slot_ms_ = std::max<int64_t>(1, (period_ms + slots - 1) / slots);
+    season_.assign(static_cast<size_t>((period_ms + slot_ms_ - 1) / slot_ms_), multiplicative ? 1.0f : 0.0f);
+  }
+}
+
+size_t HoltWintersResidual::SlotOf(int64_t ts) const {
+  int64_t phase = ts % period_ms_;
+  if (phase < 0) phase += period_ms_;
+  return static_cast<size_t>(std::min<int64_t>(phase / slot_ms_, static_cast<int64_t>(season_.size()) - 1));
+}
+
+double HoltWintersResidual::Forecast(int64_t ts) const {
+  const double base = level_ + phi_ * trend_;
+  if (season_.empty()) return base;
+  const double s = season_[SlotOf(ts)];
+  return multiplicative_ ? base * s : base + s;
+}
+
+double HoltWintersResidual::Scale(double floor) const { return std::max<double>(dev_ * 1.2533, floor); }
+
+void HoltWintersResidual::Learn(int64_t ts, double x, double floor) {
+  if (n_ == 0) {
+    level_ = static_cast<float>(x);
+    n_ = 1;
+    return;
+  }
+  const double f = Forecast(ts);
+  const double sc = Scale(floor);
+  const double r = std::clamp(x - f, -3.0 * sc, 3.0 * sc);
+  const double xc = f + r;  // the value with its outlying part clipped
+  const double prev_level = level_;
+  double s = season_.empty() ? (multiplicative_ ? 1.0 : 0.0) : season_[SlotOf(ts)];
+  double deseason = multiplicative_ ? xc / (std::fabs(s) > 1e-9 ? s : 1.0) : xc - s;
+  level_ = static_cast<float>(alpha_ * deseason + (1 - alpha_) * (prev_level + phi_ * trend_));
+  trend_ = static_cast<float>(beta_ * (level_ - prev_level) + (1 - beta_) * phi_ * trend_);
+  if (!season_.empty()) {
+    const double target = multiplicative_ ? xc / (std::fabs(level_) > 1e-9 ? level_ : 1.0) : xc - level_;
+    season_[SlotOf(ts)] = static_cast<float>(gamma_ * target + (1 - gamma_) * s);
+  }
+  const double b = std::max(0.02, 1.0 / (n_ + 1));
+  dev_ = static_cast<float>(dev_ + b * (std::fabs(r) - dev_));
+  if (n_ < 1 << 30) ++n_;
+}
+
+}  // namespace vigil

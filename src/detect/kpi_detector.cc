@@ -1,0 +1,367 @@
+#include "detect/kpi_detector.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+namespace {
+constexpr int kLevelWarmup = 30;     // points before the level alone may judge
+constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's cut) ~ z 6
+constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
+constexpr int kQuietToEnd = 3;       // normal points that end an excursion
+constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
+}  // namespace
+
+const char* KpiPatternName(KpiPattern p) {
+  switch (p) {
+    case KpiPattern::kNone: return "";
+    case KpiPattern::kSpike: return "spike";
+    case KpiPattern::kDip: return "dip";
+    case KpiPattern::kLevelShiftUp: return "level_shift_up";
+    case KpiPattern::kLevelShiftDown: return "level_shift_down";
+    case KpiPattern::kSustainedAfterJump: return "sustained_after_jump";
+    case KpiPattern::kSlowRise: return "slow_rise";
+    case KpiPattern::kSlowFall: return "slow_fall";
+    case KpiPattern::kVarianceChange: return "variance_change";
+    case KpiPattern::kMissingData: return "missing_data";
+  }
+  return "";
+}
+
+KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
+    : cfg_(cfg), spot_(cfg.spot_risk, 200, cfg.min_threshold) {
+  cfg_.profile_after = std::max(16, cfg_.profile_after);
+  cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
+  cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
+  profile_.detectors = kDetLevel;
+  buf_ts_.reserve(static_cast<size_t>(cfg_.profile_after));
+  buf_values_.reserve(static_cast<size_t>(cfg_.profile_after));
+}
+
+double KpiDetector::Floor() const {
+  // Never divide by ~0: a third of the series' resolution, a thousandth of
+  // its level, and an absolute epsilon.
+  return std::max({profile_.resolution / 3.0, 1e-3 * std::fabs(level_.level()), 1e-3 * profile_.scale, 1e-9});
+}
+
+void KpiDetector::Build(const KpiProfile& p) {
+  const bool same_period = profiled_ && p.period_ms == profile_.period_ms;
+  const KpiProfile old = profile_;
+  profile_ = p;
+  if (cfg_.hard_limits.Any()) profile_.detectors |= kDetHardLimits;
+  if (p.detectors & kDetSeasonal) {
+    if (!same_period || !seasonal_.enabled()) {
+      const double pps = static_cast<double>(p.period_ms) / static_cast<double>(std::max<int64_t>(1, p.step_ms)) /
+                         std::max(1, p.seasonal_slots);
+      seasonal_ = SeasonalProfile(p.period_ms, p.seasonal_slots, pps);
+      hw_ = HoltWintersResidual(p.period_ms, p.seasonal_slots, false, 0.1, 0.01, std::min(0.5, 0.3 / std::max(1.0, pps)));
+      season_offset_.ResetAll();
+      for (size_t i = 0; i < buf_ts_.size(); ++i) {
+        seasonal_.Learn(buf_ts_[i], buf_values_[i], Floor());
+        hw_.Learn(buf_ts_[i], buf_values_[i], Floor());
+      }
+      // The level's residuals SPOT saw so far are far larger than a
+      // seasonal baseline's: calibrate afresh.
+      spot_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+    }
+  } else {
+    seasonal_ = SeasonalProfile();
+    hw_ = HoltWintersResidual();
+  }
+  if (p.detectors & kDetSpectral) {
+    if (!sr_) sr_ = std::make_unique<SpectralResidual>();
+  } else {
+    sr_.reset();
+  }
+  if (p.detectors & kDetBocpd) {
+    if (!bocpd_) bocpd_ = std::make_unique<Bocpd>();
+  } else {
+    bocpd_.reset();
+  }
+  if (!profiled_ || old.trend_block != p.trend_block) trend_ = TrendTest(p.trend_block);
+  profiled_ = true;
+}
+
+void KpiDetector::AddHistory(TimestampMs ts, double x) {
+  if (hist_.empty() && hist_acc_n_ == 0) hist_first_ts_ = ts;
+  hist_acc_ += x;
+  if (++hist_acc_n_ < hist_block_) return;
+  hist_.push_back(static_cast<float>(hist_acc_ / static_cast<double>(hist_acc_n_)));
+  hist_acc_ = 0;
+  hist_acc_n_ = 0;
+  if (hist_.size() < kHistory) return;
+  if (profiled_) Reprofile();
+  const int64_t step = std::max<int64_t>(1, profile_.step_ms);
+  constexpr int64_t kTwoWeeksMs = 14LL * 86400000;
+  if (hist_block_ * step * static_cast<int64_t>(kHistory) < kTwoWeeksMs) {
+    for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = 0.5f * (hist_[2 * i] + hist_[2 * i + 1]);
+    hist_block_ *= 2;
+  } else {
+    for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = hist_[i + kHistory / 2];
+    hist_first_ts_ += static_cast<int64_t>(kHistory / 2) * hist_block_ * step;
+  }
+  hist_.resize(kHistory / 2);
+}
+
+void KpiDetector::Reprofile() {
+  const int64_t step = std::max<int64_t>(1, profile_.step_ms);
+  std::vector<TimestampMs> ts(hist_.size());
+  std::vector<double> vals(hist_.begin(), hist_.end());
+  for (size_t i = 0; i < ts.size(); ++i) ts[i] = hist_first_ts_ + static_cast<int64_t>(i) * hist_block_ * step;
+  const KpiProfile coarse = ProfileSeries(ts, vals);
+  // The history is too coarse for noise, sparsity and resolution: keep the
+  // raw profile's, take period and trend from the longer view.
+  KpiProfile p = profile_;
+  p.points += static_cast<int64_t>(hist_.size()) * hist_block_;
+  p.period_ms = coarse.period_ms;
+  p.period_strength = coarse.period_strength;
+  p.period_jitter = coarse.period_jitter;
+  p.phase_drift = coarse.phase_drift;
+  p.trend_z = coarse.trend_z;
+  ChooseDetectors(&p);
+  Build(p);
+}
+
+KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
+  KpiVerdict v;
+  const double floor = Floor();
+  const bool special = cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts);
+  double expected = level_.level(), scale = level_.scale(floor);
+  double z = level_.Z(x, floor);
+  uint32_t primary_bit = kDetLevel;
+  if (seasonal_.enabled() && seasonal_.Ready(ts) && !special) {
+    expected = seasonal_.Expected(ts) + season_offset_.level();
+    scale = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
+    z = (x - expected) / scale;
+    primary_bit = kDetSeasonal;
+  }
+  double combined = std::fabs(z);
+  uint32_t best_bit = primary_bit;
+  double zh = 0;
+  if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
+    zh = (x - hw_.Forecast(ts)) / hw_.Scale(floor);
+    // The forecast residual only counts where it agrees in direction with
+    // the primary baseline (two baselines disagreeing is not evidence).
+    if (zh * z > 0 && std::fabs(zh) < combined) {
+      // primary already stronger
+    } else if (zh * z > 0 && std::fabs(zh) > combined) {
+      combined = std::min(std::fabs(zh), 2 * combined + 1e-12);
+      best_bit = kDetHoltWinters;
+    }
+  }
+  if (sr_) {
+    const double zs = kSrToZ * sr_->Update(x);
+    if (zs > combined) {
+      combined = zs;
+      best_bit = kDetSpectral;
+    }
+  }
+  if (profile_.detectors & kDetLearnedLimits) {
+    const double ls = limits_.Score(x);
+    if (ls > 0 && cfg_.min_threshold * (1 + ls) > combined) {
+      combined = cfg_.min_threshold * (1 + ls);
+      best_bit = kDetLearnedLimits;
+    }
+  }
+  v.direction = z >= 0 ? Direction::kUp : Direction::kDown;
+  const double threshold = std::max(cfg_.min_threshold, spot_.threshold()) * sensitivity_;
+  const int hard = cfg_.hard_limits.Check(x);
+
+  v.ready = true;
+  v.expected = expected;
+  v.lower = expected - threshold * scale;
+  v.upper = expected + threshold * scale;
+  v.score = combined;
+  v.threshold = threshold;
+  v.anomalous = combined > threshold;
+  if (v.anomalous) v.fired |= best_bit;
+  if (v.anomalous && best_bit != primary_bit && std::fabs(z) > threshold) v.fired |= primary_bit;
+  if (hard != 0) {
+    v.anomalous = true;
+    v.fired |= kDetHardLimits;
+    v.direction = hard > 0 ? Direction::kUp : Direction::kDown;
+    v.score = std::max(v.score, threshold);
+  }
+
+  // Change points: CUSUM on the clipped residual; BOCPD for step-like series.
+  const double zc = std::clamp(z, -kZClip, kZClip);
+  const int shift = cusum_.Update(zc);
+  bool confirmed_shift = false;
+  if (bocpd_) {
+    bocpd_->Update(zc / 2);  // residuals are heavy-tailed: halve them for the unit-variance model
+    if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after) > 0.95 && bocpd_->MapRunLength() >= 3 &&
+        std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
+      confirmed_shift = true;
+    }
+  }
+  if (shift != 0 && !v.anomalous && run_ > 0) {
+    // A smaller shift that persisted: report it once as a level shift.
+    v.anomalous = true;
+    v.fired |= kDetCusum;
+    v.direction = shift > 0 ? Direction::kUp : Direction::kDown;
+  }
+
+  // Slow trends.
+  if (profile_.detectors & kDetTrend) {
+    TrendTest::Result tr = trend_.Update(x);
+    if (tr.evaluated) {
+      const double rise = tr.slope * trend_.span_points();
+      if (trend_state_ == 0 && std::fabs(tr.mk_z) > 4.5 && std::fabs(rise) > 2 * threshold * level_.scale(floor) &&
+          !seasonal_.enabled()) {
+        trend_state_ = tr.mk_z > 0 ? 1 : -1;
+        v.anomalous = true;
+        v.fired |= kDetTrend;
+        v.direction = trend_state_ > 0 ? Direction::kUp : Direction::kDown;
+        v.pattern = trend_state_ > 0 ? KpiPattern::kSlowRise : KpiPattern::kSlowFall;
+      } else if (trend_state_ != 0 && std::fabs(tr.mk_z) < 2) {
+        trend_state_ = 0;
+      }
+    }
+  }
+
+  // Pattern, excursion bookkeeping.
+  if (v.anomalous && v.pattern == KpiPattern::kNone) {
+    const bool same = run_ > 0 && v.direction == run_dir_;
+    if (run_ > 0 && !same) {
+      v.pattern = KpiPattern::kVarianceChange;  // flips sides within one excursion
+    } else if ((v.fired & kDetCusum) || (same && run_ + 1 >= cfg_.level_shift_points) || confirmed_shift) {
+      v.pattern = v.direction == Direction::kUp ? KpiPattern::kLevelShiftUp : KpiPattern::kLevelShiftDown;
+    } else if (after_jump_) {
+      v.pattern = KpiPattern::kSustainedAfterJump;
+    } else {
+      v.pattern = v.direction == Direction::kUp ? KpiPattern::kSpike : KpiPattern::kDip;
+    }
+  }
+  if (confirmed_shift && run_ >= 3) Rebaseline(ts, x);
+  return v;
+}
+
+void KpiDetector::Rebaseline(TimestampMs ts, double x) {
+  const double mean = run_ > 0 ? run_sum_ / run_ : x;
+  const double delta = mean - level_.level();
+  level_.Reset(mean);
+  if (seasonal_.enabled()) {
+    season_offset_.Reset(mean - seasonal_.Expected(ts));
+    hw_.ShiftLevel(mean - hw_.Forecast(ts));
+  }
+  (void)delta;
+  cusum_.Reset();
+  if (bocpd_) bocpd_->Reset();
+  after_jump_ = true;
+  after_jump_points_ = 0;
+  run_ = 0;
+  run_sum_ = 0;
+}
+
+void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
+  const double floor = Floor();
+  // Anomalous points still teach, through the Huber clip (their pull is
+  // bounded); a long excursion is accepted by Rebaseline instead.
+  const double clip = anomalous ? 1.0 : 3.0;
+  level_.Learn(x, floor, clip);
+  if (seasonal_.enabled() && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
+    if (seasonal_.Ready(ts)) season_offset_.Learn(x - seasonal_.Expected(ts), floor, clip);
+    if (!anomalous) {
+      seasonal_.Learn(ts, x - season_offset_.level(), floor);
+      hw_.Learn(ts, x, floor);
+    }
+  }
+  if (profile_.detectors & kDetLearnedLimits) limits_.Learn(x, level_.level());
+}
+
+KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
+  KpiVerdict v;
+  if (!std::isfinite(x)) return v;
+  if (cfg_.calendar != nullptr && !cfg_.calendar->InWindow(ts)) return v;
+  int64_t missing = 0;
+  if (have_last_ && profile_.step_ms > 0 && ts - last_ts_ > cfg_.gap_steps * profile_.step_ms) {
+    missing = ts - last_ts_;
+    cusum_.Reset();  // a gap is not evidence of a shift
+  }
+  have_last_ = true;
+  last_ts_ = ts;
+
+  // Learning buffer, history.
+  if (!profiled_) {
+    buf_ts_.push_back(ts);
+    buf_values_.push_back(static_cast<float>(x));
+  }
+  if (cfg_.reprofile) AddHistory(ts, x);
+
+  if (!profiled_) {
+    // Before the first profile only the robust level judges.
+    if (level_.count() >= kLevelWarmup) {
+      const double floor = std::max(1e-3 * std::fabs(level_.level()), 1e-9);
+      v.ready = true;
+      v.expected = level_.level();
+      const double sc = level_.scale(floor);
+      v.score = std::fabs(x - v.expected) / sc;
+      v.threshold = 2 * cfg_.min_threshold * sensitivity_;
+      v.lower = v.expected - v.threshold * sc;
+      v.upper = v.expected + v.threshold * sc;
+      v.direction = x >= v.expected ? Direction::kUp : Direction::kDown;
+      v.anomalous = v.score > v.threshold;
+      v.surprise = spot_.Surprise(v.score);
+      spot_.Update(v.score);  // SPOT calibrates on the learning phase
+      if (v.anomalous) {
+        v.fired = kDetLevel;
+        v.pattern = v.direction == Direction::kUp ? KpiPattern::kSpike : KpiPattern::kDip;
+      }
+    }
+    level_.Learn(x, std::max(1e-3 * std::fabs(level_.level()), 1e-9), v.anomalous ? 1.0 : 3.0);
+    if (static_cast<int>(buf_ts_.size()) >= cfg_.profile_after) {
+      std::vector<double> vals(buf_values_.begin(), buf_values_.end());
+      Build(ProfileSeries(buf_ts_, vals));
+      buf_ts_.clear();
+      buf_ts_.shrink_to_fit();
+      buf_values_.clear();
+      buf_values_.shrink_to_fit();
+    }
+    v.missing_ms = missing;
+    return v;
+  }
+
+  v = Judge(ts, x);
+  v.missing_ms = missing;
+  if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
+  v.surprise = spot_.Surprise(v.score);
+  spot_.Update(v.score);
+
+  // Excursion state.
+  if (v.anomalous) {
+    if (run_ == 0 || v.direction != run_dir_) {
+      v.onset = run_ == 0 && quiet_ >= kQuietToEnd;
+      run_ = 0;
+      run_sum_ = 0;
+      run_dir_ = v.direction;
+    }
+    ++run_;
+    run_sum_ += x;
+    quiet_ = 0;
+    if (run_ >= cfg_.rebaseline_after) Rebaseline(ts, x);
+  } else {
+    if (++quiet_ >= kQuietToEnd) {
+      run_ = 0;
+      run_sum_ = 0;
+    }
+  }
+  if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
+  Learn(ts, x, v.anomalous);
+  return v;
+}
+
+void KpiDetector::Feedback(bool false_alarm) {
+  sensitivity_ = false_alarm ? std::min(4.0, sensitivity_ * 1.25) : std::max(0.5, sensitivity_ * 0.9);
+}
+
+size_t KpiDetector::StateBytes() const {
+  size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float) +
+             hist_.capacity() * sizeof(float);
+  b += seasonal_.StateBytes() - sizeof(seasonal_) + hw_.StateBytes() - sizeof(hw_);
+  if (sr_) b += sizeof(SpectralResidual);
+  if (bocpd_) b += sizeof(Bocpd);
+  return b;
+}
+
+}  // namespace vigil

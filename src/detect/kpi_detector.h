@@ -1,0 +1,149 @@
+// KpiDetector: the detector suite of one series, chosen by its KpiProfile,
+// and the single object that both `vigil detect` and the daemon run.
+//
+// Life of a series:
+//  1. Learning: the first `profile_after` points are buffered while a robust
+//     level already judges them; then the profiler measures the buffer,
+//     builds the detectors it picks and replays the buffer into them.
+//  2. Every point: each enabled detector produces a residual in robust
+//     standard deviations (z); the combined score is the largest of them
+//     (detectors whose scores live on other scales are mapped to z first).
+//     The alarm threshold on the combined score comes from SPOT (extreme
+//     value theory), times the feedback sensitivity.
+//  3. Explanation: expected value and band from the primary baseline
+//     (seasonal when ready, else Holt-Winters, else level), the detectors
+//     that fired, and a pattern label.
+//  4. Adaptation: an excursion lasting `rebaseline_after` points (or a
+//     change point confirmed by CUSUM / BOCPD) moves every baseline to the
+//     new level, so a permanent change does not alarm for a week.
+//  5. Re-profiling: a history of at most kHistory block means (the block
+//     doubles each time the history fills, until it spans two weeks; then
+//     the oldest half is dropped) is profiled each time it fills, so daily
+//     and weekly periods are found at one-minute resolution in 1 KiB.
+// Gaps longer than `gap_steps` steps raise a separate data-missing signal,
+// never an anomaly; the calendar limits analysis to configured windows.
+//
+// Not thread-safe; one object per series; no clock (time comes with points).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/anomaly.h"
+#include "core/sample.h"
+#include "detect/calendar.h"
+#include "detect/change_point.h"
+#include "detect/holt_winters.h"
+#include "detect/kpi_profiler.h"
+#include "detect/limits.h"
+#include "detect/robust_level.h"
+#include "detect/seasonal_profile.h"
+#include "detect/spectral_residual.h"
+#include "detect/spot.h"
+#include "detect/slow_trend.h"
+
+namespace vigil {
+
+struct KpiDetectorConfig {
+  int profile_after = 600;      // points buffered before the first profile
+  bool reprofile = true;        // re-profile from the block-mean history
+  double spot_risk = 1e-4;      // SPOT false-alarm probability per point
+  double min_threshold = 5.0;   // the alarm threshold never goes below this z
+  int level_shift_points = 5;   // consecutive alarms in one direction that make a level shift
+  int rebaseline_after = 12;    // consecutive excursion points after which the new level is accepted
+  int gap_steps = 5;            // a gap of this many steps is "data missing"
+  HardLimits hard_limits;       // user-set, optional
+  const AnalysisCalendar* calendar = nullptr;  // optional, not owned
+};
+
+enum class KpiPattern : uint8_t {
+  kNone,
+  kSpike,
+  kDip,
+  kLevelShiftUp,
+  kLevelShiftDown,
+  kSustainedAfterJump,
+  kSlowRise,
+  kSlowFall,
+  kVarianceChange,
+  kMissingData,
+};
+const char* KpiPatternName(KpiPattern p);
+
+struct KpiVerdict {
+  bool ready = false;      // false while learning, outside the calendar, or non-finite input
+  bool anomalous = false;
+  bool onset = false;      // first anomalous point of an excursion (what the daemon reports)
+  double expected = 0, lower = 0, upper = 0;
+  double score = 0;        // combined score in robust sds
+  double surprise = 0;     // -log10 P(score this large) under the series' own fitted tail (SPOT)
+  double threshold = 0;    // the alarm threshold applied to score
+  Direction direction = Direction::kUp;
+  uint32_t fired = 0;      // DetectorBit mask of the detectors beyond the threshold
+  KpiPattern pattern = KpiPattern::kNone;
+  int64_t missing_ms = 0;  // > 0: the data-missing signal (length of the gap before this point)
+};
+
+class KpiDetector {
+ public:
+  explicit KpiDetector(const KpiDetectorConfig& cfg = {});
+  KpiVerdict Update(TimestampMs ts, double value);
+
+  const KpiProfile& profile() const { return profile_; }
+  bool profiled() const { return profiled_; }
+  // Feedback on a reported anomaly: a false alarm raises the threshold of
+  // this series (x1.25, at most x4), a confirmed one lowers it (x0.9, at
+  // least x0.5). Deterministic, so replaying the feedback log rebuilds it.
+  void Feedback(bool false_alarm);
+  double sensitivity() const { return sensitivity_; }
+  // Approximate bytes of state held (for the memory budget).
+  size_t StateBytes() const;
+
+ private:
+  void Build(const KpiProfile& p);
+  KpiVerdict Judge(TimestampMs ts, double x);
+  void Learn(TimestampMs ts, double x, bool anomalous);
+  void Rebaseline(TimestampMs ts, double x);
+  double Floor() const;
+
+  KpiDetectorConfig cfg_;
+  KpiProfile profile_;
+  bool profiled_ = false;
+  static constexpr size_t kHistory = 256;
+  void AddHistory(TimestampMs ts, double x);
+  void Reprofile();
+
+  std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
+  std::vector<float> buf_values_;
+  std::vector<float> hist_;          // block means for re-profiling
+  int64_t hist_block_ = 1, hist_acc_n_ = 0;
+  double hist_acc_ = 0;
+  TimestampMs hist_first_ts_ = 0;
+
+  RobustLevel level_{0.05f, 0.02f};
+  RobustLevel fast_dev_{0.3f, 0.2f};  // short-term scale, for variance changes
+  RobustLevel season_offset_{0.05f, 0.02f};  // level of (x - seasonal expected)
+  SeasonalProfile seasonal_;
+  HoltWintersResidual hw_;
+  std::unique_ptr<SpectralResidual> sr_;
+  Cusum cusum_;
+  std::unique_ptr<Bocpd> bocpd_;
+  TrendTest trend_;
+  LearnedLimits limits_;
+  SpotThreshold spot_;
+  double sensitivity_ = 1.0;
+
+  TimestampMs last_ts_ = 0;
+  bool have_last_ = false;
+  int run_ = 0;                  // consecutive alarms
+  int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
+  Direction run_dir_ = Direction::kUp;
+  double run_sum_ = 0;           // of the raw values in the run
+  bool after_jump_ = false;      // a level shift was accepted recently
+  int after_jump_points_ = 0;
+  int trend_state_ = 0;          // +1 / -1 while a slow trend episode is reported
+};
+
+}  // namespace vigil

@@ -1,0 +1,225 @@
+#include "detect/kpi_profiler.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace vigil {
+
+namespace {
+
+constexpr int64_t kDayMs = 86400000;
+constexpr int64_t kWeekMs = 7 * kDayMs;
+
+double MedianOf(std::vector<double> v) {
+  if (v.empty()) return 0;
+  std::nth_element(v.begin(), v.begin() + static_cast<ptrdiff_t>(v.size() / 2), v.end());
+  return v[v.size() / 2];
+}
+
+double RobustSd(const std::vector<double>& v, double* median_out = nullptr) {
+  const double med = MedianOf(v);
+  std::vector<double> dev(v.size());
+  for (size_t i = 0; i < v.size(); ++i) dev[i] = std::fabs(v[i] - med);
+  if (median_out != nullptr) *median_out = med;
+  double mad = 1.4826 * MedianOf(dev);
+  if (mad == 0) {  // more than half equal: fall back to the mean absolute deviation
+    double s = 0;
+    for (double d : dev) s += d;
+    mad = v.empty() ? 0 : 1.2533 * s / static_cast<double>(v.size());
+  }
+  return mad;
+}
+
+// Autocorrelation of x at lags 1..max_lag.
+std::vector<double> Acf(const std::vector<double>& x, size_t max_lag) {
+  double mean = 0;
+  for (double v : x) mean += v;
+  mean /= static_cast<double>(x.size());
+  double var = 0;
+  for (double v : x) var += (v - mean) * (v - mean);
+  std::vector<double> acf(max_lag + 1, 0.0);
+  if (var <= 0) return acf;
+  for (size_t lag = 1; lag <= max_lag; ++lag) {
+    double s = 0;
+    for (size_t i = lag; i < x.size(); ++i) s += (x[i] - mean) * (x[i - lag] - mean);
+    acf[lag] = s / var;
+  }
+  return acf;
+}
+
+// Highest local ACF peak in [min_lag, max_lag]; returns lag 0 when none.
+size_t BestPeak(const std::vector<double>& acf, size_t min_lag, double* value) {
+  size_t best = 0;
+  *value = 0;
+  for (size_t l = std::max<size_t>(min_lag, 2); l + 1 < acf.size(); ++l) {
+    if (acf[l] > acf[l - 1] && acf[l] >= acf[l + 1] && acf[l] > *value) {
+      *value = acf[l];
+      best = l;
+    }
+  }
+  return best;
+}
+
+double MannKendallZ(const std::vector<double>& v) {
+  const size_t n = v.size();
+  if (n < 8) return 0;
+  double s = 0;
+  for (size_t i = 0; i < n; ++i) {
+    for (size_t j = i + 1; j < n; ++j) s += (v[j] > v[i]) - (v[j] < v[i]);
+  }
+  const double dn = static_cast<double>(n);
+  const double var = dn * (dn - 1) * (2 * dn + 5) / 18;
+  return s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0;
+}
+
+std::vector<double> BlockMeans(const std::vector<double>& v, size_t block) {
+  std::vector<double> out;
+  for (size_t i = 0; i + block <= v.size(); i += block) {
+    double s = 0;
+    for (size_t j = 0; j < block; ++j) s += v[i + j];
+    out.push_back(s / static_cast<double>(block));
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string DetectorNames(uint32_t mask) {
+  static const char* kNames[] = {"level", "seasonal", "holt_winters", "spectral_residual", "cusum",
+                                 "bocpd", "trend",    "learned_limits", "hard_limits",     "spot"};
+  std::string out;
+  for (int i = 0; i < 10; ++i) {
+    if (mask & (1u << i)) {
+      if (!out.empty()) out += ",";
+      out += kNames[i];
+    }
+  }
+  return out;
+}
+
+KpiProfile ProfileSeries(const std::vector<TimestampMs>& ts, const std::vector<double>& values) {
+  KpiProfile p;
+  const size_t n = std::min(ts.size(), values.size());
+  p.points = static_cast<int64_t>(n);
+  p.detectors = kDetLevel | kDetCusum | kDetSpot | kDetTrend;
+  if (n < 16) {
+    p.step_ms = n >= 2 ? ts[1] - ts[0] : 60000;
+    return p;
+  }
+  std::vector<double> v(values.begin(), values.begin() + static_cast<ptrdiff_t>(n));
+
+  // Spacing and gaps.
+  std::vector<double> gaps;
+  for (size_t i = 1; i < n; ++i) gaps.push_back(static_cast<double>(ts[i] - ts[i - 1]));
+  p.step_ms = std::max<int64_t>(1, static_cast<int64_t>(MedianOf(gaps)));
+  size_t big = 0;
+  for (double g : gaps) big += g > 1.5 * static_cast<double>(p.step_ms);
+  p.gap_fraction = static_cast<double>(big) / static_cast<double>(gaps.size());
+
+  // Counter: non-decreasing except rare resets, and not constant.
+  size_t ups = 0, downs = 0;
+  for (size_t i = 1; i < n; ++i) {
+    ups += v[i] > v[i - 1];
+    downs += v[i] < v[i - 1];
+  }
+  p.counter = ups > n / 2 && downs * 100 <= n;
+
+  // Sparsity and resolution.
+  std::map<double, size_t> counts;
+  for (double x : v) ++counts[x];
+  size_t mode = 0;
+  for (auto& [x, c] : counts) mode = std::max(mode, c);
+  p.sparsity = static_cast<double>(mode) / static_cast<double>(n);
+  double res = INFINITY, prev = NAN;
+  for (auto& [x, c] : counts) {
+    if (!std::isnan(prev)) res = std::min(res, x - prev);
+    prev = x;
+  }
+  p.resolution = std::isfinite(res) ? res : 0;
+
+  // Noise.
+  p.scale = RobustSd(v, &p.level);
+  std::vector<double> diffs;
+  for (size_t i = 1; i < n; ++i) diffs.push_back(v[i] - v[i - 1]);
+  const double diff_sd = RobustSd(diffs);
+  p.noise_ratio = p.scale > 0 ? std::min(2.0, diff_sd / (std::sqrt(2.0) * p.scale)) : 0;
+
+  // Spikiness.
+  size_t spikes = 0;
+  for (double x : v) spikes += p.scale > 0 && std::fabs(x - p.level) > 6 * p.scale;
+  p.spikiness = static_cast<double>(spikes) / static_cast<double>(n);
+
+  // Trend over ~24 blocks.
+  const size_t tblock = std::max<size_t>(1, n / 24);
+  p.trend_z = MannKendallZ(BlockMeans(v, tblock));
+
+  // Period: ACF of the detrended block means.
+  const size_t block = std::max<size_t>(1, (n + 511) / 512);
+  std::vector<double> bm = BlockMeans(v, block);
+  if (bm.size() >= 16) {
+    // Remove a linear trend (least squares) so that a ramp does not look periodic.
+    const double m = static_cast<double>(bm.size());
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (size_t i = 0; i < bm.size(); ++i) {
+      sx += static_cast<double>(i);
+      sy += bm[i];
+      sxx += static_cast<double>(i * i);
+      sxy += static_cast<double>(i) * bm[i];
+    }
+    const double slope = (m * sxy - sx * sy) / std::max(1e-12, m * sxx - sx * sx);
+    for (size_t i = 0; i < bm.size(); ++i) bm[i] -= slope * static_cast<double>(i);
+    auto acf = Acf(bm, bm.size() / 2);
+    double peak = 0;
+    const size_t lag = BestPeak(acf, 3, &peak);
+    if (lag > 0 && peak > 0.3) {
+      int64_t period = static_cast<int64_t>(lag * block) * p.step_ms;
+      for (int64_t snap : {kDayMs, kWeekMs}) {
+        if (std::llabs(period - snap) * 10 <= snap) period = snap;
+      }
+      p.period_ms = period;
+      p.period_strength = peak;
+      // Jitter: width of the peak at half its height, relative to the lag.
+      size_t lo = lag, hi = lag;
+      while (lo > 1 && acf[lo - 1] > peak / 2) --lo;
+      while (hi + 1 < acf.size() && acf[hi + 1] > peak / 2) ++hi;
+      p.period_jitter = static_cast<double>(hi - lo) / static_cast<double>(lag);
+      // Phase drift: best lag near the period in each half.
+      if (bm.size() >= 4 * lag) {
+        std::vector<double> a(bm.begin(), bm.begin() + static_cast<ptrdiff_t>(bm.size() / 2));
+        std::vector<double> b(bm.begin() + static_cast<ptrdiff_t>(bm.size() / 2), bm.end());
+        double pa = 0, pb = 0;
+        size_t la = BestPeak(Acf(a, std::min(a.size() - 1, lag * 3 / 2)), lag / 2, &pa);
+        size_t lb = BestPeak(Acf(b, std::min(b.size() - 1, lag * 3 / 2)), lag / 2, &pb);
+        if (la > 0 && lb > 0) {
+          p.phase_drift = std::fabs(static_cast<double>(la) - static_cast<double>(lb)) / static_cast<double>(lag);
+        }
+      }
+    }
+  }
+
+  ChooseDetectors(&p);
+  return p;
+}
+
+void ChooseDetectors(KpiProfile* pp) {
+  KpiProfile& p = *pp;
+  p.detectors = kDetLevel | kDetCusum | kDetSpot | kDetTrend;
+  p.regular = p.period_ms > 0 || p.noise_ratio < 0.5;
+  if (p.period_ms > 0) {
+    p.detectors |= kDetSeasonal | kDetHoltWinters;
+    const double points_per_period = static_cast<double>(p.period_ms) / static_cast<double>(p.step_ms);
+    p.seasonal_slots = static_cast<int>(std::clamp(points_per_period, 4.0, 168.0));
+  } else {
+    p.detectors |= kDetBocpd;
+  }
+  if (!p.regular) {
+    p.detectors |= kDetLearnedLimits;
+    if (p.spikiness > 0.002 && p.sparsity < 0.5) p.detectors |= kDetSpectral;
+  }
+  // Trend blocks: the test window spans about a day, or 24 blocks of 16 points.
+  const int64_t day_points = kDayMs / std::max<int64_t>(1, p.step_ms);
+  p.trend_block = static_cast<int>(std::clamp<int64_t>(day_points / 24, 4, 64));
+}
+
+}  // namespace vigil

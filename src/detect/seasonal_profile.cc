@@ -1,0 +1,54 @@
+#include "detect/seasonal_profile.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+SeasonalProfile::SeasonalProfile(int64_t period_ms, int slots, double points_per_slot) : period_ms_(period_ms) {
+  slots = std::max(1, slots);
+  slot_ms_ = std::max<int64_t>(1, (period_ms + slots - 1) / slots);
+  alpha_ = static_cast<float>(std::clamp(0.3 / std::max(1.0, points_per_slot), 0.002, 0.3));
+  slots_.assign(static_cast<size_t>((period_ms + slot_ms_ - 1) / slot_ms_), Slot{});
+}
+
+size_t SeasonalProfile::SlotOf(int64_t ts) const {
+  int64_t phase = ts % period_ms_;
+  if (phase < 0) phase += period_ms_;
+  return static_cast<size_t>(std::min<int64_t>(phase / slot_ms_, static_cast<int64_t>(slots_.size()) - 1));
+}
+
+bool SeasonalProfile::Ready(int64_t ts) const { return started_ && ts - first_ts_ >= 2 * period_ms_; }
+
+double SeasonalProfile::Expected(int64_t ts) const { return slots_[SlotOf(ts)].level; }
+
+double SeasonalProfile::Scale(int64_t ts, double floor) const {
+  return std::max<double>(slots_[SlotOf(ts)].dev * 1.2533, floor);
+}
+
+void SeasonalProfile::Learn(int64_t ts, double x, double floor) {
+  Slot& s = slots_[SlotOf(ts)];
+  if (!started_) {
+    started_ = true;
+    first_ts_ = ts;
+  }
+  if (ts - first_ts_ < period_ms_) {  // first period: take the values as they come
+    if (s.level == 0 && s.dev == 0) {
+      s.level = static_cast<float>(x);
+    } else {
+      s.dev = static_cast<float>(s.dev + 0.3 * (std::fabs(x - s.level) - s.dev));
+      s.level = static_cast<float>(s.level + 0.3 * (x - s.level));
+    }
+    return;
+  }
+  const double sc = std::max<double>(s.dev * 1.2533, floor);
+  const double r = std::clamp(x - s.level, -2.0 * sc, 2.0 * sc);
+  s.level = static_cast<float>(s.level + alpha_ * r);
+  s.dev = static_cast<float>(s.dev + alpha_ * (std::fabs(r) - s.dev));
+}
+
+void SeasonalProfile::Shift(double delta) {
+  for (Slot& s : slots_) s.level = static_cast<float>(s.level + delta);
+}
+
+}  // namespace vigil

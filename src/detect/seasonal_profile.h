@@ -1,0 +1,55 @@
+// SeasonalProfile: a per-slot robust profile of one seasonal period (a day,
+// a week, or a period in points found by the profiler), used as the expected
+// value "at the same time yesterday / last week".
+//
+// Each slot keeps a Huber-clipped EWMA of the level and of the absolute
+// deviation of the values that fell in it (as RobustLevel does), so the
+// expected value is a robust average of the same slot over the last few
+// periods: the year-on-year comparison of classic KPI monitoring, made
+// robust (cf. the per-slot seasonal terms of Holt-Winters, C. C. Holt 1957 /
+// P. R. Winters 1960, learned by an M-estimator instead of a plain EWMA).
+// A period is cut into at most `slots` slots (neighbouring points share a
+// slot), which bounds the memory: 168 slots of 8 bytes for a week at
+// one-minute resolution.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace vigil {
+
+class SeasonalProfile {
+ public:
+  SeasonalProfile() = default;
+  // Slots by time of period (timestamp modulo period_ms); points_per_slot
+  // sets the learning rate so that a slot forgets over ~4 periods.
+  SeasonalProfile(int64_t period_ms, int slots, double points_per_slot);
+
+  bool enabled() const { return !slots_.empty(); }
+  int64_t period_ms() const { return period_ms_; }
+  int slot_count() const { return static_cast<int>(slots_.size()); }
+  // True once two whole periods have been learned.
+  bool Ready(int64_t ts) const;
+  double Expected(int64_t ts) const;
+  // Residual standard deviation in the slot of ts, at least `floor`.
+  double Scale(int64_t ts, double floor) const;
+  void Learn(int64_t ts, double x, double floor);
+  // Shifts every slot by delta (after a confirmed level shift).
+  void Shift(double delta);
+  size_t StateBytes() const { return sizeof(*this) + slots_.capacity() * sizeof(Slot); }
+
+ private:
+  struct Slot {
+    float level = 0, dev = 0;
+  };
+  size_t SlotOf(int64_t ts) const;
+
+  int64_t period_ms_ = 0, slot_ms_ = 1;
+  int64_t first_ts_ = 0;
+  bool started_ = false;
+  float alpha_ = 0.1f;
+  std::vector<Slot> slots_;
+};
+
+}  // namespace vigil

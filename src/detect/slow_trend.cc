@@ -1,0 +1,39 @@
+#include "detect/slow_trend.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+TrendTest::Result TrendTest::Update(double x) {
+  Result res;
+  sum_ += x;
+  if (++in_block_ < block_) return res;
+  means_[static_cast<size_t>(head_)] = static_cast<float>(sum_ / block_);
+  head_ = (head_ + 1) % kBlocks;
+  in_block_ = 0;
+  sum_ = 0;
+  if (filled_ < kBlocks) ++filled_;
+  if (filled_ < kBlocks) return res;
+
+  std::array<float, kBlocks> v;
+  for (int i = 0; i < kBlocks; ++i) v[static_cast<size_t>(i)] = means_[static_cast<size_t>((head_ + i) % kBlocks)];
+  int s = 0;
+  std::array<float, kBlocks*(kBlocks - 1) / 2> slopes;
+  size_t n = 0;
+  for (int i = 0; i < kBlocks; ++i) {
+    for (int j = i + 1; j < kBlocks; ++j) {
+      const float d = v[static_cast<size_t>(j)] - v[static_cast<size_t>(i)];
+      s += (d > 0) - (d < 0);
+      slopes[n++] = d / static_cast<float>(j - i);
+    }
+  }
+  const double var = kBlocks * (kBlocks - 1.0) * (2.0 * kBlocks + 5.0) / 18.0;
+  res.evaluated = true;
+  res.mk_z = s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0;
+  std::nth_element(slopes.begin(), slopes.begin() + n / 2, slopes.begin() + n);
+  res.slope = slopes[n / 2] / block_;
+  return res;
+}
+
+}  // namespace vigil

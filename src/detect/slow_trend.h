@@ -1,0 +1,43 @@
+// TrendTest: sustained slow rises and falls (memory leaks, filling disks) by
+// a robust slope test over block averages.
+//
+// Points are averaged in blocks of `block` points; the last kBlocks block
+// averages are tested with the Mann-Kendall statistic (H. B. Mann,
+// "Nonparametric tests against trend", Econometrica 13, 1945; M. G. Kendall,
+// "Rank Correlation Methods", 1975) and their slope estimated by Theil-Sen
+// (H. Theil 1950; P. K. Sen, "Estimates of the regression coefficient based
+// on Kendall's tau", JASA 63, 1968). A trend is reported when the MK z-score
+// is beyond `z_min` and the Theil-Sen rise over the window exceeds
+// `min_rise_scales` point scales. The test runs once per block, so the
+// amortised cost is O(kBlocks^2 / block) per point.
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+namespace vigil {
+
+class TrendTest {
+ public:
+  static constexpr int kBlocks = 24;
+  explicit TrendTest(int block = 16) : block_(block < 1 ? 1 : block) {}
+
+  struct Result {
+    bool evaluated = false;  // a block closed with a full window
+    double mk_z = 0;         // Mann-Kendall z (normal approximation)
+    double slope = 0;        // Theil-Sen slope per point
+  };
+  Result Update(double x);
+  void Reset() { filled_ = 0; in_block_ = 0; sum_ = 0; }
+  int block() const { return block_; }
+  int span_points() const { return block_ * kBlocks; }
+
+ private:
+  int block_;
+  int in_block_ = 0, filled_ = 0, head_ = 0;
+  double sum_ = 0;
+  std::array<float, kBlocks> means_{};
+};
+
+}  // namespace vigil

@@ -1,0 +1,84 @@
+#include "detect/spectral_residual.h"
+
+#include <cmath>
+#include <complex>
+
+namespace vigil {
+
+namespace {
+
+using Complex = std::complex<float>;
+
+// In-place iterative radix-2 FFT of kFft points (inverse when inverse=true,
+// without the 1/n factor).
+void Fft(std::array<Complex, SpectralResidual::kFft>& a, bool inverse) {
+  constexpr int n = SpectralResidual::kFft;
+  for (int i = 1, j = 0; i < n; ++i) {
+    int bit = n >> 1;
+    for (; j & bit; bit >>= 1) j ^= bit;
+    j ^= bit;
+    if (i < j) std::swap(a[static_cast<size_t>(i)], a[static_cast<size_t>(j)]);
+  }
+  for (int len = 2; len <= n; len <<= 1) {
+    const float ang = 2.0f * static_cast<float>(M_PI) / static_cast<float>(len) * (inverse ? 1.0f : -1.0f);
+    const Complex wl(std::cos(ang), std::sin(ang));
+    for (int i = 0; i < n; i += len) {
+      Complex w(1, 0);
+      for (int k = 0; k < len / 2; ++k) {
+        Complex u = a[static_cast<size_t>(i + k)];
+        Complex v = a[static_cast<size_t>(i + k + len / 2)] * w;
+        a[static_cast<size_t>(i + k)] = u + v;
+        a[static_cast<size_t>(i + k + len / 2)] = u - v;
+        w *= wl;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+double SpectralResidual::Update(double x) {
+  ring_[static_cast<size_t>(head_)] = static_cast<float>(x);
+  head_ = (head_ + 1) % kWindow;
+  if (filled_ < kWindow) ++filled_;
+  if (filled_ < kWindow) return 0;
+
+  std::array<Complex, kFft> a;
+  std::array<float, kWindow> v;
+  for (int i = 0; i < kWindow; ++i) v[static_cast<size_t>(i)] = ring_[static_cast<size_t>((head_ + i) % kWindow)];
+  // Extrapolate: the average gradient from each earlier point to the last
+  // (the paper uses the m = 5 preceding points).
+  const float last = v[kWindow - 1];
+  float grad = 0;
+  for (int i = 1; i <= 5; ++i) grad += (last - v[static_cast<size_t>(kWindow - 1 - i)]) / static_cast<float>(i);
+  grad /= 5;
+  float mean = 0;
+  for (float f : v) mean += f;
+  mean /= kWindow;
+  for (int i = 0; i < kWindow; ++i) a[static_cast<size_t>(i)] = Complex(v[static_cast<size_t>(i)] - mean, 0);
+  for (int i = 0; i < kExtend; ++i) a[static_cast<size_t>(kWindow + i)] = Complex(last + grad * static_cast<float>(i + 1) - mean, 0);
+
+  Fft(a, false);
+  std::array<float, kFft> log_amp;
+  for (int i = 0; i < kFft; ++i) log_amp[static_cast<size_t>(i)] = std::log(std::abs(a[static_cast<size_t>(i)]) + 1e-8f);
+  for (int i = 0; i < kFft; ++i) {
+    float avg = 0;
+    for (int d = -1; d <= 1; ++d) avg += log_amp[static_cast<size_t>((i + d + kFft) % kFft)];
+    avg /= 3;
+    const float amp = std::abs(a[static_cast<size_t>(i)]);
+    const Complex phase = amp > 1e-12f ? a[static_cast<size_t>(i)] / amp : Complex(0, 0);
+    a[static_cast<size_t>(i)] = phase * std::exp(log_amp[static_cast<size_t>(i)] - avg);
+  }
+  Fft(a, true);
+  const float s = std::abs(a[kWindow - 1]) / kFft;
+
+  double hist = 0;
+  for (int i = 0; i < sal_filled_; ++i) hist += saliency_[static_cast<size_t>(i)];
+  const double hist_mean = sal_filled_ > 0 ? hist / sal_filled_ : 0;
+  saliency_[static_cast<size_t>(sal_head_)] = s;
+  sal_head_ = (sal_head_ + 1) % kScoreHistory;
+  if (sal_filled_ < kScoreHistory) ++sal_filled_;
+  return hist_mean > 1e-12 ? (s - hist_mean) / hist_mean : 0;
+}
+
+}  // namespace vigil

@@ -1,0 +1,89 @@
+#include "detect/spot.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace vigil {
+
+void SpotThreshold::Refit() {
+  if (!calibrated_) return;
+  double z = t_;
+  if (peaks_ >= 2) {
+    const double m = sum_ / peaks_;
+    const double v = std::max(sum_sq_ / peaks_ - m * m, 1e-12);
+    double gamma = 0.5 * (1.0 - m * m / v);
+    const double sigma = 0.5 * m * (1.0 + m * m / v);
+    gamma = std::clamp(gamma, -0.5, 0.25);  // moments exist only for gamma < 1/2
+    gamma_ = gamma;
+    sigma_ = std::max(sigma, 1e-9);
+    const double r = q_ * risk_factor_ * n_ / peaks_;
+    z = std::fabs(gamma) < 1e-6 ? t_ - sigma * std::log(r) : t_ + sigma / gamma * (std::pow(r, -gamma) - 1.0);
+  } else {
+    gamma_ = 0;
+    sigma_ = std::max(t_ * 0.25, 1e-9);
+    z = t_ * 1.5;
+  }
+  z_ = std::max(z, floor_);
+}
+
+bool SpotThreshold::Update(double score) {
+  if (!std::isfinite(score)) return false;
+  if (!calibrated_) {
+    initial_.push_back(static_cast<float>(score));
+    if (static_cast<int>(initial_.size()) < init_) return score > floor_ * 2;
+    std::vector<float> sorted = initial_;
+    std::sort(sorted.begin(), sorted.end());
+    t_ = sorted[static_cast<size_t>(0.98 * static_cast<double>(sorted.size() - 1))];
+    n_ = static_cast<double>(sorted.size());
+    for (float s : sorted) {
+      if (s > t_) {
+        peaks_ += 1;
+        sum_ += s - t_;
+        sum_sq_ += (s - t_) * (s - t_);
+      }
+    }
+    initial_.clear();
+    initial_.shrink_to_fit();
+    calibrated_ = true;
+    Refit();
+    return false;
+  }
+  const bool alarm = score > z_;
+  if (alarm) score = std::min(score, 2 * z_);
+  n_ += 1;
+  if (n_ >= kHorizon && peaks_ >= 8) {
+    n_ *= 0.5;
+    peaks_ *= 0.5;
+    sum_ *= 0.5;
+    sum_sq_ *= 0.5;
+  }
+  if (score > t_) {
+    peaks_ += 1;
+    sum_ += score - t_;
+    sum_sq_ += (score - t_) * (score - t_);
+    Refit();
+  } else if ((static_cast<int64_t>(n_) & 255) == 0) {
+    Refit();  // n grows: the threshold tightens slowly between peaks
+  }
+  return alarm;
+}
+
+double SpotThreshold::Surprise(double score) const {
+  // Uncalibrated: at most 2 (a 1 % event), so that a young tail never
+  // outranks a calibrated one.
+  if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return 2.0 * std::min(1.0, score / floor_);
+  const double rate_t = peaks_ / n_;  // P(S > t)
+  if (score <= t_) {
+    return t_ > 0 ? std::max(0.0, score / t_) * -std::log10(rate_t) : 0.0;
+  }
+  const double y = (score - t_) / sigma_;
+  // A fitted light tail (gamma < 0) has an end point beyond which values are
+  // "impossible"; for the surprise the tail is taken as at least
+  // exponential, so a value past the end point is very surprising, not
+  // infinitely so.
+  const double g = std::max(gamma_, 0.0);
+  const double log_tail = g < 1e-6 ? -y : -std::log1p(g * y) / g;  // ln P(S > score | S > t)
+  return -std::log10(rate_t) - log_tail / std::log(10.0);
+}
+
+}  // namespace vigil

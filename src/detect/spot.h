@@ -1,0 +1,64 @@
+// SpotThreshold: an alarm threshold for a stream of scores from extreme value
+// theory, so that no score threshold is set by hand.
+//
+// SPOT (A. Siffer, P.-A. Fouque, A. Termier, C. Largouet, "Anomaly Detection
+// in Streams with Extreme Value Theory", KDD 2017): by the
+// Pickands-Balkema-de Haan theorem the excesses of a stream over a high
+// initial threshold t follow a generalised Pareto distribution (GPD). With
+// the GPD fitted to the excesses, the threshold that a value exceeds with
+// probability q is
+//     z_q = t + sigma/gamma * ((q * n / N_t)^(-gamma) - 1)
+// (n values seen, N_t of them over t). Values over z_q are alarms and are not
+// learned; values between t and z_q are new peaks and refit the GPD.
+// DSPOT applies SPOT to the residual of a moving baseline; vigil's detectors
+// already produce residual scores, so this class is the DSPOT step.
+//
+// The GPD is fitted by the method of moments from running sums of the
+// excesses (gamma = (1 - m^2/v) / 2, sigma = m (1 + m^2/v) / 2), so each peak
+// costs O(1); the paper uses Grimshaw's maximum-likelihood trick, which needs
+// the peaks kept. The initial threshold t is the 98 % quantile of the first
+// `init` scores (kept only until calibration).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace vigil {
+
+class SpotThreshold {
+ public:
+  // q: false-alarm probability per point; init: scores before calibration;
+  // floor: z_q is never below this (scores are in robust sigmas).
+  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0) : q_(q), init_(init), floor_(floor) {}
+
+  bool calibrated() const { return calibrated_; }
+  // Current alarm threshold (the floor until calibrated).
+  double threshold() const { return calibrated_ ? z_ : floor_; }
+  // Feeds one non-negative score; returns true when it is an alarm.
+  bool Update(double score);
+  // -log10 of the probability of a score at least this large under the
+  // fitted tail (the "surprise"; -log10(q) at the alarm threshold). Below the
+  // initial threshold t it is taken from the empirical rate of exceeding t,
+  // scaled linearly, so that it stays monotone in the score.
+  double Surprise(double score) const;
+  static constexpr double kHorizon = 8192;
+  // Scales the risk (feedback: <1 = fewer alarms).
+  void SetRiskFactor(double f) { risk_factor_ = f; Refit(); }
+
+ private:
+  void Refit();
+
+  double q_;
+  int init_;
+  double floor_;
+  double risk_factor_ = 1.0;
+  bool calibrated_ = false;
+  std::vector<float> initial_;  // freed after calibration
+  double t_ = 0, z_ = 0;
+  double n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
+  double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
+  double gamma_ = 0, sigma_ = 1;
+};
+
+}  // namespace vigil
