@@ -8,6 +8,8 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "engine/selector.h"
+
 namespace vigil {
 
 Result<TimestampMs> ParseDuration(std::string_view text) {
@@ -79,6 +81,41 @@ class Section {
     }
     *out = *d;
   }
+  void CapacityRules(const std::string& key, std::vector<CapacityRule>* out) {
+    YAML::Node n = Get(key);
+    if (!n || !err_->ok()) return;
+    if (!n.IsSequence()) {
+      *err_ = Status::InvalidArgument("config: \"" + Join(key) + "\" must be a list of {match, threshold, horizon}");
+      return;
+    }
+    for (size_t i = 0; i < n.size(); ++i) {
+      CapacityRule r;
+      std::string path = Join(key) + "[" + std::to_string(i) + "]";
+      Section s(n[i], path, err_);
+      s.Scalar("match", &r.match);
+      s.Scalar("threshold", &r.threshold);
+      s.Duration("horizon", &r.horizon_ms);
+      s.Scalar("direction", &r.direction);
+      s.Duration("repeat", &r.repeat_ms);
+      if (!err_->ok()) return;
+      if (!n[i]["match"] || !n[i]["threshold"]) {
+        *err_ = Status::InvalidArgument("config: \"" + path + "\" needs match and threshold");
+        return;
+      }
+      auto sel = SeriesSelector::Parse(r.match);
+      if (!sel.ok()) {
+        *err_ = sel.status().WithContext("config: \"" + path + ".match\"");
+        return;
+      }
+      if (!std::isfinite(r.threshold) || r.horizon_ms <= 0 ||
+          (r.direction != "auto" && r.direction != "up" && r.direction != "down")) {
+        *err_ = Status::InvalidArgument("config: \"" + path +
+                                        "\": threshold must be a number, horizon positive, direction up, down or auto");
+        return;
+      }
+      out->push_back(std::move(r));
+    }
+  }
   void Targets(const std::string& key, std::vector<NotifyTarget>* out) {
     YAML::Node n = Get(key);
     if (!n || !err_->ok()) return;
@@ -123,6 +160,14 @@ Status Validate(const ServeConfig& c) {
   if (c.incidents.min_anomalies < 1) return Status::InvalidArgument("config: incidents.min_anomalies must be >= 1");
   if (c.limits.window_points < 2) return Status::InvalidArgument("config: limits.window_points must be >= 2");
   if (c.limits.queue_samples < 1000) return Status::InvalidArgument("config: limits.queue_samples must be >= 1000");
+  if (c.detect.capacity_interval_ms < 1000) {
+    return Status::InvalidArgument("config: detect.capacity_interval must be at least 1s");
+  }
+  const ChangeRiskSettings& cr = c.detect.change_risk;
+  if (cr.before_ms <= cr.gap_ms || cr.after_ms <= 0 || cr.max_series < 1 || cr.max_reports < 1) {
+    return Status::InvalidArgument(
+        "config: detect.change_risk needs before > gap, after > 0, max_series and max_reports >= 1");
+  }
   if (c.detector_threads < 0 || c.detector_threads > 256) {
     return Status::InvalidArgument("config: detector_threads must be between 0 and 256");
   }
@@ -174,6 +219,20 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Targets("alertmanagers", &c.notify.alertmanagers);
       s.Duration("resend_interval", &c.notify.resend_interval_ms);
       s.Scalar("external_url", &c.notify.external_url);
+    }
+    {
+      Section s(top.Get("detect"), "detect", &err);
+      s.CapacityRules("capacity", &c.detect.capacity);
+      s.Duration("capacity_interval", &c.detect.capacity_interval_ms);
+      Section r(s.Get("change_risk"), "detect.change_risk", &err);
+      ChangeRiskSettings& cr = c.detect.change_risk;
+      r.Scalar("kinds", &cr.kinds);
+      r.Scalar("scope_labels", &cr.scope_labels);
+      r.Duration("before", &cr.before_ms);
+      r.Duration("gap", &cr.gap_ms);
+      r.Duration("after", &cr.after_ms);
+      r.Scalar("max_series", &cr.max_series);
+      r.Scalar("max_reports", &cr.max_reports);
     }
     {
       Section s(top.Get("limits"), "limits", &err);

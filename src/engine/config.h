@@ -49,6 +49,35 @@ struct LimitSettings {
   size_t max_body_bytes = 64 << 20;
 };
 
+// A capacity-risk rule: series matching `match` are forecast every
+// detect.capacity_interval; a predicted crossing of `threshold` within
+// `horizon` raises a "capacity_risk" anomaly (docs/forecast-and-change-risk.md).
+struct CapacityRule {
+  std::string match;            // Prometheus selector
+  double threshold = 0;
+  TimestampMs horizon_ms = 7LL * 86'400'000;
+  std::string direction = "auto";  // up, down, auto (below the threshold now: up)
+  TimestampMs repeat_ms = 3'600'000;  // re-raise while the risk lasts at most this often
+};
+
+// Change-risk reports after deploy/config events: the changed service's KPIs
+// in [t - before, t - gap] against [t + gap, t + gap + after].
+struct ChangeRiskSettings {
+  std::vector<std::string> kinds = {"deploy", "config", "config_change", "release", "rollback"};
+  std::vector<std::string> scope_labels = {"service", "namespace", "host", "instance", "pod", "endpoint"};
+  TimestampMs before_ms = 30 * 60'000;
+  TimestampMs gap_ms = 60'000;
+  TimestampMs after_ms = 8 * 60'000;
+  size_t max_series = 500;    // KPIs compared per event
+  size_t max_reports = 1000;  // reports (and pending events) kept in memory
+};
+
+struct DetectSettings {
+  std::vector<CapacityRule> capacity;
+  TimestampMs capacity_interval_ms = 5 * 60'000;
+  ChangeRiskSettings change_risk;
+};
+
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./vigil-data";
@@ -58,6 +87,7 @@ struct ServeConfig {
   IncidentSettings incidents;
   NotifySettings notify;
   LimitSettings limits;
+  DetectSettings detect;
   TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
   TimestampMs snapshot_interval_ms = 60'000;
 };

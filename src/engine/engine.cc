@@ -17,6 +17,8 @@
 #include "detect/counter_rate.h"
 #include "detect/robust_detector.h"
 #include "engine/bounded_queue.h"
+#include "engine/capacity_watch.h"
+#include "engine/change_risk_runner.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
 #include "engine/series_table.h"
@@ -148,6 +150,11 @@ struct Engine::Impl {
   std::unique_ptr<NotifyDispatcher> notifier;
   std::thread converger;
   std::thread housekeeper;
+  // Periodic analysis off the ingest path: capacity forecasts and change-risk
+  // reports (created in Open, once the Engine they read through exists).
+  std::unique_ptr<CapacityWatch> capacity;
+  std::unique_ptr<ChangeRiskRunner> change_risk;
+  std::thread watcher;
   std::atomic<bool> running{false};
   std::mutex hk_mu;
   std::condition_variable hk_cv;
@@ -446,6 +453,25 @@ struct Engine::Impl {
     }
   }
 
+  void RunWatcher() {
+    std::unique_lock<std::mutex> lock(hk_mu);
+    while (running.load()) {
+      hk_cv.wait_for(lock, std::chrono::milliseconds(500));
+      if (!running.load()) break;
+      lock.unlock();
+      TimestampMs now = clock->NowMs();
+      change_risk->Tick(now);
+      std::vector<Anomaly> found = capacity->Tick(now);
+      if (!found.empty()) {
+        stats.anomalies.fetch_add(found.size(), std::memory_order_relaxed);
+        size_t n = found.size();
+        anomalies_in_flight.fetch_add(1);
+        if (!anomaly_queue.PushBlocking(std::move(found), n)) anomalies_in_flight.fetch_sub(1);
+      }
+      lock.lock();
+    }
+  }
+
   // Snapshot format (version 1), one blob per shard under "series/<i>", the
   // count under "series/count":
   //   u8 version, varint n, then n records:
@@ -583,7 +609,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
   impl->correlator.Restore(std::move(*open));
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
+  engine->impl_->capacity = std::make_unique<CapacityWatch>(engine.get(), cfg.detect);
+  engine->impl_->change_risk = std::make_unique<ChangeRiskRunner>(engine.get(), cfg.detect.change_risk);
+  return engine;
 }
 
 Status Engine::Start() {
@@ -595,6 +624,7 @@ Status Engine::Start() {
   }
   d.converger = std::thread([&d] { d.RunConverger(); });
   d.housekeeper = std::thread([&d] { d.RunHousekeeper(); });
+  d.watcher = std::thread([&d] { d.RunWatcher(); });
   d.notifier = std::make_unique<NotifyDispatcher>(d.store.get(), d.clock, RetryPolicy{});
   d.notifier->Start();
   return Status::Ok();
@@ -608,6 +638,7 @@ void Engine::Stop() {
   }
   d.hk_cv.notify_all();
   if (d.housekeeper.joinable()) d.housekeeper.join();
+  if (d.watcher.joinable()) d.watcher.join();
   for (auto& sh : d.shards) {
     if (sh->worker.joinable()) sh->worker.join();
   }
@@ -751,6 +782,7 @@ Result<std::vector<int64_t>> Engine::AddEvents(std::vector<Event> events) {
   if (!ids.ok()) return ids.status();
   d.stats.events.fetch_add(events.size());
   for (size_t i = 0; i < events.size(); ++i) events[i].id = (*ids)[i];
+  d.change_risk->OnEvents(events);
   std::lock_guard<std::mutex> lock(d.incidents_mu);
   for (const auto& inc : d.correlator.OpenIncidents()) {
     for (const auto& e : events) {
@@ -828,6 +860,7 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
   return true;
 }
 
+const ChangeRiskRunner& Engine::change_risk() const { return *impl_->change_risk; }
 Store* Engine::store() const { return impl_->store.get(); }
 TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }
 const ServeConfig& Engine::config() const { return impl_->cfg; }

@@ -27,6 +27,7 @@ namespace vigil {
 
 class Store;
 class SeriesSelector;
+class ChangeRiskRunner;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -67,6 +68,9 @@ class Engine {
   std::vector<SeriesInfo> FindSeries(const SeriesSelector& selector, size_t limit) const;
   // False when the series is unknown.
   bool Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* info, std::vector<Sample>* points) const;
+
+  // Change-risk reports of deploy/config events (change_risk_runner.h).
+  const ChangeRiskRunner& change_risk() const;
 
   Store* store() const;
   // Current time from the engine's Clock.
