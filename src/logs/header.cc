@@ -233,11 +233,12 @@ LogHeader HeaderSplitter::SplitAuto(std::string_view line) const {
   int want = std::min(kMaxHeaderFields, header_fields_ + 4);
   int n = ScanFields(line, want, fields);
   int cut = std::min(n, header_fields_);  // fields [0, cut) are header
-  if (component_last_ && cut == header_fields_ && fields[cut - 1].role != kComponent) {
-    // An optional field before the component ("kernel[0] (addr):"): look a
-    // little further for the colon.
+  uint8_t last_role = component_last_ ? uint8_t{kComponent} : roles_.empty() ? uint8_t{kOther} : roles_.back();
+  if ((last_role == kComponent || last_role == kDash) && cut == header_fields_ && fields[cut - 1].role != last_role) {
+    // An optional field before the component ("kernel[0] (addr):") or a
+    // program name with a blank before the dash: look a little further.
     for (int j = cut; j < n && j < cut + 3; ++j) {
-      if (fields[j].role == kComponent) {
+      if (fields[j].role == last_role) {
         cut = j + 1;
         break;
       }
