@@ -138,7 +138,14 @@ bool VariableMasker::IsVariableFragment(std::string_view f) const {
   if (f.empty()) return false;
   int digits = 0;
   for (char c : f) digits += IsDigit(c);
-  if (digits == 0) return LooksLikeHostname(f);
+  if (digits == 0) {
+    if (f.size() >= 8) {
+      bool hex = true;
+      for (char c : f) hex = hex && IsHexDigit(c);
+      if (hex) return true;  // "ffffffff"
+    }
+    return LooksLikeHostname(f);
+  }
   char first = f[0];
   if (IsDigit(first)) return true;
   if ((first == '-' || first == '+' || first == '#' || first == '.') && f.size() > 1 && IsDigit(f[1])) return true;
@@ -193,6 +200,31 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
   bool after_equals = false;
   size_t i = 0;
   while (i < token.size()) {
+    // A path or a MAC/IPv6 address inside a token: "chdir(/p/q/r)", "mLp(FF:F2:..)".
+    if (token[i] == '/' && (i == 0 || IsOpening(token[i - 1]))) {
+      size_t e = i;
+      int slashes = 0;
+      while (e < token.size() && token[e] != ')' && token[e] != ']' && token[e] != '"' && token[e] != '\'' &&
+             token[e] != ',' && token[e] != ';') {
+        slashes += token[e] == '/';
+        ++e;
+      }
+      if (slashes >= 2) {
+        out->append(kWildcard);
+        i = e;
+        continue;
+      }
+    }
+    if (IsHexDigit(token[i]) && (i == 0 || IsDelimiter(token[i - 1]))) {
+      size_t e = i;
+      int colons = 0;
+      while (e < token.size() && (IsHexDigit(token[e]) || token[e] == ':')) colons += token[e++] == ':';
+      if (colons >= 5) {
+        out->append(kWildcard);
+        i = e;
+        continue;
+      }
+    }
     if (IsDelimiter(token[i])) {
       out->push_back(token[i]);
       after_equals = token[i] == '=';
@@ -204,12 +236,17 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
     std::string_view frag = token.substr(i, j - i);
     // "node-246", "CPU#0": a word names the kind, the number after the dash
     // is the value.
+    // "core.2275" and "enable......0" likewise.
     {
       size_t w = 0;
       while (w < frag.size() && IsAlpha(frag[w])) ++w;
-      if (w > 0 && w + 1 < frag.size() && (frag[w] == '-' || frag[w] == '#') && IsDigit(frag[w + 1])) {
-        out->append(frag.substr(0, w + 1));
-        frag.remove_prefix(w + 1);
+      if (w > 0 && w + 1 < frag.size() && (frag[w] == '-' || frag[w] == '#' || frag[w] == '.')) {
+        size_t d = w;
+        while (d < frag.size() && frag[d] == frag[w]) ++d;
+        if (d < frag.size() && IsDigit(frag[d]) && (d == w + 1 || frag[w] == '.')) {
+          out->append(frag.substr(0, d));
+          frag.remove_prefix(d);
+        }
       }
     }
     bool variable = IsVariableFragment(frag) || (after_equals && options_.mask_kv_values);
