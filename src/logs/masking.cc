@@ -15,7 +15,7 @@ inline bool IsDelimiter(char c) {
   switch (c) {
     case '=': case ':': case ',': case ';': case '(': case ')': case '[': case ']':
     case '{': case '}': case '<': case '>': case '"': case '\'': case '|': case '@':
-    case '/': case '\\':
+    case '/': case '\\': case '#':
       return true;
     default:
       return false;
@@ -294,7 +294,10 @@ void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
     }
     // A list of numbered names ("an14 an15 an16"): each is a value.
     std::string_view stem = IdentifierStem(core);
+    bool continues_list = false;
     if (!stem.empty()) {
+      continues_list = k > 0 && IdentifierStem(TrimPunct(tokens[k - 1])) == stem && TrimPunct(tokens[k - 1]) != core &&
+                       std::string_view(out->text).ends_with(kWildcard);
       if ((k + 1 < tokens.size() && IdentifierStem(TrimPunct(tokens[k + 1])) == stem && TrimPunct(tokens[k + 1]) != core) ||
           (k > 0 && IdentifierStem(TrimPunct(tokens[k - 1])) == stem && TrimPunct(tokens[k - 1]) != core)) {
         whole = true;
@@ -307,6 +310,7 @@ void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
       out->token_end.back() = static_cast<uint32_t>(out->text.size());
       continue;
     }
+    if (continues_list) continue;  // one list, one variable
     if (!out->token_end.empty()) out->text.push_back(' ');
     if (whole) {
       size_t a = tok.find(core);

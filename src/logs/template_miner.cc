@@ -71,9 +71,10 @@ bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     std::string_view s = t[i];
     if (IsVar(s)) continue;
-    bool value = s.size() >= 16 || (s.find('=') != std::string_view::npos && s.back() != '=') || !IsStrong(s);
+    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
+    bool value = (s.find('=') != std::string_view::npos && s.back() != '=') || !IsStrong(s);
     for (char c : s) {
-      if ((c >= '0' && c <= '9') || c == '.' || c == '/' || c == '_' || c == '@' || c == ':') value = true;
+      if ((c >= '0' && c <= '9') || c == '/' || c == '@' || c == ':') value = true;
     }
     if (!value) return false;
   }
