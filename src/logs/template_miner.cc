@@ -81,6 +81,22 @@ bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   return true;
 }
 
+// Words after which a value usually follows ("for user <*>", "from <*>"): a
+// word there becomes a variable after fewer distinct values.
+bool IntroducesValue(std::string_view w) {
+  static constexpr std::string_view kWords[] = {
+      "user", "users", "host", "hostname", "from", "for", "node", "domain", "address", "addr", "ip", "uid",
+      "gid", "pid", "account", "login"};
+  for (std::string_view k : kWords) {
+    if (w.size() == k.size()) {
+      bool eq = true;
+      for (size_t i = 0; i < w.size() && eq; ++i) eq = (w[i] | 0x20) == k[i];
+      if (eq) return true;
+    }
+  }
+  return false;
+}
+
 // The display of one wildcard: the common prefix and suffix of the values it
 // stood for, cut at delimiters ("host:<*>" and "10.0.0.1:<*>" give "<*>:<*>").
 struct Slot {
@@ -120,7 +136,7 @@ struct Slot {
     size_t cut = 0;
     while (cut < s && !IsDelimiterChar(suffix[cut])) ++cut;
     std::string_view suf = std::string_view(suffix).substr(cut);
-    if (p + suf.size() >= min_length) return std::string(kWildcard);
+    if (p + suf.size() > min_length) return std::string(kWildcard);
     std::string out(prefix.substr(0, p));
     // Keep a variable's own shape out of the constant text: a prefix that
     // ends inside "<*>" is cut back.
@@ -492,7 +508,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     uint64_t h = StableHash64(key);
     if (!seen_keys.insert(h).second) return false;
     GeneralizationCounter& g = st.counters[h];
-    bool value_like = LooksLikeValue(leaf, begin, end);
+    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1]));
     g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
     if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
     if (g.n < 255) ++g.n;
