@@ -12,7 +12,7 @@ namespace {
 
 struct TextHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return StableHash64(s); }
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 using Tokens = std::vector<std::string_view>;
