@@ -23,13 +23,17 @@ struct Field {
 inline bool IsBlank(char c) { return c == ' ' || c == '\t'; }
 inline bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 
+// ASCII only (no locale): `b` is lower case.
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
+    char c = a[i];
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c | 0x20);
+    if (c != b[i]) return false;
   }
   return true;
 }
+inline bool IsAsciiAlpha(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z'); }
 
 std::string_view StripPunct(std::string_view s) {
   while (!s.empty() && (s.front() == '[' || s.front() == '<' || s.front() == '(')) s.remove_prefix(1);
@@ -41,14 +45,14 @@ std::string_view StripPunct(std::string_view s) {
 
 bool IsStamp(std::string_view f) {
   static constexpr std::array<std::string_view, 19> kNames = {
-      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct",
-      "Nov", "Dec", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"};
+      "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+      "nov", "dec", "mon", "tue", "wed", "thu", "fri", "sat", "sun"};
   std::string_view s = f;
   while (!s.empty() && (s.back() == ',' || s.back() == ']')) s.remove_suffix(1);
   while (!s.empty() && s.front() == '[') s.remove_prefix(1);
   if (s.empty()) return false;
-  for (std::string_view n : kNames) {
-    if (s.size() >= 3 && EqualsIgnoreCase(s.substr(0, 3), n) && (s.size() == 3 || std::isalpha(static_cast<unsigned char>(s[3])))) {
+  if (IsAsciiAlpha(s[0]) && s.size() >= 3 && s.size() <= 9) for (std::string_view n : kNames) {
+    if (s.size() >= 3 && EqualsIgnoreCase(s.substr(0, 3), n) && (s.size() == 3 || IsAsciiAlpha(s[3]))) {
       return s.size() <= 9;  // "Sunday", "September"
     }
   }
@@ -67,6 +71,7 @@ bool IsStamp(std::string_view f) {
 
 int SeverityOf(std::string_view level) {
   std::string_view s = StripPunct(level);
+  if (s.empty() || s.size() > 11 || !IsAsciiAlpha(s[0])) return -1;
   if (s.size() == 1) {
     switch (s[0]) {
       case 'V': case 'D': case 'T': return 0;
@@ -93,12 +98,12 @@ namespace {
 
 uint8_t RoleOf(std::string_view f) {
   if (f == "-") return kDash;
-  if (SeverityOf(f) >= 0 && (f.size() > 1 || std::isupper(static_cast<unsigned char>(f[0])))) return kLevel;
+  if (SeverityOf(f) >= 0 && (f.size() > 1 || (f[0] >= 'A' && f[0] <= 'Z'))) return kLevel;
   if (IsStamp(f)) return kStamp;
   if (f.size() >= 2 && f.front() == '[' && f.back() == ']') return kBracket;
   if (f.size() >= 2 && f.back() == ':') {
     for (char c : f) {
-      if (std::isalpha(static_cast<unsigned char>(c))) return kComponent;
+      if (IsAsciiAlpha(c)) return kComponent;
     }
   }
   return kOther;
@@ -233,11 +238,12 @@ LogHeader HeaderSplitter::SplitAuto(std::string_view line) const {
   int want = std::min(kMaxHeaderFields, header_fields_ + 4);
   int n = ScanFields(line, want, fields);
   int cut = std::min(n, header_fields_);  // fields [0, cut) are header
-  if (component_last_ && cut == header_fields_ && fields[cut - 1].role != kComponent) {
-    // An optional field before the component ("kernel[0] (addr):"): look a
-    // little further for the colon.
+  uint8_t last_role = component_last_ ? uint8_t{kComponent} : roles_.empty() ? uint8_t{kOther} : roles_.back();
+  if ((last_role == kComponent || last_role == kDash) && cut == header_fields_ && fields[cut - 1].role != last_role) {
+    // An optional field before the component ("kernel[0] (addr):") or a
+    // program name with a blank before the dash: look a little further.
     for (int j = cut; j < n && j < cut + 3; ++j) {
-      if (fields[j].role == kComponent) {
+      if (fields[j].role == last_role) {
         cut = j + 1;
         break;
       }

@@ -15,7 +15,7 @@ inline bool IsDelimiter(char c) {
   switch (c) {
     case '=': case ':': case ',': case ';': case '(': case ')': case '[': case ']':
     case '{': case '}': case '<': case '>': case '"': case '\'': case '|': case '@':
-    case '/': case '\\':
+    case '/': case '\\': case '#':
       return true;
     default:
       return false;
@@ -82,13 +82,70 @@ bool LooksLikeColonHex(std::string_view core) {
   return core.find("::") != std::string_view::npos || colons >= 5 || hex_letter;
 }
 
+// A DNS name: lower-case labels and a common top-level domain. Java class
+// names (org.apache.Foo) have upper case; "mapred.job.id" has no common TLD.
+bool LooksLikeHostname(std::string_view f) {
+  size_t dot = f.rfind('.');
+  if (dot == std::string_view::npos || dot == 0 || (f.find('.') == dot && f.size() < 6)) return false;
+  static constexpr std::string_view kTlds[] = {"com", "net", "org", "edu", "gov", "mil", "int", "io", "hk",
+                                               "cn", "uk", "de", "jp", "ru", "fr", "us", "local", "lan",
+                                               "internal", "localdomain", "arpa", "info", "biz"};
+  std::string_view tld = f.substr(dot + 1);
+  bool known = false;
+  for (std::string_view t : kTlds) known = known || t == tld;
+  if (!known) return false;
+  for (char c : f) {
+    if (!((c >= 'a' && c <= 'z') || IsDigit(c) || c == '.' || c == '-')) return false;
+  }
+  return f.find("..") == std::string_view::npos;
+}
+
+bool IsCalendarWord(std::string_view s) {
+  static constexpr std::string_view kNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug",
+                                                "Sep", "Oct", "Nov", "Dec", "Mon", "Tue", "Wed", "Thu",
+                                                "Fri", "Sat", "Sun"};
+  if (s.size() != 3) return false;
+  for (std::string_view n : kNames) {
+    if (s == n) return true;
+  }
+  return false;
+}
+
+// "an14", "dadmin3": letters then digits. Returns the letters, or "".
+std::string_view IdentifierStem(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size() && IsAlpha(s[i])) ++i;
+  if (i == 0 || i == s.size()) return {};
+  for (size_t j = i; j < s.size(); ++j) {
+    if (!IsDigit(s[j])) return {};
+  }
+  return s.substr(0, i);
+}
+
+std::string_view TrimPunct(std::string_view s) {
+  while (!s.empty() && !IsAlpha(s.front()) && !IsDigit(s.front())) s.remove_prefix(1);
+  while (!s.empty() && !IsAlpha(s.back()) && !IsDigit(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+bool IsHttpVersion(std::string_view s) {
+  return s.size() >= 6 && s.substr(0, 5) == "HTTP/" && IsDigit(s[5]);
+}
+
 }  // namespace
 
 bool VariableMasker::IsVariableFragment(std::string_view f) const {
   if (f.empty()) return false;
   int digits = 0;
   for (char c : f) digits += IsDigit(c);
-  if (digits == 0) return false;
+  if (digits == 0) {
+    if (f.size() >= 8) {
+      bool hex = true;
+      for (char c : f) hex = hex && IsHexDigit(c);
+      if (hex) return true;  // "ffffffff"
+    }
+    return LooksLikeHostname(f);
+  }
   char first = f[0];
   if (IsDigit(first)) return true;
   if ((first == '-' || first == '+' || first == '#' || first == '.') && f.size() > 1 && IsDigit(f[1])) return true;
@@ -143,6 +200,31 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
   bool after_equals = false;
   size_t i = 0;
   while (i < token.size()) {
+    // A path or a MAC/IPv6 address inside a token: "chdir(/p/q/r)", "mLp(FF:F2:..)".
+    if (token[i] == '/' && (i == 0 || IsOpening(token[i - 1]))) {
+      size_t e = i;
+      int slashes = 0;
+      while (e < token.size() && token[e] != ')' && token[e] != ']' && token[e] != '"' && token[e] != '\'' &&
+             token[e] != ',' && token[e] != ';') {
+        slashes += token[e] == '/';
+        ++e;
+      }
+      if (slashes >= 2) {
+        out->append(kWildcard);
+        i = e;
+        continue;
+      }
+    }
+    if (IsHexDigit(token[i]) && (i == 0 || IsDelimiter(token[i - 1]))) {
+      size_t e = i;
+      int colons = 0;
+      while (e < token.size() && (IsHexDigit(token[e]) || token[e] == ':')) colons += token[e++] == ':';
+      if (colons >= 5) {
+        out->append(kWildcard);
+        i = e;
+        continue;
+      }
+    }
     if (IsDelimiter(token[i])) {
       out->push_back(token[i]);
       after_equals = token[i] == '=';
@@ -152,6 +234,21 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
     size_t j = i;
     while (j < token.size() && !IsDelimiter(token[j])) ++j;
     std::string_view frag = token.substr(i, j - i);
+    // "node-246", "CPU#0": a word names the kind, the number after the dash
+    // is the value.
+    // "core.2275" and "enable......0" likewise.
+    {
+      size_t w = 0;
+      while (w < frag.size() && IsAlpha(frag[w])) ++w;
+      if (w > 0 && w + 1 < frag.size() && (frag[w] == '-' || frag[w] == '#' || frag[w] == '.')) {
+        size_t d = w;
+        while (d < frag.size() && frag[d] == frag[w]) ++d;
+        if (d < frag.size() && IsDigit(frag[d]) && (d == w + 1 || frag[w] == '.')) {
+          out->append(frag.substr(0, d));
+          frag.remove_prefix(d);
+        }
+      }
+    }
     bool variable = IsVariableFragment(frag) || (after_equals && options_.mask_kv_values);
     if (variable) {
       // A sentence's full stop after a number is not part of the number.
@@ -174,6 +271,8 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
 
 void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
   out->clear();
+  thread_local std::vector<std::string_view> tokens;
+  tokens.clear();
   size_t i = 0;
   size_t n = message.size();
   while (i < n) {
@@ -181,10 +280,47 @@ void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
     if (i >= n) break;
     size_t j = i;
     while (j < n && !IsSpace(message[j])) ++j;
-    if (!out->token_end.empty()) out->text.push_back(' ');
-    MaskToken(message.substr(i, j - i), &out->text);
-    out->token_end.push_back(static_cast<uint32_t>(out->text.size()));
+    tokens.push_back(message.substr(i, j - i));
     i = j;
+  }
+  auto starts_with_digit = [&](size_t k) { return k < tokens.size() && !tokens[k].empty() && IsDigit(tokens[k][0]); };
+  for (size_t k = 0; k < tokens.size(); ++k) {
+    std::string_view tok = tokens[k];
+    std::string_view core = TrimPunct(tok);
+    bool whole = false;
+    // Day and month names inside a date ("at Sun Jul 10 03:55:15 2005").
+    if (IsCalendarWord(core) && (starts_with_digit(k + 1) || starts_with_digit(k + 2) || (k > 0 && starts_with_digit(k - 1)))) {
+      whole = true;
+    }
+    // A list of numbered names ("an14 an15 an16"): each is a value.
+    std::string_view stem = IdentifierStem(core);
+    bool continues_list = false;
+    if (!stem.empty()) {
+      continues_list = k > 0 && IdentifierStem(TrimPunct(tokens[k - 1])) == stem && TrimPunct(tokens[k - 1]) != core &&
+                       std::string_view(out->text).ends_with(kWildcard);
+      if ((k + 1 < tokens.size() && IdentifierStem(TrimPunct(tokens[k + 1])) == stem && TrimPunct(tokens[k + 1]) != core) ||
+          (k > 0 && IdentifierStem(TrimPunct(tokens[k - 1])) == stem && TrimPunct(tokens[k - 1]) != core)) {
+        whole = true;
+      }
+    }
+    // "GET /path HTTP/1.1": the protocol version belongs to the request target.
+    if (IsHttpVersion(tok) && !out->text.empty() && std::string_view(out->text).ends_with(kWildcard)) {
+      out->text.append(tok.substr(tok.find_first_not_of("HTTP/0123456789.")  == std::string_view::npos
+                                      ? tok.size() : tok.find_first_not_of("HTTP/0123456789.")));
+      out->token_end.back() = static_cast<uint32_t>(out->text.size());
+      continue;
+    }
+    if (continues_list) continue;  // one list, one variable
+    if (!out->token_end.empty()) out->text.push_back(' ');
+    if (whole) {
+      size_t a = tok.find(core);
+      out->text.append(tok.substr(0, a));
+      out->text.append(kWildcard);
+      out->text.append(tok.substr(a + core.size()));
+    } else {
+      MaskToken(tok, &out->text);
+    }
+    out->token_end.push_back(static_cast<uint32_t>(out->text.size()));
   }
 }
 

@@ -27,7 +27,7 @@ inline constexpr std::string_view kWildcard = "<*>";
 struct MaskOptions {
   // A token made of letters followed by a short number (eth1, ssh2, PSR0,
   // awdl0) is kept as a constant when its digits are at most this many.
-  int max_identifier_digits = 2;
+  int max_identifier_digits = 1;
   // Mask the value of every key=value pair, even when it has no digit.
   bool mask_kv_values = false;
 };

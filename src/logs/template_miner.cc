@@ -12,7 +12,7 @@ namespace {
 
 struct TextHash {
   using is_transparent = void;
-  size_t operator()(std::string_view s) const { return StableHash64(s); }
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
 using Tokens = std::vector<std::string_view>;
@@ -20,8 +20,7 @@ using Tokens = std::vector<std::string_view>;
 bool IsDelimiterChar(char c) {
   switch (c) {
     case '=': case ':': case ',': case ';': case '(': case ')': case '[': case ']': case '{': case '}':
-    case '<': case '>': case '"': case '\'': case '|': case '@': case '/': case '\\': case '.': case '-':
-    case '_': case '#': case '$': case '&': case '?': case '!': case '+': case '*':
+    case '<': case '>': case '"': case '\'': case '|': case '@': case '/': case '\\':
       return true;
     default:
       return false;
@@ -40,9 +39,29 @@ Tokens SplitTokens(std::string_view text) {
   return out;
 }
 
-int CountConstants(const Tokens& t) {
+// "<+>" is a wildcard that stands for one or more tokens (a variable of
+// variable length); "<*>" stands for exactly one. Both print as "<*>".
+constexpr std::string_view kMulti = "<+>";
+inline bool IsVar(std::string_view s) { return s == kWildcard || s == kMulti; }
+
+// A strong constant has a letter outside its masked parts: "port", "uid=<*>".
+// "<*>]" or "<*>:<*>" carry structure but say little about the event.
+bool IsStrong(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s.compare(i, 3, kWildcard) == 0) {
+      i += 2;
+      continue;
+    }
+    char c = s[i];
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) return true;
+  }
+  return false;
+}
+
+template <typename T>
+int CountStrong(const T& t) {
   int c = 0;
-  for (std::string_view s : t) c += !IsWildcard(s);
+  for (const auto& s : t) c += !IsVar(s) && IsStrong(s);
   return c;
 }
 
@@ -51,14 +70,31 @@ int CountConstants(const Tokens& t) {
 bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     std::string_view s = t[i];
-    if (IsWildcard(s)) continue;
-    bool value = s.size() >= 16;
+    if (IsVar(s)) continue;
+    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
+    bool value = (s.find('=') != std::string_view::npos && s.back() != '=') || !IsStrong(s);
     for (char c : s) {
-      if ((c >= '0' && c <= '9') || c == '.' || c == '/' || c == '_' || c == '@' || c == ':') value = true;
+      if ((c >= '0' && c <= '9') || c == '/' || c == '@' || c == ':') value = true;
     }
     if (!value) return false;
   }
   return true;
+}
+
+// Words after which a value usually follows ("for user <*>", "from <*>"): a
+// word there becomes a variable after fewer distinct values.
+bool IntroducesValue(std::string_view w) {
+  static constexpr std::string_view kWords[] = {
+      "user", "users", "host", "hostname", "from", "for", "node", "domain", "address", "addr", "ip", "uid",
+      "gid", "pid", "account", "login"};
+  for (std::string_view k : kWords) {
+    if (w.size() == k.size()) {
+      bool eq = true;
+      for (size_t i = 0; i < w.size() && eq; ++i) eq = (w[i] | 0x20) == k[i];
+      if (eq) return true;
+    }
+  }
+  return false;
 }
 
 // The display of one wildcard: the common prefix and suffix of the values it
@@ -100,7 +136,7 @@ struct Slot {
     size_t cut = 0;
     while (cut < s && !IsDelimiterChar(suffix[cut])) ++cut;
     std::string_view suf = std::string_view(suffix).substr(cut);
-    if (p + suf.size() >= min_length) return std::string(kWildcard);
+    if (p + suf.size() > min_length) return std::string(kWildcard);
     std::string out(prefix.substr(0, p));
     // Keep a variable's own shape out of the constant text: a prefix that
     // ends inside "<*>" is cut back.
@@ -130,11 +166,27 @@ struct Shape {
   bool live = false;
 };
 
+constexpr int kCounterShapes = 6;
 struct GeneralizationCounter {
-  uint32_t shapes[3] = {0, 0, 0};
+  uint32_t shapes[kCounterShapes] = {};
   uint8_t n = 0;
   bool value_like = true;
 };
+
+// The tokens of `shape` that a one-wildcard key leaves out, or false when the
+// shape does not fit the key around its wildcard at `gap`.
+bool SpanOf(const Tokens& shape, const Tokens& key, size_t gap, std::pair<size_t, size_t>* span) {
+  size_t suffix = key.size() - gap - 1;
+  if (shape.size() < gap + suffix + 1) return false;
+  for (size_t i = 0; i < gap; ++i) {
+    if (shape[i] != key[i]) return false;
+  }
+  for (size_t i = 0; i < suffix; ++i) {
+    if (shape[shape.size() - 1 - i] != key[key.size() - 1 - i]) return false;
+  }
+  *span = {gap, shape.size() - suffix};
+  return true;
+}
 
 constexpr int kMaxMatchSteps = 4096;
 
@@ -148,7 +200,11 @@ bool MatchPattern(const std::vector<std::string>& pattern, const Tokens& leaf, s
   if (li >= leaf.size()) return false;
   size_t remaining_pattern = pattern.size() - pi;
   if (leaf.size() - li < remaining_pattern) return false;
-  if (IsWildcard(pattern[pi])) {
+  if (pattern[pi] == kWildcard) {
+    (*spans)[pi] = {static_cast<uint32_t>(li), 1};
+    return MatchPattern(pattern, leaf, pi + 1, li + 1, max_span, spans, steps);
+  }
+  if (pattern[pi] == kMulti) {
     size_t max = std::min<size_t>(max_span, leaf.size() - li - (remaining_pattern - 1));
     for (size_t span = 1; span <= max; ++span) {
       (*spans)[pi] = {static_cast<uint32_t>(li), static_cast<uint32_t>(span)};
@@ -168,14 +224,17 @@ std::vector<std::string> MergePatterns(const std::vector<std::string>& a, const 
   std::vector<std::string> out;
   if (a.size() == b.size()) {
     out.reserve(a.size());
-    for (size_t i = 0; i < a.size(); ++i) out.push_back(a[i] == b[i] ? a[i] : std::string(kWildcard));
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (a[i] == b[i]) out.push_back(a[i]);
+      else out.emplace_back(a[i] == kMulti || b[i] == kMulti ? kMulti : kWildcard);
+    }
   } else {
     size_t p = 0;
     while (p < a.size() && p < b.size() && a[p] == b[p]) ++p;
     size_t s = 0;
     while (s < a.size() - p && s < b.size() - p && a[a.size() - 1 - s] == b[b.size() - 1 - s]) ++s;
     out.assign(a.begin(), a.begin() + p);
-    out.emplace_back(kWildcard);
+    out.emplace_back(kMulti);
     out.insert(out.end(), a.end() - s, a.end());
   }
   // Adjacent wildcards made by the merge are one variable of many tokens
@@ -184,7 +243,10 @@ std::vector<std::string> MergePatterns(const std::vector<std::string>& a, const 
   if (a.size() != b.size()) {
     std::vector<std::string> collapsed;
     for (auto& t : out) {
-      if (IsWildcard(t) && !collapsed.empty() && IsWildcard(collapsed.back())) continue;
+      if (IsVar(t) && !collapsed.empty() && IsVar(collapsed.back())) {
+        collapsed.back() = std::string(kMulti);
+        continue;
+      }
       collapsed.push_back(std::move(t));
     }
     return collapsed;
@@ -217,7 +279,7 @@ struct TemplateMiner::State {
   void Register(TemplateId id) {
     const Cluster& c = cluster(id);
     bool wild = false;
-    for (const auto& t : c.pattern) wild = wild || IsWildcard(t);
+    for (const auto& t : c.pattern) wild = wild || IsVar(t);
     if (!wild || c.pattern.empty()) return;
     auto& v = buckets[c.pattern[0]];
     if (std::find(v.begin(), v.end(), id) == v.end()) v.push_back(id);
@@ -228,7 +290,7 @@ struct TemplateMiner::State {
     int steps = 0;
     if (!MatchPattern(c.pattern, leaf, 0, 0, max_span, &spans, &steps)) return;
     for (size_t k = 0; k < c.pattern.size(); ++k) {
-      if (!IsWildcard(c.pattern[k])) continue;
+      if (!IsVar(c.pattern[k])) continue;
       if (spans[k].second != 1) {
         c.slots[k].plain = true;
       } else {
@@ -303,7 +365,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
   shape.live = true;
   st.shape_index.emplace(shape.text, shape_index);
   Tokens leaf = SplitTokens(shape.text);
-  int constants = CountConstants(leaf);
+  int constants = CountStrong(leaf);
   int min_kept = std::max(1, static_cast<int>(options_.min_kept_constants * constants + 0.999));
 
   auto join_cluster = [&](TemplateId id) {
@@ -328,7 +390,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
         if (id == 0 || id != raw) continue;
         const Cluster& c = st.cluster(id);
         int pc = 0;
-        for (const auto& t : c.pattern) pc += !IsWildcard(t);
+        pc = CountStrong(c.pattern);
         if (pc < min_kept || pc <= best_constants) continue;
         spans.assign(c.pattern.size(), {0, 0});
         int steps = 0;
@@ -392,74 +454,117 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
   std::unordered_set<uint64_t> seen_keys;
   std::string key;
   const size_t n = leaf.size();
+  auto build_key = [&](size_t begin, size_t end, std::string_view wildcard) {
+    key.clear();
+    for (size_t k = 0; k < begin; ++k) {
+      key += leaf[k];
+      key.push_back(' ');
+    }
+    key += wildcard;
+    for (size_t k = end; k < n; ++k) {
+      key.push_back(' ');
+      key += leaf[k];
+    }
+  };
+  // Whether the shapes counted under a variable-length key really differ by a
+  // variable: some fill the gap with one token, at least two with several,
+  // and those several-token fillers share no word (else the filler has
+  // structure of its own, like "invalid user <*>" against "root").
+  auto multi_key_holds = [&](const GeneralizationCounter& g, size_t gap_at) {
+    Tokens key_tokens = SplitTokens(key);
+    int single = 0, multi = 0;
+    std::vector<std::unordered_set<std::string_view>> words;
+    std::vector<Tokens> keep;
+    for (int k = 0; k < std::min<int>(g.n, kCounterShapes); ++k) {
+      const Shape& m = st.shapes[g.shapes[k]];
+      if (!m.live) continue;
+      keep.push_back(SplitTokens(m.text));
+      std::pair<size_t, size_t> span;
+      if (!SpanOf(keep.back(), key_tokens, gap_at, &span)) return false;
+      size_t len = span.second - span.first;
+      if (len == 1) {
+        ++single;
+        continue;
+      }
+      ++multi;
+      std::unordered_set<std::string_view> w;
+      for (size_t t = span.first; t < span.second; ++t) {
+        if (IsStrong(keep.back()[t])) w.insert(keep.back()[t]);
+      }
+      for (const auto& other : words) {
+        for (std::string_view x : w) {
+          if (other.contains(x)) return false;
+        }
+      }
+      words.push_back(std::move(w));
+    }
+    return single >= 1 && multi >= 2;
+  };
+  auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
+    int removed = 0;
+    for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
+    if (constants - removed < min_kept) return false;
+    build_key(begin, end, wildcard);
+    uint64_t h = StableHash64(key);
+    if (!seen_keys.insert(h).second) return false;
+    GeneralizationCounter& g = st.counters[h];
+    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1]));
+    g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
+    if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
+    if (g.n < 255) ++g.n;
+    int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
+    if (wildcard == kMulti) quorum = std::max(quorum, 3);
+    if (g.n < quorum) return false;
+    if (wildcard == kMulti && !multi_key_holds(g, begin)) return false;
+    // Merge the templates of the shapes that share this generalization.
+    std::vector<TemplateId> members;
+    for (int k = 0; k < std::min<int>(g.n, kCounterShapes); ++k) {
+      const Shape& m = st.shapes[g.shapes[k]];
+      if (!m.live) continue;
+      TemplateId r = st.Resolve(m.cluster);
+      if (r != 0 && std::find(members.begin(), members.end(), r) == members.end()) members.push_back(r);
+    }
+    TemplateId mine = st.Resolve(id);
+    if (mine != 0 && std::find(members.begin(), members.end(), mine) == members.end()) members.push_back(mine);
+    if (members.size() < 2) return false;
+    std::sort(members.begin(), members.end());
+    TemplateId target = members[0];
+    Cluster& t = st.cluster(target);
+    Tokens key_tokens = SplitTokens(key);
+    std::vector<std::string> generalized =
+        MergePatterns(t.pattern, std::vector<std::string>(key_tokens.begin(), key_tokens.end()));
+    for (size_t k = 1; k < members.size(); ++k) generalized = MergePatterns(generalized, st.cluster(members[k]).pattern);
+    t.pattern = std::move(generalized);
+    t.generalized = true;
+    for (size_t k = 1; k < members.size(); ++k) {
+      Cluster& o = st.cluster(members[k]);
+      o.parent = target;
+      t.count += o.count;
+      t.first_line = std::min(t.first_line, o.first_line);
+      t.shapes.insert(t.shapes.end(), o.shapes.begin(), o.shapes.end());
+      o.shapes.clear();
+      o.slots.clear();
+      --st.live_clusters;
+      ++stats_.templates_merged;
+    }
+    st.RebuildSlots(t, 1 << 20);
+    st.Register(target);
+    result = {target, target != id ? false : result.new_template};
+    return true;
+  };
+  for (size_t i = 0; i < n; ++i) {
+    if (IsVar(leaf[i])) continue;
+    // A message's first word names the event ("boot", "halt", "Accepted");
+    // only a value there may become a variable.
+    if (i == 0 && !LooksLikeValue(leaf, 0, 1)) continue;
+    if (consider(i, i + 1, kWildcard)) return result;
+  }
   for (int gap = 1; gap <= options_.max_gap_tokens; ++gap) {
     for (size_t i = 0; i + gap <= n; ++i) {
-      size_t begin = i, end = i + gap;
-      int removed = 0;
-      for (size_t k = begin; k < end; ++k) removed += !IsWildcard(leaf[k]);
-      if (removed == 0) continue;
-      while (begin > 0 && IsWildcard(leaf[begin - 1])) --begin;
-      while (end < n && IsWildcard(leaf[end])) ++end;
-      if (constants - removed < min_kept) continue;
-      key.clear();
-      for (size_t k = 0; k < begin; ++k) {
-        key += leaf[k];
-        key.push_back(' ');
-      }
-      key += kWildcard;
-      for (size_t k = end; k < n; ++k) {
-        key.push_back(' ');
-        key += leaf[k];
-      }
-      uint64_t h = StableHash64(key);
-      if (!seen_keys.insert(h).second) continue;
-      GeneralizationCounter& g = st.counters[h];
-      bool value_like = LooksLikeValue(leaf, i, i + gap);
-      g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
-      if (g.n < 3) g.shapes[g.n] = shape_index;
-      ++g.n;
-      int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
-      if (g.n < quorum) continue;
-      // Merge the templates of the shapes that share this generalization.
-      std::vector<TemplateId> members;
-      for (int k = 0; k < std::min<int>(g.n, 3); ++k) {
-        const Shape& m = st.shapes[g.shapes[k]];
-        if (!m.live) continue;
-        TemplateId r = st.Resolve(m.cluster);
-        if (r != 0 && std::find(members.begin(), members.end(), r) == members.end()) members.push_back(r);
-      }
-      TemplateId mine = st.Resolve(id);
-      if (mine != 0 && std::find(members.begin(), members.end(), mine) == members.end()) members.push_back(mine);
-      if (members.size() < 2) continue;
-      std::sort(members.begin(), members.end());
-      TemplateId target = members[0];
-      Cluster& t = st.cluster(target);
-      std::vector<std::string> generalized = t.pattern;
-      {
-        Tokens key_tokens = SplitTokens(key);
-        generalized = MergePatterns(generalized, std::vector<std::string>(key_tokens.begin(), key_tokens.end()));
-      }
-      for (size_t k = 1; k < members.size(); ++k) {
-        Cluster& o = st.cluster(members[k]);
-        generalized = MergePatterns(generalized, o.pattern);
-      }
-      t.pattern = std::move(generalized);
-      t.generalized = true;
-      for (size_t k = 1; k < members.size(); ++k) {
-        Cluster& o = st.cluster(members[k]);
-        o.parent = target;
-        t.count += o.count;
-        t.first_line = std::min(t.first_line, o.first_line);
-        t.shapes.insert(t.shapes.end(), o.shapes.begin(), o.shapes.end());
-        o.shapes.clear();
-        o.slots.clear();
-        --st.live_clusters;
-        ++stats_.templates_merged;
-      }
-      st.RebuildSlots(t, 1 << 20);
-      st.Register(target);
-      result = {target, target != id};
-      return result;
+      bool any = false;
+      for (size_t k = i; k < i + gap; ++k) any = any || !IsVar(leaf[k]);
+      if (!any || (i == 0 && !LooksLikeValue(leaf, 0, 1))) continue;
+      if (consider(i, i + gap, kMulti)) return result;
     }
   }
   return result;
@@ -472,7 +577,7 @@ std::string TemplateMiner::TemplateText(TemplateId id) const {
   std::string out;
   for (size_t i = 0; i < c.pattern.size(); ++i) {
     if (i) out.push_back(' ');
-    if (IsWildcard(c.pattern[i]) && i < c.slots.size()) {
+    if (IsVar(c.pattern[i]) && i < c.slots.size()) {
       out += c.slots[i].Display();
     } else {
       out += c.pattern[i];

@@ -1,0 +1,14 @@
+// libFuzzer target: DecodeLokiPushProtobuf. Accepted records must be valid, messages printable.
+#include <cstdint>
+#include <string_view>
+
+#include "ingest/loki_push.h"
+#include "ingest/log_fuzz_checks.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string_view input(reinterpret_cast<const char*>(data), size);
+  vigil::LogBatch batch;
+  const vigil::Status st = vigil::DecodeLokiPushProtobuf(input, &batch);
+  vigil::ingest_internal::CheckLogBatch(batch, st);
+  return 0;
+}
