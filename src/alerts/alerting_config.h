@@ -7,6 +7,7 @@
 //     frontend: [checkout, search]
 //   correlation:
 //     window: 5m           # signals this close in time may join an incident
+//     propagation_window: 3m  # a fault reaches a caller within this time
 //     min_alerts: 3        # evidence before an incident opens: N alerts ...
 //     min_duration: 2m     # ... or one alert firing this long
 //     resolve_after: 5m    # an incident resolves this long after its last alert resolved
@@ -62,6 +63,7 @@ struct Receiver {
 
 struct CorrelationConfig {
   TimestampMs window_ms = 5 * 60'000;
+  TimestampMs propagation_window_ms = 3 * 60'000;
   int min_alerts = 3;
   TimestampMs min_duration_ms = 2 * 60'000;
   TimestampMs resolve_after_ms = 5 * 60'000;

@@ -17,5 +17,6 @@ struct CommandContext {
 
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
+void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
 
 }  // namespace vigil

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   // One line per subcommand, in the order of `vigil --help`.
   vigil::AddServeCommand(ctx);
   vigil::AddVersionCommand(ctx);
+  vigil::AddEvalStormsCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

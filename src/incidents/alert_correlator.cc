@@ -64,30 +64,58 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
   return d;
 }
 
-int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity) const {
-  if ((!service.empty() && inc.services.count(service)) || (!entity.empty() && inc.entities.count(entity))) return 3;
-  if (!topo_ || service.empty()) return 0;
-  if (IsSymptom(inc, service)) return 2;
-  for (const auto& [s, n] : inc.services) {
-    if (topo_->Adjacent(service, s)) return 1;
+int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
+                                 TimestampMs now, TimestampMs* evidence) const {
+  // Fresh evidence (within the propagation window) outranks stale.
+  auto fresh = [&](TimestampMs since) { return now - since <= cfg_.propagation_window_ms; };
+  int best = 0;
+  *evidence = INT64_MIN;
+  auto consider = [&](int tier, TimestampMs since) {
+    int score = fresh(since) ? 10 + tier : tier;
+    if (score > best || (score == best && since > *evidence)) {
+      best = score;
+      *evidence = since;
+    }
+  };
+  if (!entity.empty()) {
+    auto it = inc.entity_since.find(entity);
+    if (it != inc.entity_since.end()) consider(3, it->second);
   }
-  return 0;
+  if (service.empty()) return best;
+  auto own = inc.service_since.find(service);
+  if (own != inc.service_since.end()) consider(2, own->second);
+  if (!topo_ || inc.root_service.empty()) return best;
+  bool downstream = IsSymptom(inc, service);
+  if (downstream) {
+    // On the propagation path: it calls a service that just started alerting.
+    for (const auto& callee : topo_->Callees(service)) {
+      auto it = inc.service_since.find(callee);
+      if (it != inc.service_since.end() && fresh(it->second)) consider(2, it->second);
+    }
+  }
+  auto root = inc.service_since.find(inc.root_service);
+  if (root != inc.service_since.end() && fresh(root->second) &&
+      (downstream || topo_->DependsOn(inc.root_service, service))) {
+    consider(1, root->second);  // further up the path, or deeper than the suspected root
+  }
+  return best;
 }
 
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                                           const std::string& entity, TimestampMs now, int* score) {
   AlertIncident* best = nullptr;
   *score = 0;
-  TimestampMs best_gap = INT64_MAX;
+  TimestampMs best_evidence = INT64_MIN;
   for (auto& [id, inc] : pool) {
     if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
-    int s = Relatedness(inc, service, entity);
+    TimestampMs evidence = 0;
+    int s = Relatedness(inc, service, entity, now, &evidence);
     if (s == 0) continue;
-    TimestampMs gap = std::llabs(now - inc.first_ms);
-    if (s > *score || (s == *score && gap < best_gap)) {
+    // Among equally related incidents, the one with the most recent evidence.
+    if (s > *score || (s == *score && evidence > best_evidence)) {
       best = &inc;
       *score = s;
-      best_gap = gap;
+      best_evidence = evidence;
     }
   }
   return best;
@@ -112,8 +140,10 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     inc.firing.insert(t.fingerprint);
     inc.quiet_since_ms = 0;
   }
-  if (!svc.empty()) inc.services[svc]++;
-  if (!ent.empty()) inc.entities.insert(ent);
+  if (!svc.empty()) {
+    if (inc.services[svc]++ == 0) inc.service_since[svc] = now;
+  }
+  if (!ent.empty() && inc.entities.insert(ent).second) inc.entity_since[ent] = now;
   inc.last_ms = std::max(inc.last_ms, now);
   if (SeverityRank(t.severity) > SeverityRank(inc.worst_severity)) inc.worst_severity = t.severity;
   UpdateRoot(inc, svc);

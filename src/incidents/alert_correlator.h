@@ -6,12 +6,18 @@
 // Joining. An alert names a service (the first of correlation.service_labels
 // it has) and an entity (the first of correlation.entity_labels). It joins
 // the live incident (last signal within `window`) that it is most related
-// to, scored in this order:
-//   3  the incident already has an alert on the same service or entity;
-//   2  the alert's service depends (through calls) on the incident's
-//      suspected root, so it is downstream of the fault;
-//   1  the alert's service calls or is called by a service of the incident.
-// Ties go to the incident whose first alert is closest in time. An alert
+// to. Relations, strongest first: the incident has an alert on the same
+// entity (pod, instance); ... on the same service; the alert's service
+// depends on the incident's suspected root and calls a service alerting in
+// it (it sits on the fault's propagation path); it depends on the root, or
+// the root depends on it (a deeper suspected root). Each relation has an
+// evidence time (when the entity, service or root started alerting in the
+// incident); evidence within propagation_window is fresh and outranks any
+// stale relation, and topology relations count only when fresh: a fault
+// reaches the callers within minutes, and a caller that starts failing long
+// after its callee is more likely a fault of its own, or another fault's
+// symptom. Ties go to the most recent evidence. Services that merely share
+// a caller or a callee are not related. An alert
 // related to none starts a new candidate incident. Incidents are never
 // merged automatically (two concurrent faults whose symptoms meet at a
 // shared caller stay two incidents); operators merge and split by the API.
@@ -60,7 +66,9 @@ struct AlertIncident {
   std::set<Fingerprint> alerts;
   std::set<Fingerprint> firing;
   std::map<std::string, int> services;   // service -> alerts
+  std::map<std::string, TimestampMs> service_since;  // service -> when its first alert joined
   std::set<std::string> entities;
+  std::map<std::string, TimestampMs> entity_since;   // entity -> when its first alert joined
   std::string root_service;
   std::string title;
   TimestampMs first_ms = 0, last_ms = 0, opened_ms = 0, resolved_ms = 0, quiet_since_ms = 0;
@@ -121,7 +129,8 @@ class AlertCorrelator {
   size_t candidates() const { return candidates_.size(); }
 
  private:
-  int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity) const;
+  int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
+                  TimestampMs now, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                            const std::string& entity, TimestampMs now, int* score);
   void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
