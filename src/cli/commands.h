@@ -24,5 +24,6 @@ void AddSimCommand(CommandContext& ctx);      // sim.cc
 void AddBenchCommand(CommandContext& ctx);    // bench_e2e.cc
 void AddDetectCommand(CommandContext& ctx);   // detect.cc
 void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval kpi`
+void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
 
 }  // namespace vigil

@@ -34,6 +34,7 @@ int main(int argc, char** argv) {
   vigil::AddEvalKpiCommands(ctx);
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
+  vigil::AddEvalStormsCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

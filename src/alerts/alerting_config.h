@@ -1,0 +1,98 @@
+// AlertingConfig: the YAML that configures vigil's alert pipeline. It is an
+// Alertmanager configuration file (route, receivers, inhibit_rules,
+// global.resolve_timeout; `templates` is accepted and ignored) plus three
+// vigil sections:
+//
+//   topology:            # service -> the services it calls
+//     frontend: [checkout, search]
+//   correlation:
+//     window: 5m           # signals this close in time may join an incident
+//     propagation_window: 3m  # a fault reaches a caller within this time
+//     min_alerts: 3        # evidence before an incident opens: N alerts ...
+//     min_duration: 2m     # ... or one alert firing this long
+//     resolve_after: 5m    # an incident resolves this long after its last alert resolved
+//     service_labels: [service, job, app]
+//     entity_labels: [instance, pod, host]
+//   dedup:
+//     flap_transitions: 4
+//     flap_window: 10m
+//
+// Receivers may have webhook_configs (Alertmanager's webhook payload),
+// slack_configs (Slack incoming-webhook JSON to api_url) and, vigil's
+// addition, alertmanager_configs (alerts forwarded to url + /api/v2/alerts).
+// Unknown keys are errors naming the key, except that parts of
+// Alertmanager's format vigil does not implement (templates, time
+// intervals, other notifier types) are reported as such.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "alerts/dedup.h"
+#include "alerts/inhibit.h"
+#include "alerts/route.h"
+#include "alerts/topology.h"
+#include "core/status.h"
+
+namespace vigil {
+
+struct WebhookTarget {
+  std::string url;
+  bool send_resolved = true;
+  int max_alerts = 0;  // 0 = all
+};
+
+struct SlackTarget {
+  std::string api_url;
+  std::string channel;
+  bool send_resolved = false;
+};
+
+struct AlertmanagerTarget {
+  std::string url;  // base URL; alerts go to url + "/api/v2/alerts"
+};
+
+struct Receiver {
+  std::string name;
+  std::vector<WebhookTarget> webhooks;
+  std::vector<SlackTarget> slack;
+  std::vector<AlertmanagerTarget> alertmanagers;
+  // True when any target wants resolved notifications.
+  bool SendResolved() const;
+};
+
+struct CorrelationConfig {
+  TimestampMs window_ms = 5 * 60'000;
+  TimestampMs propagation_window_ms = 3 * 60'000;
+  int min_alerts = 3;
+  TimestampMs min_duration_ms = 2 * 60'000;
+  TimestampMs resolve_after_ms = 5 * 60'000;
+  std::vector<std::string> service_labels = {"service", "job", "app"};
+  std::vector<std::string> entity_labels = {"instance", "pod", "host"};
+  size_t max_incidents = 10'000;
+};
+
+struct AlertingConfig {
+  RouteNode route;
+  std::vector<Receiver> receivers;
+  std::vector<InhibitRule> inhibit_rules;
+  ServiceTopology topology;
+  CorrelationConfig correlation;
+  DedupConfig dedup;
+
+  const Receiver* FindReceiver(const std::string& name) const;
+};
+
+// The configuration used when none is given: one receiver "default" with no
+// targets, routes grouped by incident.
+AlertingConfig DefaultAlertingConfig();
+
+// Parses YAML text. Errors name the key path and value, e.g.
+// `route.routes[1].group_wait: bad duration "5x"`.
+Result<AlertingConfig> ParseAlertingConfig(const std::string& yaml_text);
+Result<AlertingConfig> LoadAlertingConfig(const std::string& path);
+
+// Go/Prometheus durations: "1h30m", "500ms", "2d", "1w"; combined units allowed.
+Result<TimestampMs> ParsePromDuration(std::string_view text);
+
+}  // namespace vigil

@@ -1,0 +1,266 @@
+// Unit tests of the alert pipeline's stages, each alone.
+#include <gtest/gtest.h>
+
+#include "alerts/aggregation.h"
+#include "alerts/alerting_config.h"
+#include "alerts/dedup.h"
+#include "alerts/inhibit.h"
+#include "alerts/matcher.h"
+#include "alerts/notification_log.h"
+#include "alerts/route.h"
+#include "alerts/silence.h"
+#include "alerts/topology.h"
+
+namespace vigil {
+namespace {
+
+Labels L(std::vector<Label> v) { return *Labels::FromPairs(std::move(v)); }
+
+Alert A(std::vector<Label> labels, TimestampMs starts = 1000, TimestampMs ends = 0) {
+  Alert a;
+  a.labels = L(std::move(labels));
+  a.starts_ms = starts;
+  a.ends_ms = ends;
+  return a;
+}
+
+TEST(Fingerprint, LabelsOnlyNotAnnotations) {
+  Alert a = A({{"alertname", "X"}, {"service", "s"}});
+  Alert b = a;
+  b.annotations = L({{"summary", "different"}});
+  EXPECT_EQ(FingerprintOf(a.labels), FingerprintOf(b.labels));
+  Alert c = A({{"alertname", "X"}, {"service", "t"}});
+  EXPECT_NE(FingerprintOf(a.labels), FingerprintOf(c.labels));
+}
+
+TEST(Matcher, Operators) {
+  Labels l = L({{"alertname", "HighLatency"}, {"service", "checkout"}});
+  EXPECT_TRUE(Matcher::Parse("service=\"checkout\"")->Matches(l));
+  EXPECT_FALSE(Matcher::Parse("service!=checkout")->Matches(l));
+  EXPECT_TRUE(Matcher::Parse("alertname=~\"High.*\"")->Matches(l));
+  EXPECT_FALSE(Matcher::Parse("alertname=~\"High\"")->Matches(l));  // anchored
+  EXPECT_TRUE(Matcher::Parse("team!~\".+\"")->Matches(l));           // absent label is ""
+  EXPECT_FALSE(Matcher::Parse("a=~\"(\"").ok());
+  auto ms = ParseMatchers("{service=\"checkout\", alertname=~\"High.*\"}");
+  ASSERT_TRUE(ms.ok());
+  EXPECT_EQ(ms->size(), 2u);
+  EXPECT_TRUE(MatchesAll(*ms, l));
+  EXPECT_EQ((*ms)[0].ToString(), "service=\"checkout\"");
+}
+
+TEST(Dedup, RepeatsUpdateOneAlert) {
+  AlertDedup d(DedupConfig{});
+  const TrackedAlert* t = nullptr;
+  EXPECT_EQ(d.Observe(A({{"alertname", "X"}, {"severity", "warning"}}), 1000, &t), DedupOutcome::kNew);
+  EXPECT_EQ(d.Observe(A({{"alertname", "X"}, {"severity", "warning"}}), 2000, &t), DedupOutcome::kRepeat);
+  EXPECT_EQ(t->count, 2);
+  EXPECT_EQ(t->last_seen_ms, 2000);
+  EXPECT_EQ(d.alerts().size(), 1u);
+}
+
+TEST(Dedup, ResolveTimeoutWithoutEndsAt) {
+  DedupConfig c;
+  c.resolve_timeout_ms = 60'000;
+  AlertDedup d(c);
+  d.Observe(A({{"alertname", "X"}}), 0);
+  EXPECT_TRUE(d.Tick(59'000).empty());
+  auto r = d.Tick(60'000);
+  ASSERT_EQ(r.size(), 1u);
+  EXPECT_FALSE(d.Find(r[0])->firing);
+}
+
+TEST(Dedup, EndsAtResolves) {
+  AlertDedup d(DedupConfig{});
+  EXPECT_EQ(d.Observe(A({{"alertname", "X"}}, 0, 5000), 1000), DedupOutcome::kNew);
+  EXPECT_EQ(d.Tick(4000).size(), 0u);
+  EXPECT_EQ(d.Tick(5000).size(), 1u);
+  EXPECT_EQ(d.Observe(A({{"alertname", "X"}}, 6000, 0), 6000), DedupOutcome::kRefired);
+  EXPECT_EQ(d.Observe(A({{"alertname", "X"}}, 6000, 7000), 7000), DedupOutcome::kResolved);
+}
+
+TEST(Dedup, FlappingMarkedThenCleared) {
+  DedupConfig c;
+  c.flap_transitions = 4;
+  c.flap_window_ms = 100'000;
+  AlertDedup d(c);
+  const TrackedAlert* t = nullptr;
+  TimestampMs now = 0;
+  for (int i = 0; i < 3; ++i) {
+    d.Observe(A({{"alertname", "F"}}, now, 0), now, &t);
+    now += 10'000;
+    d.Observe(A({{"alertname", "F"}}, now - 10'000, now), now, &t);
+    now += 10'000;
+  }
+  EXPECT_TRUE(t->flapping);
+  d.Tick(now + 200'000);
+  EXPECT_FALSE(d.Find(t->fingerprint) && d.Find(t->fingerprint)->flapping);
+}
+
+TEST(Route, TreeContinueAndInheritance) {
+  auto cfg = ParseAlertingConfig(R"(
+route:
+  receiver: default
+  group_by: [alertname]
+  group_wait: 10s
+  routes:
+    - matchers: ['team="db"']
+      receiver: db
+      continue: true
+    - matchers: ['severity=~"critical|page"']
+      receiver: pager
+      group_by: ['...']
+      repeat_interval: 1h
+    - receiver: never
+receivers: [{name: default}, {name: db}, {name: pager}, {name: never}]
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  auto r = MatchRoutes(cfg->route, L({{"alertname", "X"}, {"team", "db"}, {"severity", "critical"}}));
+  ASSERT_EQ(r.size(), 2u);
+  EXPECT_EQ(r[0]->receiver, "db");
+  EXPECT_EQ(r[0]->group_wait_ms, 10'000);  // inherited
+  EXPECT_EQ(r[1]->receiver, "pager");
+  EXPECT_TRUE(r[1]->group_by_all);
+  EXPECT_EQ(r[1]->repeat_interval_ms, 3600'000);
+  auto w = MatchRoutes(cfg->route, L({{"alertname", "X"}, {"severity", "warning"}}));
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0]->receiver, "never");
+  Labels g = GroupLabels(*r[0], L({{"alertname", "X"}, {"team", "db"}}));
+  EXPECT_EQ(g.ToString(), "{alertname=\"X\"}");
+}
+
+TEST(Route, ConfigErrorsNameTheKey) {
+  auto bad = ParseAlertingConfig("route: {receiver: a, group_wait: 5x}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("route.group_wait"), std::string::npos) << bad.status().message();
+  auto missing = ParseAlertingConfig("route: {receiver: b}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("no receiver named \"b\""), std::string::npos);
+  auto unknown = ParseAlertingConfig("route: {receiver: a, grup_by: [x]}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_NE(unknown.status().message().find("route.grup_by"), std::string::npos);
+  EXPECT_EQ(*ParsePromDuration("1h30m"), 5400'000);
+  EXPECT_EQ(*ParsePromDuration("500ms"), 500);
+}
+
+TEST(Inhibit, SourceMutesTargetWithEqualLabels) {
+  InhibitRule rule;
+  rule.source_matchers = *ParseMatchers("severity=\"critical\"");
+  rule.target_matchers = *ParseMatchers("severity=\"warning\"");
+  rule.equal = {"service"};
+  InhibitStage st({rule});
+  Labels crit = L({{"alertname", "Down"}, {"service", "db"}, {"severity", "critical"}});
+  Labels warn_db = L({{"alertname", "Slow"}, {"service", "db"}, {"severity", "warning"}});
+  Labels warn_web = L({{"alertname", "Slow"}, {"service", "web"}, {"severity", "warning"}});
+  EXPECT_FALSE(st.Inhibited(2, warn_db));
+  st.Update(1, crit, true);
+  Fingerprint by = 0;
+  EXPECT_TRUE(st.Inhibited(2, warn_db, &by));
+  EXPECT_EQ(by, 1u);
+  EXPECT_FALSE(st.Inhibited(3, warn_web));
+  EXPECT_FALSE(st.Inhibited(1, crit));
+  st.Update(1, crit, false);
+  EXPECT_FALSE(st.Inhibited(2, warn_db));
+}
+
+TEST(Inhibit, TwoSidedAlertsDoNotMuteEachOther) {
+  InhibitRule rule;
+  rule.source_matchers = *ParseMatchers("alertname=~\"A|B\"");
+  rule.target_matchers = *ParseMatchers("alertname=~\"A|B\"");
+  InhibitStage st({rule});
+  Labels a = L({{"alertname", "A"}}), b = L({{"alertname", "B"}});
+  st.Update(1, a, true);
+  st.Update(2, b, true);
+  EXPECT_FALSE(st.Inhibited(1, a));
+  EXPECT_FALSE(st.Inhibited(2, b));
+}
+
+Silence S(const char* matchers, TimestampMs start, TimestampMs end) {
+  Silence s;
+  s.matchers = *ParseMatchers(matchers);
+  s.starts_ms = start;
+  s.ends_ms = end;
+  s.created_by = "ann";
+  s.comment = "maintenance";
+  return s;
+}
+
+TEST(Silences, ActiveWindowAndExpiry) {
+  SilenceSet set(7);
+  auto id = set.Upsert(S("service=\"db\"", 1000, 5000), 0);
+  ASSERT_TRUE(id.ok());
+  Labels db = L({{"alertname", "X"}, {"service", "db"}});
+  EXPECT_TRUE(set.Muting(db, 500).empty());  // pending
+  EXPECT_EQ(set.Muting(db, 1000).size(), 1u);
+  EXPECT_TRUE(set.Muting(L({{"alertname", "X"}, {"service", "web"}}), 1000).empty());
+  EXPECT_TRUE(set.Expire(*id, 2000).ok());
+  EXPECT_TRUE(set.Muting(db, 2000).empty());
+  EXPECT_EQ(StateOf(*set.Get(*id), 2000), SilenceState::kExpired);
+  EXPECT_FALSE(set.Expire(*id, 2500).ok());
+  EXPECT_EQ(set.Expire("nope", 0).code(), StatusCode::kNotFound);
+}
+
+TEST(Silences, ValidationAndReplaceOnMatcherChange) {
+  SilenceSet set;
+  Silence no_author = S("a=\"b\"", 0, 10);
+  no_author.created_by.clear();
+  EXPECT_NE(set.Upsert(no_author, 0).status().message().find("createdBy"), std::string::npos);
+  EXPECT_FALSE(set.Upsert(S("a=\"b\"", 10, 5), 0).ok());
+  auto id = set.Upsert(S("a=\"b\"", 0, 10'000), 0);
+  ASSERT_TRUE(id.ok());
+  Silence longer = S("a=\"b\"", 0, 20'000);
+  longer.id = *id;
+  EXPECT_EQ(*set.Upsert(longer, 100), *id);  // same matchers: updated in place
+  Silence other = S("a=\"c\"", 0, 20'000);
+  other.id = *id;
+  auto id2 = set.Upsert(other, 200);
+  ASSERT_TRUE(id2.ok());
+  EXPECT_NE(*id2, *id);
+  EXPECT_EQ(StateOf(*set.Get(*id), 200), SilenceState::kExpired);
+}
+
+TEST(NotificationLog, RepeatOnlyAfterIntervalUnlessChanged) {
+  NotificationLog log;
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 0));
+  log.Record({"r", "g", {1, 2}, {}, 0});
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 500));
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {1}, {}, false, 1000, 500));  // fewer firing: not news
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1}, {2}, true, 1000, 500));   // resolved, send_resolved
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2, 3}, {}, true, 1000, 500));
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 1000));  // repeat interval
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {}, {}, false, 1000, 5000));
+}
+
+TEST(Aggregation, GroupWaitThenInterval) {
+  RouteNode r;
+  r.receiver = "x";
+  r.group_wait_ms = 30'000;
+  r.group_interval_ms = 300'000;
+  AggregationGroups g;
+  Labels gl = L({{"alertname", "X"}});
+  std::string key = g.Insert(r, gl, 1, 0);
+  EXPECT_TRUE(g.Due(29'999).empty());
+  EXPECT_EQ(g.Due(30'000).size(), 1u);
+  g.Insert(r, gl, 2, 40'000);
+  EXPECT_TRUE(g.Due(100'000).empty());
+  auto due = g.Due(330'000);
+  ASSERT_EQ(due.size(), 1u);
+  EXPECT_EQ(due[0]->alerts.size(), 2u);
+  g.Remove(key, 1);
+  g.Remove(key, 2);
+  EXPECT_EQ(g.size(), 0u);
+}
+
+TEST(Topology, DependsAndAdjacent) {
+  ServiceTopology t;
+  t.AddCall("frontend", "checkout");
+  t.AddCall("checkout", "payments");
+  t.AddCall("frontend", "search");
+  EXPECT_TRUE(t.DependsOn("frontend", "payments"));
+  EXPECT_FALSE(t.DependsOn("payments", "frontend"));
+  EXPECT_TRUE(t.Adjacent("payments", "checkout"));
+  EXPECT_FALSE(t.Adjacent("search", "payments"));
+  EXPECT_EQ(t.Hops("frontend", "payments"), 2);
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,47 @@
+#include "alerts/notification_log.h"
+
+#include <algorithm>
+
+namespace vigil {
+
+namespace {
+bool IsSubset(const std::vector<Fingerprint>& a, const std::vector<Fingerprint>& b) {
+  return std::includes(b.begin(), b.end(), a.begin(), a.end());
+}
+}  // namespace
+
+bool NotificationLog::ShouldNotify(const std::string& receiver, const std::string& group_key,
+                                   const std::vector<Fingerprint>& firing, const std::vector<Fingerprint>& resolved,
+                                   bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now) const {
+  const NotificationLogEntry* prev = Get(receiver, group_key);
+  if (!prev) return !firing.empty();
+  if (!IsSubset(firing, prev->firing)) return true;
+  if (send_resolved) {
+    if (firing.empty() && !prev->firing.empty()) return true;
+    if (!IsSubset(resolved, prev->resolved)) return true;
+  }
+  if (firing.empty()) return false;
+  return now - prev->sent_ms >= repeat_interval_ms;
+}
+
+void NotificationLog::Record(NotificationLogEntry e) {
+  auto key = std::make_pair(e.receiver, e.group_key);
+  entries_[key] = std::move(e);
+}
+
+const NotificationLogEntry* NotificationLog::Get(const std::string& receiver, const std::string& group_key) const {
+  auto it = entries_.find({receiver, group_key});
+  return it == entries_.end() ? nullptr : &it->second;
+}
+
+void NotificationLog::Forget(const std::string& receiver, const std::string& group_key) {
+  entries_.erase({receiver, group_key});
+}
+
+std::vector<NotificationLogEntry> NotificationLog::Entries() const {
+  std::vector<NotificationLogEntry> out;
+  for (const auto& [k, e] : entries_) out.push_back(e);
+  return out;
+}
+
+}  // namespace vigil

@@ -1,0 +1,175 @@
+#include "alerts/storm.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+namespace vigil {
+
+namespace {
+
+class Rng {
+ public:
+  explicit Rng(uint64_t seed) : s_(seed) {}
+  uint64_t Next() {
+    uint64_t z = (s_ += 0x9e3779b97f4a7c15ULL);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+  }
+  double Uniform() { return (Next() >> 11) * (1.0 / 9007199254740992.0); }
+  int64_t Range(int64_t lo, int64_t hi) { return lo + static_cast<int64_t>(Uniform() * (hi - lo + 1)); }
+
+ private:
+  uint64_t s_;
+};
+
+const char* const kLayers[] = {"edge", "api", "core", "data"};
+const int kLayerSize[] = {3, 8, 12, 8};
+const char* const kRules[] = {"HighLatencyP99", "ErrorRateHigh",     "PodRestarting",   "CPUThrottling",
+                              "SaturationHigh", "QueueBacklog",      "TimeoutsHigh",    "ConnectionErrors",
+                              "ApdexLow",       "UpstreamErrors",    "MemoryPressure",  "ReadinessFailing"};
+const char* const kNoiseRules[] = {"DiskSpaceLow", "CertExpiringSoon", "NTPDrift", "SlowGC", "LogVolumeHigh"};
+
+struct Episode {
+  Labels labels;
+  TimestampMs start = 0, end = 0;
+  int fault = -1;
+};
+
+Labels AlertLabels(const std::string& rule, const std::string& service, int pod, const char* severity) {
+  return *Labels::FromPairs({{"alertname", rule},
+                             {"service", service},
+                             {"instance", service + "-" + std::to_string(pod)},
+                             {"severity", severity},
+                             {"cluster", "prod"}});
+}
+
+}  // namespace
+
+Storm GenerateStorm(const StormConfig& cfg) {
+  Rng rng(cfg.seed * 0x2545f4914f6cdd1dULL + 17);
+  Storm storm;
+  // The call graph: each service calls 2-3 services of the next layer.
+  std::vector<std::vector<std::string>> layers;
+  for (int l = 0; l < 4; ++l) {
+    layers.emplace_back();
+    for (int i = 0; i < kLayerSize[l]; ++i) layers[l].push_back(std::string(kLayers[l]) + "-" + std::to_string(i));
+  }
+  std::map<std::string, int> pods;
+  for (int l = 0; l < 4; ++l) {
+    for (const auto& s : layers[l]) {
+      pods[s] = static_cast<int>(rng.Range(2, 6));
+      if (l == 3) continue;
+      int calls = static_cast<int>(rng.Range(2, 3));
+      std::set<size_t> picked;
+      while (static_cast<int>(picked.size()) < calls) picked.insert(rng.Next() % layers[l + 1].size());
+      for (size_t j : picked) {
+        storm.topology.AddCall(s, layers[l + 1][j]);
+        storm.calls.emplace_back(s, layers[l + 1][j]);
+      }
+    }
+  }
+  std::vector<Episode> episodes;
+  // Faults: roots in the core and data layers, distinct.
+  std::set<std::string> roots;
+  for (int f = 0; f < cfg.faults; ++f) {
+    std::string root;
+    do {
+      int l = rng.Uniform() < 0.5 ? 2 : 3;
+      root = layers[l][rng.Next() % layers[l].size()];
+    } while (roots.count(root));
+    roots.insert(root);
+    StormFault fault;
+    fault.id = f;
+    fault.root_service = root;
+    fault.start_ms = cfg.start_ms + rng.Range(0, cfg.fault_start_spread_ms);
+    fault.end_ms = fault.start_ms + rng.Range(10 * 60'000, 25 * 60'000);
+    // Spread to callers, hop by hop.
+    std::map<std::string, TimestampMs> onset{{root, fault.start_ms}};
+    std::vector<std::string> frontier{root};
+    while (!frontier.empty()) {
+      std::vector<std::string> next;
+      for (const auto& s : frontier) {
+        for (const auto& caller : storm.topology.Callers(s)) {
+          if (onset.count(caller) || rng.Uniform() > cfg.spread_probability) continue;
+          onset[caller] = onset[s] + rng.Range(20'000, 60'000);
+          next.push_back(caller);
+        }
+      }
+      frontier = std::move(next);
+    }
+    for (const auto& [svc, t0] : onset) {
+      bool is_root = svc == root;
+      int rules = static_cast<int>(rng.Range(is_root ? 4 : 2, is_root ? 7 : 5));
+      std::set<size_t> picked;
+      while (static_cast<int>(picked.size()) < rules) picked.insert(rng.Next() % std::size(kRules));
+      for (size_t r : picked) {
+        for (int p = 0; p < pods[svc]; ++p) {
+          if (!is_root && rng.Uniform() < 0.3) continue;  // not every pod of a caller suffers
+          Episode e;
+          e.labels = AlertLabels(kRules[r], svc, p, is_root ? "critical" : "warning");
+          e.start = t0 + rng.Range(0, 90'000);
+          e.end = fault.end_ms + rng.Range(0, 120'000);
+          e.fault = f;
+          episodes.push_back(std::move(e));
+          ++fault.alerts;
+        }
+      }
+    }
+    storm.faults.push_back(fault);
+  }
+  std::vector<std::string> all;
+  for (const auto& l : layers) all.insert(all.end(), l.begin(), l.end());
+  // Background noise: short blips anywhere, any time.
+  for (int i = 0; i < cfg.noise_alerts; ++i) {
+    Episode e;
+    std::string svc = all[rng.Next() % all.size()];
+    e.labels = AlertLabels(kNoiseRules[rng.Next() % std::size(kNoiseRules)], svc,
+                           static_cast<int>(rng.Next() % pods[svc]), "info");
+    e.start = cfg.start_ms + rng.Range(0, cfg.duration_ms - 5 * 60'000);
+    e.end = e.start + rng.Range(30'000, 90'000);
+    episodes.push_back(std::move(e));
+  }
+  // Flapping alerts: on for 1-2 minutes, off for 1-2 minutes, all hour.
+  for (int i = 0; i < cfg.flapping_alerts; ++i) {
+    std::string svc = all[rng.Next() % all.size()];
+    Labels l = AlertLabels("HealthCheckFlapping", svc, static_cast<int>(rng.Next() % pods[svc]), "warning");
+    TimestampMs t = cfg.start_ms + rng.Range(0, 120'000);
+    while (t < cfg.start_ms + cfg.duration_ms - 4 * 60'000) {
+      Episode e;
+      e.labels = l;
+      e.start = t;
+      e.end = t + rng.Range(60'000, 120'000);
+      t = e.end + rng.Range(60'000, 120'000);
+      episodes.push_back(std::move(e));
+    }
+  }
+  // Sends, the way Prometheus sends: every resend interval while firing
+  // (endsAt four intervals ahead), then once with the real end.
+  for (const auto& e : episodes) {
+    for (TimestampMs t = e.start; t < e.end; t += cfg.resend_ms) {
+      StormSend s;
+      s.at = t;
+      s.alert.labels = e.labels;
+      s.alert.starts_ms = e.start;
+      s.alert.ends_ms = t + 4 * cfg.resend_ms;
+      s.alert.source = "storm";
+      storm.sends.push_back(std::move(s));
+    }
+    StormSend s;
+    s.at = e.end;
+    s.alert.labels = e.labels;
+    s.alert.starts_ms = e.start;
+    s.alert.ends_ms = e.end;
+    s.alert.source = "storm";
+    storm.sends.push_back(std::move(s));
+    storm.truth.emplace_back(FingerprintOf(e.labels), e.fault);
+    ++storm.alert_episodes;
+  }
+  std::stable_sort(storm.sends.begin(), storm.sends.end(),
+                   [](const StormSend& a, const StormSend& b) { return a.at < b.at; });
+  return storm;
+}
+
+}  // namespace vigil

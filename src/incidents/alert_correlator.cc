@@ -1,0 +1,481 @@
+#include "incidents/alert_correlator.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstdlib>
+
+namespace vigil {
+
+namespace {
+
+int SeverityRank(std::string_view s) {
+  if (s == "critical" || s == "page" || s == "error") return 3;
+  if (s == "warning" || s == "warn") return 2;
+  if (s.empty()) return 0;
+  return 1;
+}
+
+TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
+
+TimelineEntry Line(TimestampMs ts, const char* kind, std::string text, int64_t ref = 0) {
+  TimelineEntry e;
+  e.ts_ms = ts;
+  e.kind = kind;
+  e.text = std::move(text);
+  e.ref_id = ref;
+  return e;
+}
+
+std::string AlertLine(const TrackedAlert& t) {
+  std::string s(t.alert.labels.Get("alertname"));
+  s += " " + t.alert.labels.ToString();
+  return s;
+}
+
+}  // namespace
+
+AlertCorrelator::AlertCorrelator(const CorrelationConfig& cfg, const ServiceTopology* topology,
+                                 std::function<int64_t()> next_id)
+    : cfg_(cfg), topo_(topology), next_id_(std::move(next_id)) {}
+
+std::string AlertCorrelator::ServiceOf(const Labels& labels) const {
+  for (const auto& n : cfg_.service_labels) {
+    std::string_view v = labels.Get(n);
+    if (!v.empty()) return std::string(v);
+  }
+  return {};
+}
+
+std::string AlertCorrelator::EntityOf(const Labels& labels) const {
+  for (const auto& n : cfg_.entity_labels) {
+    std::string_view v = labels.Get(n);
+    if (!v.empty()) return n + "=" + std::string(v);
+  }
+  return {};
+}
+
+bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& service) const {
+  if (!topo_ || service.empty() || inc.root_service.empty() || service == inc.root_service) return false;
+  auto key = std::make_pair(service, inc.root_service);
+  auto it = depends_cache_.find(key);
+  if (it != depends_cache_.end()) return it->second;
+  bool d = topo_->DependsOn(service, inc.root_service);
+  if (depends_cache_.size() < 100'000) depends_cache_.emplace(key, d);
+  return d;
+}
+
+int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
+                                 TimestampMs now, TimestampMs* evidence) const {
+  // Fresh evidence (within the propagation window) outranks stale.
+  auto fresh = [&](TimestampMs since) { return now - since <= cfg_.propagation_window_ms; };
+  int best = 0;
+  *evidence = INT64_MIN;
+  auto consider = [&](int tier, TimestampMs since) {
+    int score = fresh(since) ? 10 + tier : tier;
+    if (score > best || (score == best && since > *evidence)) {
+      best = score;
+      *evidence = since;
+    }
+  };
+  if (!entity.empty()) {
+    auto it = inc.entity_since.find(entity);
+    if (it != inc.entity_since.end()) consider(3, it->second);
+  }
+  if (service.empty()) return best;
+  auto own = inc.service_since.find(service);
+  if (own != inc.service_since.end()) consider(2, own->second);
+  if (!topo_ || inc.root_service.empty()) return best;
+  bool downstream = IsSymptom(inc, service);
+  if (downstream) {
+    // On the propagation path: it calls a service that just started alerting.
+    for (const auto& callee : topo_->Callees(service)) {
+      auto it = inc.service_since.find(callee);
+      if (it != inc.service_since.end() && fresh(it->second)) consider(2, it->second);
+    }
+  }
+  auto root = inc.service_since.find(inc.root_service);
+  if (root != inc.service_since.end() && fresh(root->second) &&
+      (downstream || topo_->DependsOn(inc.root_service, service))) {
+    consider(1, root->second);  // further up the path, or deeper than the suspected root
+  }
+  return best;
+}
+
+AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
+                                          const std::string& entity, TimestampMs now, int* score) {
+  AlertIncident* best = nullptr;
+  *score = 0;
+  TimestampMs best_evidence = INT64_MIN;
+  for (auto& [id, inc] : pool) {
+    if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
+    TimestampMs evidence = 0;
+    int s = Relatedness(inc, service, entity, now, &evidence);
+    if (s == 0) continue;
+    // Among equally related incidents, the one with the most recent evidence.
+    if (s > *score || (s == *score && evidence > best_evidence)) {
+      best = &inc;
+      *score = s;
+      best_evidence = evidence;
+    }
+  }
+  return best;
+}
+
+void AlertCorrelator::UpdateRoot(AlertIncident& inc, const std::string& service) {
+  if (service.empty()) return;
+  if (inc.root_service.empty()) {
+    inc.root_service = service;
+    return;
+  }
+  // A service the current root depends on is deeper: the likelier cause.
+  if (topo_ && topo_->DependsOn(inc.root_service, service)) inc.root_service = service;
+}
+
+void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now) {
+  std::string svc = ServiceOf(t.alert.labels);
+  std::string ent = EntityOf(t.alert.labels);
+  if (inc.alerts.empty()) inc.first_ms = now;
+  inc.alerts.insert(t.fingerprint);
+  if (t.firing) {
+    inc.firing.insert(t.fingerprint);
+    inc.quiet_since_ms = 0;
+  }
+  if (!svc.empty()) {
+    if (inc.services[svc]++ == 0) inc.service_since[svc] = now;
+  }
+  if (!ent.empty() && inc.entities.insert(ent).second) inc.entity_since[ent] = now;
+  inc.last_ms = std::max(inc.last_ms, now);
+  if (SeverityRank(t.severity) > SeverityRank(inc.worst_severity)) inc.worst_severity = t.severity;
+  UpdateRoot(inc, svc);
+}
+
+void AlertCorrelator::Retitle(AlertIncident& inc, const TrackedAlert* first) const {
+  std::string name = first ? std::string(first->alert.labels.Get("alertname")) : std::string("alerts");
+  std::string where = inc.root_service.empty() ? std::string("") : " on " + inc.root_service;
+  size_t others = inc.alerts.size() > 0 ? inc.alerts.size() - 1 : 0;
+  inc.title = name + where;
+  if (others > 0) {
+    inc.title += " and " + std::to_string(others) + " more alert" + (others == 1 ? "" : "s") + " on " +
+                 std::to_string(inc.services.size()) + " service" + (inc.services.size() == 1 ? "" : "s");
+  }
+}
+
+void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  for (Fingerprint fp : inc.alerts) {
+    if (TrackedAlert* t = alerts(fp)) t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+  }
+}
+
+void AlertCorrelator::Open(int64_t key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                           std::vector<AlertIncidentChange>* out) {
+  auto node = candidates_.extract(key);
+  AlertIncident inc = std::move(node.mapped());
+  inc.id = next_id_();
+  inc.open = true;
+  inc.opened_ms = now;
+  AlertIncidentChange ch;
+  ch.kind = AlertIncidentChange::Kind::kOpened;
+  ch.incident_id = inc.id;
+  const TrackedAlert* first = nullptr;
+  for (Fingerprint fp : inc.alerts) {
+    candidate_of_.erase(fp);
+    TrackedAlert* t = alerts(fp);
+    if (!t) continue;
+    t->incident_id = inc.id;
+    if (!first || StartOf(*t) < StartOf(*first)) first = t;
+    ch.alerts.push_back(fp);
+  }
+  Retitle(inc, first);
+  MarkSymptoms(inc, alerts);
+  ch.timeline.push_back(Line(now, "opened", "opened with " + std::to_string(inc.alerts.size()) + " alert(s) on " +
+                                                std::to_string(inc.services.size()) + " service(s); suspected root " +
+                                                (inc.root_service.empty() ? "unknown" : inc.root_service)));
+  for (const auto& [svc, n] : inc.services) {
+    ch.timeline.push_back(Line(now, "alert", std::to_string(n) + " alert(s) on " + svc));
+  }
+  for (auto& e : ch.timeline) e.incident_id = inc.id;
+  incidents_.emplace(inc.id, std::move(inc));
+  out->push_back(std::move(ch));
+}
+
+void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out) {
+  if (t->incident_id != 0) {
+    auto it = incidents_.find(t->incident_id);
+    if (it != incidents_.end() && !it->second.resolved) {
+      AlertIncident& inc = it->second;
+      bool was = inc.firing.count(t->fingerprint) > 0;
+      if (t->firing) {
+        inc.firing.insert(t->fingerprint);
+        inc.quiet_since_ms = 0;
+        inc.last_ms = std::max(inc.last_ms, now);
+      } else {
+        inc.firing.erase(t->fingerprint);
+        if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
+      }
+      t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+      if (was != t->firing) {
+        AlertIncidentChange ch;
+        ch.incident_id = inc.id;
+        ch.alerts.push_back(t->fingerprint);
+        out->push_back(std::move(ch));
+      }
+      return;
+    }
+    t->incident_id = 0;  // its incident is over: a new firing starts afresh
+  }
+  auto cit = candidate_of_.find(t->fingerprint);
+  if (cit != candidate_of_.end()) {
+    AlertIncident& cand = candidates_[cit->second];
+    if (t->firing) {
+      cand.firing.insert(t->fingerprint);
+      cand.last_ms = std::max(cand.last_ms, now);
+    } else {
+      cand.firing.erase(t->fingerprint);
+    }
+    return;
+  }
+  if (!t->firing) return;
+  std::string svc = ServiceOf(t->alert.labels);
+  std::string ent = EntityOf(t->alert.labels);
+  int open_score = 0, cand_score = 0;
+  AlertIncident* open = BestMatch(incidents_, svc, ent, now, &open_score);
+  AlertIncident* cand = BestMatch(candidates_, svc, ent, now, &cand_score);
+  if (open && open_score >= cand_score) {
+    bool new_service = !svc.empty() && !open->services.count(svc);
+    std::string old_root = open->root_service;
+    Add(*open, *t, now);
+    t->incident_id = open->id;
+    AlertIncidentChange ch;
+    ch.incident_id = open->id;
+    ch.alerts.push_back(t->fingerprint);
+    if (new_service) ch.timeline.push_back(Line(now, "alert", "alerts now also on " + svc + ": " + AlertLine(*t)));
+    if (open->root_service != old_root) {
+      ch.timeline.push_back(Line(now, "root", "suspected root moved from " + old_root + " to " + open->root_service));
+    }
+    for (auto& e : ch.timeline) e.incident_id = open->id;
+    if (open->root_service != old_root) MarkSymptoms(*open, alerts);
+    t->symptom = IsSymptom(*open, svc);
+    if (new_service || open->root_service != old_root) open->title.clear();
+    out->push_back(std::move(ch));
+    return;
+  }
+  int64_t key;
+  if (cand) {
+    key = 0;
+    for (auto& [k, c] : candidates_) {
+      if (&c == cand) key = k;
+    }
+  } else {
+    if (candidates_.size() + incidents_.size() >= cfg_.max_incidents) return;  // bounded; counted by the owner
+    key = next_candidate_++;
+  }
+  AlertIncident& c = candidates_[key];
+  Add(c, *t, now);
+  candidate_of_[t->fingerprint] = key;
+  if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
+}
+
+void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChange>* out) {
+  std::string svc = ServiceOf(a.labels);
+  std::string ent = EntityOf(a.labels);
+  if (svc.empty() && ent.empty()) return;
+  int score = 0;
+  AlertIncident* inc = BestMatch(incidents_, svc, ent, a.ts_ms, &score);
+  if (!inc) return;
+  inc->anomaly_ids.push_back(a.id);
+  AlertIncidentChange ch;
+  ch.incident_id = inc->id;
+  ch.anomaly_ids.push_back(a.id);
+  out->push_back(std::move(ch));
+}
+
+void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                           std::vector<AlertIncidentChange>* out) {
+  std::vector<int64_t> to_open, to_drop;
+  for (auto& [key, c] : candidates_) {
+    bool long_enough = false;
+    for (Fingerprint fp : c.firing) {
+      const TrackedAlert* t = alerts(fp);
+      if (t && t->firing && now - StartOf(*t) >= cfg_.min_duration_ms) long_enough = true;
+    }
+    if (long_enough) {
+      to_open.push_back(key);
+    } else if (c.firing.empty() && c.last_ms < now - cfg_.window_ms) {
+      to_drop.push_back(key);
+    }
+  }
+  for (int64_t k : to_open) Open(k, now, alerts, out);
+  for (int64_t k : to_drop) {
+    for (Fingerprint fp : candidates_[k].alerts) candidate_of_.erase(fp);
+    candidates_.erase(k);
+  }
+  for (auto it = incidents_.begin(); it != incidents_.end();) {
+    AlertIncident& inc = it->second;
+    if (!inc.resolved) {
+      const TrackedAlert* first = nullptr;
+      for (Fingerprint fp : inc.alerts) {
+        const TrackedAlert* t = alerts(fp);
+        if (t && (!first || StartOf(*t) < StartOf(*first))) first = t;
+      }
+      Retitle(inc, first);
+      MarkSymptoms(inc, alerts);
+    }
+    if (!inc.resolved && inc.firing.empty() && inc.quiet_since_ms > 0 &&
+        now - inc.quiet_since_ms >= cfg_.resolve_after_ms) {
+      inc.resolved = true;
+      inc.resolved_ms = now;
+      AlertIncidentChange ch;
+      ch.kind = AlertIncidentChange::Kind::kResolved;
+      ch.incident_id = inc.id;
+      ch.timeline.push_back(Line(now, "resolved", "every alert resolved"));
+      ch.timeline.back().incident_id = inc.id;
+      out->push_back(std::move(ch));
+    }
+    if (inc.resolved && now - inc.resolved_ms > cfg_.window_ms + cfg_.resolve_after_ms) {
+      it = incidents_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+}
+
+Result<int64_t> AlertCorrelator::Merge(int64_t into, int64_t from, TimestampMs now,
+                                       const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                       std::vector<AlertIncidentChange>* out) {
+  if (into == from) return Status::InvalidArgument("cannot merge incident " + std::to_string(into) + " into itself");
+  auto a = incidents_.find(into), b = incidents_.find(from);
+  if (a == incidents_.end()) return Status::NotFound("no live alert incident with id " + std::to_string(into));
+  if (b == incidents_.end()) return Status::NotFound("no live alert incident with id " + std::to_string(from));
+  AlertIncident& dst = a->second;
+  AlertIncident& src = b->second;
+  AlertIncidentChange ch;
+  ch.incident_id = into;
+  for (Fingerprint fp : src.alerts) {
+    TrackedAlert* t = alerts(fp);
+    if (!t) continue;
+    t->incident_id = into;
+    Add(dst, *t, now);
+    if (!t->firing) dst.firing.erase(fp);
+    ch.alerts.push_back(fp);
+  }
+  dst.anomaly_ids.insert(dst.anomaly_ids.end(), src.anomaly_ids.begin(), src.anomaly_ids.end());
+  dst.resolved = false;
+  dst.title.clear();
+  src.alerts.clear();
+  src.firing.clear();
+  src.services.clear();
+  src.resolved = true;
+  src.resolved_ms = now;
+  ch.timeline.push_back(Line(now, "merged", "incident " + std::to_string(from) + " merged into this one", from));
+  ch.timeline.back().incident_id = into;
+  MarkSymptoms(dst, alerts);
+  out->push_back(std::move(ch));
+  AlertIncidentChange gone;
+  gone.kind = AlertIncidentChange::Kind::kResolved;
+  gone.incident_id = from;
+  gone.timeline.push_back(Line(now, "merged", "merged into incident " + std::to_string(into), into));
+  gone.timeline.back().incident_id = from;
+  out->push_back(std::move(gone));
+  return into;
+}
+
+Result<int64_t> AlertCorrelator::Split(int64_t id, const std::vector<Fingerprint>& fps, TimestampMs now,
+                                       const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                       std::vector<AlertIncidentChange>* out) {
+  auto it = incidents_.find(id);
+  if (it == incidents_.end()) return Status::NotFound("no live alert incident with id " + std::to_string(id));
+  if (fps.empty()) return Status::InvalidArgument("field \"fingerprints\": at least one alert is required");
+  for (Fingerprint fp : fps) {
+    if (!it->second.alerts.count(fp)) {
+      return Status::InvalidArgument("alert " + SeriesIdToHex(fp) + " is not in incident " + std::to_string(id));
+    }
+  }
+  if (fps.size() >= it->second.alerts.size()) {
+    return Status::InvalidArgument("a split must leave at least one alert in incident " + std::to_string(id));
+  }
+  AlertIncident fresh;
+  fresh.id = next_id_();
+  fresh.open = true;
+  fresh.opened_ms = now;
+  AlertIncident& old = it->second;
+  // Rebuild the old incident's indexes from the alerts that stay.
+  AlertIncident rest;
+  rest.id = old.id;
+  rest.open = true;
+  rest.opened_ms = old.opened_ms;
+  rest.anomaly_ids = old.anomaly_ids;
+  std::set<Fingerprint> moving(fps.begin(), fps.end());
+  AlertIncidentChange ch_new, ch_old;
+  ch_new.kind = AlertIncidentChange::Kind::kOpened;
+  ch_new.incident_id = fresh.id;
+  ch_old.incident_id = old.id;
+  for (Fingerprint fp : old.alerts) {
+    TrackedAlert* t = alerts(fp);
+    if (!t) continue;
+    AlertIncident& dst = moving.count(fp) ? fresh : rest;
+    Add(dst, *t, now);
+    if (!t->firing) dst.firing.erase(fp);
+    t->incident_id = dst.id;
+    if (&dst == &fresh) ch_new.alerts.push_back(fp);
+  }
+  rest.first_ms = old.first_ms;
+  old = std::move(rest);
+  old.title.clear();
+  fresh.title.clear();
+  MarkSymptoms(old, alerts);
+  MarkSymptoms(fresh, alerts);
+  ch_new.timeline.push_back(Line(now, "split", "split from incident " + std::to_string(id) + " with " +
+                                                   std::to_string(fps.size()) + " alert(s)", id));
+  ch_new.timeline.back().incident_id = fresh.id;
+  ch_old.timeline.push_back(Line(now, "split", std::to_string(fps.size()) + " alert(s) split into incident " +
+                                                   std::to_string(fresh.id), fresh.id));
+  ch_old.timeline.back().incident_id = id;
+  int64_t new_id = fresh.id;
+  incidents_.emplace(new_id, std::move(fresh));
+  out->push_back(std::move(ch_old));
+  out->push_back(std::move(ch_new));
+  return new_id;
+}
+
+Status AlertCorrelator::Resolve(int64_t id, TimestampMs now, std::vector<AlertIncidentChange>* out) {
+  auto it = incidents_.find(id);
+  if (it == incidents_.end() || it->second.resolved) return Status::NotFound("no open alert incident with id " + std::to_string(id));
+  it->second.resolved = true;
+  it->second.resolved_ms = now;
+  AlertIncidentChange ch;
+  ch.kind = AlertIncidentChange::Kind::kResolved;
+  ch.incident_id = id;
+  out->push_back(std::move(ch));
+  return Status::Ok();
+}
+
+void AlertCorrelator::Restore(AlertIncident inc) {
+  int64_t id = inc.id;
+  incidents_[id] = std::move(inc);
+}
+
+const AlertIncident* AlertCorrelator::Find(int64_t id) const {
+  auto it = incidents_.find(id);
+  return it == incidents_.end() ? nullptr : &it->second;
+}
+
+Incident AlertCorrelator::ToIncident(const AlertIncident& a) const {
+  Incident inc;
+  inc.id = a.id;
+  std::string svc = a.root_service.empty() ? "unknown" : a.root_service;
+  inc.entity = "alerts:service=\"" + svc + "\"";
+  inc.entity_labels = Labels::FromSorted({{"service", svc}});
+  inc.title = a.title.empty() ? "alerts on " + svc : a.title;
+  inc.state = a.resolved ? IncidentState::kResolved : IncidentState::kOpen;
+  inc.opened_ms = a.opened_ms;
+  inc.updated_ms = std::max(a.last_ms, a.resolved_ms);
+  inc.resolved_ms = a.resolved ? a.resolved_ms : 0;
+  inc.last_anomaly_ms = a.last_ms;
+  int rank = SeverityRank(a.worst_severity);
+  inc.max_score = rank >= 3 ? 20 : rank == 2 ? 10 : 5;
+  inc.anomaly_count = static_cast<int>(a.anomaly_ids.size());
+  return inc;
+}
+
+}  // namespace vigil

@@ -1,0 +1,153 @@
+// AlertCorrelator: joins alerts (and vigil's own anomalies) into incidents
+// by entity, service topology and time; the alert-side companion of
+// IncidentCorrelator, whose anomaly incidents it shares the id space and
+// the store with.
+//
+// Joining. An alert names a service (the first of correlation.service_labels
+// it has) and an entity (the first of correlation.entity_labels). It joins
+// the live incident (last signal within `window`) that it is most related
+// to. Relations, strongest first: the incident has an alert on the same
+// entity (pod, instance); ... on the same service; the alert's service
+// depends on the incident's suspected root and calls a service alerting in
+// it (it sits on the fault's propagation path); it depends on the root, or
+// the root depends on it (a deeper suspected root). Each relation has an
+// evidence time (when the entity, service or root started alerting in the
+// incident); evidence within propagation_window is fresh and outranks any
+// stale relation, and topology relations count only when fresh: a fault
+// reaches the callers within minutes, and a caller that starts failing long
+// after its callee is more likely a fault of its own, or another fault's
+// symptom. Ties go to the most recent evidence. Services that merely share
+// a caller or a callee are not related. An alert
+// related to none starts a new candidate incident. Incidents are never
+// merged automatically (two concurrent faults whose symptoms meet at a
+// shared caller stay two incidents); operators merge and split by the API.
+// This is the topology-plus-time grouping of e.g. Chen et al., "Towards
+// Incident-aware Duplicate Ticket Aggregation" and alert-storm
+// summarisation work (Zhao et al., "Understanding and Handling Alert Storm
+// for Online Service Systems", ICSE-SEIP 2020), reduced to its simplest
+// deterministic form.
+//
+// Minimum evidence. A candidate opens (and gets an id) only once it holds
+// min_alerts distinct alerts, or one of its alerts has been firing for
+// min_duration; a candidate whose alerts all resolved before that is
+// dropped, so one-off blips page nobody.
+//
+// Suspected root: the incident's service that the others depend on (the
+// deepest one in the call graph); without topology, the service of its
+// first alert. Alerts on services that depend on the root are symptoms
+// (topology inhibition).
+//
+// Resolution: an incident with no firing alert for resolve_after resolves.
+//
+// Anomalies never open incidents here (IncidentCorrelator does that); an
+// anomaly whose entity or service matches an open alert incident, or sits
+// on a service adjacent to one, is attached to it.
+//
+// Time comes from the caller. Not thread-safe: one owner.
+#pragma once
+
+#include <functional>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "alerts/alerting_config.h"
+#include "alerts/dedup.h"
+#include "core/anomaly.h"
+#include "core/incident.h"
+
+namespace vigil {
+
+struct AlertIncident {
+  int64_t id = 0;                 // 0 while a candidate
+  bool open = false;              // evidence met
+  bool resolved = false;
+  std::set<Fingerprint> alerts;
+  std::set<Fingerprint> firing;
+  std::map<std::string, int> services;   // service -> alerts
+  std::map<std::string, TimestampMs> service_since;  // service -> when its first alert joined
+  std::set<std::string> entities;
+  std::map<std::string, TimestampMs> entity_since;   // entity -> when its first alert joined
+  std::string root_service;
+  std::string title;
+  TimestampMs first_ms = 0, last_ms = 0, opened_ms = 0, resolved_ms = 0, quiet_since_ms = 0;
+  std::vector<int64_t> anomaly_ids;
+  std::string worst_severity;
+};
+
+struct AlertIncidentChange {
+  enum class Kind { kOpened, kUpdated, kResolved };
+  Kind kind = Kind::kUpdated;
+  int64_t incident_id = 0;
+  std::vector<TimelineEntry> timeline;
+  std::vector<Fingerprint> alerts;    // alerts that joined (or were moved)
+  std::vector<int64_t> anomaly_ids;   // anomalies attached
+};
+
+class AlertCorrelator {
+ public:
+  // `next_id` gives each opening incident its id (the engine stores it and
+  // returns the store's id; tests and evals count).
+  AlertCorrelator(const CorrelationConfig& cfg, const ServiceTopology* topology, std::function<int64_t()> next_id);
+
+  // Takes the alert's new state; sets t->incident_id once its incident is
+  // open, and t->symptom (of every alert of the incident when its root
+  // moves: `alerts` looks them up). Appends what changed.
+  void OnAlert(TrackedAlert* t, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+               std::vector<AlertIncidentChange>* out);
+  // Attaches an anomaly to a related open incident (see above).
+  void OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChange>* out);
+  // Opens candidates that have been firing long enough, drops dead
+  // candidates, resolves quiet incidents. `alerts` looks up alerts by
+  // fingerprint so their incident ids can be set.
+  void Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+            std::vector<AlertIncidentChange>* out);
+
+  // Operator actions. Merge moves every alert of `from` into `into` and
+  // resolves `from`. Split moves the given alerts into a new open incident
+  // and returns its id. Resolve closes an incident now (its alerts, should
+  // they fire again, start a new one). NotFound for unknown ids.
+  Result<int64_t> Merge(int64_t into, int64_t from, TimestampMs now,
+                        const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out);
+  Result<int64_t> Split(int64_t id, const std::vector<Fingerprint>& fps, TimestampMs now,
+                        const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out);
+  Status Resolve(int64_t id, TimestampMs now, std::vector<AlertIncidentChange>* out);
+
+  // Puts an incident back (restart); its alerts must be restored into the
+  // dedup stage with their incident_id.
+  void Restore(AlertIncident inc);
+
+  const AlertIncident* Find(int64_t id) const;
+  // The incident as the store keeps it (entity = root service, title, ...).
+  Incident ToIncident(const AlertIncident& inc) const;
+  std::string ServiceOf(const Labels& labels) const;
+  std::string EntityOf(const Labels& labels) const;
+  // True when `service` is downstream of the incident's root.
+  bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
+  const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
+  size_t candidates() const { return candidates_.size(); }
+
+ private:
+  int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
+                  TimestampMs now, TimestampMs* evidence) const;
+  AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
+                           const std::string& entity, TimestampMs now, int* score);
+  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
+  void UpdateRoot(AlertIncident& inc, const std::string& service);
+  void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+            std::vector<AlertIncidentChange>* out);
+  void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  void Retitle(AlertIncident& inc, const TrackedAlert* first) const;
+
+  CorrelationConfig cfg_;
+  const ServiceTopology* topo_;
+  std::function<int64_t()> next_id_;
+  std::map<int64_t, AlertIncident> incidents_;   // opened (live and recently resolved), by id
+  std::map<int64_t, AlertIncident> candidates_;  // not yet open, by a local key
+  std::map<Fingerprint, int64_t> candidate_of_;  // alert -> candidate key
+  int64_t next_candidate_ = 1;
+  mutable std::map<std::pair<std::string, std::string>, bool> depends_cache_;  // (service, root) -> depends
+};
+
+}  // namespace vigil

@@ -1,0 +1,180 @@
+#include "incidents/alert_pipeline.h"
+
+#include <algorithm>
+
+namespace vigil {
+
+AlertPipeline::AlertPipeline(AlertingConfig cfg, std::function<int64_t()> next_incident_id, uint64_t silence_seed)
+    : cfg_(std::move(cfg)),
+      dedup_(cfg_.dedup),
+      inhibit_(cfg_.inhibit_rules),
+      correlator_(cfg_.correlation, &cfg_.topology, std::move(next_incident_id)),
+      silences_(silence_seed) {
+  // cfg_ moved into place before the stages that point into it.
+  NumberRoutes(&cfg_.route);
+  lookup_ = [this](Fingerprint fp) { return dedup_.FindMutable(fp); };
+}
+
+MuteReason AlertPipeline::MutedNow(const TrackedAlert& t, TimestampMs now) const {
+  MuteReason r;
+  r.silenced_by = silences_.Muting(t.alert.labels, now);
+  Fingerprint by = 0;
+  if (inhibit_.Inhibited(t.fingerprint, t.alert.labels, &by)) r.inhibited_by = by;
+  r.flapping = t.flapping;
+  r.symptom = t.symptom;
+  return r;
+}
+
+void AlertPipeline::Route(const TrackedAlert& t, TimestampMs now) {
+  if (t.incident_id == 0) return;  // minimum evidence not met yet
+  std::vector<Label> items = t.alert.labels.items();
+  items.push_back({kIncidentGroupLabel, std::to_string(t.incident_id)});
+  auto labels = Labels::FromPairs(std::move(items));
+  const Labels& with_incident = labels.ok() ? *labels : t.alert.labels;  // an alert's own "incident" label wins
+  std::vector<std::string> keys;
+  for (const RouteNode* r : MatchRoutes(cfg_.route, with_incident)) {
+    keys.push_back(groups_.Insert(*r, GroupLabels(*r, with_incident), t.fingerprint, now));
+  }
+  memberships_[t.fingerprint] = std::move(keys);
+}
+
+void AlertPipeline::Apply(std::vector<AlertIncidentChange>& changes, TimestampMs now, Output* out) {
+  for (auto& ch : changes) {
+    for (Fingerprint fp : ch.alerts) {
+      if (const TrackedAlert* t = dedup_.Find(fp)) Route(*t, now);
+      out->changed_alerts.push_back(fp);
+    }
+    out->incidents.push_back(std::move(ch));
+  }
+}
+
+DedupOutcome AlertPipeline::Receive(const Alert& a, TimestampMs now, Output* out) {
+  const TrackedAlert* ct = nullptr;
+  DedupOutcome o = dedup_.Observe(a, now, &ct);
+  if (o == DedupOutcome::kRejected) return o;
+  TrackedAlert* t = dedup_.FindMutable(ct->fingerprint);
+  out->changed_alerts.push_back(t->fingerprint);
+  inhibit_.Update(t->fingerprint, t->alert.labels, t->firing);
+  std::vector<AlertIncidentChange> changes;
+  correlator_.OnAlert(t, now, lookup_, &changes);
+  Route(*t, now);
+  Apply(changes, now, out);
+  return o;
+}
+
+void AlertPipeline::OnAnomaly(const Anomaly& a, Output* out) {
+  std::vector<AlertIncidentChange> changes;
+  correlator_.OnAnomaly(a, &changes);
+  for (auto& ch : changes) out->incidents.push_back(std::move(ch));
+}
+
+void AlertPipeline::Tick(TimestampMs now, Output* out) {
+  for (Fingerprint fp : dedup_.Tick(now)) {
+    TrackedAlert* t = dedup_.FindMutable(fp);
+    if (!t) continue;
+    out->changed_alerts.push_back(fp);
+    inhibit_.Update(fp, t->alert.labels, false);
+    std::vector<AlertIncidentChange> changes;
+    correlator_.OnAlert(t, now, lookup_, &changes);
+    Apply(changes, now, out);
+  }
+  std::vector<AlertIncidentChange> changes;
+  correlator_.Tick(now, lookup_, &changes);
+  Apply(changes, now, out);
+  std::vector<std::string> due;
+  for (AggregationGroup* g : groups_.Due(now)) due.push_back(g->key);
+  for (const auto& k : due) {
+    if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out);  // Flush may delete groups
+  }
+  // Alerts forgotten by the dedup stage leave their groups.
+  std::vector<std::pair<std::string, Fingerprint>> gone;
+  for (const auto& [key, g] : groups_.groups()) {
+    for (Fingerprint fp : g.alerts) {
+      const TrackedAlert* t = dedup_.Find(fp);
+      if (!t) gone.emplace_back(key, fp);
+    }
+  }
+  for (auto& [k, fp] : gone) groups_.Remove(k, fp);
+  silences_.Collect(now);
+}
+
+void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
+  GroupNotification n;
+  n.receiver = g.route->receiver;
+  n.group_key = g.key;
+  n.group_labels = g.labels;
+  n.at = now;
+  std::vector<Fingerprint> firing, resolved, leaving;
+  int64_t incident = -1;
+  for (Fingerprint fp : g.alerts) {
+    const TrackedAlert* t = dedup_.Find(fp);
+    auto m = memberships_.find(fp);
+    bool member = t && m != memberships_.end() && std::find(m->second.begin(), m->second.end(), g.key) != m->second.end();
+    if (!member) {
+      leaving.push_back(fp);
+      continue;
+    }
+    if (incident == -1) incident = t->incident_id;
+    else if (incident != t->incident_id) incident = 0;
+    if (t->firing) {
+      if (MutedNow(*t, now).muted()) continue;
+      firing.push_back(fp);
+      n.firing.push_back(*t);
+    } else {
+      resolved.push_back(fp);
+      n.resolved.push_back(*t);
+      leaving.push_back(fp);
+    }
+  }
+  n.incident_id = incident > 0 ? incident : 0;
+  std::sort(firing.begin(), firing.end());
+  std::sort(resolved.begin(), resolved.end());
+  const Receiver* rcv = cfg_.FindReceiver(n.receiver);
+  bool send_resolved = rcv && rcv->SendResolved();
+  if (nflog_.ShouldNotify(n.receiver, g.key, firing, resolved, send_resolved, g.route->repeat_interval_ms, now)) {
+    NotificationLogEntry e{n.receiver, g.key, firing, resolved, now};
+    nflog_.Record(e);
+    out->nflog.push_back(std::move(e));
+    if (!send_resolved) n.resolved.clear();
+    out->notifications.push_back(std::move(n));
+  }
+  // Resolved alerts leave the group once their resolution was handled
+  // (Alertmanager does the same after a flush).
+  std::string key = g.key;
+  for (Fingerprint fp : leaving) groups_.Remove(key, fp);
+}
+
+Result<int64_t> AlertPipeline::Merge(int64_t into, int64_t from, TimestampMs now, Output* out) {
+  std::vector<AlertIncidentChange> changes;
+  auto r = correlator_.Merge(into, from, now, lookup_, &changes);
+  if (r.ok()) Apply(changes, now, out);
+  return r;
+}
+
+Result<int64_t> AlertPipeline::Split(int64_t id, const std::vector<Fingerprint>& fps, TimestampMs now, Output* out) {
+  std::vector<AlertIncidentChange> changes;
+  auto r = correlator_.Split(id, fps, now, lookup_, &changes);
+  if (r.ok()) Apply(changes, now, out);
+  return r;
+}
+
+Status AlertPipeline::Resolve(int64_t id, TimestampMs now, Output* out) {
+  std::vector<AlertIncidentChange> changes;
+  Status s = correlator_.Resolve(id, now, &changes);
+  if (s.ok()) Apply(changes, now, out);
+  return s;
+}
+
+void AlertPipeline::RestoreAlert(TrackedAlert t) {
+  inhibit_.Update(t.fingerprint, t.alert.labels, t.firing);
+  dedup_.Restore(std::move(t));
+}
+
+void AlertPipeline::Reroute(TimestampMs now) {
+  for (const auto& [fp, t] : dedup_.alerts()) {
+    const AlertIncident* inc = t.incident_id ? correlator_.Find(t.incident_id) : nullptr;
+    if (inc && !inc->resolved) Route(t, now);
+  }
+}
+
+}  // namespace vigil

@@ -1,0 +1,115 @@
+// AlertPipeline: vigil's alert path, assembled in one place from the small
+// stages of src/alerts (Alertmanager's notify pipeline is the model):
+//
+//   Receive(alert)
+//     -> AlertDedup        fingerprint, count, last seen, resolve timeout, flapping
+//     -> InhibitStage      index of firing inhibition sources
+//     -> AlertCorrelator   incident by entity / topology / time; minimum evidence;
+//                          suspected root and symptoms (topology inhibition)
+//     -> routing tree      route(s) and group labels (pseudo-label "incident")
+//     -> AggregationGroups group_wait / group_interval timing
+//   Tick(now), per due group:
+//     -> mute              silenced, inhibited, flapping (held) or symptom
+//     -> NotificationLog   send only news, or a repeat after repeat_interval
+//     -> GroupNotification out (the engine renders and queues it durably)
+//
+// Alerts are routed only once their incident opened: the minimum-evidence
+// gate of the correlator applies to every route, so a one-off blip pages
+// nobody. Everything takes `now` from the caller: a replay with a simulated
+// clock gives the same notifications as the live run.
+//
+// Not thread-safe: one owner (the engine's converge thread, or an eval).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "alerts/aggregation.h"
+#include "alerts/alerting_config.h"
+#include "alerts/dedup.h"
+#include "alerts/inhibit.h"
+#include "alerts/notification_log.h"
+#include "alerts/silence.h"
+#include "incidents/alert_correlator.h"
+
+namespace vigil {
+
+// One notification a receiver is to get: the group's unmuted firing alerts
+// and its newly resolved ones.
+struct GroupNotification {
+  std::string receiver;
+  std::string group_key;
+  Labels group_labels;
+  int64_t incident_id = 0;             // when every alert belongs to one incident
+  std::vector<TrackedAlert> firing;
+  std::vector<TrackedAlert> resolved;
+  TimestampMs at = 0;
+  bool all_resolved() const { return firing.empty(); }
+};
+
+// Why an alert is not notified now ("" when it is not muted).
+struct MuteReason {
+  std::vector<std::string> silenced_by;
+  Fingerprint inhibited_by = 0;
+  bool flapping = false;
+  bool symptom = false;
+  bool muted() const { return !silenced_by.empty() || inhibited_by != 0 || flapping || symptom; }
+};
+
+class AlertPipeline {
+ public:
+  struct Output {
+    std::vector<AlertIncidentChange> incidents;
+    std::vector<GroupNotification> notifications;
+    std::vector<NotificationLogEntry> nflog;     // entries written (persist them with the notification)
+    std::vector<Fingerprint> changed_alerts;     // alerts whose stored state changed
+  };
+
+  AlertPipeline(AlertingConfig cfg, std::function<int64_t()> next_incident_id, uint64_t silence_seed = 0);
+
+  DedupOutcome Receive(const Alert& a, TimestampMs now, Output* out);
+  void OnAnomaly(const Anomaly& a, Output* out);
+  void Tick(TimestampMs now, Output* out);
+
+  Result<int64_t> Merge(int64_t into, int64_t from, TimestampMs now, Output* out);
+  Result<int64_t> Split(int64_t id, const std::vector<Fingerprint>& fps, TimestampMs now, Output* out);
+  Status Resolve(int64_t id, TimestampMs now, Output* out);
+
+  MuteReason MutedNow(const TrackedAlert& t, TimestampMs now) const;
+
+  // Restart: alerts (with their incident ids), incidents, silences and the
+  // notification log as stored; then Reroute() puts the alerts of open
+  // incidents back into their groups.
+  void RestoreAlert(TrackedAlert t);
+  void RestoreIncident(AlertIncident inc) { correlator_.Restore(std::move(inc)); }
+  void RestoreNotificationLog(NotificationLogEntry e) { nflog_.Record(std::move(e)); }
+  void Reroute(TimestampMs now);
+
+  const AlertingConfig& config() const { return cfg_; }
+  const AlertDedup& alerts() const { return dedup_; }
+  SilenceSet& silences() { return silences_; }
+  const SilenceSet& silences() const { return silences_; }
+  const NotificationLog& nflog() const { return nflog_; }
+  const AlertCorrelator& correlator() const { return correlator_; }
+  const AggregationGroups& groups() const { return groups_; }
+  TrackedAlert* FindAlert(Fingerprint fp) { return dedup_.FindMutable(fp); }
+
+ private:
+  void Route(const TrackedAlert& t, TimestampMs now);
+  void Apply(std::vector<AlertIncidentChange>& changes, TimestampMs now, Output* out);
+  void Flush(AggregationGroup& g, TimestampMs now, Output* out);
+
+  AlertingConfig cfg_;
+  AlertDedup dedup_;
+  InhibitStage inhibit_;
+  AlertCorrelator correlator_;
+  SilenceSet silences_;
+  AggregationGroups groups_;
+  NotificationLog nflog_;
+  std::map<Fingerprint, std::vector<std::string>> memberships_;  // alert -> its current group keys
+  std::function<TrackedAlert*(Fingerprint)> lookup_;
+};
+
+}  // namespace vigil

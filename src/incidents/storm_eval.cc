@@ -1,0 +1,100 @@
+#include "incidents/storm_eval.h"
+
+#include <map>
+#include <set>
+
+#include "incidents/alert_pipeline.h"
+
+namespace vigil {
+
+void StormScore::Add(const StormScore& o) {
+  alerts += o.alerts;
+  notifications += o.notifications;
+  incidents += o.incidents;
+  faults += o.faults;
+  missed_faults += o.missed_faults;
+  same_incident_pairs += o.same_incident_pairs;
+  same_fault_pairs += o.same_fault_pairs;
+  agreeing_pairs += o.agreeing_pairs;
+}
+
+AlertingConfig StormAlertingConfig(const Storm& storm) {
+  AlertingConfig cfg = DefaultAlertingConfig();
+  cfg.receivers[0].webhooks.push_back(WebhookTarget{"http://127.0.0.1:9/oncall", true, 0});
+  cfg.route.group_wait_ms = 30'000;
+  cfg.route.group_interval_ms = 5 * 60'000;
+  cfg.route.repeat_interval_ms = 4 * 3600'000;
+  cfg.topology = storm.topology;
+  return cfg;
+}
+
+namespace {
+double Pairs(double n) { return n * (n - 1) / 2; }
+}  // namespace
+
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
+  int64_t ids = 0;
+  AlertPipeline p(cfg, [&ids] { return ++ids; });
+  std::map<Fingerprint, int64_t> incident_of;  // last incident each alert was in
+  std::set<Fingerprint> notified;              // alerts shown firing in a notification
+  StormScore score;
+  AlertPipeline::Output out;
+  auto collect = [&] {
+    for (Fingerprint fp : out.changed_alerts) {
+      const TrackedAlert* t = p.alerts().Find(fp);
+      if (t && t->incident_id) incident_of[fp] = t->incident_id;
+    }
+    for (const auto& n : out.notifications) {
+      for (const auto& t : n.firing) notified.insert(t.fingerprint);
+    }
+    score.notifications += static_cast<int64_t>(out.notifications.size());
+    out = {};
+  };
+  size_t next = 0;
+  TimestampMs begin = storm.sends.empty() ? 0 : storm.sends.front().at;
+  TimestampMs end = storm.sends.empty() ? 0 : storm.sends.back().at + 30 * 60'000;
+  for (TimestampMs now = begin; now <= end; now += 1000) {
+    while (next < storm.sends.size() && storm.sends[next].at <= now) {
+      p.Receive(storm.sends[next].alert, now, &out);
+      ++next;
+    }
+    p.Tick(now, &out);
+    collect();
+  }
+  score.incidents = ids;
+  score.alerts = storm.alert_episodes;
+  score.faults = static_cast<int64_t>(storm.faults.size());
+  // Truth per fingerprint (the first fault that fired it; noise = -1).
+  std::map<Fingerprint, int> truth;
+  for (const auto& [fp, f] : storm.truth) {
+    auto it = truth.find(fp);
+    if (it == truth.end() || (it->second < 0 && f >= 0)) truth[fp] = f;
+  }
+  std::map<int, std::set<Fingerprint>> by_fault;
+  for (const auto& [fp, f] : truth) {
+    if (f >= 0) by_fault[f].insert(fp);
+  }
+  for (const auto& fault : storm.faults) {
+    bool seen = false;
+    for (Fingerprint fp : by_fault[fault.id]) seen = seen || notified.count(fp);
+    if (!seen) ++score.missed_faults;
+  }
+  // Contingency of (true cluster, predicted cluster); singletons where absent.
+  std::map<std::pair<int64_t, int64_t>, double> cell;
+  std::map<int64_t, double> true_size, pred_size;
+  int64_t singleton = -1;
+  for (const auto& [fp, f] : truth) {
+    int64_t tc = f >= 0 ? f : (1LL << 40) + static_cast<int64_t>(fp % (1ULL << 40));
+    auto it = incident_of.find(fp);
+    int64_t pc = it != incident_of.end() ? it->second : singleton--;
+    cell[{tc, pc}] += 1;
+    true_size[tc] += 1;
+    pred_size[pc] += 1;
+  }
+  for (const auto& [k, n] : cell) score.agreeing_pairs += Pairs(n);
+  for (const auto& [k, n] : true_size) score.same_fault_pairs += Pairs(n);
+  for (const auto& [k, n] : pred_size) score.same_incident_pairs += Pairs(n);
+  return score;
+}
+
+}  // namespace vigil

@@ -1,0 +1,48 @@
+// Storm scoring for `vigil eval storms`: replays a generated storm through
+// the AlertPipeline on a simulated clock (one tick per second) and scores
+// what it did against the storm's truth.
+//
+//   compression   1 - notifications / alerts (alerts = firing episodes
+//                 received, not re-sends);
+//   purity        pairwise precision: of the alert pairs put in one
+//                 incident, the share that belong to one true fault;
+//   completeness  pairwise recall: of the alert pairs of one true fault,
+//                 the share put in one incident;
+//   missed        faults none of whose alerts was in a firing notification.
+// The unit is the alert (fingerprint). Noise and flapping alerts are each
+// their own true cluster, so one that joins a fault's incident costs
+// purity; an alert never put in an incident is its own predicted cluster.
+// (Pairwise precision/recall as in clustering evaluation, e.g. Amigo et al.,
+// "A comparison of extrinsic clustering evaluation metrics", 2009.)
+#pragma once
+
+#include <string>
+
+#include "alerts/alerting_config.h"
+#include "alerts/storm.h"
+
+namespace vigil {
+
+struct StormScore {
+  int64_t alerts = 0;
+  int64_t notifications = 0;
+  int64_t incidents = 0;
+  int64_t faults = 0;
+  int64_t missed_faults = 0;
+  // Pair counts, so that several storms pool into one figure.
+  double same_incident_pairs = 0, same_fault_pairs = 0, agreeing_pairs = 0;
+
+  double compression() const { return alerts ? 1.0 - double(notifications) / alerts : 0; }
+  double purity() const { return same_incident_pairs > 0 ? agreeing_pairs / same_incident_pairs : 1; }
+  double completeness() const { return same_fault_pairs > 0 ? agreeing_pairs / same_fault_pairs : 1; }
+  void Add(const StormScore& o);
+};
+
+// The alerting configuration vigil is scored with (the same for every
+// storm): grouped by incident, Alertmanager's default timings, the storm's
+// topology.
+AlertingConfig StormAlertingConfig(const Storm& storm);
+
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg);
+
+}  // namespace vigil
