@@ -8,16 +8,6 @@ namespace vigil {
 
 namespace {
 
-// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
-// (Howard Hinnant's days_from_civil algorithm, public domain description).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
 
 void CivilFromDays(int64_t z, int64_t& y, unsigned& m, unsigned& d) {
   z += 719468;
@@ -43,6 +33,17 @@ bool ReadInt(std::string_view s, size_t pos, size_t len, int& out) {
 }
 
 }  // namespace
+
+// Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar
+// (Howard Hinnant's days_from_civil algorithm, public domain description).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
 
 std::string FormatRfc3339(TimestampMs ms) {
   int64_t secs = ms >= 0 ? ms / 1000 : (ms - 999) / 1000;

@@ -21,4 +21,8 @@ Result<TimestampMs> ParseRfc3339(std::string_view text);
 // epoch (with fraction) when below 1e11, otherwise milliseconds.
 Result<TimestampMs> ParseTimeParam(std::string_view text);
 
+// Days from 1970-01-01 to year-month-day (month 1..12) in the proleptic
+// Gregorian calendar.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d);
+
 }  // namespace vigil
