@@ -11,6 +11,7 @@ constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's c
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
+constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -30,7 +31,10 @@ const char* KpiPatternName(KpiPattern p) {
 }
 
 KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
-    : cfg_(cfg), spot_(cfg.spot_risk, 200, cfg.min_threshold) {
+    : cfg_(cfg),
+      spot_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_var_(cfg.spot_risk, 200, cfg.min_threshold) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -42,7 +46,7 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
 double KpiDetector::Floor() const {
   // Never divide by ~0: a third of the series' resolution, a thousandth of
   // its level, and an absolute epsilon.
-  return std::max({profile_.resolution / 3.0, 1e-3 * std::fabs(level_.level()), 1e-3 * profile_.scale, 1e-9});
+  return std::max({profile_.resolution / 3.0, 1e-2 * std::fabs(level_.level()), 0.02 * profile_.scale, 1e-9});
 }
 
 void KpiDetector::Build(const KpiProfile& p) {
@@ -138,6 +142,27 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
+  {
+    const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
+    const double ratio = std::fabs(x - expected) / scale;
+    if (!short_started_) {
+      short_mean_ = static_cast<float>(d);
+      short_dev_ = static_cast<float>(ratio);
+      short_started_ = true;
+    }
+    short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
+    short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+    double sustained = 0, variance = 0;
+    if (slow_.count() >= kLevelWarmup) {
+      const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
+      sustained = spot_shift_.Surprise(zb);
+      spot_shift_.Update(zb);
+      variance = spot_var_.Surprise(short_dev_);
+      spot_var_.Update(short_dev_);
+    }
+    slow_.Learn(d, floor, 3.0);
+    v.surprise = std::max(sustained, variance);
+  }
   double zh = 0;
   if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
     zh = (x - hw_.Forecast(ts)) / hw_.Scale(floor);
@@ -325,7 +350,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   v = Judge(ts, x);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
-  v.surprise = spot_.Surprise(v.score);
+  v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
   spot_.Update(v.score);
 
   // Excursion state.
