@@ -11,6 +11,7 @@ constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's c
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
+constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 }  // namespace
 
@@ -88,7 +89,10 @@ void KpiDetector::Build(const KpiProfile& p) {
 }
 
 void KpiDetector::AddHistory(TimestampMs ts, double x) {
-  if (hist_.empty() && hist_acc_n_ == 0) hist_first_ts_ = ts;
+  if (hist_.empty() && hist_acc_n_ == 0) {
+    hist_first_ts_ = ts;
+    hist_.reserve(kHistory);
+  }
   hist_acc_ += x;
   if (++hist_acc_n_ < hist_block_) return;
   hist_.push_back(static_cast<float>(hist_acc_ / static_cast<double>(hist_acc_n_)));
@@ -183,9 +187,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     }
   }
   if (profile_.detectors & kDetLearnedLimits) {
-    const double ls = limits_.Score(x);
-    if (ls > 0 && cfg_.min_threshold * (1 + ls) > combined) {
-      combined = cfg_.min_threshold * (1 + ls);
+    const double ls = limits_.Score(x, kLimitsWarmup);
+    if (ls > 1 && cfg_.min_threshold * ls > combined) {
+      combined = cfg_.min_threshold * ls;
       best_bit = kDetLearnedLimits;
     }
   }
@@ -292,7 +296,7 @@ void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
       hw_.Learn(ts, x, floor);
     }
   }
-  if (profile_.detectors & kDetLearnedLimits) limits_.Learn(x, level_.level());
+  limits_.Learn(x, level_.level());  // always: it must have seen a long history before it may judge
 }
 
 KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {

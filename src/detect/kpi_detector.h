@@ -111,7 +111,7 @@ class KpiDetector {
   KpiDetectorConfig cfg_;
   KpiProfile profile_;
   bool profiled_ = false;
-  static constexpr size_t kHistory = 256;
+  static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
   void Reprofile();
 

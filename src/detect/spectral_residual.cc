@@ -46,17 +46,18 @@ double SpectralResidual::Update(double x) {
   std::array<Complex, kFft> a;
   std::array<float, kWindow> v;
   for (int i = 0; i < kWindow; ++i) v[static_cast<size_t>(i)] = ring_[static_cast<size_t>((head_ + i) % kWindow)];
-  // Extrapolate: the average gradient from each earlier point to the last
-  // (the paper uses the m = 5 preceding points).
-  const float last = v[kWindow - 1];
-  float grad = 0;
-  for (int i = 1; i <= 5; ++i) grad += (last - v[static_cast<size_t>(kWindow - 1 - i)]) / static_cast<float>(i);
-  grad /= 5;
-  float mean = 0;
-  for (float f : v) mean += f;
-  mean /= kWindow;
+  // Extension (the paper's trick): predict the next value from the six
+  // points BEFORE the newest one (so that the newest point, possibly the
+  // anomaly, does not bend the prediction) and append kExtend copies.
+  const float* tail = &v[kWindow - 7];  // tail[0..5] = x[n-6] .. x[n-1]
+  float slopes = 0;
+  for (int i = 0; i < 5; ++i) slopes += (tail[5] - tail[i]) / static_cast<float>(5 - i);
+  const float ext = tail[1] + slopes;
+  // No mean removal: a zero DC bin would drag the local average of the log
+  // spectrum down and amplify the lowest frequencies.
+  const float mean = 0;
   for (int i = 0; i < kWindow; ++i) a[static_cast<size_t>(i)] = Complex(v[static_cast<size_t>(i)] - mean, 0);
-  for (int i = 0; i < kExtend; ++i) a[static_cast<size_t>(kWindow + i)] = Complex(last + grad * static_cast<float>(i + 1) - mean, 0);
+  for (int i = 0; i < kExtend; ++i) a[static_cast<size_t>(kWindow + i)] = Complex(ext - mean, 0);
 
   Fft(a, false);
   std::array<float, kFft> log_amp;
@@ -78,6 +79,7 @@ double SpectralResidual::Update(double x) {
   saliency_[static_cast<size_t>(sal_head_)] = s;
   sal_head_ = (sal_head_ + 1) % kScoreHistory;
   if (sal_filled_ < kScoreHistory) ++sal_filled_;
+  if (sal_filled_ < kScoreHistory) return 0;  // too little history to compare with
   return hist_mean > 1e-12 ? (s - hist_mean) / hist_mean : 0;
 }
 

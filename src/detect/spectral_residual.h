@@ -10,7 +10,7 @@
 // back with the original phases. The saliency map S is large where the
 // series is surprising; the newest point's score is
 // (S - mean of recent S) / mean of recent S, as in the paper.
-// Cost per point: two 32-point FFTs (~1 us), so the profiler enables it only
+// Cost per point: two 64-point FFTs (~2 us), so the profiler enables it only
 // for irregular, spiky series where the cheaper baselines are blind.
 #pragma once
 
@@ -21,7 +21,7 @@ namespace vigil {
 
 class SpectralResidual {
  public:
-  static constexpr int kFft = 32;
+  static constexpr int kFft = 64;
   static constexpr int kExtend = 5;
   static constexpr int kWindow = kFft - kExtend;
   static constexpr int kScoreHistory = 21;
