@@ -8,6 +8,8 @@ namespace vigil {
 namespace {
 constexpr int kLevelWarmup = 30;     // points before the level alone may judge
 constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's cut) ~ z 6
+constexpr int kBocpdBlock = 4;      // residuals averaged per BOCPD step
+constexpr double kSrCandidate = 2.0; // |z| from which the spectral residual is computed
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
@@ -180,7 +182,10 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     }
   }
   if (sr_) {
-    const double zs = kSrToZ * sr_->Update(x);
+    sr_->Add(x);
+    // The transform runs only for candidates: a point the baselines already
+    // find unusual, or one near the learned extremes.
+    const double zs = std::fabs(z) > kSrCandidate ? kSrToZ * sr_->Score() : 0.0;
     if (zs > combined) {
       combined = zs;
       best_bit = kDetSpectral;
@@ -218,10 +223,18 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   const int shift = cusum_.Update(zc);
   bool confirmed_shift = false;
   if (bocpd_) {
-    bocpd_->Update(zc / 2);  // residuals are heavy-tailed: halve them for the unit-variance model
-    if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after) > 0.95 && bocpd_->MapRunLength() >= 3 &&
-        std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
-      confirmed_shift = true;
+    // BOCPD runs on means of kBocpdBlock residuals (the mean of four
+    // unit-variance residuals has sd 1/2, which also tempers heavy tails),
+    // a quarter of the cost and still within a few points of a change.
+    bocpd_acc_ += static_cast<float>(zc);
+    if (++bocpd_n_ == kBocpdBlock) {
+      bocpd_->Update(bocpd_acc_ / kBocpdBlock);
+      bocpd_acc_ = 0;
+      bocpd_n_ = 0;
+      if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after / kBocpdBlock + 1) > 0.95 &&
+          bocpd_->MapRunLength() >= 2 && std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
+        confirmed_shift = true;
+      }
     }
   }
   if (shift != 0 && !v.anomalous && run_ > 0) {

@@ -130,6 +130,8 @@ class KpiDetector {
   std::unique_ptr<SpectralResidual> sr_;
   Cusum cusum_;
   std::unique_ptr<Bocpd> bocpd_;
+  float bocpd_acc_ = 0;
+  int bocpd_n_ = 0;
   TrendTest trend_;
   LearnedLimits limits_;
   SpotThreshold spot_;

@@ -37,10 +37,13 @@ void Fft(std::array<Complex, SpectralResidual::kFft>& a, bool inverse) {
 
 }  // namespace
 
-double SpectralResidual::Update(double x) {
+void SpectralResidual::Add(double x) {
   ring_[static_cast<size_t>(head_)] = static_cast<float>(x);
   head_ = (head_ + 1) % kWindow;
   if (filled_ < kWindow) ++filled_;
+}
+
+double SpectralResidual::Score() const {
   if (filled_ < kWindow) return 0;
 
   std::array<Complex, kFft> a;
@@ -71,16 +74,11 @@ double SpectralResidual::Update(double x) {
     a[static_cast<size_t>(i)] = phase * std::exp(log_amp[static_cast<size_t>(i)] - avg);
   }
   Fft(a, true);
-  const float s = std::abs(a[kWindow - 1]) / kFft;
-
-  double hist = 0;
-  for (int i = 0; i < sal_filled_; ++i) hist += saliency_[static_cast<size_t>(i)];
-  const double hist_mean = sal_filled_ > 0 ? hist / sal_filled_ : 0;
-  saliency_[static_cast<size_t>(sal_head_)] = s;
-  sal_head_ = (sal_head_ + 1) % kScoreHistory;
-  if (sal_filled_ < kScoreHistory) ++sal_filled_;
-  if (sal_filled_ < kScoreHistory) return 0;  // too little history to compare with
-  return hist_mean > 1e-12 ? (s - hist_mean) / hist_mean : 0;
+  const float s = std::abs(a[kWindow - 1]);
+  float local = 0;
+  for (int i = kWindow - 1 - kLocal; i < kWindow - 1; ++i) local += std::abs(a[static_cast<size_t>(i)]);
+  local /= kLocal;
+  return local > 1e-12f ? (s - local) / local : 0.0;
 }
 
 }  // namespace vigil

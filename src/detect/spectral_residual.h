@@ -24,16 +24,21 @@ class SpectralResidual {
   static constexpr int kFft = 64;
   static constexpr int kExtend = 5;
   static constexpr int kWindow = kFft - kExtend;
-  static constexpr int kScoreHistory = 21;
+  static constexpr int kLocal = 21;
 
-  // Adds x and returns the newest point's score (0 until the window is full).
-  double Update(double x);
+  // Adds x (cheap: the transform runs only in Score()).
+  void Add(double x);
+  // The newest point's score (0 until the window is full). The suite calls
+  // it only for candidate points, so its cost is paid rarely.
+  double Score() const;
+  double Update(double x) {
+    Add(x);
+    return Score();
+  }
 
  private:
   std::array<float, kWindow> ring_{};
   int head_ = 0, filled_ = 0;
-  std::array<float, kScoreHistory> saliency_{};
-  int sal_head_ = 0, sal_filled_ = 0;
 };
 
 }  // namespace vigil
