@@ -10,15 +10,16 @@
 namespace vigil {
 
 double NabScoreMapper::Map(const KpiVerdict& v) {
-  if (!v.ready) return 0;
-  const double u = v.surprise;
-  // Only a new high within an excursion is news: a point no stronger than
-  // the recent peak reports a fraction of it, so one anomaly is one
-  // detection at any threshold NAB's optimiser may pick.
-  double out = u;
-  if (u <= recent_peak_) out = 0.0 * u;
-  recent_peak_ = std::max(u, recent_peak_ * 0.995);
-  return out / (4.0 + out);
+  const double u = v.ready ? v.surprise : 0.0;
+  // Only a new high is news: a point no stronger than the strongest of the
+  // last kMemory points reports nothing, so one anomaly is one detection at
+  // any threshold NAB's optimiser may pick.
+  while (!recent_.empty() && recent_.back().second <= u) recent_.pop_back();
+  const bool record = recent_.empty() || u > recent_.front().second;
+  recent_.emplace_back(index_, u);
+  while (recent_.front().first + kMemory <= index_) recent_.pop_front();
+  ++index_;
+  return record ? u / (4.0 + u) : 0.0;
 }
 
 Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg,

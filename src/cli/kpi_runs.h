@@ -3,6 +3,8 @@
 // command files so that a unit test can assert a floor on a subset).
 #pragma once
 
+#include <cstdint>
+#include <deque>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,8 +22,11 @@ class NabScoreMapper {
  public:
   double Map(const KpiVerdict& v);
 
+  static constexpr int64_t kMemory = 100;
+
  private:
-  double recent_peak_ = 0;
+  std::deque<std::pair<int64_t, double>> recent_;  // decreasing maxima of the last kMemory points
+  int64_t index_ = 0;
 };
 
 struct NabRun {

@@ -8,9 +8,13 @@ namespace vigil {
 namespace {
 constexpr int kLevelWarmup = 30;     // points before the level alone may judge
 constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's cut) ~ z 6
+constexpr int kBocpdBlock = 4;      // residuals averaged per BOCPD step
+constexpr double kSrCandidate = 2.0; // |z| from which the spectral residual is computed
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
+constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
+constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -30,7 +34,10 @@ const char* KpiPatternName(KpiPattern p) {
 }
 
 KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
-    : cfg_(cfg), spot_(cfg.spot_risk, 200, cfg.min_threshold) {
+    : cfg_(cfg),
+      spot_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_var_(cfg.spot_risk, 200, cfg.min_threshold) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -42,7 +49,7 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
 double KpiDetector::Floor() const {
   // Never divide by ~0: a third of the series' resolution, a thousandth of
   // its level, and an absolute epsilon.
-  return std::max({profile_.resolution / 3.0, 1e-3 * std::fabs(level_.level()), 1e-3 * profile_.scale, 1e-9});
+  return std::max({profile_.resolution / 3.0, 1e-2 * std::fabs(level_.level()), 0.02 * profile_.scale, 1e-9});
 }
 
 void KpiDetector::Build(const KpiProfile& p) {
@@ -84,7 +91,10 @@ void KpiDetector::Build(const KpiProfile& p) {
 }
 
 void KpiDetector::AddHistory(TimestampMs ts, double x) {
-  if (hist_.empty() && hist_acc_n_ == 0) hist_first_ts_ = ts;
+  if (hist_.empty() && hist_acc_n_ == 0) {
+    hist_first_ts_ = ts;
+    hist_.reserve(kHistory);
+  }
   hist_acc_ += x;
   if (++hist_acc_n_ < hist_block_) return;
   hist_.push_back(static_cast<float>(hist_acc_ / static_cast<double>(hist_acc_n_)));
@@ -138,6 +148,27 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
+  {
+    const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
+    const double ratio = std::fabs(x - expected) / scale;
+    if (!short_started_) {
+      short_mean_ = static_cast<float>(d);
+      short_dev_ = static_cast<float>(ratio);
+      short_started_ = true;
+    }
+    short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
+    short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+    double sustained = 0, variance = 0;
+    if (slow_.count() >= kLevelWarmup) {
+      const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
+      sustained = spot_shift_.Surprise(zb);
+      spot_shift_.Update(zb);
+      variance = spot_var_.Surprise(short_dev_);
+      spot_var_.Update(short_dev_);
+    }
+    slow_.Learn(d, floor, 3.0);
+    v.surprise = std::max(sustained, variance);
+  }
   double zh = 0;
   if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
     zh = (x - hw_.Forecast(ts)) / hw_.Scale(floor);
@@ -151,16 +182,19 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     }
   }
   if (sr_) {
-    const double zs = kSrToZ * sr_->Update(x);
+    sr_->Add(x);
+    // The transform runs only for candidates: a point the baselines already
+    // find unusual, or one near the learned extremes.
+    const double zs = std::fabs(z) > kSrCandidate ? kSrToZ * sr_->Score() : 0.0;
     if (zs > combined) {
       combined = zs;
       best_bit = kDetSpectral;
     }
   }
   if (profile_.detectors & kDetLearnedLimits) {
-    const double ls = limits_.Score(x);
-    if (ls > 0 && cfg_.min_threshold * (1 + ls) > combined) {
-      combined = cfg_.min_threshold * (1 + ls);
+    const double ls = limits_.Score(x, kLimitsWarmup);
+    if (ls > 1 && cfg_.min_threshold * ls > combined) {
+      combined = cfg_.min_threshold * ls;
       best_bit = kDetLearnedLimits;
     }
   }
@@ -189,10 +223,18 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   const int shift = cusum_.Update(zc);
   bool confirmed_shift = false;
   if (bocpd_) {
-    bocpd_->Update(zc / 2);  // residuals are heavy-tailed: halve them for the unit-variance model
-    if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after) > 0.95 && bocpd_->MapRunLength() >= 3 &&
-        std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
-      confirmed_shift = true;
+    // BOCPD runs on means of kBocpdBlock residuals (the mean of four
+    // unit-variance residuals has sd 1/2, which also tempers heavy tails),
+    // a quarter of the cost and still within a few points of a change.
+    bocpd_acc_ += static_cast<float>(zc);
+    if (++bocpd_n_ == kBocpdBlock) {
+      bocpd_->Update(bocpd_acc_ / kBocpdBlock);
+      bocpd_acc_ = 0;
+      bocpd_n_ = 0;
+      if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after / kBocpdBlock + 1) > 0.95 &&
+          bocpd_->MapRunLength() >= 2 && std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
+        confirmed_shift = true;
+      }
     }
   }
   if (shift != 0 && !v.anomalous && run_ > 0) {
@@ -267,7 +309,7 @@ void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
       hw_.Learn(ts, x, floor);
     }
   }
-  if (profile_.detectors & kDetLearnedLimits) limits_.Learn(x, level_.level());
+  limits_.Learn(x, level_.level());  // always: it must have seen a long history before it may judge
 }
 
 KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
@@ -325,7 +367,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   v = Judge(ts, x);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
-  v.surprise = spot_.Surprise(v.score);
+  v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
   spot_.Update(v.score);
 
   // Excursion state.

@@ -111,7 +111,7 @@ class KpiDetector {
   KpiDetectorConfig cfg_;
   KpiProfile profile_;
   bool profiled_ = false;
-  static constexpr size_t kHistory = 256;
+  static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
   void Reprofile();
 
@@ -130,9 +130,18 @@ class KpiDetector {
   std::unique_ptr<SpectralResidual> sr_;
   Cusum cusum_;
   std::unique_ptr<Bocpd> bocpd_;
+  float bocpd_acc_ = 0;
+  int bocpd_n_ = 0;
   TrendTest trend_;
   LearnedLimits limits_;
   SpotThreshold spot_;
+  // Sustained views, each with its own EVT tail: the short-term mean of the
+  // deseasonalised value against a slow robust level (level shifts, slow
+  // excursions), and the short-term mean absolute residual (variance).
+  RobustLevel slow_{0.002f, 0.002f};
+  float short_mean_ = 0, short_dev_ = 0;
+  bool short_started_ = false;
+  SpotThreshold spot_shift_, spot_var_;
   double sensitivity_ = 1.0;
 
   TimestampMs last_ts_ = 0;

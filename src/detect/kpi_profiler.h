@@ -31,7 +31,7 @@ namespace vigil {
 enum DetectorBit : uint32_t {
   kDetLevel = 1u << 0,          // RobustLevel (median-like robust EWMA + scale)
   kDetSeasonal = 1u << 1,       // SeasonalProfile
-  kDetHoltWinters = 1u << 2,    // HoltWintersResidual residual
+  kDetHoltWinters = 1u << 2,    // HoltWintersResidual
   kDetSpectral = 1u << 3,       // SpectralResidual
   kDetCusum = 1u << 4,          // Cusum
   kDetBocpd = 1u << 5,          // Bocpd

@@ -27,13 +27,14 @@ struct HardLimits {
 class LearnedLimits {
  public:
   explicit LearnedLimits(float decay = 0.001f, float margin = 0.25f) : decay_(decay), margin_(margin) {}
-  // Score before learning: distance beyond the widened extreme in units of
-  // the range (> 0 = outside); 0 until `warm` values were seen.
+  // Score before learning: distance beyond the extreme in units of
+  // margin * range (> 1 = beyond the widened limit); 0 until `warm` values
+  // were seen.
   double Score(double x, int warm = 50) const {
     if (n_ < warm) return 0;
     const double range = std::max<double>(hi_ - lo_, 1e-12);
-    if (x > hi_) return (x - hi_) / range / margin_;
-    if (x < lo_) return (lo_ - x) / range / margin_;
+    if (x > hi_) return (x - hi_) / (range * margin_);
+    if (x < lo_) return (lo_ - x) / (range * margin_);
     return 0;
   }
   void Learn(double x, double level) {

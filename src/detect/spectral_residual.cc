@@ -37,26 +37,30 @@ void Fft(std::array<Complex, SpectralResidual::kFft>& a, bool inverse) {
 
 }  // namespace
 
-double SpectralResidual::Update(double x) {
+void SpectralResidual::Add(double x) {
   ring_[static_cast<size_t>(head_)] = static_cast<float>(x);
   head_ = (head_ + 1) % kWindow;
   if (filled_ < kWindow) ++filled_;
+}
+
+double SpectralResidual::Score() const {
   if (filled_ < kWindow) return 0;
 
   std::array<Complex, kFft> a;
   std::array<float, kWindow> v;
   for (int i = 0; i < kWindow; ++i) v[static_cast<size_t>(i)] = ring_[static_cast<size_t>((head_ + i) % kWindow)];
-  // Extrapolate: the average gradient from each earlier point to the last
-  // (the paper uses the m = 5 preceding points).
-  const float last = v[kWindow - 1];
-  float grad = 0;
-  for (int i = 1; i <= 5; ++i) grad += (last - v[static_cast<size_t>(kWindow - 1 - i)]) / static_cast<float>(i);
-  grad /= 5;
-  float mean = 0;
-  for (float f : v) mean += f;
-  mean /= kWindow;
+  // Extension (the paper's trick): predict the next value from the six
+  // points BEFORE the newest one (so that the newest point, possibly the
+  // anomaly, does not bend the prediction) and append kExtend copies.
+  const float* tail = &v[kWindow - 7];  // tail[0..5] = x[n-6] .. x[n-1]
+  float slopes = 0;
+  for (int i = 0; i < 5; ++i) slopes += (tail[5] - tail[i]) / static_cast<float>(5 - i);
+  const float ext = tail[1] + slopes;
+  // No mean removal: a zero DC bin would drag the local average of the log
+  // spectrum down and amplify the lowest frequencies.
+  const float mean = 0;
   for (int i = 0; i < kWindow; ++i) a[static_cast<size_t>(i)] = Complex(v[static_cast<size_t>(i)] - mean, 0);
-  for (int i = 0; i < kExtend; ++i) a[static_cast<size_t>(kWindow + i)] = Complex(last + grad * static_cast<float>(i + 1) - mean, 0);
+  for (int i = 0; i < kExtend; ++i) a[static_cast<size_t>(kWindow + i)] = Complex(ext - mean, 0);
 
   Fft(a, false);
   std::array<float, kFft> log_amp;
@@ -70,15 +74,11 @@ double SpectralResidual::Update(double x) {
     a[static_cast<size_t>(i)] = phase * std::exp(log_amp[static_cast<size_t>(i)] - avg);
   }
   Fft(a, true);
-  const float s = std::abs(a[kWindow - 1]) / kFft;
-
-  double hist = 0;
-  for (int i = 0; i < sal_filled_; ++i) hist += saliency_[static_cast<size_t>(i)];
-  const double hist_mean = sal_filled_ > 0 ? hist / sal_filled_ : 0;
-  saliency_[static_cast<size_t>(sal_head_)] = s;
-  sal_head_ = (sal_head_ + 1) % kScoreHistory;
-  if (sal_filled_ < kScoreHistory) ++sal_filled_;
-  return hist_mean > 1e-12 ? (s - hist_mean) / hist_mean : 0;
+  const float s = std::abs(a[kWindow - 1]);
+  float local = 0;
+  for (int i = kWindow - 1 - kLocal; i < kWindow - 1; ++i) local += std::abs(a[static_cast<size_t>(i)]);
+  local /= kLocal;
+  return local > 1e-12f ? (s - local) / local : 0.0;
 }
 
 }  // namespace vigil

@@ -10,7 +10,7 @@
 // back with the original phases. The saliency map S is large where the
 // series is surprising; the newest point's score is
 // (S - mean of recent S) / mean of recent S, as in the paper.
-// Cost per point: two 32-point FFTs (~1 us), so the profiler enables it only
+// Cost per point: two 64-point FFTs (~2 us), so the profiler enables it only
 // for irregular, spiky series where the cheaper baselines are blind.
 #pragma once
 
@@ -21,19 +21,24 @@ namespace vigil {
 
 class SpectralResidual {
  public:
-  static constexpr int kFft = 32;
+  static constexpr int kFft = 64;
   static constexpr int kExtend = 5;
   static constexpr int kWindow = kFft - kExtend;
-  static constexpr int kScoreHistory = 21;
+  static constexpr int kLocal = 21;
 
-  // Adds x and returns the newest point's score (0 until the window is full).
-  double Update(double x);
+  // Adds x (cheap: the transform runs only in Score()).
+  void Add(double x);
+  // The newest point's score (0 until the window is full). The suite calls
+  // it only for candidate points, so its cost is paid rarely.
+  double Score() const;
+  double Update(double x) {
+    Add(x);
+    return Score();
+  }
 
  private:
   std::array<float, kWindow> ring_{};
   int head_ = 0, filled_ = 0;
-  std::array<float, kScoreHistory> saliency_{};
-  int sal_head_ = 0, sal_filled_ = 0;
 };
 
 }  // namespace vigil

@@ -7,6 +7,7 @@ namespace vigil {
 
 void SpotThreshold::Refit() {
   if (!calibrated_) return;
+  base_surprise_ = peaks_ > 0 && n_ > 0 ? -std::log10(peaks_ / n_) : 0.0;
   double z = t_;
   if (peaks_ >= 2) {
     const double m = sum_ / peaks_;
@@ -72,10 +73,7 @@ double SpotThreshold::Surprise(double score) const {
   // Uncalibrated: at most 2 (a 1 % event), so that a young tail never
   // outranks a calibrated one.
   if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return 2.0 * std::min(1.0, score / floor_);
-  const double rate_t = peaks_ / n_;  // P(S > t)
-  if (score <= t_) {
-    return t_ > 0 ? std::max(0.0, score / t_) * -std::log10(rate_t) : 0.0;
-  }
+  if (score <= t_) return t_ > 0 ? std::max(0.0, score / t_) * base_surprise_ : 0.0;
   const double y = (score - t_) / sigma_;
   // A fitted light tail (gamma < 0) has an end point beyond which values are
   // "impossible"; for the surprise the tail is taken as at least
@@ -83,7 +81,7 @@ double SpotThreshold::Surprise(double score) const {
   // infinitely so.
   const double g = std::max(gamma_, 0.0);
   const double log_tail = g < 1e-6 ? -y : -std::log1p(g * y) / g;  // ln P(S > score | S > t)
-  return -std::log10(rate_t) - log_tail / std::log(10.0);
+  return base_surprise_ - log_tail / std::log(10.0);
 }
 
 }  // namespace vigil

@@ -59,6 +59,7 @@ class SpotThreshold {
   double n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
   double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
   double gamma_ = 0, sigma_ = 1;
+  double base_surprise_ = 0;  // -log10(peaks / n), refreshed with the fit
 };
 
 }  // namespace vigil

@@ -1,0 +1,67 @@
+// Floors on vigil's own accuracy, on small subsets so that CTest stays fast.
+// The floors sit a little below the measured figures (docs/detection.md);
+// a detector change that loses accuracy fails here.
+#include "cli/kpi_runs.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+std::string SharedData() {
+  const char* env = std::getenv("VIGIL_SHARED_DATA");
+  return env != nullptr ? env : VIGIL_SHARED_DATA;
+}
+
+TEST(EvalNabFloor, KnownCauseAndArtificialSeries) {
+  // Measured 42.7 / 30.6 / 53.3 (standard / low FP / low FN) on these 13 files.
+  auto run = RunNab(SharedData() + "/nab", {"realKnownCause", "artificialWithAnomaly"}, KpiDetectorConfig{});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  ASSERT_EQ(run->files.size(), 13u);
+  EXPECT_GE(run->profiles[0].normalized, 40.0);
+  EXPECT_GE(run->profiles[1].normalized, 27.0);
+  EXPECT_GE(run->profiles[2].normalized, 50.0);
+}
+
+TEST(EvalKpi, ObviousSpikesAreFoundWithVigilsOwnThreshold) {
+  const std::string path = ::testing::TempDir() + "/kpi_eval_test.csv";
+  {
+    std::ofstream out(path);
+    out << "timestamp,value,label,KPI ID\n";
+    for (int k = 0; k < 2; ++k) {
+      for (int i = 0; i < 3000; ++i) {
+        const bool anomaly = i % 700 == 650 || i % 700 == 651;
+        const double noise = std::sin(i * 12.9898 + k) * 0.5;
+        const double v = 10 + 3 * std::sin(2 * M_PI * i / 1440.0) + noise + (anomaly ? 15 : 0);
+        out << 1500000000 + i * 60 << "," << v << "," << (anomaly ? 1 : 0) << ",kpi" << k << "\n";
+      }
+    }
+  }
+  auto run = RunKpi(path, KpiDetectorConfig{});
+  ASSERT_TRUE(run.ok()) << run.status().ToString();
+  EXPECT_EQ(run->series.size(), 2u);
+  EXPECT_EQ(run->overall.segments, 8);  // 4 per KPI (the first one falls in the learning phase)
+  EXPECT_GE(run->overall.best_f1_pa, 0.9);
+  EXPECT_GE(run->overall.f1_pa, 0.8);
+  std::remove(path.c_str());
+}
+
+TEST(EvalKpi, BadCsvNamesTheLineAndField) {
+  const std::string path = ::testing::TempDir() + "/kpi_eval_bad.csv";
+  {
+    std::ofstream out(path);
+    out << "timestamp,value,label,KPI ID\n1500000000,1,0,a\n1500000060,abc,0,a\n";
+  }
+  auto run = RunKpi(path, KpiDetectorConfig{});
+  ASSERT_FALSE(run.ok());
+  EXPECT_NE(run.status().message().find(":3: field \"value\""), std::string::npos) << run.status().message();
+  std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace vigil

@@ -1,0 +1,313 @@
+// Unit tests of the KPI detector suite on synthetic series: each test would
+// fail if its detector were broken (no alarm, wrong pattern, or alarms on
+// normal data).
+#include "detect/kpi_detector.h"
+
+#include <cmath>
+#include <random>
+
+#include <gtest/gtest.h>
+
+namespace vigil {
+namespace {
+
+constexpr int64_t kMinute = 60000;
+constexpr int64_t kDay = 86400000;
+
+struct FeedResult {
+  int alarms = 0;        // anomalous points
+  int onsets = 0;
+  int first_alarm = -1;  // index of the first anomalous point
+  std::vector<KpiVerdict> verdicts;
+};
+
+template <typename F>
+FeedResult Feed(KpiDetector& det, int n, int64_t step, F value, int from = 0) {
+  FeedResult r;
+  for (int i = 0; i < n; ++i) {
+    KpiVerdict v = det.Update(static_cast<int64_t>(i + from) * step, value(i + from));
+    if (v.anomalous) {
+      ++r.alarms;
+      if (r.first_alarm < 0) r.first_alarm = i + from;
+    }
+    r.onsets += v.onset;
+    r.verdicts.push_back(v);
+  }
+  return r;
+}
+
+TEST(RobustLevel, LearnsLevelAndScaleAndResistsOutliers) {
+  std::mt19937 rng(1);
+  std::normal_distribution<double> noise(100, 2);
+  RobustLevel l(0.05f, 0.02f);
+  for (int i = 0; i < 2000; ++i) l.Learn(noise(rng), 1e-9);
+  EXPECT_NEAR(l.level(), 100, 1.0);
+  EXPECT_NEAR(l.scale(1e-9), 2.0, 0.5);
+  const double before = l.level();
+  l.Learn(1e6, 1e-9);  // one huge outlier moves the level by at most alpha * 3 scales
+  EXPECT_LT(std::fabs(l.level() - before), 0.5);
+}
+
+TEST(SpotThreshold, ThresholdNearTheTrueQuantileAndAlarmsBeyond) {
+  std::mt19937 rng(2);
+  std::exponential_distribution<double> e(1.0);
+  SpotThreshold spot(1e-3, 1000, 0.0);
+  for (int i = 0; i < 20000; ++i) spot.Update(e(rng));
+  ASSERT_TRUE(spot.calibrated());
+  // Exp(1): P(X > z) = 1e-3 at z = 6.9.
+  EXPECT_NEAR(spot.threshold(), 6.9, 1.2);
+  EXPECT_TRUE(spot.Update(20.0));
+  EXPECT_GT(spot.Surprise(20.0), spot.Surprise(5.0));
+  EXPECT_NEAR(spot.Surprise(spot.threshold()), 3.0, 0.3);  // -log10(1e-3)
+}
+
+TEST(SeasonalProfile, LearnsTheDailyShape) {
+  SeasonalProfile p(kDay, 48, 1.0);
+  for (int64_t t = 0; t < 5 * kDay; t += 30 * kMinute) {
+    p.Learn(t, 100 + 50 * std::sin(2 * M_PI * static_cast<double>(t % kDay) / kDay), 1e-9);
+  }
+  ASSERT_TRUE(p.Ready(5 * kDay));
+  const int64_t six_am = 5 * kDay + 6 * 3600000;
+  EXPECT_NEAR(p.Expected(six_am), 150, 2);
+  EXPECT_NEAR(p.Expected(six_am + 12 * 3600000), 50, 2);
+}
+
+TEST(Cusum, SignalsASmallShiftButNotNoise) {
+  std::mt19937 rng(3);
+  std::normal_distribution<double> z(0, 1);
+  Cusum c(0.5f, 10.0f);
+  int false_signals = 0;
+  for (int i = 0; i < 2000; ++i) false_signals += c.Update(z(rng)) != 0;
+  EXPECT_LE(false_signals, 1);
+  c.Reset();
+  int signalled_at = -1;
+  for (int i = 0; i < 100 && signalled_at < 0; ++i) {
+    if (c.Update(z(rng) + 2.0) == 1) signalled_at = i;
+  }
+  EXPECT_GE(signalled_at, 0);
+  EXPECT_LT(signalled_at, 20);
+}
+
+TEST(Bocpd, PutsMassOnARecentChangeAfterAShift) {
+  std::mt19937 rng(4);
+  std::normal_distribution<double> z(0, 1);
+  Bocpd b(1.0 / 200);
+  for (int i = 0; i < 300; ++i) b.Update(z(rng));
+  EXPECT_LT(b.RecentChangeProbability(10), 0.2);
+  for (int i = 0; i < 8; ++i) b.Update(5 + z(rng));
+  EXPECT_GT(b.RecentChangeProbability(10), 0.9);
+  EXPECT_NEAR(b.MapMean(), 5, 1.5);
+}
+
+TEST(TrendTest, FindsARampAndNotNoise) {
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  TrendTest flat(8), ramp(8);
+  double flat_z = 0, ramp_z = 0, slope = 0;
+  for (int i = 0; i < 8 * TrendTest::kBlocks; ++i) {
+    auto a = flat.Update(noise(rng));
+    auto b = ramp.Update(0.05 * i + noise(rng));
+    if (a.evaluated) flat_z = a.mk_z;
+    if (b.evaluated) {
+      ramp_z = b.mk_z;
+      slope = b.slope;
+    }
+  }
+  EXPECT_LT(std::fabs(flat_z), 3);
+  EXPECT_GT(ramp_z, 5);
+  EXPECT_NEAR(slope, 0.05, 0.01);
+}
+
+TEST(SpectralResidual, ScoresASpikeAboveNormalPoints) {
+  std::mt19937 rng(6);
+  std::normal_distribution<double> noise(0, 0.1);
+  SpectralResidual sr;
+  double normal_max = 0;
+  for (int i = 0; i < 200; ++i) {
+    const double s = sr.Update(std::sin(i * 0.3) + noise(rng));
+    if (i >= 60) normal_max = std::max(normal_max, s);
+  }
+  const double spike = sr.Update(std::sin(200 * 0.3) + 5);
+  EXPECT_GT(spike, normal_max);
+  EXPECT_GT(spike, 1.0);
+}
+
+TEST(LearnedLimits, ReportsANewRecordFarBeyondTheOldOnes) {
+  LearnedLimits l;
+  for (int i = 0; i < 500; ++i) l.Learn(i % 10, 5);
+  EXPECT_EQ(l.Score(9, 50), 0);
+  EXPECT_GT(l.Score(30, 50), 1);
+}
+
+TEST(KpiProfiler, FindsTheDailyPeriodAndPicksSeasonalDetectors) {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 2);
+  std::vector<int64_t> ts;
+  std::vector<double> v;
+  for (int i = 0; i < 600; ++i) {  // ~2 days at 5 minutes
+    ts.push_back(i * 5 * kMinute);
+    v.push_back(100 + 40 * std::sin(2 * M_PI * i / 288.0) + noise(rng));
+  }
+  KpiProfile p = ProfileSeries(ts, v);
+  EXPECT_EQ(p.step_ms, 5 * kMinute);
+  EXPECT_EQ(p.period_ms, kDay);
+  EXPECT_TRUE(p.detectors & kDetSeasonal);
+  EXPECT_TRUE(p.regular);
+  EXPECT_FALSE(p.counter);
+}
+
+TEST(KpiProfiler, NoiseHasNoPeriodAndACounterIsACounter) {
+  std::mt19937 rng(8);
+  std::normal_distribution<double> noise(0, 1);
+  std::vector<int64_t> ts;
+  std::vector<double> v, c;
+  double total = 0;
+  for (int i = 0; i < 600; ++i) {
+    ts.push_back(i * kMinute);
+    v.push_back(noise(rng));
+    total += 5 + std::fabs(noise(rng));
+    c.push_back(total);
+  }
+  KpiProfile p = ProfileSeries(ts, v);
+  EXPECT_EQ(p.period_ms, 0);
+  EXPECT_FALSE(p.detectors & kDetSeasonal);
+  EXPECT_GT(p.noise_ratio, 0.7);
+  EXPECT_TRUE(ProfileSeries(ts, c).counter);
+}
+
+double Noise(int i) {
+  // Deterministic pseudo-noise in [-1, 1].
+  uint32_t x = static_cast<uint32_t>(i) * 2654435761u;
+  x ^= x >> 13;
+  x *= 0x5bd1e995u;
+  x ^= x >> 15;
+  return (x % 20001) / 10000.0 - 1.0;
+}
+
+TEST(KpiDetector, QuietOnNoiseThenExplainsASpike) {
+  KpiDetector det;
+  FeedResult quiet = Feed(det, 3000, kMinute, [](int i) { return 50 + Noise(i); });
+  EXPECT_LE(quiet.onsets, 2);
+  KpiVerdict v = det.Update(3000 * kMinute, 80);
+  ASSERT_TRUE(v.anomalous);
+  EXPECT_EQ(v.pattern, KpiPattern::kSpike);
+  EXPECT_TRUE(v.onset);
+  EXPECT_NEAR(v.expected, 50, 0.5);
+  EXPECT_LT(v.upper, 80);
+  EXPECT_GT(v.lower, 40);
+  EXPECT_TRUE(v.fired & kDetLevel);
+  KpiVerdict dip = det.Update(3005 * kMinute, 20);
+  EXPECT_TRUE(dip.anomalous);
+  EXPECT_EQ(dip.direction, Direction::kDown);
+}
+
+TEST(KpiDetector, LevelShiftIsLabelledThenRelearned) {
+  KpiDetector det;
+  Feed(det, 2000, kMinute, [](int i) { return 50 + Noise(i); });
+  FeedResult shifted = Feed(det, 400, kMinute, [](int i) { return 70 + Noise(i); }, 2000);
+  ASSERT_EQ(shifted.first_alarm, 2000);
+  bool labelled_shift = false;
+  for (const auto& v : shifted.verdicts) labelled_shift |= v.pattern == KpiPattern::kLevelShiftUp;
+  EXPECT_TRUE(labelled_shift);
+  // The baseline re-learns: the last 300 points of the new level are normal.
+  int late_alarms = 0;
+  for (size_t i = 100; i < shifted.verdicts.size(); ++i) late_alarms += shifted.verdicts[i].anomalous;
+  EXPECT_EQ(late_alarms, 0);
+  EXPECT_NEAR(shifted.verdicts.back().expected, 70, 1.0);
+}
+
+TEST(KpiDetector, SeasonalSeriesIsQuietUntilItsShapeBreaks) {
+  KpiDetector det;
+  auto daily = [](int i) { return 100 + 50 * std::sin(2 * M_PI * i / 288.0) + Noise(i); };
+  FeedResult normal = Feed(det, 288 * 8, 5 * kMinute, daily);
+  EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
+  EXPECT_EQ(det.profile().period_ms, kDay);
+  int late = 0;
+  for (size_t i = 288 * 4; i < normal.verdicts.size(); ++i) late += normal.verdicts[i].anomalous;
+  EXPECT_EQ(late, 0);
+  // At the daily trough (value ~50) a value of 100 is normal for the level
+  // but not for this time of day: only the seasonal baseline sees it.
+  const int trough = 288 * 8 + 216;
+  Feed(det, 216, 5 * kMinute, daily, 288 * 8);
+  KpiVerdict v = det.Update(static_cast<int64_t>(trough) * 5 * kMinute, 100);
+  EXPECT_TRUE(v.anomalous);
+  EXPECT_TRUE(v.fired & kDetSeasonal);
+  EXPECT_NEAR(v.expected, 50, 3);
+}
+
+TEST(KpiDetector, SlowRiseIsReported) {
+  KpiDetector det;
+  Feed(det, 1500, kMinute, [](int i) { return 50 + Noise(i); });
+  FeedResult ramp = Feed(det, 2000, kMinute, [](int i) { return 50 + 0.01 * (i - 1500) + Noise(i); }, 1500);
+  bool slow_rise = false;
+  for (const auto& v : ramp.verdicts) slow_rise |= v.pattern == KpiPattern::kSlowRise;
+  EXPECT_TRUE(slow_rise);
+}
+
+TEST(KpiDetector, GapsRaiseMissingDataButNoAnomaly) {
+  KpiDetector det;
+  Feed(det, 1000, kMinute, [](int i) { return 50 + Noise(i); });
+  KpiVerdict v = det.Update(1500 * kMinute, 50.3);  // 500 minutes later, a normal value
+  EXPECT_EQ(v.missing_ms, 501 * kMinute);
+  EXPECT_FALSE(v.anomalous);
+}
+
+TEST(KpiDetector, CalendarLimitsAnalysisToItsWindows) {
+  AnalysisCalendar cal;
+  ASSERT_TRUE(cal.AddWindowSpec("Mon-Fri 09:00-17:00").ok());
+  KpiDetectorConfig cfg;
+  cfg.calendar = &cal;
+  KpiDetector det(cfg);
+  // 1970-01-05 was a Monday.
+  const int64_t monday = 4 * kDay;
+  EXPECT_FALSE(det.Update(monday + 3 * 3600000, 1).ready);  // 03:00: outside, not learned
+  int ready = 0;
+  for (int d = 0; d < 5; ++d) {
+    for (int m = 0; m < 480; ++m) {
+      ready += det.Update(monday + d * kDay + 9 * 3600000 + m * kMinute, 10 + Noise(m)).ready;
+    }
+  }
+  EXPECT_GT(ready, 2000);
+  // Saturday: nothing is judged, not even a huge value.
+  KpiVerdict sat = det.Update(monday + 5 * kDay + 12 * 3600000, 1e6);
+  EXPECT_FALSE(sat.ready);
+  EXPECT_FALSE(sat.anomalous);
+  EXPECT_TRUE(cal.AddSpecialDaySpec("1970-01-06").ok());
+  EXPECT_TRUE(cal.IsSpecialDay(5 * kDay + 1000));
+  EXPECT_FALSE(cal.AddWindowSpec("Someday 9-5").ok());
+}
+
+TEST(KpiDetector, FeedbackAdaptsSensitivity) {
+  KpiDetector det;
+  Feed(det, 1500, kMinute, [](int i) { return 50 + Noise(i); });
+  const double before = det.Update(1500 * kMinute, 50).threshold;
+  det.Feedback(true);
+  det.Feedback(true);
+  const double after = det.Update(1501 * kMinute, 50).threshold;
+  EXPECT_NEAR(after / before, 1.5625, 0.05);
+  det.Feedback(false);
+  EXPECT_NEAR(det.sensitivity(), 1.5625 * 0.9, 1e-9);
+}
+
+TEST(KpiDetector, HardLimitsAlwaysFire) {
+  KpiDetectorConfig cfg;
+  cfg.hard_limits.upper = 90;
+  KpiDetector det(cfg);
+  Feed(det, 700, kMinute, [](int i) { return 89 + 0.5 * Noise(i); });
+  KpiVerdict v = det.Update(700 * kMinute, 90.5);
+  EXPECT_TRUE(v.anomalous);
+  EXPECT_TRUE(v.fired & kDetHardLimits);
+}
+
+TEST(KpiDetector, StateFitsTheMemoryBudget) {
+  KpiDetector det;
+  // One-minute data with daily seasonality, three weeks: profiled, buffer freed.
+  for (int i = 0; i < 3 * 1440 * 7; ++i) {
+    det.Update(static_cast<int64_t>(i) * kMinute, 100 + 50 * std::sin(2 * M_PI * i / 1440.0) + Noise(i));
+  }
+  EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
+  EXPECT_LE(det.StateBytes(), 4096u);
+}
+
+}  // namespace
+}  // namespace vigil
