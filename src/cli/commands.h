@@ -18,5 +18,6 @@ struct CommandContext {
 void AddServeCommand(CommandContext& ctx);    // serve.cc
 void AddVersionCommand(CommandContext& ctx);  // main.cc
 void AddForecastCommand(CommandContext& ctx);  // forecast.cc: forecast, eval forecast
+void AddEvalSmdCommand(CommandContext& ctx);   // eval_smd.cc: eval smd
 
 }  // namespace vigil

@@ -28,6 +28,7 @@ int main(int argc, char** argv) {
   vigil::AddServeCommand(ctx);
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
+  vigil::AddEvalSmdCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;
