@@ -591,6 +591,13 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   engine->impl_->capacity = std::make_unique<CapacityWatch>(engine.get(), cfg.detect);
   engine->impl_->change_risk = std::make_unique<ChangeRiskRunner>(engine.get(), cfg.detect.change_risk);
   engine->impl_->entities = std::make_unique<EntityWatch>(engine.get(), cfg.detect.multivariate);
+  // Reports live in memory: recompute those of recent changes after a
+  // restart (their windows come back with the detector snapshot).
+  EventQuery recent;
+  recent.from = clock->NowMs() - 6 * 3'600'000LL;
+  recent.limit = static_cast<int>(std::min<size_t>(cfg.detect.change_risk.max_reports, 10'000));
+  auto events = engine->impl_->store->ListEvents(recent);
+  if (events.ok()) engine->impl_->change_risk->OnEvents(*events);
   return engine;
 }
 
