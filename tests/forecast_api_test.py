@@ -12,7 +12,8 @@
      endpoint's errors rose while another host stayed put: GET /api/v1/events/{id}/risk
      must be ready with risk "high", flag host=web-1 and endpoint=/pay, not host=web-2;
    - a deploy event now: "pending" with its ready_at, then "ready" once its after-window
-     closed (live samples pushed meanwhile), with no significant move.
+     closed (live samples pushed meanwhile), with no significant move;
+   - after a restart the first report is computed again from the restored windows.
 Usage: forecast_api_test.py /path/to/vigil
 """
 
@@ -150,6 +151,22 @@ def check_change_risk(v, now_ms):
     assert rep2["risk"] in ("none", "low") and rep2["kpis_compared"] == 1, rep2
     resp = t.get(v.url("/api/v1/events/999999/risk"))
     assert resp.status == 404, resp
+    return eid
+
+
+def check_risk_after_restart(h, v, eid):
+    """Reports live in memory; a restart recomputes those of recent changes from the
+    restored windows."""
+    code = v.proc.stop(timeout=15)
+    assert code == 0, f"vigil exited with {code}"
+    v2 = h.restart_vigil(v)
+
+    def ready():
+        r = t.get(v2.url(f"/api/v1/events/{eid}/risk"))
+        return r.json() if r.status == 200 and r.json()["state"] == "ready" else None
+    rep = wait_for("the change-risk report after a restart", ready, 10)
+    assert rep["risk"] == "high", rep
+    t.log("change-risk report recomputed after a restart")
 
 
 def main():
@@ -162,7 +179,8 @@ def main():
         now_ms = int(time.time() * 1000)
         sid = check_forecast(v, now_ms)
         check_capacity_anomaly(v, sid)
-        check_change_risk(v, now_ms)
+        eid = check_change_risk(v, now_ms)
+        check_risk_after_restart(h, v, eid)
         t.log("forecast, capacity risk and change risk: all checks passed")
 
 

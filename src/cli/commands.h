@@ -25,5 +25,6 @@ void AddBenchCommand(CommandContext& ctx);    // bench_e2e.cc
 void AddDetectCommand(CommandContext& ctx);   // detect.cc
 void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval kpi`
 void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
+void AddEvalSmdCommand(CommandContext& ctx);   // eval_smd.cc: eval smd
 
 }  // namespace vigil

@@ -184,7 +184,7 @@ int RunEvalForecast(const std::string& dir, bool json_out) {
   }
   ForecastOptions opts;  // one configuration for every file
   json per_file = json::object();
-  std::vector<double> mase, rel;
+  std::vector<double> mase, rel, cover;
   size_t beats = 0, failed = 0;
   if (!json_out) std::printf("%-58s %6s %5s %8s %8s  %s\n", "file", "test", "m", "MASE", "relMAE", "model");
   for (const auto& p : files) {
@@ -198,6 +198,7 @@ int RunEvalForecast(const std::string& dir, bool json_out) {
       continue;
     }
     if (std::isfinite(a->mase)) mase.push_back(a->mase);
+    cover.push_back(a->coverage);
     if (std::isfinite(a->relative_mae)) {
       rel.push_back(a->relative_mae);
       beats += a->relative_mae < 1;
@@ -207,6 +208,7 @@ int RunEvalForecast(const std::string& dir, bool json_out) {
                      {"mae", a->mae},
                      {"mae_seasonal_naive", a->mae_snaive},
                      {"scale", a->scale},
+                     {"interval_coverage", a->coverage},
                      {"period", a->period},
                      {"train", a->train},
                      {"test", a->test},
@@ -221,6 +223,8 @@ int RunEvalForecast(const std::string& dir, bool json_out) {
               {"relative_mae_mean", NumOrNull(Mean(rel))},
               {"relative_mae_median", NumOrNull(Median(rel))},
               {"files_beating_seasonal_naive", beats},
+              {"interval_coverage_mean", NumOrNull(Mean(cover))},
+              {"interval_coverage_nominal", opts.coverage},
               {"files_scored", rel.size()},
               {"files_failed", failed},
               {"protocol", "train on the first 90% of each series' even grid, forecast the last 10% from the training "
@@ -231,9 +235,9 @@ int RunEvalForecast(const std::string& dir, bool json_out) {
     std::printf("%s\n", out.dump(2).c_str());
   } else {
     std::printf("\n%zu series: MASE mean %s median %s (%zu with a scale); relative MAE vs seasonal naive mean %s "
-                "median %s; beats seasonal naive on %zu of %zu\n",
+                "median %s; beats seasonal naive on %zu of %zu; %g%% interval covers %s of test points on average\n",
                 files.size(), Num(Mean(mase)).c_str(), Num(Median(mase)).c_str(), mase.size(), Num(Mean(rel)).c_str(),
-                Num(Median(rel)).c_str(), beats, rel.size());
+                Num(Median(rel)).c_str(), beats, rel.size(), opts.coverage * 100, Num(Mean(cover)).c_str());
   }
   return failed == files.size() ? 1 : 0;
 }

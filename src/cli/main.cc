@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   vigil::AddVersionCommand(ctx);
   vigil::AddForecastCommand(ctx);
   vigil::AddEvalStormsCommand(ctx);
+  vigil::AddEvalSmdCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

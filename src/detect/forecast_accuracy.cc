@@ -44,7 +44,7 @@ Result<ForecastAccuracy> EvaluateForecast(std::span<const Sample> samples, doubl
   a.scale = scale_n ? scale / static_cast<double>(scale_n) : 0;
 
   double err = 0, err_naive = 0;
-  size_t count = 0;
+  size_t count = 0, inside = 0;
   for (size_t h = 1; h <= a.test; ++h) {
     size_t t = split + h - 1;
     if (!grid->observed[t]) continue;
@@ -52,11 +52,13 @@ Result<ForecastAccuracy> EvaluateForecast(std::span<const Sample> samples, doubl
     double naive = y[t - back];
     err += std::fabs(y[t] - f[h - 1].mean);
     err_naive += std::fabs(y[t] - naive);
+    inside += y[t] >= f[h - 1].lower && y[t] <= f[h - 1].upper;
     ++count;
   }
   if (count == 0) return Status::InvalidArgument("no observed point in the test part");
   a.mae = err / static_cast<double>(count);
   a.mae_snaive = err_naive / static_cast<double>(count);
+  a.coverage = static_cast<double>(inside) / static_cast<double>(count);
   constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
   a.mase = a.scale > 0 ? a.mae / a.scale : kNaN;
   a.relative_mae = a.mae_snaive > 0 ? a.mae / a.mae_snaive : kNaN;

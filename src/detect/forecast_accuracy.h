@@ -39,6 +39,7 @@ struct ForecastAccuracy {
   double scale = 0;       // in-sample one-step seasonal-naive MAE
   double mase = 0;        // mae / scale; NaN when scale is 0 (a constant training part)
   double relative_mae = 0;  // mae / mae_snaive; NaN when mae_snaive is 0
+  double coverage = 0;    // share of observed test points inside the prediction interval
   std::string model;      // ForecastModel::Describe()
 };
 

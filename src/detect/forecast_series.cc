@@ -63,13 +63,37 @@ Result<SeriesForecast> ForecastSamples(std::span<const Sample> samples, Timestam
   // Regularize at most a few times the history we keep, then keep the tail.
   auto grid = Regularize(samples, std::max<size_t>(opts.max_history_points, 1) * 4);
   if (!grid.ok()) return grid.status();
-  const RegularSeries& g = *grid;
+  RegularSeries& g = *grid;
+  const size_t max_steps = std::max<size_t>(opts.max_horizon_steps, 1);
   double steps_d = std::ceil(static_cast<double>(horizon_ms) / static_cast<double>(g.step));
-  if (steps_d > static_cast<double>(opts.max_horizon_steps)) {
-    return Status::InvalidArgument("a horizon of " + std::to_string(horizon_ms) + " ms is " +
-                                   std::to_string(static_cast<long long>(steps_d)) + " steps of " +
-                                   std::to_string(g.step) + " ms, more than the limit of " +
-                                   std::to_string(opts.max_horizon_steps));
+  if (steps_d > static_cast<double>(max_steps)) {
+    // A week ahead at 15-second resolution is neither meaningful nor cheap:
+    // average k consecutive grid points (aligned to the newest) so the
+    // horizon fits in max_steps steps.
+    size_t k = static_cast<size_t>(std::ceil(steps_d / static_cast<double>(max_steps)));
+    size_t n = g.values.size() / k;
+    if (n < 8) {
+      return Status::InvalidArgument("a horizon of " + std::to_string(horizon_ms) + " ms needs " +
+                                     std::to_string(static_cast<long long>(steps_d)) + " steps of " +
+                                     std::to_string(g.step) + " ms; averaged to fit the limit of " +
+                                     std::to_string(max_steps) + " steps, too little history is left");
+    }
+    size_t offset = g.values.size() - n * k;
+    RegularSeries c;
+    c.step = g.step * static_cast<TimestampMs>(k);
+    c.start = g.TimeOf(offset + k - 1);
+    for (size_t i = 0; i < n; ++i) {
+      double sum = 0;
+      bool seen = false;
+      for (size_t j = 0; j < k; ++j) {
+        sum += g.values[offset + i * k + j];
+        seen = seen || g.observed[offset + i * k + j];
+      }
+      c.values.push_back(sum / static_cast<double>(k));
+      c.observed.push_back(seen);
+    }
+    g = std::move(c);
+    steps_d = std::ceil(static_cast<double>(horizon_ms) / static_cast<double>(g.step));
   }
   size_t keep = std::min(g.values.size(), opts.max_history_points);
   std::span<const double> history(g.values.data() + (g.values.size() - keep), keep);

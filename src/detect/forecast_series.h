@@ -52,9 +52,10 @@ struct SeriesForecastOptions {
   size_t max_horizon_steps = 100'000;
 };
 
-// Forecasts `samples` from their last point to last + horizon_ms.
-// InvalidArgument when the history is too short, the horizon is not
-// positive, or it would take more than max_horizon_steps grid steps.
+// Forecasts `samples` from their last point to last + horizon_ms. When the
+// horizon would take more than max_horizon_steps grid steps, the grid is
+// coarsened (k consecutive points averaged) until it fits. InvalidArgument
+// when the history is too short or the horizon not positive.
 Result<SeriesForecast> ForecastSamples(std::span<const Sample> samples, TimestampMs horizon_ms,
                                        const SeriesForecastOptions& opts);
 

@@ -176,9 +176,16 @@ TEST(CapacityRisk, FlatSeriesIsNoRiskAndBadInputIsRefused) {
   EXPECT_FALSE(r->at_risk) << r->explanation;
   EXPECT_FALSE(AssessCapacityRisk(s, 90, 0, {}).ok());
   EXPECT_FALSE(AssessCapacityRisk(s, std::nan(""), 3'600'000, {}).ok());
+  // A horizon beyond max_horizon_steps coarsens the grid; with too little
+  // history left it is refused.
   SeriesForecastOptions o;
   o.max_horizon_steps = 10;
-  EXPECT_FALSE(AssessCapacityRisk(s, 90, 3'600'000, o).ok());
+  auto coarse = AssessCapacityRisk(s, 90, 3'600'000, o);
+  ASSERT_TRUE(coarse.ok()) << coarse.status().ToString();
+  EXPECT_EQ(coarse->forecast.step, 360'000);
+  EXPECT_EQ(coarse->forecast.points.size(), 10u);
+  EXPECT_EQ(coarse->forecast.ts.back(), s.back().ts_ms + 3'600'000);
+  EXPECT_FALSE(AssessCapacityRisk(s, 90, 100 * 3'600'000LL, o).ok());
 }
 
 TEST(ForecastAccuracy, SeasonalSeriesBeatsSeasonalNaive) {

@@ -12,7 +12,8 @@
 // time it will be ready (by default 9 minutes after the change).
 //
 // Bounded: at most max_reports events are kept (the oldest are forgotten),
-// at most max_series KPIs per event. Reports live in memory only.
+// at most max_series KPIs per event. Reports live in memory only (the
+// engine re-registers recent change events from the store at start).
 // Thread-safe: OnEvents() from HTTP threads, Tick() from the engine's
 // watcher thread, Get() from anywhere.
 #pragma once

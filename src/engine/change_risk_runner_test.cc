@@ -9,6 +9,7 @@
 #include "engine/capacity_watch.h"
 #include "engine/config.h"
 #include "engine/engine.h"
+#include "engine/entity_watch.h"
 #include "ingest/write_batch.h"
 
 namespace vigil {
@@ -144,6 +145,51 @@ TEST_F(KpiWatchTest, CapacityWatchRaisesOncePerRepeat) {
   EXPECT_EQ(watch.Tick(t0 + 3'700'000).size(), 1u);  // repeat passed
 }
 
+TEST_F(KpiWatchTest, EntityWatchFlagsAHostWhoseMetricsDecouple) {
+  const TimestampMs t0 = clock_.NowMs();
+  std::mt19937 rng(9);
+  std::normal_distribution<double> nd(0, 1);
+  // Per host: requests, cpu and latency follow one load factor.
+  auto host_rows = [&](int from, int n, bool broken) {
+    std::vector<std::vector<Sample>> s(3);
+    for (int i = from; i < from + n; ++i) {
+      TimestampMs ts = t0 + i * 10'000LL;
+      double load = 100 + 20 * std::sin(i / 15.0) + 2 * nd(rng);
+      s[0].push_back({ts, load + nd(rng)});
+      // Broken: cpu moves against the load, inside its usual range.
+      s[1].push_back({ts, 0.5 * (broken ? 200 - load : load) + nd(rng)});
+      s[2].push_back({ts, 20 + 0.1 * load + 0.3 * nd(rng)});
+    }
+    return s;
+  };
+  auto push = [&](const std::string& host, const std::vector<std::vector<Sample>>& s) {
+    const char* names[] = {"requests", "cpu", "latency"};
+    for (size_t j = 0; j < 3; ++j) Push({{"__name__", names[j]}, {"host", host}}, s[j]);
+  };
+  push("h1", host_rows(0, 300, false));
+  push("h2", host_rows(0, 300, false));
+  MultivariateSettings ms;
+  ms.entity_label = "host";
+  EntityWatch watch(engine_.get(), ms);
+  EXPECT_TRUE(watch.Check(t0).empty());  // first check: the newest row, normal
+  push("h1", host_rows(300, 5, true));
+  push("h2", host_rows(300, 5, false));
+  auto a = watch.Check(t0 + 310 * 10'000LL);
+  ASSERT_FALSE(a.empty());
+  size_t cpu = 0;
+  for (const auto& x : a) {
+    EXPECT_EQ(x.labels.Get("host"), "h1") << x.labels.ToString();
+    EXPECT_EQ(x.detector, EntityWatch::kDetector);
+    EXPECT_EQ(x.pattern, "joint_anomaly");
+    cpu += x.labels.MetricName() == "cpu";
+  }
+  EXPECT_GE(cpu, 4u);  // the decoupled metric is named, row after row
+  EXPECT_TRUE(watch.Check(t0 + 311 * 10'000LL).empty());  // nothing new to judge
+  // Off without an entity label.
+  EntityWatch off(engine_.get(), MultivariateSettings{});
+  EXPECT_TRUE(off.Tick(t0 + 400 * 10'000LL).empty());
+}
+
 TEST(DetectConfig, ParsesCapacityAndChangeRisk) {
   auto c = ParseServeConfig(R"(
 detect:
@@ -152,6 +198,7 @@ detect:
     - {match: 'disk_used{host="a"}', threshold: 90, horizon: 7d}
     - {match: free_bytes, threshold: 1e9, horizon: 2d, direction: down, repeat: 30m}
   change_risk: {before: 20m, gap: 30s, after: 5m, kinds: [deploy], max_series: 50}
+  multivariate: {entity_label: instance, interval: 30s, max_metrics: 16}
 )");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   ASSERT_EQ(c->detect.capacity.size(), 2u);
@@ -161,13 +208,16 @@ detect:
   EXPECT_EQ(c->detect.capacity_interval_ms, 30'000);
   EXPECT_EQ(c->detect.change_risk.after_ms, 300'000);
   EXPECT_EQ(c->detect.change_risk.kinds, std::vector<std::string>{"deploy"});
+  EXPECT_EQ(c->detect.multivariate.entity_label, "instance");
+  EXPECT_EQ(c->detect.multivariate.max_metrics, 16u);
 
   for (const char* bad : {"detect: {capacity: [{match: 'x{', threshold: 1}]}",
                           "detect: {capacity: [{threshold: 1}]}",
                           "detect: {capacity: [{match: x, threshold: 1, direction: sideways}]}",
                           "detect: {capacity: [{match: x, threshold: 1, colour: red}]}",
                           "detect: {change_risk: {before: 1m, gap: 2m}}",
-                          "detect: {capacity: {match: x}}"}) {
+                          "detect: {capacity: {match: x}}",
+                          "detect: {multivariate: {max_metrics: 1}}"}) {
     auto r = ParseServeConfig(bad);
     EXPECT_FALSE(r.ok()) << bad;
     if (!r.ok()) {

@@ -163,6 +163,11 @@ Status Validate(const ServeConfig& c) {
   if (c.detect.capacity_interval_ms < 1000) {
     return Status::InvalidArgument("config: detect.capacity_interval must be at least 1s");
   }
+  const MultivariateSettings& mv = c.detect.multivariate;
+  if (mv.interval_ms < 1000 || mv.max_metrics < 2 || mv.min_rows < 10) {
+    return Status::InvalidArgument(
+        "config: detect.multivariate needs interval >= 1s, max_metrics >= 2 and min_rows >= 10");
+  }
   const ChangeRiskSettings& cr = c.detect.change_risk;
   if (cr.before_ms <= cr.gap_ms || cr.after_ms <= 0 || cr.max_series < 1 || cr.max_reports < 1) {
     return Status::InvalidArgument(
@@ -224,6 +229,12 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       Section s(top.Get("detect"), "detect", &err);
       s.CapacityRules("capacity", &c.detect.capacity);
       s.Duration("capacity_interval", &c.detect.capacity_interval_ms);
+      Section mv(s.Get("multivariate"), "detect.multivariate", &err);
+      mv.Scalar("entity_label", &c.detect.multivariate.entity_label);
+      mv.Duration("interval", &c.detect.multivariate.interval_ms);
+      mv.Scalar("max_entities", &c.detect.multivariate.max_entities);
+      mv.Scalar("max_metrics", &c.detect.multivariate.max_metrics);
+      mv.Scalar("min_rows", &c.detect.multivariate.min_rows);
       Section r(s.Get("change_risk"), "detect.change_risk", &err);
       ChangeRiskSettings& cr = c.detect.change_risk;
       r.Scalar("kinds", &cr.kinds);

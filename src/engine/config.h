@@ -72,7 +72,18 @@ struct ChangeRiskSettings {
   size_t max_reports = 1000;  // reports (and pending events) kept in memory
 };
 
+// Multivariate detection per entity (engine/entity_watch.h); off while
+// entity_label is empty.
+struct MultivariateSettings {
+  std::string entity_label;          // e.g. "instance", "host", "pod"
+  TimestampMs interval_ms = 60'000;  // how often entities are checked
+  size_t max_entities = 200;
+  size_t max_metrics = 32;
+  size_t min_rows = 60;              // aligned rows needed to train
+};
+
 struct DetectSettings {
+  MultivariateSettings multivariate;
   std::vector<CapacityRule> capacity;
   TimestampMs capacity_interval_ms = 5 * 60'000;
   ChangeRiskSettings change_risk;

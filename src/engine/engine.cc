@@ -19,6 +19,7 @@
 #include "engine/bounded_queue.h"
 #include "engine/capacity_watch.h"
 #include "engine/change_risk_runner.h"
+#include "engine/entity_watch.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
 #include "engine/series_table.h"
@@ -154,6 +155,7 @@ struct Engine::Impl {
   // reports (created in Open, once the Engine they read through exists).
   std::unique_ptr<CapacityWatch> capacity;
   std::unique_ptr<ChangeRiskRunner> change_risk;
+  std::unique_ptr<EntityWatch> entities;
   std::thread watcher;
   std::atomic<bool> running{false};
   std::mutex hk_mu;
@@ -462,6 +464,7 @@ struct Engine::Impl {
       TimestampMs now = clock->NowMs();
       change_risk->Tick(now);
       std::vector<Anomaly> found = capacity->Tick(now);
+      for (auto& a : entities->Tick(now)) found.push_back(std::move(a));
       if (!found.empty()) {
         stats.anomalies.fetch_add(found.size(), std::memory_order_relaxed);
         size_t n = found.size();
@@ -612,6 +615,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   engine->impl_->capacity = std::make_unique<CapacityWatch>(engine.get(), cfg.detect);
   engine->impl_->change_risk = std::make_unique<ChangeRiskRunner>(engine.get(), cfg.detect.change_risk);
+  engine->impl_->entities = std::make_unique<EntityWatch>(engine.get(), cfg.detect.multivariate);
+  // Reports live in memory: recompute those of recent changes after a
+  // restart (their windows come back with the detector snapshot).
+  EventQuery recent;
+  recent.from = clock->NowMs() - 6 * 3'600'000LL;
+  recent.limit = static_cast<int>(std::min<size_t>(cfg.detect.change_risk.max_reports, 10'000));
+  auto events = engine->impl_->store->ListEvents(recent);
+  if (events.ok()) engine->impl_->change_risk->OnEvents(*events);
   return engine;
 }
 
