@@ -18,6 +18,7 @@
 #include "detect/counter_rate.h"
 #include "detect/robust_detector.h"
 #include "engine/bounded_queue.h"
+#include "engine/log_pipeline.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
 #include "incidents/correlator.h"
@@ -142,6 +143,7 @@ struct Engine::Impl {
   TimestampMs last_resend_ms = 0;
 
   std::unique_ptr<NotifyDispatcher> notifier;
+  std::unique_ptr<LogPipeline> logs;
   std::thread converger;
   std::thread housekeeper;
   std::atomic<bool> running{false};
@@ -558,7 +560,14 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
   impl->correlator.Restore(std::move(*open));
-  return std::unique_ptr<Engine>(new Engine(std::move(impl)));
+  std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
+  Engine* e = engine.get();
+  auto logs = LogPipeline::Open(
+      cfg.logs, cfg.data_dir, clock, [e](WriteBatch* b) { return e->Ingest(b).status(); },
+      [e](std::vector<Anomaly> a) { return e->ReportAnomalies(std::move(a)); });
+  if (!logs.ok()) return logs.status().WithContext("opening the log store");
+  engine->impl_->logs = std::move(logs).value();
+  return engine;
 }
 
 Status Engine::Start() {
@@ -572,11 +581,13 @@ Status Engine::Start() {
   d.housekeeper = std::thread([&d] { d.RunHousekeeper(); });
   d.notifier = std::make_unique<NotifyDispatcher>(d.store.get(), d.clock, RetryPolicy{});
   d.notifier->Start();
+  d.logs->Start();
   return Status::Ok();
 }
 
 void Engine::Stop() {
   auto& d = *impl_;
+  if (d.logs) d.logs->Stop();  // feeds the detectors: stop it first
   if (!d.running.exchange(false)) return;
   {
     std::lock_guard<std::mutex> lock(d.hk_mu);
@@ -727,6 +738,7 @@ Result<std::vector<int64_t>> Engine::AddEvents(std::vector<Event> events) {
   if (!ids.ok()) return ids.status();
   d.stats.events.fetch_add(events.size());
   for (size_t i = 0; i < events.size(); ++i) events[i].id = (*ids)[i];
+  if (d.logs) d.logs->OnEvents(events);
   std::lock_guard<std::mutex> lock(d.incidents_mu);
   for (const auto& inc : d.correlator.OpenIncidents()) {
     for (const auto& e : events) {
@@ -800,12 +812,27 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
 }
 
 Store* Engine::store() const { return impl_->store.get(); }
+LogPipeline* Engine::logs() const { return impl_->logs.get(); }
+
+Status Engine::ReportAnomalies(std::vector<Anomaly> anomalies) {
+  auto& d = *impl_;
+  if (anomalies.empty()) return Status::Ok();
+  size_t n = anomalies.size();
+  if (!d.anomaly_queue.TryReserve(n)) {
+    return Status::ResourceExhausted("anomaly queue is full (" + std::to_string(d.anomaly_queue.used()) + " queued)");
+  }
+  d.stats.anomalies.fetch_add(n, std::memory_order_relaxed);
+  d.anomalies_in_flight.fetch_add(1);
+  d.anomaly_queue.PushReserved(std::move(anomalies), n);
+  return Status::Ok();
+}
 TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }
 const ServeConfig& Engine::config() const { return impl_->cfg; }
 EngineStats& Engine::stats() const { return impl_->stats; }
 
 void Engine::Flush() {
   auto& d = *impl_;
+  if (d.logs) d.logs->Flush();
   for (;;) {
     bool busy = d.anomaly_queue.used() > 0 || d.anomalies_in_flight.load() > 0;
     for (const auto& sh : d.shards) busy = busy || sh->queue.used() > 0 || sh->in_flight.load() > 0;
@@ -890,6 +917,7 @@ void Engine::RenderMetrics(std::string* out) const {
        static_cast<double>(d.store->SizeBytes()));
   s.detect_latency.Render("vigil_detect_latency_seconds",
                           "Time from a batch being queued to its points being judged.", out);
+  if (d.logs) d.logs->RenderMetrics(out);
 }
 
 }  // namespace vigil

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/anomaly.h"
 #include "core/clock.h"
 #include "core/event.h"
 #include "core/incident.h"
@@ -27,6 +28,7 @@ namespace vigil {
 
 class Store;
 class SeriesSelector;
+class LogPipeline;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -69,6 +71,11 @@ class Engine {
   bool Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* info, std::vector<Sample>* points) const;
 
   Store* store() const;
+  // The log pipeline (log_pipeline.h): ingest, search, templates.
+  LogPipeline* logs() const;
+  // Puts anomalies found outside the detector threads (new log templates) on
+  // the anomaly/incident path; ResourceExhausted when its queue is full.
+  Status ReportAnomalies(std::vector<Anomaly> anomalies);
   // Current time from the engine's Clock.
   TimestampMs NowMs() const;
   const ServeConfig& config() const;

@@ -3,9 +3,12 @@
 
 namespace vigil {
 
+RouteHandler LogRoutes();  // api_logs.cc
+
 std::span<const RouteHandler> ExtraRoutes() {
-  static constexpr RouteHandler kRoutes[] = {
+  static const RouteHandler kRoutes[] = {
       nullptr,  // placeholder so the array is never empty; skipped below
+      LogRoutes(),
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }
