@@ -24,6 +24,11 @@ namespace vigil {
 namespace {
 
 constexpr size_t kHeaderSample = 200;
+// A new stream's header layout is learned from its first kLearnLines lines,
+// or from what arrived within kLearnWaitMs: one line says little about
+// which leading fields are header. Its lines wait (in order) until then.
+constexpr size_t kLearnLines = 64;
+constexpr TimestampMs kLearnWaitMs = 2'000;
 constexpr int kMaxNewTemplateAnomaliesPerInterval = 20;
 constexpr TimestampMs kPersistEveryMs = 10'000;
 constexpr TimestampMs kRetentionEveryMs = 60'000;
@@ -108,6 +113,8 @@ struct LogPipeline::Impl {
     std::unordered_map<uint32_t, int> quiet_intervals;   // template -> intervals since its last line
     uint64_t errors = 0;
     int new_template_anomalies = 0;
+    bool learned = false;                 // header layout known
+    std::vector<LogRecord> pending;       // lines waiting for the layout (at most kLearnLines)
   };
 
   LogSettings cfg;
@@ -125,6 +132,7 @@ struct LogPipeline::Impl {
 
   std::thread worker;
   std::atomic<bool> running{false};
+  std::atomic<bool> force_learn{false};
   TimestampMs next_interval = 0, next_persist = 0, next_retention = 0;
 
   std::atomic<uint64_t> accepted{0}, rejected{0}, refused{0}, new_templates{0}, stored{0}, retention_deleted{0},
@@ -132,7 +140,9 @@ struct LogPipeline::Impl {
 
   Impl(const LogSettings& s, const Clock* c) : cfg(s), clock(c), queue(s.queue_lines) {}
 
-  Stream* StreamFor(const Labels& labels, const std::vector<const LogRecord*>& first_batch) {
+  // The stream of `labels`, created on first use (unlearned: its first lines
+  // wait in `pending` for the header layout). Null when the store fails.
+  Stream* StreamFor(const Labels& labels) {
     std::string key = labels.ToString();
     auto it = streams.find(key);
     if (it != streams.end()) return it->second.get();
@@ -147,12 +157,6 @@ struct LogPipeline::Impl {
     st->labels = labels;
     st->service = ServiceOf(labels);
     st->first_seen_ms = clock->NowMs();
-    std::vector<std::string_view> sample;
-    for (const LogRecord* r : first_batch) {
-      if (sample.size() >= kHeaderSample) break;
-      sample.push_back(r->line);
-    }
-    st->splitter.Learn(sample);
     st->dirty = true;
     Stream* raw = st.get();
     by_id[raw->id] = raw;
@@ -169,6 +173,7 @@ struct LogPipeline::Impl {
     for (auto& row : *rows) {
       auto st = std::make_unique<Stream>();
       st->id = row.id;
+      st->learned = true;
       st->seq = row.last_seq;
       st->first_seen_ms = 0;  // restored streams are past their learning period
       // state = header layout, '\n', miner bytes
@@ -234,6 +239,93 @@ struct LogPipeline::Impl {
     }
   }
 
+  // Mines and records `recs` of one learned stream (mu held).
+  // `initial`: the stream's first lines, which waited for its header layout
+  // (they are part of its learning period however long they waited).
+  void MineLines(Stream* st, const std::vector<const LogRecord*>& recs, TimestampMs now, std::vector<StoredLogLine>* lines,
+                 std::vector<Anomaly>* anomalies, bool initial = false) {
+    TimestampMs deploy = 0;
+    if (auto d = deploys.find(st->service); d != deploys.end()) deploy = d->second;
+    bool learning = initial || (st->first_seen_ms != 0 && now - st->first_seen_ms < cfg.learning_period_ms);
+    bool after_deploy = deploy != 0 && now - deploy < cfg.deploy_window_ms;
+    for (const LogRecord* r : recs) {
+      logs::LogHeader h = st->splitter.Split(r->line);
+      int severity = r->severity >= 0 ? r->severity : logs::SeverityOf(h.level);
+      logs::MineResult m = st->miner.Add(h.message);
+      st->dirty = true;
+      StoredLogLine l;
+      l.stream = st->id;
+      l.seq = ++st->seq;
+      l.ts_ms = r->ts_ms > 0 ? r->ts_ms : now;
+      l.template_id = m.id;
+      l.severity = severity;
+      l.line = r->line;
+      ++st->counts[m.id];
+      st->quiet_intervals[m.id] = 0;
+      if (severity >= 4) ++st->errors;
+      if (m.new_template && (!learning || after_deploy) &&
+          st->new_template_anomalies < kMaxNewTemplateAnomaliesPerInterval) {
+        ++st->new_template_anomalies;
+        new_templates.fetch_add(1);
+        anomalies->push_back(NewTemplateAnomaly(*st, m.id, r->line, l.ts_ms, after_deploy));
+      }
+      lines->push_back(std::move(l));
+    }
+  }
+
+  Anomaly NewTemplateAnomaly(Stream& st, uint32_t id, const std::string& example, TimestampMs ts, bool after_deploy) {
+    Anomaly a;
+    std::vector<Label> ls = st.labels.items();
+    ls.push_back({"__name__", "vigil_log_new_template"});
+    ls.push_back({"template_id", std::to_string(id)});
+    ls.push_back({"template", Cut(st.miner.TemplateText(id), 300)});
+    ls.push_back({"example", Cut(example, 300)});
+    if (after_deploy) ls.push_back({"after_deploy", "true"});
+    std::stable_sort(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name < y.name; });
+    ls.erase(std::unique(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name == y.name; }), ls.end());
+    a.labels = Labels::FromSorted(std::move(ls));
+    a.series = SeriesIdOf(a.labels);
+    a.ts_ms = ts;
+    a.value = 1;
+    a.score = after_deploy ? 20 : 12;
+    a.direction = Direction::kUp;
+    a.detector = "log_new_template";
+    a.pattern = "new_template";
+    return a;
+  }
+
+  // Learns a waiting stream's layout and mines its waiting lines (mu held).
+  void LearnPending(Stream* st, TimestampMs now, std::vector<StoredLogLine>* lines, std::vector<Anomaly>* anomalies) {
+    std::vector<std::string_view> sample;
+    for (const LogRecord& r : st->pending) {
+      if (sample.size() >= kHeaderSample) break;
+      sample.push_back(r.line);
+    }
+    st->splitter.Learn(sample);
+    st->learned = true;
+    std::vector<LogRecord> waiting = std::move(st->pending);
+    st->pending.clear();
+    std::vector<const LogRecord*> recs;
+    for (const LogRecord& r : waiting) recs.push_back(&r);
+    MineLines(st, recs, now, lines, anomalies, /*initial=*/true);
+  }
+
+  void StoreResults(std::vector<StoredLogLine>& lines, std::vector<Anomaly>& anomalies) {
+    if (!lines.empty()) {
+      Status s = store->Append(&lines);
+      if (!s.ok()) {
+        store_errors.fetch_add(1);
+        spdlog::error("log store: cannot append {} lines: {}", lines.size(), s.ToString());
+      } else {
+        stored.fetch_add(lines.size());
+      }
+    }
+    if (!anomalies.empty()) {
+      Status as = anomaly_sink(std::move(anomalies));
+      if (!as.ok()) spdlog::warn("log anomalies dropped: {}", as.ToString());
+    }
+  }
+
   void Process(std::vector<LogRecord>& records) {
     TimestampMs now = clock->NowMs();
     std::vector<StoredLogLine> lines;
@@ -241,73 +333,37 @@ struct LogPipeline::Impl {
     std::vector<Anomaly> anomalies;
     {
       std::lock_guard<std::mutex> lock(mu);
-      // Group by stream label text so a new stream learns its header from
-      // all of its lines in this batch.
-      std::map<std::string, std::vector<const LogRecord*>> groups;
-      for (const LogRecord& r : records) groups[r.labels.ToString()].push_back(&r);
+      std::map<std::string, std::vector<LogRecord*>> groups;
+      for (LogRecord& r : records) groups[r.labels.ToString()].push_back(&r);
       for (auto& [key, recs] : groups) {
-        Stream* st = StreamFor(recs.front()->labels, recs);
+        Stream* st = StreamFor(recs.front()->labels);
         if (st == nullptr) continue;
-        TimestampMs deploy = 0;
-        if (auto d = deploys.find(st->service); d != deploys.end()) deploy = d->second;
-        bool learning = st->first_seen_ms != 0 && now - st->first_seen_ms < cfg.learning_period_ms;
-        bool after_deploy = deploy != 0 && now - deploy < cfg.deploy_window_ms;
-        for (const LogRecord* r : recs) {
-          logs::LogHeader h = st->splitter.Split(r->line);
-          int severity = r->severity >= 0 ? r->severity : logs::SeverityOf(h.level);
-          logs::MineResult m = st->miner.Add(h.message);
-          st->dirty = true;
-          StoredLogLine l;
-          l.stream = st->id;
-          l.seq = ++st->seq;
-          l.ts_ms = r->ts_ms > 0 ? r->ts_ms : now;
-          l.template_id = m.id;
-          l.severity = severity;
-          l.line = r->line;
-          ++st->counts[m.id];
-          st->quiet_intervals[m.id] = 0;
-          if (severity >= 4) ++st->errors;
-          if (m.new_template && (!learning || after_deploy) &&
-              st->new_template_anomalies < kMaxNewTemplateAnomaliesPerInterval) {
-            ++st->new_template_anomalies;
-            new_templates.fetch_add(1);
-            Anomaly a;
-            std::vector<Label> ls = st->labels.items();
-            ls.push_back({"__name__", "vigil_log_new_template"});
-            ls.push_back({"template_id", std::to_string(m.id)});
-            ls.push_back({"template", Cut(st->miner.TemplateText(m.id), 300)});
-            ls.push_back({"example", Cut(r->line, 300)});
-            if (after_deploy) ls.push_back({"after_deploy", "true"});
-            std::sort(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name < y.name; });
-            ls.erase(std::unique(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name == y.name; }), ls.end());
-            a.labels = Labels::FromSorted(std::move(ls));
-            a.series = SeriesIdOf(a.labels);
-            a.ts_ms = l.ts_ms;
-            a.value = 1;
-            a.expected = 0;
-            a.lower = 0;
-            a.upper = 0;
-            a.score = after_deploy ? 20 : 12;
-            a.direction = Direction::kUp;
-            a.detector = "log_new_template";
-            a.pattern = "new_template";
-            anomalies.push_back(std::move(a));
-          }
-          lines.push_back(std::move(l));
+        size_t k = 0;
+        while (!st->learned && k < recs.size()) {
+          st->pending.push_back(std::move(*recs[k++]));
+          if (st->pending.size() >= kLearnLines) LearnPending(st, now, &lines, &anomalies);
+        }
+        std::vector<const LogRecord*> rest(recs.begin() + static_cast<std::ptrdiff_t>(k), recs.end());
+        if (!rest.empty()) MineLines(st, rest, now, &lines, &anomalies);
+      }
+    }
+    StoreResults(lines, anomalies);
+  }
+
+  // Streams whose first lines waited long enough (or all, when forced).
+  void LearnWaiting(bool force) {
+    TimestampMs now = clock->NowMs();
+    std::vector<StoredLogLine> lines;
+    std::vector<Anomaly> anomalies;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      for (auto& [k, st] : streams) {
+        if (!st->learned && !st->pending.empty() && (force || now - st->first_seen_ms >= kLearnWaitMs)) {
+          LearnPending(st.get(), now, &lines, &anomalies);
         }
       }
     }
-    Status s = store->Append(&lines);
-    if (!s.ok()) {
-      store_errors.fetch_add(1);
-      spdlog::error("log store: cannot append {} lines: {}", lines.size(), s.ToString());
-    } else {
-      stored.fetch_add(lines.size());
-    }
-    if (!anomalies.empty()) {
-      Status as = anomaly_sink(std::move(anomalies));
-      if (!as.ok()) spdlog::warn("log anomalies dropped: {}", as.ToString());
-    }
+    StoreResults(lines, anomalies);
   }
 
   void EmitIntervals(TimestampMs now) {
@@ -392,6 +448,7 @@ struct LogPipeline::Impl {
       } else if (!running.load() && queue.used() == 0) {
         break;
       }
+      LearnWaiting(force_learn.exchange(false) || !running.load());
       TimestampMs now = clock->NowMs();
       if (now >= next_interval) {
         if (next_interval != 0) EmitIntervals(now);
@@ -474,8 +531,15 @@ void LogPipeline::OnEvents(const std::vector<Event>& events) {
 }
 
 void LogPipeline::Flush() {
+  impl_->force_learn.store(true);
   for (int i = 0; i < 6000; ++i) {
-    if (impl_->queue.used() == 0 && impl_->in_flight.load() == 0) return;
+    bool waiting = false;
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      for (auto& [k, st] : impl_->streams) waiting = waiting || !st->pending.empty();
+    }
+    if (waiting) impl_->force_learn.store(true);
+    if (!waiting && impl_->queue.used() == 0 && impl_->in_flight.load() == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }

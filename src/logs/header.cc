@@ -11,6 +11,7 @@ namespace {
 
 constexpr int kMaxHeaderFields = 14;
 constexpr double kColumnQuorum = 0.9;
+constexpr size_t kSmallSample = 16;
 
 enum FieldRole : uint8_t { kOther = 0, kStamp, kLevel, kDash, kBracket, kComponent };
 
@@ -58,6 +59,12 @@ bool IsStamp(std::string_view f) {
     }
   }
   bool digit = false;
+  int dots = 0, others = 0;
+  for (char c : s) {
+    dots += c == '.';
+    others += c == '-' || c == '/' || c == ':' || c == ',' || c == '_';
+  }
+  if (dots >= 3 && others == 0) return false;  // an IPv4 address or a version, not a time
   for (char c : s) {
     if (IsDigit(c)) {
       digit = true;
@@ -192,8 +199,16 @@ void HeaderSplitter::Learn(const std::vector<std::string_view>& sample) {
     return;
   }
   header_fields_ = 0;
-  for (int j = 0; j < kMaxHeaderFields - 2; ++j) {
-    if (header_like[j] >= quorum || wide_gap[j] >= quorum) header_fields_ = j + 1;
+  if (sample.size() < kSmallSample) {
+    // Too few lines to trust column statistics: only a leading run of
+    // header-like fields in every line counts.
+    for (int j = 0; j < kMaxHeaderFields - 2 && header_like[j] == static_cast<int>(sample.size()); ++j) {
+      header_fields_ = j + 1;
+    }
+  } else {
+    for (int j = 0; j < kMaxHeaderFields - 2; ++j) {
+      if (header_like[j] >= quorum || wide_gap[j] >= quorum) header_fields_ = j + 1;
+    }
   }
   component_last_ = header_fields_ > 0 && component[header_fields_ - 1] * 2 >= static_cast<int>(sample.size());
   roles_.assign(header_fields_, kOther);
