@@ -58,6 +58,23 @@ seed json_events_fuzz contract.json '{"time": "2026-11-23T10:00:00Z", "kind": "d
 seed json_events_fuzz array.json '[{"kind": "config"}, {"kind": "deploy", "time": 1700000000, "labels": {"a": ""}}, {"kind": "x", "ts_ms": 1700000000123, "text": null}]'
 seed json_events_fuzz bad.json '[{"kind": "two words"}, {"time": true}, {"kind": "a", "labels": {"bad-name": 1}}, 5]'
 
+# Log decoders and the template miner.
+mkdir -p "$work/corpus/loki_push_json_fuzz" "$work/corpus/loki_push_protobuf_fuzz" "$work/corpus/otlp_logs_json_fuzz" \
+  "$work/corpus/otlp_logs_protobuf_fuzz" "$work/corpus/syslog_fuzz" "$work/corpus/json_logs_fuzz" \
+  "$work/corpus/template_miner_fuzz"
+cp "$samples"/loki/*.json "$work/corpus/loki_push_json_fuzz/"
+cp "$samples"/loki/*.bin "$samples"/loki/*.pb "$work/corpus/loki_push_protobuf_fuzz/"
+cp "$samples"/otlp/*logs*.json "$work/corpus/otlp_logs_json_fuzz/"
+cp "$samples"/otlp/*.bin "$work/corpus/otlp_logs_protobuf_fuzz/"
+cp "$samples"/syslog/* "$work/corpus/syslog_fuzz/"
+seed json_logs_fuzz lines.json '{"line":"a","ts":1700000000000,"labels":{"pod":"p1"},"level":"error"}
+{"msg":"b","time":"2026-11-23T10:00:00Z"}
+plain text line'
+data=${VIGIL_SHARED_DATA:-$root/../shared/data}
+for s in HDFS OpenSSH Mac Android Windows; do
+  [[ -f $data/loghub-2k/$s/${s}_2k.log ]] && head -c 3000 "$data/loghub-2k/$s/${s}_2k.log" >"$work/corpus/template_miner_fuzz/$s"
+done
+
 cat >"$work/json.dict" <<'DICT'
 "{"
 "}"
@@ -95,7 +112,8 @@ export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
 failed=0
 summary=()
-for target in remote_write_fuzz json_samples_fuzz json_events_fuzz; do
+for target in remote_write_fuzz json_samples_fuzz json_events_fuzz loki_push_json_fuzz loki_push_protobuf_fuzz \
+  otlp_logs_json_fuzz otlp_logs_protobuf_fuzz syslog_fuzz json_logs_fuzz template_miner_fuzz; do
   bin=$(find "$build_dir" -type f -name "$target" -perm -u+x -print -quit)
   if [[ -z $bin ]]; then
     summary+=("$(printf '%-20s MISSING (build it: ninja -C %s %s)' "$target" "$build_dir" "$target")")
@@ -106,7 +124,8 @@ for target in remote_write_fuzz json_samples_fuzz json_events_fuzz; do
   # batch500.pb seed would otherwise slow every execution tenfold; larger
   # seeds are used truncated, which exercises truncation too).
   extra=()
-  [[ $target == json_* ]] && extra=(-dict="$work/json.dict")
+  [[ $target == json_* || $target == *_json_fuzz ]] && extra=(-dict="$work/json.dict")
+  [[ $target == template_miner_fuzz ]] && extra=(-max_len=8192)
   [[ $target == remote_write_fuzz ]] && extra=(-max_len=16384)
   mkdir -p "$artifacts/$target"
   log=$work/$target.log

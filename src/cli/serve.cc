@@ -15,6 +15,7 @@
 #include "engine/engine.h"
 #include "server/api.h"
 #include "server/http_server.h"
+#include "server/syslog_listener.h"
 
 namespace vigil {
 
@@ -99,10 +100,23 @@ int RunServe(const ServeFlags& flags) {
   }
   spdlog::info("vigil {} listening on http://{}:{} (data in {})", VIGIL_VERSION, opts.address, server.port(),
                cfg.data_dir);
+  std::unique_ptr<SyslogListener> syslog;
+  if (!cfg.logs.syslog_udp.empty() || !cfg.logs.syslog_tcp.empty()) {
+    auto l = SyslogListener::Start(engine->get(), cfg.logs.syslog_udp, cfg.logs.syslog_tcp);
+    if (!l.ok()) {
+      spdlog::error("{}", l.status().message());
+      server.Stop();
+      (*engine)->Stop();
+      return 1;
+    }
+    syslog = std::move(l).value();
+    spdlog::info("syslog on udp port {} and tcp port {} (0 = off)", syslog->udp_port(), syslog->tcp_port());
+  }
 
   int sig = 0;
   sigwait(&stop_signals, &sig);
   spdlog::info("signal {} received: stopping", sig);
+  if (syslog) syslog->Stop();
   server.Stop();
   (*engine)->Stop();
   spdlog::info("stopped cleanly");

@@ -253,6 +253,18 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Scalar("anomaly_queue", &c.limits.anomaly_queue);
       s.Scalar("max_body_bytes", &c.limits.max_body_bytes);
     }
+    {
+      Section s(top.Get("logs"), "logs", &err);
+      s.Scalar("queue_lines", &c.logs.queue_lines);
+      s.Scalar("retention_bytes", &c.logs.retention_bytes);
+      s.Duration("retention", &c.logs.retention_ms);
+      s.Duration("learning_period", &c.logs.learning_period_ms);
+      s.Duration("deploy_window", &c.logs.deploy_window_ms);
+      s.Duration("count_interval", &c.logs.count_interval_ms);
+      s.Scalar("max_template_series", &c.logs.max_template_series);
+      s.Scalar("syslog_udp", &c.logs.syslog_udp);
+      s.Scalar("syslog_tcp", &c.logs.syslog_tcp);
+    }
   }
   if (!err.ok()) return err;
   Status v = Validate(c);

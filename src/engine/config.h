@@ -87,6 +87,17 @@ struct DetectSettings {
   std::vector<CapacityRule> capacity;
   TimestampMs capacity_interval_ms = 5 * 60'000;
   ChangeRiskSettings change_risk;
+// Logs (docs/logs.md): mining, storage, anomalies, syslog listeners.
+struct LogSettings {
+  size_t queue_lines = 200'000;             // bounded: a full queue answers 503
+  uint64_t retention_bytes = 1ULL << 30;    // logs.db size budget
+  TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
+  TimestampMs learning_period_ms = 600'000;  // a stream's new templates are anomalies after this
+  TimestampMs deploy_window_ms = 1'800'000;  // ... or within this long after a deploy event
+  TimestampMs count_interval_ms = 60'000;    // per-template and error-line counts per interval
+  size_t max_template_series = 200;          // per stream
+  std::string syslog_udp;                    // "host:port" to listen on, "" = off
+  std::string syslog_tcp;
 };
 
 struct ServeConfig {
@@ -99,6 +110,7 @@ struct ServeConfig {
   NotifySettings notify;
   LimitSettings limits;
   DetectSettings detect;
+  LogSettings logs;
   TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
   TimestampMs snapshot_interval_ms = 60'000;
 };

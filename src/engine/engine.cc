@@ -20,6 +20,7 @@
 #include "engine/capacity_watch.h"
 #include "engine/change_risk_runner.h"
 #include "engine/entity_watch.h"
+#include "engine/log_pipeline.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
 #include "engine/series_table.h"
@@ -149,6 +150,7 @@ struct Engine::Impl {
   TimestampMs last_resend_ms = 0;
 
   std::unique_ptr<NotifyDispatcher> notifier;
+  std::unique_ptr<LogPipeline> logs;
   std::thread converger;
   std::thread housekeeper;
   // Periodic analysis off the ingest path: capacity forecasts and change-risk
@@ -623,6 +625,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   recent.limit = static_cast<int>(std::min<size_t>(cfg.detect.change_risk.max_reports, 10'000));
   auto events = engine->impl_->store->ListEvents(recent);
   if (events.ok()) engine->impl_->change_risk->OnEvents(*events);
+  Engine* e = engine.get();
+  auto logs = LogPipeline::Open(
+      cfg.logs, cfg.data_dir, clock, [e](WriteBatch* b) { return e->Ingest(b).status(); },
+      [e](std::vector<Anomaly> a) { return e->ReportAnomalies(std::move(a)); });
+  if (!logs.ok()) return logs.status().WithContext("opening the log store");
+  engine->impl_->logs = std::move(logs).value();
   return engine;
 }
 
@@ -638,11 +646,13 @@ Status Engine::Start() {
   d.watcher = std::thread([&d] { d.RunWatcher(); });
   d.notifier = std::make_unique<NotifyDispatcher>(d.store.get(), d.clock, RetryPolicy{});
   d.notifier->Start();
+  d.logs->Start();
   return Status::Ok();
 }
 
 void Engine::Stop() {
   auto& d = *impl_;
+  if (d.logs) d.logs->Stop();  // feeds the detectors: stop it first
   if (!d.running.exchange(false)) return;
   {
     std::lock_guard<std::mutex> lock(d.hk_mu);
@@ -794,6 +804,7 @@ Result<std::vector<int64_t>> Engine::AddEvents(std::vector<Event> events) {
   d.stats.events.fetch_add(events.size());
   for (size_t i = 0; i < events.size(); ++i) events[i].id = (*ids)[i];
   d.change_risk->OnEvents(events);
+  if (d.logs) d.logs->OnEvents(events);
   std::lock_guard<std::mutex> lock(d.incidents_mu);
   for (const auto& inc : d.correlator.OpenIncidents()) {
     for (const auto& e : events) {
@@ -873,12 +884,27 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
 
 const ChangeRiskRunner& Engine::change_risk() const { return *impl_->change_risk; }
 Store* Engine::store() const { return impl_->store.get(); }
+LogPipeline* Engine::logs() const { return impl_->logs.get(); }
+
+Status Engine::ReportAnomalies(std::vector<Anomaly> anomalies) {
+  auto& d = *impl_;
+  if (anomalies.empty()) return Status::Ok();
+  size_t n = anomalies.size();
+  if (!d.anomaly_queue.TryReserve(n)) {
+    return Status::ResourceExhausted("anomaly queue is full (" + std::to_string(d.anomaly_queue.used()) + " queued)");
+  }
+  d.stats.anomalies.fetch_add(n, std::memory_order_relaxed);
+  d.anomalies_in_flight.fetch_add(1);
+  d.anomaly_queue.PushReserved(std::move(anomalies), n);
+  return Status::Ok();
+}
 TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }
 const ServeConfig& Engine::config() const { return impl_->cfg; }
 EngineStats& Engine::stats() const { return impl_->stats; }
 
 void Engine::Flush() {
   auto& d = *impl_;
+  if (d.logs) d.logs->Flush();
   for (;;) {
     bool busy = d.anomaly_queue.used() > 0 || d.anomalies_in_flight.load() > 0;
     for (const auto& sh : d.shards) busy = busy || sh->queue.used() > 0 || sh->in_flight.load() > 0;
@@ -963,6 +989,7 @@ void Engine::RenderMetrics(std::string* out) const {
        static_cast<double>(d.store->SizeBytes()));
   s.detect_latency.Render("vigil_detect_latency_seconds",
                           "Time from a batch being queued to its points being judged.", out);
+  if (d.logs) d.logs->RenderMetrics(out);
 }
 
 }  // namespace vigil

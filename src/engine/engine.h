@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "core/anomaly.h"
 #include "core/clock.h"
 #include "core/event.h"
 #include "core/incident.h"
@@ -28,6 +29,7 @@ namespace vigil {
 class Store;
 class SeriesSelector;
 class ChangeRiskRunner;
+class LogPipeline;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -73,6 +75,11 @@ class Engine {
   const ChangeRiskRunner& change_risk() const;
 
   Store* store() const;
+  // The log pipeline (log_pipeline.h): ingest, search, templates.
+  LogPipeline* logs() const;
+  // Puts anomalies found outside the detector threads (new log templates) on
+  // the anomaly/incident path; ResourceExhausted when its queue is full.
+  Status ReportAnomalies(std::vector<Anomaly> anomalies);
   // Current time from the engine's Clock.
   TimestampMs NowMs() const;
   const ServeConfig& config() const;

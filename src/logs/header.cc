@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <cstdio>
 
 namespace vigil::logs {
 
@@ -10,6 +11,7 @@ namespace {
 
 constexpr int kMaxHeaderFields = 14;
 constexpr double kColumnQuorum = 0.9;
+constexpr size_t kSmallSample = 16;
 
 enum FieldRole : uint8_t { kOther = 0, kStamp, kLevel, kDash, kBracket, kComponent };
 
@@ -57,6 +59,12 @@ bool IsStamp(std::string_view f) {
     }
   }
   bool digit = false;
+  int dots = 0, others = 0;
+  for (char c : s) {
+    dots += c == '.';
+    others += c == '-' || c == '/' || c == ':' || c == ',' || c == '_';
+  }
+  if (dots >= 3 && others == 0) return false;  // an IPv4 address or a version, not a time
   for (char c : s) {
     if (IsDigit(c)) {
       digit = true;
@@ -191,8 +199,16 @@ void HeaderSplitter::Learn(const std::vector<std::string_view>& sample) {
     return;
   }
   header_fields_ = 0;
-  for (int j = 0; j < kMaxHeaderFields - 2; ++j) {
-    if (header_like[j] >= quorum || wide_gap[j] >= quorum) header_fields_ = j + 1;
+  if (sample.size() < kSmallSample) {
+    // Too few lines to trust column statistics: only a leading run of
+    // header-like fields in every line counts.
+    for (int j = 0; j < kMaxHeaderFields - 2 && header_like[j] == static_cast<int>(sample.size()); ++j) {
+      header_fields_ = j + 1;
+    }
+  } else {
+    for (int j = 0; j < kMaxHeaderFields - 2; ++j) {
+      if (header_like[j] >= quorum || wide_gap[j] >= quorum) header_fields_ = j + 1;
+    }
   }
   component_last_ = header_fields_ > 0 && component[header_fields_ - 1] * 2 >= static_cast<int>(sample.size());
   roles_.assign(header_fields_, kOther);
@@ -295,6 +311,45 @@ std::string HeaderSplitter::Describe() const {
   }
   if (record_separator_ != 0) return std::to_string(separated_fields_) + " '|'-separated header fields";
   return std::to_string(header_fields_) + " header fields" + (component_last_ ? ", component last" : "");
+}
+
+std::string HeaderSplitter::Serialize() const {
+  if (mode_ == Mode::kFormat) {
+    std::string f = "F";
+    for (const FormatElement& e : format_) {
+      f += e.kind == FormatElement::kField ? "<" + e.text + ">" : e.kind == FormatElement::kBlank ? " " : e.text;
+    }
+    return f;
+  }
+  if (!learned_) return "U";
+  std::string s = "A " + std::to_string(header_fields_) + " " + (component_last_ ? "1" : "0") + " " +
+                  std::to_string(static_cast<int>(record_separator_)) + " " + std::to_string(separated_fields_) + " ";
+  for (uint8_t r : roles_) s.push_back(static_cast<char>('0' + r));
+  return s;
+}
+
+Result<HeaderSplitter> HeaderSplitter::Restore(std::string_view text) {
+  if (text.starts_with("F")) return FromFormat(text.substr(1));
+  HeaderSplitter s;
+  if (text == "U" || text.empty()) return s;
+  int k = 0, comp = 0, sep = 0, sepn = 0;
+  char roles[kMaxHeaderFields + 1] = {};
+  std::string t(text);
+  int n = std::sscanf(t.c_str(), "A %d %d %d %d %14s", &k, &comp, &sep, &sepn, roles);
+  if (n < 4 || k < 0 || k > kMaxHeaderFields || sepn < 0 || sepn > 8 || (sep != 0 && sep != '|')) {
+    return Status::Corruption("header layout \"" + t + "\" is malformed");
+  }
+  s.learned_ = true;
+  s.header_fields_ = k;
+  s.component_last_ = comp != 0;
+  s.record_separator_ = static_cast<char>(sep);
+  s.separated_fields_ = sepn;
+  for (int i = 0; i < k; ++i) {
+    char c = n == 5 ? roles[i] : '0';
+    if (c < '0' || c > '5') return Status::Corruption("header layout \"" + t + "\" has a bad field role");
+    s.roles_.push_back(static_cast<uint8_t>(c - '0'));
+  }
+  return s;
 }
 
 Result<HeaderSplitter> HeaderSplitter::FromFormat(std::string_view format) {

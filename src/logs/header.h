@@ -55,6 +55,11 @@ class HeaderSplitter {
 
   LogHeader Split(std::string_view line) const;
 
+  // The learned layout as text, and back (persisted with a stream's miner so
+  // a restart splits lines as before and template ids stay stable).
+  std::string Serialize() const;
+  static Result<HeaderSplitter> Restore(std::string_view text);
+
   // A human-readable description of the learned layout ("5 fields, component
   // last"), for `vigil logs parse --verbose` and the docs.
   std::string Describe() const;

@@ -45,8 +45,10 @@ TEST(HeaderTest, LearnsSyslogLayout) {
       "Dec 10 07:02:47 LabSZ sshd[24203]: Connection closed by 5.6.7.8 [preauth]",
       "Dec 10 07:07:38 LabSZ sshd[24206]: pam_unix(sshd:auth): check pass; user unknown",
   };
+  std::vector<std::string_view> sample;
+  for (int i = 0; i < 5; ++i) sample.insert(sample.end(), lines.begin(), lines.end());
   HeaderSplitter s;
-  s.Learn(std::vector<std::string_view>(lines.begin(), lines.end()));
+  s.Learn(sample);
   LogHeader h = s.Split(lines[1]);
   EXPECT_EQ(h.message, "Failed password for root from 1.2.3.4 port 22 ssh2");
   EXPECT_EQ(h.component, "sshd");
@@ -61,12 +63,25 @@ TEST(HeaderTest, LearnsLevelLayout) {
       "2015-10-18 18:01:48,963 WARN [IPC Server handler 5 on 62270] org.apache.Bar: Executing with tokens:",
       "2015-10-18 18:01:49,001 ERROR [main] org.apache.Foo: boom",
   };
+  std::vector<std::string_view> sample;
+  for (int i = 0; i < 6; ++i) sample.insert(sample.end(), lines.begin(), lines.end());
   HeaderSplitter s;
-  s.Learn(std::vector<std::string_view>(lines.begin(), lines.end()));
+  s.Learn(sample);
   EXPECT_EQ(s.Split(lines[1]).message, "Executing with tokens:");
   EXPECT_EQ(s.Split(lines[1]).level, "WARN");
   EXPECT_EQ(s.Split(lines[2]).component, "org.apache.Foo");
   EXPECT_EQ(SeverityOf("ERROR"), 4);
+}
+
+TEST(HeaderTest, FewLinesOnlyTrustALeadingRun) {
+  std::vector<std::string_view> one = {"user alice logged in from 10.0.1.1"};
+  HeaderSplitter s;
+  s.Learn(one);
+  EXPECT_EQ(s.Split(one[0]).message, one[0]);
+  auto restored = HeaderSplitter::Restore(s.Serialize());
+  ASSERT_TRUE(restored.ok());
+  EXPECT_EQ(restored->Split(one[0]).message, one[0]);
+  EXPECT_FALSE(HeaderSplitter::Restore("A 99 0 0 0").ok());
 }
 
 TEST(HeaderTest, FormatString) {

@@ -4,11 +4,13 @@
 namespace vigil {
 
 bool ForecastRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_forecast.cc
+RouteHandler LogRoutes();  // api_logs.cc
 
 std::span<const RouteHandler> ExtraRoutes() {
-  static constexpr RouteHandler kRoutes[] = {
+  static const RouteHandler kRoutes[] = {
       nullptr,  // placeholder so the array is never empty; skipped below
       ForecastRoutes,
+      LogRoutes(),
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }
