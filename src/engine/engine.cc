@@ -17,6 +17,7 @@
 #include "core/byte_codec.h"
 #include "detect/counter_rate.h"
 #include "detect/robust_detector.h"
+#include "engine/alert_service.h"
 #include "engine/bounded_queue.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
@@ -142,6 +143,7 @@ struct Engine::Impl {
   TimestampMs last_resend_ms = 0;
 
   std::unique_ptr<NotifyDispatcher> notifier;
+  std::unique_ptr<AlertService> alerts;
   std::thread converger;
   std::thread housekeeper;
   std::atomic<bool> running{false};
@@ -379,6 +381,7 @@ struct Engine::Impl {
         for (const auto& a : batch) {
           auto changes = correlator.OnAnomaly(a);
           Apply(changes, now);
+          alerts->OnAnomaly(a);
         }
         anomalies_in_flight.fetch_sub(1);
       } else if (!running.load() && anomaly_queue.used() == 0) {
@@ -390,6 +393,7 @@ struct Engine::Impl {
         auto changes = correlator.Tick(now);
         Apply(changes, now);
         ResendOpen(now);
+        alerts->Tick();
         next_tick = now + 1000;
       }
     }
@@ -558,6 +562,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
   impl->correlator.Restore(std::move(*open));
+  AlertingConfig acfg = DefaultAlertingConfig();
+  if (!cfg.alerting_config.empty()) {
+    auto loaded = LoadAlertingConfig(cfg.alerting_config);
+    if (!loaded.ok()) return loaded.status();
+    acfg = std::move(*loaded);
+  }
+  auto alerts = AlertService::Open(std::move(acfg), impl->store.get(), cfg.data_dir, clock, impl->cfg.notify.external_url);
+  if (!alerts.ok()) return alerts.status().WithContext("opening the alert pipeline");
+  impl->alerts = std::move(*alerts);
   return std::unique_ptr<Engine>(new Engine(std::move(impl)));
 }
 
@@ -798,6 +811,8 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
   *points = st.window.Range(from, to);
   return true;
 }
+
+AlertService* Engine::alerts() const { return impl_->alerts.get(); }
 
 Store* Engine::store() const { return impl_->store.get(); }
 TimestampMs Engine::NowMs() const { return impl_->clock->NowMs(); }

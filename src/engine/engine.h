@@ -26,6 +26,7 @@
 namespace vigil {
 
 class Store;
+class AlertService;
 class SeriesSelector;
 struct WriteBatch;
 
@@ -69,6 +70,8 @@ class Engine {
   bool Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* info, std::vector<Sample>* points) const;
 
   Store* store() const;
+  // The alert pipeline (alerts, silences, alert incidents).
+  AlertService* alerts() const;
   // Current time from the engine's Clock.
   TimestampMs NowMs() const;
   const ServeConfig& config() const;
