@@ -200,6 +200,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
     top.Scalar("http_threads", &c.http_threads);
     top.Duration("retention", &c.retention_ms);
     top.Duration("snapshot_interval", &c.snapshot_interval_ms);
+    top.Scalar("alerting_config", &c.alerting_config);
     {
       Section d(top.Get("detector"), "detector", &err);
       d.Scalar("window", &c.detector.window);

@@ -113,6 +113,9 @@ struct ServeConfig {
   LogSettings logs;
   TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
   TimestampMs snapshot_interval_ms = 60'000;
+  // Alert pipeline configuration (Alertmanager-style YAML, docs/alerts.md);
+  // empty: one receiver without targets, routes grouped by incident.
+  std::string alerting_config;
 };
 
 // Parses YAML text (see docs/api-contract.md). Errors name the key and value.

@@ -16,6 +16,7 @@
 #include "core/byte_codec.h"
 #include "detect/counter_rate.h"
 #include "detect/robust_detector.h"
+#include "engine/alert_service.h"
 #include "engine/bounded_queue.h"
 #include "engine/capacity_watch.h"
 #include "engine/change_risk_runner.h"
@@ -151,6 +152,7 @@ struct Engine::Impl {
 
   std::unique_ptr<NotifyDispatcher> notifier;
   std::unique_ptr<LogPipeline> logs;
+  std::unique_ptr<AlertService> alerts;
   std::thread converger;
   std::thread housekeeper;
   // Periodic analysis off the ingest path: capacity forecasts and change-risk
@@ -412,6 +414,7 @@ struct Engine::Impl {
         for (const auto& a : batch) {
           auto changes = correlator.OnAnomaly(a);
           Apply(changes, now);
+          alerts->OnAnomaly(a);
         }
         anomalies_in_flight.fetch_sub(1);
       } else if (!running.load() && anomaly_queue.used() == 0) {
@@ -423,6 +426,7 @@ struct Engine::Impl {
         auto changes = correlator.Tick(now);
         Apply(changes, now);
         ResendOpen(now);
+        alerts->Tick();
         next_tick = now + 1000;
       }
     }
@@ -614,6 +618,15 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
   impl->correlator.Restore(std::move(*open));
+  AlertingConfig acfg = DefaultAlertingConfig();
+  if (!cfg.alerting_config.empty()) {
+    auto loaded = LoadAlertingConfig(cfg.alerting_config);
+    if (!loaded.ok()) return loaded.status();
+    acfg = std::move(*loaded);
+  }
+  auto alerts = AlertService::Open(std::move(acfg), impl->store.get(), cfg.data_dir, clock, impl->cfg.notify.external_url);
+  if (!alerts.ok()) return alerts.status().WithContext("opening the alert pipeline");
+  impl->alerts = std::move(*alerts);
   std::unique_ptr<Engine> engine(new Engine(std::move(impl)));
   engine->impl_->capacity = std::make_unique<CapacityWatch>(engine.get(), cfg.detect);
   engine->impl_->change_risk = std::make_unique<ChangeRiskRunner>(engine.get(), cfg.detect.change_risk);
@@ -883,6 +896,8 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
 }
 
 const ChangeRiskRunner& Engine::change_risk() const { return *impl_->change_risk; }
+AlertService* Engine::alerts() const { return impl_->alerts.get(); }
+
 Store* Engine::store() const { return impl_->store.get(); }
 LogPipeline* Engine::logs() const { return impl_->logs.get(); }
 

@@ -27,6 +27,7 @@
 namespace vigil {
 
 class Store;
+class AlertService;
 class SeriesSelector;
 class ChangeRiskRunner;
 class LogPipeline;
@@ -80,6 +81,8 @@ class Engine {
   // Puts anomalies found outside the detector threads (new log templates) on
   // the anomaly/incident path; ResourceExhausted when its queue is full.
   Status ReportAnomalies(std::vector<Anomaly> anomalies);
+  // The alert pipeline (alerts, silences, alert incidents).
+  AlertService* alerts() const;
   // Current time from the engine's Clock.
   TimestampMs NowMs() const;
   const ServeConfig& config() const;

@@ -10,6 +10,7 @@
 #include "ingest/json_events.h"
 #include "ingest/json_samples.h"
 #include "ingest/remote_write.h"
+#include "server/api_alerts.h"
 #include "store/sqlite_store.h"
 
 namespace vigil {
@@ -229,7 +230,7 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     for (const auto& i : *list) arr.push_back(IncidentJson(i));
     return JsonOk(res, {{"incidents", arr}});
   }
-  if (p.rfind("/api/v1/incidents/", 0) == 0) {
+  if (p.rfind("/api/v1/incidents/", 0) == 0 && !IsIncidentActionPath(p)) {
     std::string_view rest = std::string_view(p).substr(18);
     bool ack = false;
     if (rest.size() > 4 && rest.substr(rest.size() - 4) == "/ack") {
@@ -284,6 +285,7 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
       for (const auto& a : *an) aarr.push_back(AnomalyJson(a));
     }
     out["anomalies"] = aarr;
+    AddIncidentAlerts(*engine_, id, &out);
     return JsonOk(res, out);
   }
   if (p == "/api/v1/anomalies") {
@@ -379,6 +381,11 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
         "POST /api/v1/write      (Prometheus remote_write)\n"
         "POST /api/v1/samples    (JSON)\n"
         "POST /api/v1/events     (JSON)\n"
+        "POST /api/v2/alerts     (Prometheus -> Alertmanager API)\n"
+        "POST /api/v1/alerts/webhook (Alertmanager webhook)\n"
+        "POST /api/v1/alerts     (generic JSON alerts)\n"
+        "GET  /api/v2/alerts, GET|POST /api/v2/silences, DELETE /api/v2/silence/{id}\n"
+        "POST /api/v1/incidents/{id}/ack|resolve|merge|split\n"
         "GET  /metrics\n"
         "GET  /healthz\n";
     return;

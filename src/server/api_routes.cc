@@ -1,5 +1,6 @@
 // The route groups beyond ApiRouter's own, one line each.
 #include "server/api.h"
+#include "server/api_alerts.h"
 
 namespace vigil {
 
@@ -11,6 +12,7 @@ std::span<const RouteHandler> ExtraRoutes() {
       nullptr,  // placeholder so the array is never empty; skipped below
       ForecastRoutes,
       LogRoutes(),
+      HandleAlertRoutes,
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }
