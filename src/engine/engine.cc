@@ -680,6 +680,9 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
           }
           st.last_ingested_ms = smp.ts_ms;
           st.last_ingested_value = smp.value;
+          for (int64_t seen = d.stats.newest_sample_ms.load(std::memory_order_relaxed);
+               smp.ts_ms > seen && !d.stats.newest_sample_ms.compare_exchange_weak(seen, smp.ts_ms);) {
+          }
           w.samples.push_back(smp);
         }
         if (w.samples.size() == before) continue;
