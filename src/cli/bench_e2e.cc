@@ -4,8 +4,9 @@
 // them against the ground truth, beside a static-threshold baseline scored
 // on the very samples that were sent.
 //
-// Time. Every scenario is stamped from the wall-clock time it starts at and
-// runs ahead of it (a scenario's 45 simulated minutes take about a second).
+// Time. Scenario i is stamped from 10:00 UTC on the i-th day after tomorrow,
+// ahead of the wall clock (a scenario's 45 simulated minutes take about a
+// second), so every run sees the same times of day.
 // vigil takes incident times from the samples, but ages evidence and resolves
 // incidents by its clock; the bench therefore runs `vigil serve --clock data`,
 // whose clock is the newest sample time when that is ahead of the wall clock,
@@ -183,7 +184,11 @@ int RunBench(const BenchFlags& f) {
     const auto& s = suite[i];
     sim::SimOptions so;
     so.seed = s.seed;
-    so.start_ms = RealClock().NowMs() / so.step_ms * so.step_ms;
+    // Scenario i starts at 10:00 UTC on day i after tomorrow: the same time
+    // of day (seasonality, the hourly job) in every run, always ahead of
+    // vigil's wall clock, each scenario after the previous one.
+    constexpr int64_t kDay = 86400000;
+    so.start_ms = (RealClock().NowMs() / kDay + 1 + static_cast<int64_t>(i)) * kDay + 10 * 3600000;
     auto simulator = sim::Simulator::Create(*sim::BuiltinTopology(s.topology), so);
     if (!simulator.ok()) {
       stop_vigil();
