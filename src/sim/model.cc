@@ -111,6 +111,8 @@ struct PodState {
   bool down = false;          // killed (or OOM killed), restarting
   TimestampMs up_at = 0;
   bool was_absent = false;    // missed the previous scrape
+  TimestampMs replaced_until = 0;  // a rolling deploy replaces the pod: one scrape missed
+  bool reset_pending = false;      // ... and the new process starts its counters from zero
   TimestampMs next_kill = 0;
   double mem_leak_mb = 0;
   double heap_phase = 0;
@@ -178,7 +180,7 @@ struct Simulator::Impl {
   double TrafficMultiplier();
   void ApplyFaults();
   void Flow(double mult);
-  void Compute(double dt_s, StepOutput* out);
+  void Compute(double dt_s);
   void Emit(double dt_s, StepOutput* out);
   void Logs(StepOutput* out);
   void Traces(StepOutput* out);
@@ -364,7 +366,8 @@ void Simulator::Impl::ApplyFaults() {
         case FaultType::kGcStorm: fx.gc_storm = true; break;
         case FaultType::kExceptions:
           fx.exception_rate = std::min(1.0, fx.exception_rate + 0.35 * k);
-          fx.exception_endpoint = pods[p].index >= 0 ? static_cast<int>(Mix(f.gt.start_ms, svc.name) % svc.endpoints.size()) : 0;
+          // one method: the same endpoint on every pod of the service
+          fx.exception_endpoint = static_cast<int>(Mix(f.gt.start_ms, svc.name) % svc.endpoints.size());
           break;
         case FaultType::kWrongCodes: fx.wrong_rate = std::min(1.0, fx.wrong_rate + 0.4 * k); break;
         case FaultType::kSlowSql: fx.sql_mult *= 1 + 40 * k; break;
@@ -378,9 +381,6 @@ void Simulator::Impl::ApplyFaults() {
         case FaultType::kDownstreamFailure: fx.fail_all = true; break;
         case FaultType::kCount: break;
       }
-    }
-    if (!f.announced) {
-      f.announced = true;
     }
   }
 }
@@ -410,7 +410,7 @@ void Simulator::Impl::Flow(double mult) {
   }
 }
 
-void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
+void Simulator::Impl::Compute(double dt_s) {
   for (int s : order) {
     const Service& svc = topo.services[s];
     const auto& sp = service_pods[s];
@@ -572,8 +572,7 @@ void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
       prev_err[s][e] = svc_err[s][e];
     }
   }
-  (void)dt_s;
-  (void)out;
+  (void)dt_s;  // rates are per second; the step length matters in Emit()
 }
 
 void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
@@ -584,9 +583,10 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
     const Pod& pod = pods[p];
     const Service& svc = topo.services[pod.service];
     const auto& pm = pod_metric[p];
-    const bool absent = st.down || st.fx.paused;
-    if (st.down && now >= st.up_at) {
+    const bool absent = st.down || st.fx.paused || now < st.replaced_until;
+    if ((st.down && now >= st.up_at) || (st.reset_pending && now >= st.replaced_until)) {
       st.down = false;
+      st.reset_pending = false;
       // a restarted container starts its counters from zero
       st.cpu_s = st.rx = st.tx = st.retrans = st.io_s = st.dns_fail = st.gc_s = 0;
       for (auto& r : st.req) r = {0, 0, 0};
@@ -816,10 +816,12 @@ void Simulator::Impl::Routine(StepOutput* out) {
   if (deploy_service >= 0 && now >= deploy_next_pod) {
     const auto& sp = service_pods[deploy_service];
     if (deploy_pod < static_cast<int>(sp.size())) {
+      // maxSurge: the new pod is up before the old one goes, so capacity
+      // never drops; what shows is the replacement itself
       PodState& st = state[sp[deploy_pod]];
       if (!st.down) {
-        st.down = true;
-        st.up_at = now + 10000;
+        st.replaced_until = now + opt.step_ms;
+        st.reset_pending = true;
         warm_until[sp[deploy_pod]] = now + 130000;
       }
       ++deploy_pod;
@@ -916,7 +918,7 @@ void Simulator::Step(StepOutput* out) {
   d.ApplyFaults();
   if (d.opt.routine) d.Routine(out);
   d.Flow(d.TrafficMultiplier());
-  d.Compute(dt_s, out);
+  d.Compute(dt_s);
   d.Emit(dt_s, out);
   if (d.opt.logs) d.Logs(out);
   if (d.opt.traces) d.Traces(out);
