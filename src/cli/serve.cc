@@ -2,6 +2,8 @@
 
 #include "cli/commands.h"
 
+#include <algorithm>
+#include <atomic>
 #include <csignal>
 #include <memory>
 
@@ -43,6 +45,21 @@ Result<std::pair<std::string, uint16_t>> SplitHostPort(const std::string& listen
   return std::make_pair(host, static_cast<uint16_t>(port));
 }
 
+// The later of the wall clock and the newest sample accepted (--clock data).
+class DataClock final : public Clock {
+ public:
+  void Follow(const EngineStats* stats) { stats_.store(stats); }
+  TimestampMs NowMs() const override {
+    TimestampMs wall = wall_.NowMs();
+    const EngineStats* s = stats_.load();
+    return s ? std::max(wall, s->newest_sample_ms.load(std::memory_order_relaxed)) : wall;
+  }
+
+ private:
+  RealClock wall_;
+  std::atomic<const EngineStats*> stats_{nullptr};
+};
+
 }  // namespace
 
 int RunServe(const ServeFlags& flags) {
@@ -74,12 +91,19 @@ int RunServe(const ServeFlags& flags) {
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  RealClock clock;
-  auto engine = Engine::Open(cfg, &clock);
+  if (flags.clock != "wall" && flags.clock != "data") {
+    spdlog::error("--clock must be wall or data, got \"{}\"", flags.clock);
+    return 2;
+  }
+  RealClock wall_clock;
+  DataClock data_clock;
+  const Clock* clock = flags.clock == "data" ? static_cast<const Clock*>(&data_clock) : &wall_clock;
+  auto engine = Engine::Open(cfg, clock);
   if (!engine.ok()) {
     spdlog::error("cannot open the store in \"{}\": {}", cfg.data_dir, engine.status().message());
     return 1;
   }
+  data_clock.Follow(&(*engine)->stats());
   Status s = (*engine)->Start();
   if (!s.ok()) {
     spdlog::error("cannot start: {}", s.message());
@@ -130,6 +154,10 @@ void AddServeCommand(CommandContext& ctx) {
   serve->add_option("--listen", flags->listen, "Address to listen on, host:port (default 127.0.0.1:8080)");
   serve->add_option("--data-dir", flags->data_dir, "Directory of the embedded store (default ./vigil-data)");
   serve->add_option("--log-level", flags->log_level, "trace, debug, info, warn, error")->default_val("info");
+  serve->add_option("--clock", flags->clock,
+                    "wall, or data: incidents age by the newest sample time when it is ahead of the wall clock "
+                    "(replays, accelerated simulations)")
+      ->default_val("wall");
   serve->callback([flags, &ctx] { ctx.exit_code = RunServe(*flags); });
 }
 

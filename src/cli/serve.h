@@ -11,6 +11,11 @@ struct ServeFlags {
   std::string listen;    // overrides the config when set
   std::string data_dir;  // overrides the config when set
   std::string log_level = "info";
+  // "wall" (default): incidents age and resolve by the wall clock.
+  // "data": by the newest sample timestamp when that is ahead of the wall
+  // clock, so that data replayed or simulated faster than real time (stamped
+  // ahead of now) resolves incidents on its own time.
+  std::string clock = "wall";
 };
 
 // Returns the process exit code.

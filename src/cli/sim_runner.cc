@@ -28,7 +28,10 @@ Result<SimRunStats> RunSimulation(sim::Simulator& simulator, const SimRunOptions
     // detector shards drain their queues independently, and anomalies of one
     // entity arriving minutes apart out of order would age each other out of
     // the correlator's evidence window.
-    batch = o.speed <= 0 ? (o.client ? 1 : 30) : static_cast<int>(std::clamp(o.speed * 1000.0 / static_cast<double>(step_ms), 1.0, 30.0));
+    // At most 30 s of data per request when sending, for the same reason.
+    batch = o.speed <= 0 ? (o.client ? 1 : 30)
+                         : static_cast<int>(std::clamp(o.speed * 1000.0 / static_cast<double>(step_ms), 1.0,
+                                                       o.client ? std::max(1.0, 30000.0 / static_cast<double>(step_ms)) : 30.0));
   }
   sim::RemoteWriteEncoder encoder(simulator.series());
   std::vector<sim::StepOutput> outs(static_cast<size_t>(batch));

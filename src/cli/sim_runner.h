@@ -20,7 +20,7 @@ struct SimRunOptions {
   HttpClient* client = nullptr;  // null: generate and encode only (dry run)
   bool send_logs = true;
   bool send_traces = true;
-  int batch_steps = 0;         // steps per request; 0 = about one request per wall second (max 30), 1 at max speed
+  int batch_steps = 0;         // steps per request; 0 = about one request per wall second (at most 30 s of data), 1 at max speed
   std::function<void(const sim::StepOutput&)> observe;  // sees every step (e.g. the baseline alerter)
   std::function<void(const std::string&)> say;          // fault start/end announcements
 };

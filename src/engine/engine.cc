@@ -769,6 +769,9 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
           }
           slot->last_ms = smp.ts_ms;
           slot->last_value = smp.value;
+          for (int64_t seen = d.stats.newest_sample_ms.load(std::memory_order_relaxed);
+               smp.ts_ms > seen && !d.stats.newest_sample_ms.compare_exchange_weak(seen, smp.ts_ms);) {
+          }
           w.samples.push_back(smp);
         }
         if (w.samples.size() == before) continue;

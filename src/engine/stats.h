@@ -49,6 +49,10 @@ struct EngineStats {
   std::atomic<uint64_t> snapshots_written{0};
   std::atomic<uint64_t> snapshot_errors{0};
   std::atomic<uint64_t> store_errors{0};
+  // Newest sample timestamp accepted so far: the time of the data, which
+  // `vigil serve --clock data` runs the incident lifecycle on (replays and
+  // accelerated simulations).
+  std::atomic<int64_t> newest_sample_ms{0};
   LatencyHistogram detect_latency;  // enqueue -> analysed, per batch
 };
 

@@ -111,6 +111,8 @@ struct PodState {
   bool down = false;          // killed (or OOM killed), restarting
   TimestampMs up_at = 0;
   bool was_absent = false;    // missed the previous scrape
+  TimestampMs replaced_until = 0;  // a rolling deploy replaces the pod: one scrape missed
+  bool reset_pending = false;      // ... and the new process starts its counters from zero
   TimestampMs next_kill = 0;
   double mem_leak_mb = 0;
   double heap_phase = 0;
@@ -155,6 +157,19 @@ struct Simulator::Impl {
   std::vector<std::vector<double>> svc_lat, svc_err, svc_rate, prev_err;
   std::vector<int> entry_service;                  // per request type
   uint64_t trace_counter = 0;
+  // Routine life of a production system, none of it a fault (see
+  // SimOptions::routine): traffic bursts, rolling deploys, an hourly job.
+  Rng routine_rng{2};
+  TimestampMs burst_start = 0, burst_end = 0;
+  double burst_gain = 0;
+  TimestampMs next_deploy = 0;
+  int deploy_service = -1, deploy_pod = 0;
+  TimestampMs deploy_next_pod = 0;
+  int deploy_version = 3;
+  int cron_service = -1;
+  std::vector<TimestampMs> warm_until;  // per pod: JIT warm-up after a restart
+  void Routine(StepOutput* out);
+  double Exp(double mean_ms) { return -std::log(1 - routine_rng.Uniform()) * mean_ms; }
 
   void Build();
   void AddSeries(std::vector<Label> labels) { series.push_back(Labels::FromSorted(SortLabels(std::move(labels)))); }
@@ -165,7 +180,7 @@ struct Simulator::Impl {
   double TrafficMultiplier();
   void ApplyFaults();
   void Flow(double mult);
-  void Compute(double dt_s, StepOutput* out);
+  void Compute(double dt_s);
   void Emit(double dt_s, StepOutput* out);
   void Logs(StepOutput* out);
   void Traces(StepOutput* out);
@@ -300,7 +315,20 @@ double Simulator::Impl::TrafficMultiplier() {
   const double dow = std::fmod(t / day + 3, 7.0);
   const double weekly = 1 - opt.weekly_amplitude * 0.5 * (1 + std::cos(2 * kPi * (dow - 6.0) / 7.0));
   const double trend = 1 + opt.trend_per_day * (t - static_cast<double>(opt.start_ms)) / day;
-  return daily * weekly * trend * (1 + 0.5 * opt.noise * rng.Normal());
+  double burst = 1;
+  if (opt.routine) {
+    if (now >= burst_end) {  // schedule the next burst
+      burst_start = now + static_cast<TimestampMs>(Exp(6 * 3600000.0));
+      burst_end = burst_start + 120000 + static_cast<TimestampMs>(routine_rng.Uniform() * 240000);
+      burst_gain = 0.15 + 0.3 * routine_rng.Uniform();
+    }
+    if (now >= burst_start) {  // ramps up and down over a minute, as a campaign's traffic does
+      const double in = std::min(1.0, static_cast<double>(now - burst_start) / 60000.0);
+      const double out = std::min(1.0, static_cast<double>(burst_end - now) / 60000.0);
+      burst = 1 + burst_gain * std::max(0.0, std::min(in, out));
+    }
+  }
+  return daily * weekly * trend * burst * (1 + 0.5 * opt.noise * rng.Normal());
 }
 
 void Simulator::Impl::ApplyFaults() {
@@ -338,7 +366,8 @@ void Simulator::Impl::ApplyFaults() {
         case FaultType::kGcStorm: fx.gc_storm = true; break;
         case FaultType::kExceptions:
           fx.exception_rate = std::min(1.0, fx.exception_rate + 0.35 * k);
-          fx.exception_endpoint = pods[p].index >= 0 ? static_cast<int>(Mix(f.gt.start_ms, svc.name) % svc.endpoints.size()) : 0;
+          // one method: the same endpoint on every pod of the service
+          fx.exception_endpoint = static_cast<int>(Mix(f.gt.start_ms, svc.name) % svc.endpoints.size());
           break;
         case FaultType::kWrongCodes: fx.wrong_rate = std::min(1.0, fx.wrong_rate + 0.4 * k); break;
         case FaultType::kSlowSql: fx.sql_mult *= 1 + 40 * k; break;
@@ -352,9 +381,6 @@ void Simulator::Impl::ApplyFaults() {
         case FaultType::kDownstreamFailure: fx.fail_all = true; break;
         case FaultType::kCount: break;
       }
-    }
-    if (!f.announced) {
-      f.announced = true;
     }
   }
 }
@@ -384,7 +410,7 @@ void Simulator::Impl::Flow(double mult) {
   }
 }
 
-void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
+void Simulator::Impl::Compute(double dt_s) {
   for (int s : order) {
     const Service& svc = topo.services[s];
     const auto& sp = service_pods[s];
@@ -402,6 +428,7 @@ void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
         st.up_at = now + kRestartMs;
         st.restarts += 1;
         st.mem_leak_mb = 0;
+        warm_until[p] = st.up_at + 120000;
       }
       const double share = (st.down || receiving == 0) ? 0.0 : 1.0 / receiving;
       st.ep_rps.assign(n_ep, 0);
@@ -423,6 +450,10 @@ void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
       const double idle = 0.02 * svc.cpu_limit_cores;
       double cores = idle + svc.cpu_ms_per_request * st.rps / 1000.0 + fx.extra_cores +
                      (fx.gc_storm ? 0.6 * svc.cpu_limit_cores : 0);
+      if (opt.routine) {
+        if (now < warm_until[p]) cores *= svc.runtime == Runtime::kJava ? 1.6 : 1.15;  // JIT / cache warm-up
+        if (s == cron_service && now % 3600000 < 60000) cores += 0.2 * svc.cpu_limit_cores;  // the hourly job
+      }
       if (fx.paused) cores = 0;
       if (fx.fail_all) cores = idle + 0.2 * (cores - idle);
       st.cores = std::min(cores, svc.cpu_limit_cores * 1.0);
@@ -541,8 +572,7 @@ void Simulator::Impl::Compute(double dt_s, StepOutput* out) {
       prev_err[s][e] = svc_err[s][e];
     }
   }
-  (void)dt_s;
-  (void)out;
+  (void)dt_s;  // rates are per second; the step length matters in Emit()
 }
 
 void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
@@ -553,9 +583,10 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
     const Pod& pod = pods[p];
     const Service& svc = topo.services[pod.service];
     const auto& pm = pod_metric[p];
-    const bool absent = st.down || st.fx.paused;
-    if (st.down && now >= st.up_at) {
+    const bool absent = st.down || st.fx.paused || now < st.replaced_until;
+    if ((st.down && now >= st.up_at) || (st.reset_pending && now >= st.replaced_until)) {
       st.down = false;
+      st.reset_pending = false;
       // a restarted container starts its counters from zero
       st.cpu_s = st.rx = st.tx = st.retrans = st.io_s = st.dns_fail = st.gc_s = 0;
       for (auto& r : st.req) r = {0, 0, 0};
@@ -576,6 +607,7 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
       st.up_at = now + kRestartMs;
       st.restarts += 1;
       st.mem_leak_mb = 0;
+      warm_until[p] = st.up_at + 120000;
     }
     st.fs_gb += dt_s * 1e-6 * (1 + st.rps * 0.01);
     if (absent || st.down) {
@@ -634,7 +666,10 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
       for (int c = 0; c < 3; ++c) out->values[es.req[c]] = st.req[e][c];
       const double lat = st.lat_ms[e];
       out->values[es.p50] = std::max(0.0, Noisy(lat)) / 1000.0;
-      out->values[es.p99] = std::max(0.0, Noisy(lat * 2.6 + (st.fx.loss > 0 ? 200 : 0))) / 1000.0;
+      // tail latency is noisier than the median, with the odd lone spike
+      double p99 = (lat * 2.6 + (st.fx.loss > 0 ? 200 : 0)) * std::exp(2 * opt.noise * rng.Normal());
+      if (opt.routine && rng.Uniform() < 0.001) p99 *= 2 + 2 * rng.Uniform();
+      out->values[es.p99] = p99 / 1000.0;
     }
     for (size_t i = 0; i < pod_peer_series[p].size(); ++i) {
       const int first = pod_peer_series[p][i];
@@ -765,6 +800,39 @@ void Simulator::Impl::Traces(StepOutput* out) {
   }
 }
 
+void Simulator::Impl::Routine(StepOutput* out) {
+  // A rolling deploy every few hours: one pod of the service at a time is
+  // replaced (a missed scrape, counters from zero, a warm-up), announced by
+  // a deploy event like any CI pipeline would.
+  if (deploy_service < 0 && now >= next_deploy) {
+    deploy_service = static_cast<int>(routine_rng.Next() % topo.services.size());
+    deploy_pod = 0;
+    deploy_next_pod = now;
+    ++deploy_version;
+    const std::string v = "v1." + std::to_string(deploy_version) + ".0";
+    out->events.push_back({now, "deploy", topo.services[deploy_service].name, "", v,
+                           "deploy " + topo.services[deploy_service].name + " " + v + " (rolling update)"});
+  }
+  if (deploy_service >= 0 && now >= deploy_next_pod) {
+    const auto& sp = service_pods[deploy_service];
+    if (deploy_pod < static_cast<int>(sp.size())) {
+      // maxSurge: the new pod is up before the old one goes, so capacity
+      // never drops; what shows is the replacement itself
+      PodState& st = state[sp[deploy_pod]];
+      if (!st.down) {
+        st.replaced_until = now + opt.step_ms;
+        st.reset_pending = true;
+        warm_until[sp[deploy_pod]] = now + 130000;
+      }
+      ++deploy_pod;
+      deploy_next_pod = now + 40000;
+    } else {
+      deploy_service = -1;
+      next_deploy = now + 1800000 + static_cast<TimestampMs>(Exp(3 * 3600000.0));
+    }
+  }
+}
+
 Simulator::Simulator(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Simulator::~Simulator() = default;
 
@@ -777,10 +845,14 @@ Result<std::unique_ptr<Simulator>> Simulator::Create(Topology topology, SimOptio
   impl->opt = options;
   impl->rng = Rng(options.seed);
   impl->now = options.start_ms;
+  impl->routine_rng = Rng(options.seed ^ 0x5EEDF00DULL);
   auto order = impl->topo.CalleesFirst();
   if (!order.ok()) return order.status();
   impl->order = std::move(*order);
   impl->Build();
+  impl->warm_until.assign(impl->pods.size(), 0);
+  impl->next_deploy = options.start_ms + 1800000 + static_cast<TimestampMs>(impl->Exp(3 * 3600000.0));
+  impl->cron_service = static_cast<int>(Mix(options.seed, "cron") % impl->topo.services.size());
   return std::unique_ptr<Simulator>(new Simulator(std::move(impl)));
 }
 
@@ -844,8 +916,9 @@ void Simulator::Step(StepOutput* out) {
     }
   }
   d.ApplyFaults();
+  if (d.opt.routine) d.Routine(out);
   d.Flow(d.TrafficMultiplier());
-  d.Compute(dt_s, out);
+  d.Compute(dt_s);
   d.Emit(dt_s, out);
   if (d.opt.logs) d.Logs(out);
   if (d.opt.traces) d.Traces(out);

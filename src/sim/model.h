@@ -44,6 +44,12 @@ struct SimOptions {
   double daily_amplitude = 0.35;  // traffic peak/mean - 1 (peak at 15:00 UTC)
   double weekly_amplitude = 0.2;  // weekend dip
   double trend_per_day = 0.01;    // traffic growth per day
+  // Routine, fault-free life of a production system: traffic bursts (every
+  // ~6 h, +15-45% for 2-6 min), rolling deploys of a random service (every
+  // ~3 h, with a deploy event, a missed scrape and a warm-up per pod), an
+  // hourly job adding CPU on one service, lone p99 spikes. None of it is in
+  // the ground truth: an incident for it is a false alarm.
+  bool routine = true;
   bool logs = true;
   bool traces = true;
   int traces_per_step = 2;        // sampled traces per step (whole system)

@@ -18,6 +18,7 @@ std::unique_ptr<Simulator> Make(const std::string& topo, uint64_t seed, std::vec
   SimOptions o;
   o.seed = seed;
   o.start_ms = 1'700'000'000'000;
+  o.routine = false;  // the symptoms alone (the suite test below keeps routine life on)
   auto t = BuiltinTopology(topo);
   EXPECT_TRUE(t.ok());
   auto s = Simulator::Create(std::move(*t), o);
@@ -268,6 +269,24 @@ TEST(SimulatorTest, StaticBaselineAlertsOnCpu) {
     }
   }
   EXPECT_TRUE(cpu);
+}
+
+TEST(SimulatorTest, RoutineLifeHasDeploysButNoFaultSymptoms) {
+  SimOptions o;
+  o.seed = 11;
+  o.start_ms = 1'700'000'000'000;
+  auto s = Simulator::Create(OnlineBoutique(), o);
+  ASSERT_TRUE(s.ok());
+  int deploys = 0, errors = 0;
+  StepOutput out;
+  for (int i = 0; i < 6 * 360; ++i) {  // six hours
+    (*s)->Step(&out);
+    for (const auto& e : out.events) deploys += e.kind == "deploy";
+    for (const auto& l : out.logs) errors += std::string(l.level) == "ERROR";
+  }
+  EXPECT_GE(deploys, 1);
+  EXPECT_EQ(errors, 0);
+  EXPECT_TRUE((*s)->ground_truth().empty());
 }
 
 TEST(SimulatorTest, GeneratedTopologyScales) {

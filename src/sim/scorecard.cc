@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "sim/topology.h"
+
 namespace vigil::sim {
 
 namespace {
@@ -45,7 +47,57 @@ void Finish(Acc& a) {
   if (a.any_ranking && a.any_recovery && r.faults > 0) r.within_1_5_10 = static_cast<double>(a.within) / r.faults;
 }
 
+bool Related(const ScenarioResult& run, size_t fault, const std::string& service) {
+  if (fault >= run.related.size() || run.related[fault].empty()) return true;
+  const auto& r = run.related[fault];
+  return std::find(r.begin(), r.end(), service) != r.end();
+}
+
 }  // namespace
+
+std::vector<std::string> RelatedServices(const Topology& t, const GroundTruthFault& fault) {
+  const int root = t.FindService(fault.service);
+  if (root < 0) return {};
+  std::vector<char> mark(t.services.size(), 0);
+  mark[root] = 1;
+  // callers, transitively: repeat until nothing changes (graphs are small)
+  for (bool changed = true; changed;) {
+    changed = false;
+    for (size_t s = 0; s < t.services.size(); ++s) {
+      if (mark[s]) continue;
+      for (const auto& e : t.services[s].endpoints) {
+        for (const auto& c : e.calls) {
+          if (mark[c.service] && !mark[s]) {
+            mark[s] = 1;
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  if (fault.type == "traffic-surge") {  // more load everywhere downstream
+    for (bool changed = true; changed;) {
+      changed = false;
+      for (size_t s = 0; s < t.services.size(); ++s) {
+        if (!mark[s]) continue;
+        for (const auto& e : t.services[s].endpoints) {
+          for (const auto& c : e.calls) {
+            if (!mark[c.service]) {
+              mark[c.service] = 1;
+              changed = true;
+            }
+          }
+        }
+      }
+    }
+  }
+  if (int peer = t.FindService(fault.peer); peer >= 0) mark[peer] = 1;
+  std::vector<std::string> out;
+  for (size_t s = 0; s < t.services.size(); ++s) {
+    if (mark[s]) out.push_back(t.services[s].name);
+  }
+  return out;
+}
 
 Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
   Acc overall;
@@ -73,13 +125,18 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
     const double free_days = static_cast<double>(std::max<TimestampMs>(0, run.end_ms - run.scored_from_ms - covered)) /
                              86400000.0;
     overall.row.fault_free_days += free_days;
+    auto explains = [&](size_t k, const ScoredIncident& inc) {
+      const auto& f = run.faults[k];
+      return inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && Related(run, k, inc.service);
+    };
     for (const auto& inc : run.incidents) {
       if (inc.opened_ms < run.scored_from_ms || inc.opened_ms > run.end_ms) continue;
-      bool in_fault = false;
-      for (auto [a, b] : windows) in_fault = in_fault || (inc.opened_ms >= a && inc.opened_ms <= b);
-      if (!in_fault) overall.row.false_alarms++;
+      bool in_window = false;
+      for (auto [a, b] : windows) in_window = in_window || (inc.opened_ms >= a && inc.opened_ms <= b);
+      if (!in_window) overall.row.false_alarms++;
     }
-    for (const auto& f : run.faults) {
+    for (size_t fk = 0; fk < run.faults.size(); ++fk) {
+      const auto& f = run.faults[fk];
       for (Acc* a : {&overall, &by[f.type]}) {
         a->row.faults++;
         a->any_ranking = overall.any_ranking;
@@ -87,8 +144,7 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       }
       const ScoredIncident* first = nullptr;
       for (const auto& inc : run.incidents) {
-        if (inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms &&
-            (!first || inc.opened_ms < first->opened_ms)) {
+        if (explains(fk, inc) && (!first || inc.opened_ms < first->opened_ms)) {
           first = &inc;
         }
       }

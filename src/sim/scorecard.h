@@ -3,10 +3,15 @@
 // faults found within 1 minute, localized within 5, recovered within 10).
 //
 // Definitions (all times simulated):
-//   detected      an incident of the scenario opened in [start, end + grace];
+//   detected      an incident of the scenario opened in [start, end + grace]
+//                 on a related service: the root cause, the services that
+//                 call it (directly or not), a partition's peer, and for a
+//                 traffic surge everything downstream of the entry;
 //   delay         first such incident's opened time - fault start;
 //   false alarm   an incident opened after the learning period and outside
-//                 every fault's [start, end + grace]; per day of such time;
+//                 every fault's [start, end + grace], per day of such time
+//                 (inside a window a fault's effects cascade through retries
+//                 and shared load too far to attribute each incident);
 //   AC@k          the root-cause service is in the top k of the ranking of
 //                 the fault's first incident (0 when missed); Avg@5 is the
 //                 mean of AC@1..AC@5 (Yu et al., MicroRank, WWW 2021);
@@ -36,6 +41,9 @@ struct ScoredIncident {
 struct ScenarioResult {
   std::string scenario;
   std::vector<GroundTruthFault> faults;
+  // Per fault: the services whose incidents can be about it (see
+  // RelatedServices); empty = any service.
+  std::vector<std::vector<std::string>> related;
   TimestampMs scored_from_ms = 0, end_ms = 0;
   std::vector<ScoredIncident> incidents;
 };
@@ -52,6 +60,9 @@ struct Scorecard {
   ScoreRow overall;
   std::map<std::string, ScoreRow> by_fault;
 };
+
+// Services an incident may be on and still be about `fault` (see above).
+std::vector<std::string> RelatedServices(const Topology& topology, const GroundTruthFault& fault);
 
 Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms = 120000);
 

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
+#include "sim/topology.h"
+
 namespace vigil::sim {
 namespace {
 
@@ -62,6 +66,41 @@ TEST(ScorecardTest, RankingGivesAcAtK) {
   EXPECT_DOUBLE_EQ(*sc.overall.recover_p50_s, 100);
   // only the db fault was found within 1 min AND ranked first within 5 -- but not recovered
   EXPECT_DOUBLE_EQ(*sc.overall.within_1_5_10, 0.0);
+}
+
+}  // namespace
+}  // namespace vigil::sim
+
+namespace vigil::sim {
+namespace {
+
+TEST(ScorecardTest, RelatedServicesAreTheRootItsCallersAndThePeer) {
+  const Topology ob = OnlineBoutique();
+  auto has = [](const std::vector<std::string>& v, const char* s) {
+    return std::find(v.begin(), v.end(), s) != v.end();
+  };
+  GroundTruthFault f = Fault("cpu-load", "redis-cart", 0, 1);
+  auto r = RelatedServices(ob, f);
+  EXPECT_TRUE(has(r, "redis-cart"));
+  EXPECT_TRUE(has(r, "cartservice"));
+  EXPECT_TRUE(has(r, "checkoutservice"));
+  EXPECT_TRUE(has(r, "frontend"));
+  EXPECT_FALSE(has(r, "currencyservice"));  // never calls the cart
+  f = Fault("network-partition", "checkoutservice", 0, 1);
+  f.peer = "paymentservice";
+  r = RelatedServices(ob, f);
+  EXPECT_TRUE(has(r, "paymentservice"));
+  EXPECT_FALSE(has(r, "emailservice"));
+  // an incident on an unrelated service in the window is not a detection (nor,
+  // inside the window, a false alarm)
+  ScenarioResult run;
+  run.faults = {Fault("cpu-load", "redis-cart", 1000000, 1600000)};
+  run.related = {RelatedServices(ob, run.faults[0])};
+  run.end_ms = 4000000;
+  run.incidents = {{1010000, "currencyservice", "c-0", {}, 0, 0}};
+  Scorecard sc = Score({run});
+  EXPECT_EQ(sc.overall.detected, 0);
+  EXPECT_EQ(sc.overall.false_alarms, 0);
 }
 
 }  // namespace

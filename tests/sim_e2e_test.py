@@ -1,0 +1,89 @@
+#!/usr/bin/python3
+"""The simulator drives a real vigil serve, and the scorecard bench runs end to end.
+
+1. Starts vigil, plays two scenarios of the suite into it with `vigil sim scenarios --run`
+   (Online Boutique and Sock Shop, each a CPU hog on one pod after a 30-minute simulated
+   lead-in), and checks that each injected CPU fault opens an incident on the right
+   service and pod, within the fault's window (from the ground truth the simulator wrote).
+2. Runs `vigil bench e2e --only ob-cpu --json` (it starts its own vigil) and checks the
+   scorecard's JSON shape: the keys the issue names, detection figures present, and the
+   columns of features vigil does not have yet (ranking, remediation) null, not faked.
+
+Usage: sim_e2e_test.py /path/to/vigil
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import vigil_testlib as t  # noqa: E402
+
+SCENARIOS = ["ob-cpu-load", "sockshop-cpu-load"]
+GRACE_MS = 120_000
+
+
+def main():
+    with t.Harness("sim_e2e") as h:
+        vigil = h.start_vigil()
+        truth_dir = h.mkdir("truth")
+        for sc in SCENARIOS:
+            r = subprocess.run([h.vigil_bin, "sim", "scenarios", "--run", sc, "--target", vigil.base,
+                                "--ground-truth-dir", truth_dir],
+                               capture_output=True, text=True, timeout=60)
+            t.log(f"vigil sim scenarios --run {sc}: exit {r.returncode}\n{r.stdout}{r.stderr}")
+            if r.returncode != 0:
+                raise AssertionError(f"vigil sim failed on {sc}: {r.stderr}")
+            if "remote_write requests" not in r.stdout or "0 refused" not in r.stdout:
+                raise AssertionError(f"{sc}: remote_write not all accepted: {r.stdout}")
+
+        for sc in SCENARIOS:
+            with open(os.path.join(truth_dir, sc + ".json")) as f:
+                gt = json.load(f)
+            fault = gt["faults"][0]
+            if fault["type"] != "cpu-load" or not fault["instance"]:
+                raise AssertionError(f"{sc}: unexpected ground truth {fault}")
+            deadline = time.monotonic() + 30
+            match = None
+            while time.monotonic() < deadline and match is None:
+                for inc in vigil.incidents(limit=1000):
+                    el = inc.get("entity_labels", {})
+                    if (el.get("instance") == fault["instance"] and el.get("service") == fault["service"]
+                            and fault["start_ms"] <= inc["opened_ms"] <= fault["end_ms"] + GRACE_MS):
+                        match = inc
+                        break
+                if match is None:
+                    time.sleep(0.5)
+            if match is None:
+                raise AssertionError(f"{sc}: no incident on {fault['service']} pod {fault['instance']} "
+                                     f"between {fault['start']} and end+2min")
+            t.log(f"{sc}: incident {match['id']} opened {(match['opened_ms'] - fault['start_ms']) / 1000:.0f}s "
+                  f"after the fault on {fault['instance']}: {match['title'][:120]}")
+            names = {s["name"].split("{")[0] for s in match.get("series", [])}
+            if "container_cpu_usage_seconds_total" not in names:
+                raise AssertionError(f"{sc}: the incident does not list the pod's CPU series: {sorted(names)}")
+
+    r = subprocess.run([t.vigil_binary(), "bench", "e2e", "--only", "ob-cpu", "--json", "--quiet"],
+                       capture_output=True, text=True, timeout=60)
+    t.log(f"vigil bench e2e --only ob-cpu --json: exit {r.returncode}\n{r.stdout}{r.stderr[-2000:]}")
+    if r.returncode != 0:
+        raise AssertionError("vigil bench e2e failed")
+    card = json.loads(r.stdout)
+    keys = {"detection_recall", "false_alarms_per_day", "detect_delay_p50_s", "detect_delay_p95_s", "ac1", "ac3",
+            "avg5", "localize_p50_s", "recover_p50_s", "within_1_5_10"}
+    for part in ("overall", "baseline"):
+        if set(card[part]) != keys:
+            raise AssertionError(f"{part}: keys {sorted(card[part])}, expected {sorted(keys)}")
+    if set(card["by_fault"]) != {"cpu-load", "cpu-creep"}:
+        raise AssertionError(f"by_fault: {sorted(card['by_fault'])}")
+    if card["overall"]["detection_recall"] is None or card["overall"]["detection_recall"] < 0.5:
+        raise AssertionError(f"vigil found too few of two CPU faults: {card['overall']}")
+    for k in ("ac1", "ac3", "avg5", "localize_p50_s", "recover_p50_s", "within_1_5_10"):
+        if card["overall"][k] is not None:
+            raise AssertionError(f"{k} should be null until vigil ranks root causes and heals: {card['overall']}")
+
+
+if __name__ == "__main__":
+    t.run_test(main)
