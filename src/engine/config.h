@@ -87,6 +87,8 @@ struct DetectSettings {
   std::vector<CapacityRule> capacity;
   TimestampMs capacity_interval_ms = 5 * 60'000;
   ChangeRiskSettings change_risk;
+};
+
 // Logs (docs/logs.md): mining, storage, anomalies, syslog listeners.
 struct LogSettings {
   size_t queue_lines = 200'000;             // bounded: a full queue answers 503
