@@ -1,5 +1,6 @@
 #include "detect/forecast_accuracy.h"
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -32,6 +33,13 @@ Result<ForecastAccuracy> EvaluateForecast(std::span<const Sample> samples, doubl
   if (!model.ok()) return model.status();
   a.model = model->Describe();
   std::vector<ForecastPoint> f = model->Forecast(static_cast<int>(a.test));
+  // As ForecastSamples does: a series never negative is not forecast below 0.
+  if (*std::min_element(train.begin(), train.end()) >= 0) {
+    for (auto& p : f) {
+      p.mean = std::max(p.mean, 0.0);
+      p.lower = std::max(p.lower, 0.0);
+    }
+  }
 
   const size_t m = static_cast<size_t>(a.period);
   double scale = 0;

@@ -112,6 +112,14 @@ Result<SeriesForecast> ForecastSamples(std::span<const Sample> samples, Timestam
   f.last_value = g.values.back();
   int steps = static_cast<int>(steps_d);
   f.points = f.model.Forecast(steps);
+  // A series that never went negative (counts, bytes, percentages) is not
+  // forecast below zero: the normal band is symmetric, the data is not.
+  if (*std::min_element(history.begin(), history.end()) >= 0) {
+    for (auto& p : f.points) {
+      p.mean = std::max(p.mean, 0.0);
+      p.lower = std::max(p.lower, 0.0);
+    }
+  }
   f.ts.reserve(f.points.size());
   for (int h = 1; h <= steps; ++h) f.ts.push_back(f.last_ts + h * g.step);
   return f;

@@ -40,7 +40,10 @@ std::vector<Anomaly> CapacityWatch::Check(TimestampMs now) {
       SeriesInfo info;
       std::vector<Sample> pts;
       if (!engine_->Points(s.id, INT64_MIN, INT64_MAX, &info, &pts) || pts.size() < 8) continue;
-      auto risk = AssessCapacityRisk(pts, rule.cfg.threshold, rule.cfg.horizon_ms, {}, rule.direction);
+      SeriesForecastOptions opts;
+      opts.max_history_points = 5'000;  // bounds one check's CPU, as the forecast API does
+      opts.max_horizon_steps = 10'000;
+      auto risk = AssessCapacityRisk(pts, rule.cfg.threshold, rule.cfg.horizon_ms, opts, rule.direction);
       if (!risk.ok() || !risk->at_risk) continue;
       const uint64_t key = s.id * 31 + ri;
       at_risk.insert(key);

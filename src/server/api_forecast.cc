@@ -23,6 +23,9 @@ using json = nlohmann::json;
 
 constexpr size_t kMaxForecastSeries = 20;
 constexpr size_t kMaxForecastSteps = 10'000;
+// Newest points fitted per series: bounds the CPU of one request (the fit is
+// linear in the history) while keeping two weeks of 5-minute data.
+constexpr size_t kMaxHistoryPoints = 5'000;
 
 void Reply(HttpResponse& res, const json& body) {
   res.status = 200;
@@ -100,6 +103,7 @@ void ServeForecast(Engine& engine, const HttpRequest& req, HttpResponse& res) {
   }
   SeriesForecastOptions opts;
   opts.max_horizon_steps = kMaxForecastSteps;
+  opts.max_history_points = kMaxHistoryPoints;
   std::string cov = req.QueryParam("coverage");
   if (!cov.empty() && (!ParseNumber(cov, &opts.model.coverage) || opts.model.coverage < 0.5 ||
                        opts.model.coverage >= 1)) {
