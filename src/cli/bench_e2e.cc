@@ -51,6 +51,7 @@ struct BenchFlags {
   std::string only;       // scenario id prefix
   std::string vigil;      // binary; default this one
   std::string config;     // passed to vigil serve
+  std::string json_out;   // also write the JSON scorecard here
   bool keep = false;
   bool quiet = false;
 };
@@ -324,15 +325,20 @@ int RunBench(const BenchFlags& f) {
 
   const sim::Scorecard vs = sim::Score(vigil_runs);
   const sim::Scorecard bs = sim::Score(base_runs);
+  std::string json = "{\"overall\":" + sim::ScoreRowJson(vs.overall) + ",\"by_fault\":{";
+  bool first = true;
+  for (const auto& [k, row] : vs.by_fault) {
+    json += std::string(first ? "" : ",") + "\"" + k + "\":" + sim::ScoreRowJson(row);
+    first = false;
+  }
+  json += "},\"baseline\":" + sim::ScoreRowJson(bs.overall) + "}";
+  if (!f.json_out.empty()) {
+    FILE* jf = std::fopen(f.json_out.c_str(), "w");
+    if (!jf || std::fputs((json + "\n").c_str(), jf) < 0) std::fprintf(stderr, "vigil bench e2e: cannot write %s\n", f.json_out.c_str());
+    if (jf) std::fclose(jf);
+  }
   if (f.json) {
-    std::string out = "{\"overall\":" + sim::ScoreRowJson(vs.overall) + ",\"by_fault\":{";
-    bool first = true;
-    for (const auto& [k, row] : vs.by_fault) {
-      out += std::string(first ? "" : ",") + "\"" + k + "\":" + sim::ScoreRowJson(row);
-      first = false;
-    }
-    out += "},\"baseline\":" + sim::ScoreRowJson(bs.overall) + "}";
-    std::printf("%s\n", out.c_str());
+    std::printf("%s\n", json.c_str());
   } else {
     std::printf("vigil bench e2e: suite %s, %zu scenarios, %zu samples sent in %.0f s (%.0f samples/s), "
                 "%ld backpressure retries, %zu refused requests\n",
@@ -371,6 +377,7 @@ void AddBenchCommand(CommandContext& ctx) {
   e2e->add_option("--only", flags->only, "Run only scenarios whose id starts with this (e.g. ob-)");
   e2e->add_option("--vigil", flags->vigil, "vigil binary to start (default: this one)");
   e2e->add_option("--config", flags->config, "Config file for the vigil serve under test");
+  e2e->add_option("--json-out", flags->json_out, "Also write the JSON scorecard to this file");
   e2e->add_flag("--keep", flags->keep, "Keep the data dir and vigil's log");
   e2e->add_flag("--quiet", flags->quiet, "No progress lines on stderr");
   e2e->callback([flags, &ctx] { ctx.exit_code = RunBench(*flags); });
