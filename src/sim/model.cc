@@ -803,8 +803,27 @@ void Simulator::Impl::TraceCall(const CallRef& c, uint64_t hi, uint64_t lo, uint
   out->spans.push_back(std::move(s));
   int64_t t = start_us + 200;
   for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) {
-    TraceCall(d, hi, lo, id, t, depth + 1, out, budget);
-    t += static_cast<int64_t>(svc_lat[d.service][d.endpoint] * 1000) + 100;
+    if (*budget <= 0 || depth >= 12) break;
+    // the caller's client span around the callee's server span: the gap
+    // between them is the network (and the caller's egress delay)
+    SpanRecord client;
+    client.trace_hi = hi;
+    client.trace_lo = lo;
+    client.span_id = rng.Next() | 1;
+    client.parent_span_id = id;
+    client.pod = pod;
+    client.server = false;
+    client.name = topo.services[d.service].name + "/" + topo.services[d.service].endpoints[d.endpoint].name;
+    client.start_us = t;
+    const double seen_ms = svc_lat[d.service][d.endpoint] + st.fx.egress_delay_ms;
+    client.duration_us = static_cast<int64_t>(std::max(0.1, seen_ms) * 1000) + 300;
+    client.error = rng.Uniform() < svc_err[d.service][d.endpoint];
+    client.http_status = client.error ? 503 : 200;
+    const uint64_t client_id = client.span_id;
+    out->spans.push_back(std::move(client));
+    TraceCall(d, hi, lo, client_id, t + 150 + static_cast<int64_t>(st.fx.egress_delay_ms * 500), depth + 1, out,
+              budget);
+    t += static_cast<int64_t>(seen_ms * 1000) + 400;
   }
 }
 
