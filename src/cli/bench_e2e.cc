@@ -4,9 +4,10 @@
 // them against the ground truth, beside a static-threshold baseline scored
 // on the very samples that were sent.
 //
-// Time. Scenario i is stamped from 10:00 UTC on the i-th day after tomorrow,
-// ahead of the wall clock (a scenario's 45 simulated minutes take about a
-// second), so every run sees the same times of day.
+// Time. The first scenario is stamped from 10:00 UTC tomorrow and each next
+// one from the hour after the previous one ends: ahead of the wall clock (a
+// scenario's 45 simulated minutes take about a second), the same times of day
+// in every run.
 // vigil takes incident times from the samples, but ages evidence and resolves
 // incidents by its clock; the bench therefore runs `vigil serve --clock data`,
 // whose clock is the newest sample time when that is ahead of the wall clock,
@@ -27,6 +28,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <memory>
 #include <thread>
 
@@ -49,6 +51,7 @@ struct BenchFlags {
   std::string only;       // scenario id prefix
   std::string vigil;      // binary; default this one
   std::string config;     // passed to vigil serve
+  std::string json_out;   // also write the JSON scorecard here
   bool keep = false;
   bool quiet = false;
 };
@@ -135,10 +138,19 @@ int RunBench(const BenchFlags& f) {
     // real time; with the wall clock they never would during the bench.
     std::vector<std::string> args = {exe,        "serve", "--listen",  listen, "--data-dir",
                                      dir + "/data", "--log-level", "warn", "--clock", "data"};
-    if (!f.config.empty()) {
-      args.push_back("--config");
-      args.push_back(f.config);
+    // The suite spans a few simulated days: keep everything it produces
+    // (retention runs on the data clock too).
+    std::string config = f.config;
+    if (config.empty()) {
+      config = dir + "/vigil.yaml";
+      FILE* cf = std::fopen(config.c_str(), "w");
+      if (cf) {
+        std::fputs("retention: 365d\n", cf);
+        std::fclose(cf);
+      }
     }
+    args.push_back("--config");
+    args.push_back(config);
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -177,6 +189,8 @@ int RunBench(const BenchFlags& f) {
   std::map<std::string, size_t> pod_scenario;  // pod name -> scenario
   std::map<std::string, std::string> pod_service;
   const auto t0 = std::chrono::steady_clock::now();
+  constexpr int64_t kHour = 3600000, kDay = 24 * kHour;
+  int64_t next_start = (RealClock().NowMs() / kDay + 1) * kDay + 10 * kHour;
   size_t samples = 0;
   long backoffs = 0;
   size_t log404 = 0, trace404 = 0, failures = 0;
@@ -184,11 +198,12 @@ int RunBench(const BenchFlags& f) {
     const auto& s = suite[i];
     sim::SimOptions so;
     so.seed = s.seed;
-    // Scenario i starts at 10:00 UTC on day i after tomorrow: the same time
-    // of day (seasonality, the hourly job) in every run, always ahead of
-    // vigil's wall clock, each scenario after the previous one.
-    constexpr int64_t kDay = 86400000;
-    so.start_ms = (RealClock().NowMs() / kDay + 1 + static_cast<int64_t>(i)) * kDay + 10 * 3600000;
+    // The first scenario starts at 10:00 UTC tomorrow, each next one on the
+    // hour after the previous one ends: the same times of day (seasonality,
+    // the hourly job) in every run, always ahead of vigil's wall clock, and
+    // the data clock only moves forward.
+    so.start_ms = next_start;
+    next_start += (s.duration_ms + kHour - 1) / kHour * kHour;
     auto simulator = sim::Simulator::Create(*sim::BuiltinTopology(s.topology), so);
     if (!simulator.ok()) {
       stop_vigil();
@@ -256,17 +271,26 @@ int RunBench(const BenchFlags& f) {
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
   const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  auto r = client.Get("/api/v1/incidents?limit=10000");
-  if (!r.ok() || r->status != 200) {
-    std::fprintf(stderr, "vigil bench e2e: cannot read incidents: %s\n",
-                 r.ok() ? r->body.c_str() : r.status().message().c_str());
-    stop_vigil();
-    return 1;
+  // One query per scenario's time range (the API returns at most 10000).
+  std::string incidents_json = "[";
+  for (size_t i = 0; i < suite.size(); ++i) {
+    auto r = client.Get("/api/v1/incidents?limit=10000&start=" + std::to_string(vigil_runs[i].end_ms - suite[i].duration_ms) +
+                        "&end=" + std::to_string(vigil_runs[i].end_ms));
+    if (!r.ok() || r->status != 200) {
+      std::fprintf(stderr, "vigil bench e2e: cannot read incidents: %s\n",
+                   r.ok() ? r->body.c_str() : r.status().message().c_str());
+      stop_vigil();
+      return 1;
+    }
+    incidents_json += (i ? "," : "") + r->body;
   }
+  incidents_json += "]";
   size_t total_incidents = 0, unmatched = 0;
   try {
-    auto j = nlohmann::json::parse(r->body);
-    for (const auto& inc : j["incidents"]) {
+    std::set<int64_t> seen;
+    for (const auto& page : nlohmann::json::parse(incidents_json))
+    for (const auto& inc : page["incidents"]) {
+      if (!seen.insert(inc["id"].get<int64_t>()).second) continue;
       ++total_incidents;
       std::string instance;
       if (inc.contains("entity_labels") && inc["entity_labels"].contains("instance")) {
@@ -301,15 +325,20 @@ int RunBench(const BenchFlags& f) {
 
   const sim::Scorecard vs = sim::Score(vigil_runs);
   const sim::Scorecard bs = sim::Score(base_runs);
+  std::string json = "{\"overall\":" + sim::ScoreRowJson(vs.overall) + ",\"by_fault\":{";
+  bool first = true;
+  for (const auto& [k, row] : vs.by_fault) {
+    json += std::string(first ? "" : ",") + "\"" + k + "\":" + sim::ScoreRowJson(row);
+    first = false;
+  }
+  json += "},\"baseline\":" + sim::ScoreRowJson(bs.overall) + "}";
+  if (!f.json_out.empty()) {
+    FILE* jf = std::fopen(f.json_out.c_str(), "w");
+    if (!jf || std::fputs((json + "\n").c_str(), jf) < 0) std::fprintf(stderr, "vigil bench e2e: cannot write %s\n", f.json_out.c_str());
+    if (jf) std::fclose(jf);
+  }
   if (f.json) {
-    std::string out = "{\"overall\":" + sim::ScoreRowJson(vs.overall) + ",\"by_fault\":{";
-    bool first = true;
-    for (const auto& [k, row] : vs.by_fault) {
-      out += std::string(first ? "" : ",") + "\"" + k + "\":" + sim::ScoreRowJson(row);
-      first = false;
-    }
-    out += "},\"baseline\":" + sim::ScoreRowJson(bs.overall) + "}";
-    std::printf("%s\n", out.c_str());
+    std::printf("%s\n", json.c_str());
   } else {
     std::printf("vigil bench e2e: suite %s, %zu scenarios, %zu samples sent in %.0f s (%.0f samples/s), "
                 "%ld backpressure retries, %zu refused requests\n",
@@ -348,6 +377,7 @@ void AddBenchCommand(CommandContext& ctx) {
   e2e->add_option("--only", flags->only, "Run only scenarios whose id starts with this (e.g. ob-)");
   e2e->add_option("--vigil", flags->vigil, "vigil binary to start (default: this one)");
   e2e->add_option("--config", flags->config, "Config file for the vigil serve under test");
+  e2e->add_option("--json-out", flags->json_out, "Also write the JSON scorecard to this file");
   e2e->add_flag("--keep", flags->keep, "Keep the data dir and vigil's log");
   e2e->add_flag("--quiet", flags->quiet, "No progress lines on stderr");
   e2e->callback([flags, &ctx] { ctx.exit_code = RunBench(*flags); });

@@ -60,10 +60,16 @@ Result<HttpReply> HttpClient::Perform(const std::string& path, const std::string
 
 Result<HttpReply> HttpClient::Post(const std::string& path, const std::string& body,
                                    const std::vector<std::string>& headers, int max_retries) {
+  int transport_failures = 0;
   for (int attempt = 0;; ++attempt) {
     long retry_after = -1;
     auto r = Perform(path, &body, headers, &retry_after);
-    if (!r.ok()) return r;
+    if (!r.ok()) {
+      // a receiver restarting: try a few times over about three seconds
+      if (++transport_failures > 4) return r;
+      std::this_thread::sleep_for(std::chrono::milliseconds(200 << transport_failures));
+      continue;
+    }
     if ((r->status != 429 && r->status != 503) || attempt >= max_retries) return r;
     ++backoffs_;
     // the receiver asked for backpressure: wait as told, else 50 ms growing

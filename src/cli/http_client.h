@@ -26,7 +26,8 @@ class HttpClient {
 
   // POSTs and returns the reply. 429 and 503 are retried (after Retry-After
   // when given, else a growing pause) up to `max_retries` times; the last
-  // reply is returned. Transport errors are IOError.
+  // reply is returned. Transport errors are retried 4 times over ~6 s, then
+  // IOError.
   Result<HttpReply> Post(const std::string& path, const std::string& body, const std::vector<std::string>& headers,
                          int max_retries = 50);
   Result<HttpReply> Get(const std::string& path);

@@ -191,6 +191,24 @@ struct Simulator::Impl {
     return p.service == f.service && (f.gt.spec.instance < 0 || f.gt.spec.instance == p.index);
   }
   double Noisy(double v) { return v * (1 + opt.noise * rng.Normal()); }
+  // Events counted in one step: Poisson, as requests and errors arrive
+  // (Knuth's method for small means, a rounded normal beyond), scaled by the
+  // measurement noise. Counters advance by whole events, as real ones do.
+  double Count(double mean) {
+    if (mean <= 0) return 0;
+    mean = std::max(0.0, Noisy(mean));
+    if (mean < 30) {
+      const double limit = std::exp(-mean);
+      double p = rng.Uniform();
+      int k = 0;
+      while (p > limit && k < 200) {
+        p *= rng.Uniform();
+        ++k;
+      }
+      return k;
+    }
+    return std::max(0.0, std::round(mean + std::sqrt(mean) * rng.Normal()));
+  }
 };
 
 void Simulator::Impl::Build() {
@@ -632,10 +650,10 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
     st.cpu_s += std::max(0.0, cores) * dt_s;
     st.rx += Noisy(st.rps * 1800 + 2000) * dt_s;
     st.tx += Noisy(st.rps * 4200 + 1500) * dt_s;
-    st.retrans += std::max(0.0, Noisy(0.002 * st.rps + 0.05 + st.fx.loss * st.rps * 3)) * dt_s;
+    st.retrans += Count((0.002 * st.rps + 0.05 + st.fx.loss * st.rps * 3) * dt_s);
     st.io_s += std::clamp(Noisy(0.02 + 0.002 * st.rps) + st.fx.io_util, 0.0, 1.0) * dt_s;
     st.gc_s += std::max(0.0, Noisy(st.gc_frac)) * dt_s;
-    st.dns_fail += st.fx.dns ? std::max(0.0, Noisy(st.rps * 2)) * dt_s : 0;
+    st.dns_fail += st.fx.dns ? Count(st.rps * 2 * dt_s) : 0;
     double fs = st.fx.disk_full ? 20.0 : std::min(st.fs_gb, 19.0);
     auto set = [&](PodMetric m, double v) {
       if (pm[m] >= 0) out->values[pm[m]] = v;
@@ -657,12 +675,12 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
     set(kDbQuerySeconds, Noisy(st.db_ms) / 1000.0);
     for (size_t e = 0; e < pod_endpoint[p].size(); ++e) {
       const auto& es = pod_endpoint[p][e];
-      const double n = std::max(0.0, Noisy(st.ep_rps[e])) * dt_s;
+      const double n = st.ep_rps[e] * dt_s;
       const double bad = std::min(1.0, st.err[e]);
       const double wrong = st.wrong[e] * (1 - bad);
-      st.req[e][0] += n * (1 - bad - wrong) * 0.995;
-      st.req[e][1] += n * (0.005 + wrong);  // a trickle of 404s is normal
-      st.req[e][2] += n * bad;
+      st.req[e][0] += Count(n * (1 - bad - wrong) * 0.995);
+      st.req[e][1] += Count(n * (0.005 + wrong));  // a trickle of 404s is normal
+      st.req[e][2] += Count(n * bad);
       for (int c = 0; c < 3; ++c) out->values[es.req[c]] = st.req[e][c];
       const double lat = st.lat_ms[e];
       out->values[es.p50] = std::max(0.0, Noisy(lat)) / 1000.0;
@@ -673,8 +691,8 @@ void Simulator::Impl::Emit(double dt_s, StepOutput* out) {
     }
     for (size_t i = 0; i < pod_peer_series[p].size(); ++i) {
       const int first = pod_peer_series[p][i];
-      st.peer_req[i] += std::max(0.0, Noisy(st.peer_rps[i])) * dt_s;
-      st.peer_err[i] += st.peer_rps[i] * st.peer_err_rate[i] * dt_s;
+      st.peer_req[i] += Count(st.peer_rps[i] * dt_s);
+      st.peer_err[i] += Count(st.peer_rps[i] * st.peer_err_rate[i] * dt_s);
       out->values[first] = st.peer_req[i];
       out->values[first + 1] = st.peer_err[i];
       out->values[first + 2] = std::max(0.0, Noisy(st.peer_lat_ms[i] * 2.6)) / 1000.0;
@@ -785,8 +803,27 @@ void Simulator::Impl::TraceCall(const CallRef& c, uint64_t hi, uint64_t lo, uint
   out->spans.push_back(std::move(s));
   int64_t t = start_us + 200;
   for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) {
-    TraceCall(d, hi, lo, id, t, depth + 1, out, budget);
-    t += static_cast<int64_t>(svc_lat[d.service][d.endpoint] * 1000) + 100;
+    if (*budget <= 0 || depth >= 12) break;
+    // the caller's client span around the callee's server span: the gap
+    // between them is the network (and the caller's egress delay)
+    SpanRecord client;
+    client.trace_hi = hi;
+    client.trace_lo = lo;
+    client.span_id = rng.Next() | 1;
+    client.parent_span_id = id;
+    client.pod = pod;
+    client.server = false;
+    client.name = topo.services[d.service].name + "/" + topo.services[d.service].endpoints[d.endpoint].name;
+    client.start_us = t;
+    const double seen_ms = svc_lat[d.service][d.endpoint] + st.fx.egress_delay_ms;
+    client.duration_us = static_cast<int64_t>(std::max(0.1, seen_ms) * 1000) + 300;
+    client.error = rng.Uniform() < svc_err[d.service][d.endpoint];
+    client.http_status = client.error ? 503 : 200;
+    const uint64_t client_id = client.span_id;
+    out->spans.push_back(std::move(client));
+    TraceCall(d, hi, lo, client_id, t + 150 + static_cast<int64_t>(st.fx.egress_delay_ms * 500), depth + 1, out,
+              budget);
+    t += static_cast<int64_t>(seen_ms * 1000) + 400;
   }
 }
 

@@ -106,7 +106,7 @@ TEST(WireTest, LokiPushAndOtlpAreWellFormed) {
   EXPECT_TRUE(stack);
   ASSERT_FALSE(st.spans.empty());
   auto otlp = nlohmann::json::parse(EncodeOtlpTraces(*s, st.spans));
-  size_t spans = 0, roots = 0;
+  size_t spans = 0, roots = 0, clients = 0;
   for (const auto& rs : otlp["resourceSpans"]) {
     EXPECT_EQ(rs["resource"]["attributes"][0]["key"], "service.name");
     for (const auto& sp : rs["scopeSpans"][0]["spans"]) {
@@ -114,10 +114,13 @@ TEST(WireTest, LokiPushAndOtlpAreWellFormed) {
       EXPECT_EQ(sp["traceId"].get<std::string>().size(), 32u);
       EXPECT_EQ(sp["spanId"].get<std::string>().size(), 16u);
       roots += !sp.contains("parentSpanId");
+      clients += sp["kind"] == 3;
     }
   }
   EXPECT_EQ(spans, st.spans.size());
   EXPECT_EQ(roots, static_cast<size_t>(s->options().traces_per_step));
+  EXPECT_GT(clients, 0u);  // each call: the caller's client span, then the callee's server span
+  EXPECT_EQ(spans, roots + 2 * clients);
 }
 
 }  // namespace
