@@ -15,6 +15,7 @@ BUILD_PKGS=(
 PEER_PKGS=(
   prometheus prometheus-node-exporter prometheus-alertmanager
   victoria-metrics stress-ng
+  python3-pandas  # peer of bench/kpi_bench.sh
 )
 
 missing=()

@@ -9,7 +9,7 @@ namespace {
 constexpr int kLevelWarmup = 30;     // points before the level alone may judge
 constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's cut) ~ z 6
 constexpr int kBocpdBlock = 4;      // residuals averaged per BOCPD step
-constexpr double kSrCandidate = 2.0; // |z| from which the spectral residual is computed
+constexpr double kSrCandidate = 3.0; // |z| from which the spectral residual is computed
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
