@@ -393,8 +393,25 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   return v;
 }
 
-void KpiDetector::Feedback(bool false_alarm) {
-  sensitivity_ = false_alarm ? std::min(4.0, sensitivity_ * 1.25) : std::max(0.5, sensitivity_ * 0.9);
+double KpiDetector::NextSensitivity(double s, bool false_alarm) {
+  return false_alarm ? std::min(4.0, s * 1.25) : std::max(0.5, s * 0.9);
+}
+
+void KpiDetector::SetSensitivity(double s) { sensitivity_ = std::clamp(s, 0.5, 4.0); }
+
+bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const {
+  if (level_.count() < kLevelWarmup) return false;
+  const double floor = profiled_ ? Floor() : std::max(1e-3 * std::fabs(level_.level()), 1e-9);
+  double e = level_.level(), sc = level_.scale(floor);
+  if (seasonal_.enabled() && seasonal_.Ready(ts) && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
+    e = seasonal_.Expected(ts) + season_offset_.level();
+    sc = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
+  }
+  const double thr = (profiled_ ? std::max(cfg_.min_threshold, spot_.threshold()) : 2 * cfg_.min_threshold) * sensitivity_;
+  *expected = e;
+  *lower = e - thr * sc;
+  *upper = e + thr * sc;
+  return true;
 }
 
 size_t KpiDetector::StateBytes() const {

@@ -96,8 +96,14 @@ class KpiDetector {
   // Feedback on a reported anomaly: a false alarm raises the threshold of
   // this series (x1.25, at most x4), a confirmed one lowers it (x0.9, at
   // least x0.5). Deterministic, so replaying the feedback log rebuilds it.
-  void Feedback(bool false_alarm);
+  void Feedback(bool false_alarm) { sensitivity_ = NextSensitivity(sensitivity_, false_alarm); }
+  static double NextSensitivity(double s, bool false_alarm);
   double sensitivity() const { return sensitivity_; }
+  // Sets the sensitivity directly (replaying stored feedback); clamped to [0.5, 4].
+  void SetSensitivity(double s);
+  // The expected value and band the current model gives for time ts (for
+  // drawing the band under a chart). False before the first verdict.
+  bool BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const;
   // Approximate bytes of state held (for the memory budget).
   size_t StateBytes() const;
 
