@@ -14,8 +14,8 @@ double NabScoreMapper::Map(const KpiVerdict& v) {
   // Only a new high is news: a point no stronger than the strongest of the
   // last kMemory points reports nothing, so one anomaly is one detection at
   // any threshold NAB's optimiser may pick.
-  while (!recent_.empty() && recent_.back().second <= u) recent_.pop_back();
   const bool record = recent_.empty() || u > recent_.front().second;
+  while (!recent_.empty() && recent_.back().second <= u) recent_.pop_back();
   recent_.emplace_back(index_, u);
   while (recent_.front().first + kMemory <= index_) recent_.pop_front();
   ++index_;

@@ -14,6 +14,7 @@ constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipp
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
+constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 }  // namespace
 
@@ -37,7 +38,8 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
     : cfg_(cfg),
       spot_(cfg.spot_risk, 200, cfg.min_threshold),
       spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_var_(cfg.spot_risk, 200, cfg.min_threshold) {
+      spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -154,10 +156,12 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     if (!short_started_) {
       short_mean_ = static_cast<float>(d);
       short_dev_ = static_cast<float>(ratio);
+      medium_mean_ = static_cast<float>(d);
       short_started_ = true;
     }
     short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
     short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+    medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
     double sustained = 0, variance = 0;
     if (slow_.count() >= kLevelWarmup) {
       const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
@@ -165,6 +169,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
       spot_shift_.Update(zb);
       variance = spot_var_.Surprise(short_dev_);
       spot_var_.Update(short_dev_);
+      const double zm = std::fabs(medium_mean_ - slow_.level()) / slow_.scale(floor);
+      sustained = std::max(sustained, spot_medium_.Surprise(zm));
+      spot_medium_.Update(zm);
     }
     slow_.Learn(d, floor, 3.0);
     v.surprise = std::max(sustained, variance);

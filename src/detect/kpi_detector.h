@@ -141,13 +141,14 @@ class KpiDetector {
   TrendTest trend_;
   LearnedLimits limits_;
   SpotThreshold spot_;
-  // Sustained views, each with its own EVT tail: the short-term mean of the
-  // deseasonalised value against a slow robust level (level shifts, slow
-  // excursions), and the short-term mean absolute residual (variance).
+  // Sustained views, each with its own EVT tail: the short-term (~4 points)
+  // and medium-term (~100 points) means of the deseasonalised value against
+  // a slow robust level (level shifts, slow excursions), and the short-term
+  // mean absolute residual (variance).
   RobustLevel slow_{0.002f, 0.002f};
-  float short_mean_ = 0, short_dev_ = 0;
+  float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0;
   bool short_started_ = false;
-  SpotThreshold spot_shift_, spot_var_;
+  SpotThreshold spot_shift_, spot_var_, spot_medium_;
   double sensitivity_ = 1.0;
 
   TimestampMs last_ts_ = 0;
