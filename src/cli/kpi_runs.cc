@@ -82,7 +82,7 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
     r.labels = k.labels;
     for (size_t i = 0; i < k.values.size(); ++i) {
       KpiVerdict v = det.Update(k.ts[i], k.values[i]);
-      r.scores.push_back(v.ready && v.threshold > 0 ? v.score / v.threshold : 0);
+      r.scores.push_back(v.ready ? v.surprise : 0);  // calibrated per series: one global threshold fits all
       r.alarms.push_back(v.anomalous);
     }
     results.push_back(std::move(r));
