@@ -16,6 +16,7 @@ PEER_PKGS=(
   prometheus prometheus-node-exporter prometheus-alertmanager
   victoria-metrics stress-ng
   nodejs npm bsdutils
+  python3-pandas  # peer of bench/kpi_bench.sh
 )
 
 missing=()

@@ -14,8 +14,8 @@ double NabScoreMapper::Map(const KpiVerdict& v) {
   // Only a new high is news: a point no stronger than the strongest of the
   // last kMemory points reports nothing, so one anomaly is one detection at
   // any threshold NAB's optimiser may pick.
-  while (!recent_.empty() && recent_.back().second <= u) recent_.pop_back();
   const bool record = recent_.empty() || u > recent_.front().second;
+  while (!recent_.empty() && recent_.back().second <= u) recent_.pop_back();
   recent_.emplace_back(index_, u);
   while (recent_.front().first + kMemory <= index_) recent_.pop_front();
   ++index_;
@@ -82,7 +82,7 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
     r.labels = k.labels;
     for (size_t i = 0; i < k.values.size(); ++i) {
       KpiVerdict v = det.Update(k.ts[i], k.values[i]);
-      r.scores.push_back(v.ready && v.threshold > 0 ? v.score / v.threshold : 0);
+      r.scores.push_back(v.ready ? v.surprise : 0);  // calibrated per series: one global threshold fits all
       r.alarms.push_back(v.anomalous);
     }
     results.push_back(std::move(r));

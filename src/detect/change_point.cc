@@ -41,10 +41,11 @@ void Bocpd::Update(double z) {
   next[n++] = {0.0f, 0.0f, 0};  // the new run, filled below
   for (int i = 0; i < count_; ++i) {
     const Run& r = runs_[static_cast<size_t>(i)];
-    const double prec = kPriorPrecision + r.len;
-    const double mu = r.sum / prec;
-    const double var = 1.0 + 1.0 / prec;
-    const double pred = std::exp(-0.5 * (z - mu) * (z - mu) / var) / std::sqrt(var);
+    const float prec = static_cast<float>(kPriorPrecision) + static_cast<float>(r.len);
+    const float mu = r.sum / prec;
+    const float var = 1.0f + 1.0f / prec;
+    const float dz = static_cast<float>(z) - mu;
+    const double pred = std::exp(-0.5f * dz * dz / var) / std::sqrt(var);
     const double p = r.prob * pred;
     change_mass += p * hazard_;
     Run grown{static_cast<float>(p * (1 - hazard_)), static_cast<float>(r.sum + z), r.len + 1};

@@ -9,11 +9,12 @@ namespace {
 constexpr int kLevelWarmup = 30;     // points before the level alone may judge
 constexpr double kSrToZ = 2.0;       // spectral residual score 3 (the paper's cut) ~ z 6
 constexpr int kBocpdBlock = 4;      // residuals averaged per BOCPD step
-constexpr double kSrCandidate = 2.0; // |z| from which the spectral residual is computed
+constexpr double kSrCandidate = 3.0; // |z| from which the spectral residual is computed
 constexpr double kZClip = 8.0;       // residuals fed to CUSUM / BOCPD are clipped here
 constexpr int kQuietToEnd = 3;       // normal points that end an excursion
 constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are "sustained after jump"
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
+constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 }  // namespace
 
@@ -37,7 +38,8 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
     : cfg_(cfg),
       spot_(cfg.spot_risk, 200, cfg.min_threshold),
       spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_var_(cfg.spot_risk, 200, cfg.min_threshold) {
+      spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -154,10 +156,12 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     if (!short_started_) {
       short_mean_ = static_cast<float>(d);
       short_dev_ = static_cast<float>(ratio);
+      medium_mean_ = static_cast<float>(d);
       short_started_ = true;
     }
     short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
     short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+    medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
     double sustained = 0, variance = 0;
     if (slow_.count() >= kLevelWarmup) {
       const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
@@ -165,6 +169,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
       spot_shift_.Update(zb);
       variance = spot_var_.Surprise(short_dev_);
       spot_var_.Update(short_dev_);
+      const double zm = std::fabs(medium_mean_ - slow_.level()) / slow_.scale(floor);
+      sustained = std::max(sustained, spot_medium_.Surprise(zm));
+      spot_medium_.Update(zm);
     }
     slow_.Learn(d, floor, 3.0);
     v.surprise = std::max(sustained, variance);
@@ -393,8 +400,25 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   return v;
 }
 
-void KpiDetector::Feedback(bool false_alarm) {
-  sensitivity_ = false_alarm ? std::min(4.0, sensitivity_ * 1.25) : std::max(0.5, sensitivity_ * 0.9);
+double KpiDetector::NextSensitivity(double s, bool false_alarm) {
+  return false_alarm ? std::min(4.0, s * 1.25) : std::max(0.5, s * 0.9);
+}
+
+void KpiDetector::SetSensitivity(double s) { sensitivity_ = std::clamp(s, 0.5, 4.0); }
+
+bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const {
+  if (level_.count() < kLevelWarmup) return false;
+  const double floor = profiled_ ? Floor() : std::max(1e-3 * std::fabs(level_.level()), 1e-9);
+  double e = level_.level(), sc = level_.scale(floor);
+  if (seasonal_.enabled() && seasonal_.Ready(ts) && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
+    e = seasonal_.Expected(ts) + season_offset_.level();
+    sc = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
+  }
+  const double thr = (profiled_ ? std::max(cfg_.min_threshold, spot_.threshold()) : 2 * cfg_.min_threshold) * sensitivity_;
+  *expected = e;
+  *lower = e - thr * sc;
+  *upper = e + thr * sc;
+  return true;
 }
 
 size_t KpiDetector::StateBytes() const {

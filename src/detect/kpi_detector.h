@@ -96,8 +96,14 @@ class KpiDetector {
   // Feedback on a reported anomaly: a false alarm raises the threshold of
   // this series (x1.25, at most x4), a confirmed one lowers it (x0.9, at
   // least x0.5). Deterministic, so replaying the feedback log rebuilds it.
-  void Feedback(bool false_alarm);
+  void Feedback(bool false_alarm) { sensitivity_ = NextSensitivity(sensitivity_, false_alarm); }
+  static double NextSensitivity(double s, bool false_alarm);
   double sensitivity() const { return sensitivity_; }
+  // Sets the sensitivity directly (replaying stored feedback); clamped to [0.5, 4].
+  void SetSensitivity(double s);
+  // The expected value and band the current model gives for time ts (for
+  // drawing the band under a chart). False before the first verdict.
+  bool BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const;
   // Approximate bytes of state held (for the memory budget).
   size_t StateBytes() const;
 
@@ -135,13 +141,14 @@ class KpiDetector {
   TrendTest trend_;
   LearnedLimits limits_;
   SpotThreshold spot_;
-  // Sustained views, each with its own EVT tail: the short-term mean of the
-  // deseasonalised value against a slow robust level (level shifts, slow
-  // excursions), and the short-term mean absolute residual (variance).
+  // Sustained views, each with its own EVT tail: the short-term (~4 points)
+  // and medium-term (~100 points) means of the deseasonalised value against
+  // a slow robust level (level shifts, slow excursions), and the short-term
+  // mean absolute residual (variance).
   RobustLevel slow_{0.002f, 0.002f};
-  float short_mean_ = 0, short_dev_ = 0;
+  float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0;
   bool short_started_ = false;
-  SpotThreshold spot_shift_, spot_var_;
+  SpotThreshold spot_shift_, spot_var_, spot_medium_;
   double sensitivity_ = 1.0;
 
   TimestampMs last_ts_ = 0;

@@ -19,18 +19,23 @@ TrendTest::Result TrendTest::Update(double x) {
   std::array<float, kBlocks> v;
   for (int i = 0; i < kBlocks; ++i) v[static_cast<size_t>(i)] = means_[static_cast<size_t>((head_ + i) % kBlocks)];
   int s = 0;
-  std::array<float, kBlocks*(kBlocks - 1) / 2> slopes;
-  size_t n = 0;
   for (int i = 0; i < kBlocks; ++i) {
     for (int j = i + 1; j < kBlocks; ++j) {
       const float d = v[static_cast<size_t>(j)] - v[static_cast<size_t>(i)];
       s += (d > 0) - (d < 0);
-      slopes[n++] = d / static_cast<float>(j - i);
     }
   }
   const double var = kBlocks * (kBlocks - 1.0) * (2.0 * kBlocks + 5.0) / 18.0;
   res.evaluated = true;
   res.mk_z = s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0;
+  if (std::fabs(res.mk_z) < kSlopeFromZ) return res;  // the slope is only needed for a trend
+  std::array<float, kBlocks*(kBlocks - 1) / 2> slopes;
+  size_t n = 0;
+  for (int i = 0; i < kBlocks; ++i) {
+    for (int j = i + 1; j < kBlocks; ++j) {
+      slopes[n++] = (v[static_cast<size_t>(j)] - v[static_cast<size_t>(i)]) / static_cast<float>(j - i);
+    }
+  }
   std::nth_element(slopes.begin(), slopes.begin() + n / 2, slopes.begin() + n);
   res.slope = slopes[n / 2] / block_;
   return res;

@@ -21,12 +21,13 @@ namespace vigil {
 class TrendTest {
  public:
   static constexpr int kBlocks = 24;
+  static constexpr double kSlopeFromZ = 2.0;  // Theil-Sen runs only when |MK z| reaches this
   explicit TrendTest(int block = 16) : block_(block < 1 ? 1 : block) {}
 
   struct Result {
     bool evaluated = false;  // a block closed with a full window
     double mk_z = 0;         // Mann-Kendall z (normal approximation)
-    double slope = 0;        // Theil-Sen slope per point
+    double slope = 0;        // Theil-Sen slope per point (0 when |mk_z| < kSlopeFromZ)
   };
   Result Update(double x);
   void Reset() { filled_ = 0; in_block_ = 0; sum_ = 0; }

@@ -24,7 +24,7 @@ void SpotThreshold::Refit() {
     sigma_ = std::max(t_ * 0.25, 1e-9);
     z = t_ * 1.5;
   }
-  z_ = std::max(z, floor_);
+  z_ = static_cast<float>(std::max<double>(z, floor_));
 }
 
 bool SpotThreshold::Update(double score) {
@@ -50,7 +50,7 @@ bool SpotThreshold::Update(double score) {
     return false;
   }
   const bool alarm = score > z_;
-  if (alarm) score = std::min(score, 2 * z_);
+  if (alarm) score = std::min<double>(score, 2 * z_);
   n_ += 1;
   if (n_ >= kHorizon && peaks_ >= 8) {
     n_ *= 0.5;
@@ -79,7 +79,7 @@ double SpotThreshold::Surprise(double score) const {
   // "impossible"; for the surprise the tail is taken as at least
   // exponential, so a value past the end point is very surprising, not
   // infinitely so.
-  const double g = std::max(gamma_, 0.0);
+  const double g = std::max<double>(gamma_, 0.0);
   const double log_tail = g < 1e-6 ? -y : -std::log1p(g * y) / g;  // ln P(S > score | S > t)
   return base_surprise_ - log_tail / std::log(10.0);
 }

@@ -30,7 +30,7 @@ class SpotThreshold {
  public:
   // q: false-alarm probability per point; init: scores before calibration;
   // floor: z_q is never below this (scores are in robust sigmas).
-  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0) : q_(q), init_(init), floor_(floor) {}
+  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0) : q_(static_cast<float>(q)), init_(init), floor_(static_cast<float>(floor)) {}
 
   bool calibrated() const { return calibrated_; }
   // Current alarm threshold (the floor until calibrated).
@@ -44,22 +44,26 @@ class SpotThreshold {
   double Surprise(double score) const;
   static constexpr double kHorizon = 8192;
   // Scales the risk (feedback: <1 = fewer alarms).
-  void SetRiskFactor(double f) { risk_factor_ = f; Refit(); }
+  void SetRiskFactor(double f) {
+    risk_factor_ = static_cast<float>(f);
+    Refit();
+  }
 
  private:
   void Refit();
 
-  double q_;
+  // Floats where precision does not matter: four of these live per series.
+  float q_;
   int init_;
-  double floor_;
-  double risk_factor_ = 1.0;
+  float floor_;
+  float risk_factor_ = 1.0f;
   bool calibrated_ = false;
   std::vector<float> initial_;  // freed after calibration
-  double t_ = 0, z_ = 0;
+  float t_ = 0, z_ = 0;
   double n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
   double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
-  double gamma_ = 0, sigma_ = 1;
-  double base_surprise_ = 0;  // -log10(peaks / n), refreshed with the fit
+  float gamma_ = 0, sigma_ = 1;
+  float base_surprise_ = 0;  // -log10(peaks / n), refreshed with the fit
 };
 
 }  // namespace vigil

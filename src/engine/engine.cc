@@ -15,8 +15,10 @@
 #include "alerts/retry_policy.h"
 #include "core/byte_codec.h"
 #include "detect/counter_rate.h"
+#include "detect/kpi_detector.h"
 #include "detect/robust_detector.h"
 #include "engine/alert_service.h"
+#include "engine/kpi_feedback.h"
 #include "engine/bounded_queue.h"
 #include "engine/capacity_watch.h"
 #include "engine/change_risk_runner.h"
@@ -75,6 +77,9 @@ struct SeriesState {
   CounterRate rate;
   MonotonicityTracker monotonic;
   RobustDetector detector;
+  // The auto-selected KPI suite on the same analysed values (docs/detection.md).
+  KpiDetector suite;
+  uint64_t feedback_version = 0;  // KpiFeedback::version() last applied to suite
   SeriesWindow window;  // analysed values: rates for counters
 };
 
@@ -141,6 +146,7 @@ struct Engine::Impl {
   const Clock* clock;
   RobustDetectorConfig detector_cfg;
   std::unique_ptr<Store> store;
+  KpiFeedback feedback;
   std::vector<std::unique_ptr<Shard>> shards;
   BoundedQueue<std::vector<Anomaly>> anomaly_queue;
   std::atomic<uint64_t> anomalies_in_flight{0};
@@ -198,6 +204,8 @@ struct Engine::Impl {
       if (counter_now != st.is_counter) {
         st.is_counter = counter_now;
         st.detector.Reset();
+        st.suite = KpiDetector();
+        st.feedback_version = 0;
         st.window.Clear();
         st.rate.Reset();
       }
@@ -218,19 +226,40 @@ struct Engine::Impl {
     st.window.Append({s.ts_ms, x});
     stats.points_analysed.fetch_add(1, std::memory_order_relaxed);
     Verdict v = st.detector.Update(s.ts_ms, x);
-    if (!v.anomalous) return;
+    if (const uint64_t fv = feedback.version(); fv != st.feedback_version) {
+      st.suite.SetSensitivity(feedback.SensitivityOf(st.id));
+      st.feedback_version = fv;
+    }
+    const KpiVerdict kv = st.suite.Update(s.ts_ms, x);
+    // The robust detector stays the first line (hardened on node_exporter
+    // data); the suite explains its alarms, and alarms alone only where its
+    // seasonal baseline is ready (a time-of-day anomaly the flat window
+    // cannot see), once per excursion.
+    const bool suite_alone = !v.anomalous && kv.anomalous && kv.onset && (kv.fired & kDetSeasonal) != 0;
+    if (!v.anomalous && !suite_alone) return;
     Anomaly a;
     a.series = st.id;
     a.labels = st.labels;
     a.ts_ms = s.ts_ms;
     a.value = x;
-    a.expected = v.expected;
-    a.lower = v.lower;
-    a.upper = v.upper;
-    a.score = v.score;
-    a.direction = v.direction;
-    a.detector = RobustDetector::kName;
-    a.pattern = v.pattern;
+    if (suite_alone) {
+      a.expected = kv.expected;
+      a.lower = kv.lower;
+      a.upper = kv.upper;
+      a.score = kv.score;
+      a.direction = kv.direction;
+      a.detector = "kpi_suite:" + DetectorNames(kv.fired);
+      a.pattern = KpiPatternName(kv.pattern);
+    } else {
+      a.expected = v.expected;
+      a.lower = v.lower;
+      a.upper = v.upper;
+      a.score = v.score;
+      a.direction = v.direction;
+      a.detector = RobustDetector::kName;
+      if (kv.anomalous) a.detector += "+kpi_suite:" + DetectorNames(kv.fired);
+      a.pattern = v.pattern;
+    }
     a.is_rate = st.is_counter;
     found->push_back(std::move(a));
   }
@@ -614,6 +643,9 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   for (int i = 0; i < n; ++i) impl->shards.push_back(std::make_unique<Shard>(per_shard));
   if (impl->cfg.notify.external_url.empty()) impl->cfg.notify.external_url = "http://" + cfg.listen;
   impl->RestoreSnapshot();
+  if (Status fs = impl->feedback.Load(impl->store.get()); !fs.ok()) {
+    spdlog::warn("anomaly feedback log unreadable, sensitivities start at 1: {}", fs.ToString());
+  }
   auto open = impl->store->LoadOpenIncidents();
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
@@ -900,6 +932,51 @@ bool Engine::Points(SeriesId id, TimestampMs from, TimestampMs to, SeriesInfo* i
 
 const ChangeRiskRunner& Engine::change_risk() const { return *impl_->change_risk; }
 AlertService* Engine::alerts() const { return impl_->alerts.get(); }
+
+bool Engine::Profile(SeriesId id, SeriesProfileInfo* out) const {
+  const Shard& sh = impl_->ShardOf(id);
+  std::lock_guard<std::mutex> lock(sh.mu);
+  const auto* slot = sh.series.Find(id);
+  if (slot == nullptr) return false;
+  std::lock_guard<std::mutex> state_lock(sh.state_mu);
+  const SeriesState& st = *slot->state;
+  out->info.id = id;
+  out->info.labels = st.labels;
+  out->info.points = st.window.size();
+  out->info.is_counter = st.is_counter;
+  out->info.stale = st.stale;
+  out->info.last_ms = st.window.empty() ? 0 : st.window.back().ts_ms;
+  out->profiled = st.suite.profiled();
+  out->profile = st.suite.profile();
+  out->sensitivity = st.suite.sensitivity();
+  out->state_bytes = st.suite.StateBytes();
+  return true;
+}
+
+bool Engine::Bands(SeriesId id, const std::vector<TimestampMs>& times, std::vector<ExpectedBand>* out) const {
+  const Shard& sh = impl_->ShardOf(id);
+  std::lock_guard<std::mutex> lock(sh.mu);
+  const auto* slot = sh.series.Find(id);
+  if (slot == nullptr) return false;
+  std::lock_guard<std::mutex> state_lock(sh.state_mu);
+  out->clear();
+  for (TimestampMs t : times) {
+    ExpectedBand b;
+    b.ts_ms = t;
+    if (slot->state->suite.BandAt(t, &b.expected, &b.lower, &b.upper)) out->push_back(b);
+  }
+  return true;
+}
+
+Result<double> Engine::AnomalyFeedback(int64_t anomaly_id, bool false_alarm) {
+  AnomalyQuery q;
+  q.id = anomaly_id;
+  q.limit = 1;
+  auto found = impl_->store->ListAnomalies(q);
+  if (!found.ok()) return found.status();
+  if (found->empty()) return Status::NotFound("no anomaly with id " + std::to_string(anomaly_id));
+  return impl_->feedback.Record(impl_->store.get(), anomaly_id, found->front().series, false_alarm, NowMs());
+}
 
 Store* Engine::store() const { return impl_->store.get(); }
 LogPipeline* Engine::logs() const { return impl_->logs.get(); }

@@ -21,6 +21,7 @@
 #include "core/incident.h"
 #include "core/sample.h"
 #include "core/status.h"
+#include "detect/kpi_profiler.h"
 #include "engine/config.h"
 #include "engine/stats.h"
 
@@ -49,6 +50,21 @@ struct SeriesInfo {
   TimestampMs last_ms = 0;
 };
 
+// What the KPI suite knows about one series (GET /api/v1/series/{id}/profile).
+struct SeriesProfileInfo {
+  SeriesInfo info;
+  bool profiled = false;  // false while the suite is still learning
+  KpiProfile profile;
+  double sensitivity = 1;  // threshold multiplier from feedback (> 1 = fewer alarms)
+  size_t state_bytes = 0;
+};
+
+// The expected band of the suite's current model at one time.
+struct ExpectedBand {
+  TimestampMs ts_ms = 0;
+  double expected = 0, lower = 0, upper = 0;
+};
+
 class Engine {
  public:
   // Opens the store in cfg.data_dir and restores detector snapshots and open
@@ -74,6 +90,15 @@ class Engine {
 
   // Change-risk reports of deploy/config events (change_risk_runner.h).
   const ChangeRiskRunner& change_risk() const;
+  // The KPI suite's profile of a series; false when the series is unknown.
+  bool Profile(SeriesId id, SeriesProfileInfo* out) const;
+  // The expected band at each of `times` from the series' current model
+  // (empty while it learns); false when the series is unknown.
+  bool Bands(SeriesId id, const std::vector<TimestampMs>& times, std::vector<ExpectedBand>* out) const;
+  // Records an operator's verdict on a stored anomaly and adapts that
+  // series' sensitivity (stored; replayed at Open). Returns the new
+  // sensitivity; NotFound for an unknown anomaly.
+  Result<double> AnomalyFeedback(int64_t anomaly_id, bool false_alarm);
 
   Store* store() const;
   // The log pipeline (log_pipeline.h): ingest, search, templates.

@@ -337,12 +337,22 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     std::vector<Sample> pts;
     if (!engine_->Points(*id, from, to, &info, &pts)) return JsonError(res, 404, "no series with id " + std::string(hex));
     json arr = json::array();
-    for (const auto& s : pts) arr.push_back({s.ts_ms, s.value});
+    std::vector<TimestampMs> times;
+    for (const auto& s : pts) {
+      arr.push_back({s.ts_ms, s.value});
+      times.push_back(s.ts_ms);
+    }
+    // The KPI suite's expected band at the same times: [ts, expected, lower, upper].
+    std::vector<ExpectedBand> bands;
+    engine_->Bands(*id, times, &bands);
+    json band = json::array();
+    for (const auto& b : bands) band.push_back({b.ts_ms, b.expected, b.lower, b.upper});
     return JsonOk(res, {{"id", SeriesIdToHex(info.id)},
                         {"name", info.labels.ToString()},
                         {"labels", LabelsJson(info.labels)},
                         {"is_counter", info.is_counter},
-                        {"points", arr}});
+                        {"points", arr},
+                        {"band", band}});
   }
   if (p.rfind("/incidents/", 0) == 0 && get) {
     // Link target of notifications (generatorURL): the incident as JSON until
@@ -377,6 +387,8 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
         "GET  /api/v1/anomalies\n"
         "GET  /api/v1/series?match[]=node_load1\n"
         "GET  /api/v1/series/{id}/points\n"
+        "GET  /api/v1/series/{id}/profile\n"
+        "POST /api/v1/anomalies/{id}/feedback\n"
         "GET  /api/v1/events\n"
         "POST /api/v1/write      (Prometheus remote_write)\n"
         "POST /api/v1/samples    (JSON)\n"

@@ -6,6 +6,7 @@ namespace vigil {
 
 bool ForecastRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_forecast.cc
 RouteHandler LogRoutes();  // api_logs.cc
+bool DetectRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_detect.cc
 
 std::span<const RouteHandler> ExtraRoutes() {
   static const RouteHandler kRoutes[] = {
@@ -13,6 +14,7 @@ std::span<const RouteHandler> ExtraRoutes() {
       ForecastRoutes,
       LogRoutes(),
       HandleAlertRoutes,
+      DetectRoutes,
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }

@@ -600,6 +600,7 @@ Result<std::vector<Anomaly>> Store::ListAnomalies(const AnomalyQuery& q) {
   std::string where = "WHERE ts_ms BETWEEN ? AND ?";
   if (q.series) where += " AND series = ?";
   if (q.incident_id) where += " AND incident_id = ?";
+  if (q.id) where += " AND id = ?";
   where += " ORDER BY ts_ms DESC, id DESC LIMIT ?";
 
   std::lock_guard lock(mu_);
@@ -609,6 +610,7 @@ Result<std::vector<Anomaly>> Store::ListAnomalies(const AnomalyQuery& q) {
   st.Int(q.from).Int(q.to);
   if (q.series) st.Int(ToDb(*q.series));
   if (q.incident_id) st.Int(*q.incident_id);
+  if (q.id) st.Int(*q.id);
   st.Int(q.limit);
   return ReadAll<Anomaly>(db_, db_path_, st, ReadAnomaly, "listing anomalies");
 }

@@ -56,6 +56,7 @@ struct AnomalyQuery {
   TimestampMs from = INT64_MIN, to = INT64_MAX;   // on Anomaly::ts_ms
   std::optional<SeriesId> series;
   std::optional<int64_t> incident_id;             // anomalies linked by LinkAnomaly
+  std::optional<int64_t> id;                      // one anomaly
   int limit = 1000;
 };
 
