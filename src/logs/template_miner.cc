@@ -67,18 +67,58 @@ int CountStrong(const T& t) {
 
 // Whether the tokens a generalization removes look like values rather than
 // words: a value has digits, dots, slashes or underscores, or is long.
+bool IsUnitOrLiteral(std::string_view s) {
+  static constexpr std::string_view kWords[] = {"true", "false", "null", "none", "nil", "B", "KB", "MB", "GB", "TB",
+                                                "KiB", "MiB", "GiB", "ms", "us", "ns", "sec", "secs"};
+  for (std::string_view w : kWords) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+bool IntroducesValue(std::string_view w);
+
+// Whether the tokens a generalization removes look like values rather than
+// words: a value has digits, a slash or an '@', is all punctuation around a
+// masked part, is a boolean/null literal or a unit after a number, or is the
+// value of a key that introduces values ("user=root").
 bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     std::string_view s = t[i];
     if (IsVar(s)) continue;
-    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
-    bool value = (s.find('=') != std::string_view::npos && s.back() != '=') || !IsStrong(s);
+    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':' || s.back() == ')')) {
+      s.remove_suffix(1);
+    }
+    bool value = !IsStrong(s) || IsUnitOrLiteral(s);
+    size_t eq = s.find_last_of("=:");
+    if (eq != std::string_view::npos && eq > 0) {
+      std::string_view v = s.substr(eq + 1);
+      value = value || IntroducesValue(s.substr(0, eq)) || IsUnitOrLiteral(v) || v.empty();
+    }
     for (char c : s) {
-      if ((c >= '0' && c <= '9') || c == '/' || c == '@' || c == ':') value = true;
+      if ((c >= '0' && c <= '9') || c == '/' || c == '@') value = true;
     }
     if (!value) return false;
   }
   return true;
+}
+
+// Lower-case letters only (with a trailing comma or period): a dictionary word.
+bool IsPlainWord(std::string_view s) {
+  while (!s.empty() && (s.back() == ',' || s.back() == '.')) s.remove_suffix(1);
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return true;
+}
+
+// A dotted or underscored name in first position ("com.apple.Foo.daily:")
+// names a subject, which varies, rather than the event.
+bool LooksLikeSubject(std::string_view s) {
+  while (!s.empty() && (s.back() == ':' || s.back() == ',')) s.remove_suffix(1);
+  size_t dot = s.find('.');
+  return dot != std::string_view::npos && dot > 0 && dot + 1 < s.size();
 }
 
 // Words after which a value usually follows ("for user <*>", "from <*>"): a
@@ -508,7 +548,8 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     uint64_t h = StableHash64(key);
     if (!seen_keys.insert(h).second) return false;
     GeneralizationCounter& g = st.counters[h];
-    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1]));
+    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
+                      (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
     g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
     if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
     if (g.n < 255) ++g.n;
@@ -556,7 +597,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     if (IsVar(leaf[i])) continue;
     // A message's first word names the event ("boot", "halt", "Accepted");
     // only a value there may become a variable.
-    if (i == 0 && !LooksLikeValue(leaf, 0, 1)) continue;
+    if (i == 0 && !LooksLikeValue(leaf, 0, 1) && !LooksLikeSubject(leaf[0])) continue;
     if (consider(i, i + 1, kWildcard)) return result;
   }
   for (int gap = 1; gap <= options_.max_gap_tokens; ++gap) {

@@ -53,7 +53,7 @@ struct MinerOptions {
   // when the differing tokens look like values (digits, dots, long) and when
   // they are plain words.
   int quorum_value_like = 2;
-  int quorum_words = 4;
+  int quorum_words = 5;
   int max_gap_tokens = 4;
   // A generalization must keep at least this fraction of the shape's constant
   // tokens (and at least one).
