@@ -94,6 +94,10 @@ bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
     if (eq != std::string_view::npos && eq > 0) {
       std::string_view v = s.substr(eq + 1);
       value = value || IntroducesValue(s.substr(0, eq)) || IsUnitOrLiteral(v) || v.empty();
+      // key=value with a structured value (a host name, a partly masked id)
+      if (s[eq] == '=' && (v.find(kWildcard) != std::string_view::npos || v.find('.') != std::string_view::npos)) {
+        value = true;
+      }
     }
     for (char c : s) {
       if ((c >= '0' && c <= '9') || c == '/' || c == '@') value = true;
@@ -125,8 +129,8 @@ bool LooksLikeSubject(std::string_view s) {
 // word there becomes a variable after fewer distinct values.
 bool IntroducesValue(std::string_view w) {
   static constexpr std::string_view kWords[] = {
-      "user", "users", "host", "hostname", "from", "for", "node", "domain", "address", "addr", "ip", "uid",
-      "gid", "pid", "account", "login"};
+      "user", "users", "host", "hostname", "rhost", "ruser", "from", "for", "node", "domain", "address", "addr",
+      "ip", "uid", "gid", "pid", "account", "login"};
   for (std::string_view k : kWords) {
     if (w.size() == k.size()) {
       bool eq = true;
