@@ -86,10 +86,14 @@ bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     std::string_view s = t[i];
     if (IsVar(s)) continue;
+    while (s.size() > 1 && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
+    bool empty_pair = s == "()" || s == "[]" || s == "{}" || s == "\"\"" || s == "''";
     while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':' || s.back() == ')')) {
       s.remove_suffix(1);
     }
-    bool value = !IsStrong(s) || IsUnitOrLiteral(s);
+    // Punctuation alone ("****", "--") is structure; a partly masked token or
+    // an empty pair of brackets (an empty value) is a value.
+    bool value = (!IsStrong(s) && s.find(kWildcard) != std::string_view::npos) || IsUnitOrLiteral(s) || empty_pair;
     size_t eq = s.find_last_of("=:");
     if (eq != std::string_view::npos && eq > 0) {
       std::string_view v = s.substr(eq + 1);
@@ -215,6 +219,7 @@ struct GeneralizationCounter {
   uint32_t shapes[kCounterShapes] = {};
   uint8_t n = 0;
   bool value_like = true;
+  bool counted_gap = false;  // some shape reached this key by replacing a token
 };
 
 // The tokens of `shape` that a one-wildcard key leaves out, or false when the
@@ -545,18 +550,26 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     return single >= 1 && multi >= 2;
   };
   auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
+    bool identity = begin == end;  // the shape itself, which has wildcards already
     int removed = 0;
     for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
     if (constants - removed < min_kept) return false;
-    build_key(begin, end, wildcard);
+    if (identity) key = shape.text;
+    else build_key(begin, end, wildcard);
     uint64_t h = StableHash64(key);
     if (!seen_keys.insert(h).second) return false;
     GeneralizationCounter& g = st.counters[h];
-    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
-                      (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
-    g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
+    if (!identity) {
+      bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
+                        (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
+      g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
+      g.counted_gap = true;
+    }
     if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
     if (g.n < 255) ++g.n;
+    // A shape that already has the wildcard where others have words counts
+    // toward the others' generalization, but cannot found one alone.
+    if (!g.counted_gap) return false;
     int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
     if (wildcard == kMulti) quorum = std::max(quorum, 3);
     if (g.n < quorum) return false;
@@ -597,6 +610,9 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     result = {target, target != id ? false : result.new_template};
     return true;
   };
+  bool has_wildcard = false;
+  for (std::string_view t : leaf) has_wildcard = has_wildcard || IsVar(t);
+  if (has_wildcard && consider(0, 0, kWildcard)) return result;
   for (size_t i = 0; i < n; ++i) {
     if (IsVar(leaf[i])) continue;
     // A message's first word names the event ("boot", "halt", "Accepted");
