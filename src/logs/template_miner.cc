@@ -610,6 +610,9 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     result = {target, target != id ? false : result.new_template};
     return true;
   };
+  // Each key costs the length of the shape: very long messages (thousands of
+  // tokens) would make this quadratic, so they only found templates.
+  if (n > options_.max_generalization_tokens) return result;
   bool has_wildcard = false;
   for (std::string_view t : leaf) has_wildcard = has_wildcard || IsVar(t);
   if (has_wildcard && consider(0, 0, kWildcard)) return result;
