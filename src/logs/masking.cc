@@ -139,6 +139,7 @@ bool VariableMasker::IsVariableFragment(std::string_view f) const {
   int digits = 0;
   for (char c : f) digits += IsDigit(c);
   if (digits == 0) {
+    if (f == "true" || f == "false") return true;  // booleans are values
     if (f.size() >= 8) {
       bool hex = true;
       for (char c : f) hex = hex && IsHexDigit(c);
@@ -188,9 +189,12 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
     }
     whole = LooksLikePath(core) || LooksLikeEmail(core) || LooksLikeColonHex(core);
     if (whole) {
+      // A path's trailing full stop is taken with it ("part-00050." is a file name).
+      std::string_view rest = token.substr(trail);
+      if (LooksLikePath(core) && rest.starts_with('.')) rest.remove_prefix(1);
       out->append(token.substr(0, lead));
       out->append(kWildcard);
-      out->append(token.substr(trail));
+      out->append(rest);
       return;
     }
   }
