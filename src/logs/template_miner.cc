@@ -549,31 +549,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     }
     return single >= 1 && multi >= 2;
   };
-  auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
-    bool identity = begin == end;  // the shape itself, which has wildcards already
-    int removed = 0;
-    for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
-    if (constants - removed < min_kept) return false;
-    if (identity) key = shape.text;
-    else build_key(begin, end, wildcard);
-    uint64_t h = StableHash64(key);
-    if (!seen_keys.insert(h).second) return false;
-    GeneralizationCounter& g = st.counters[h];
-    if (!identity) {
-      bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
-                        (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
-      g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
-      g.counted_gap = true;
-    }
-    if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
-    if (g.n < 255) ++g.n;
-    // A shape that already has the wildcard where others have words counts
-    // toward the others' generalization, but cannot found one alone.
-    if (!g.counted_gap) return false;
-    int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
-    if (wildcard == kMulti) quorum = std::max(quorum, 3);
-    if (g.n < quorum) return false;
-    if (wildcard == kMulti && !multi_key_holds(g, begin)) return false;
+  auto merge_on = [&](GeneralizationCounter& g) -> bool {
     // Merge the templates of the shapes that share this generalization.
     std::vector<TemplateId> members;
     for (int k = 0; k < std::min<int>(g.n, kCounterShapes); ++k) {
@@ -610,6 +586,33 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     result = {target, target != id ? false : result.new_template};
     return true;
   };
+  auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
+    bool identity = begin == end;  // the shape itself, which has wildcards already
+    int removed = 0;
+    for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
+    if (constants - removed < min_kept) return false;
+    if (identity) key = shape.text;
+    else build_key(begin, end, wildcard);
+    uint64_t h = StableHash64(key);
+    if (!seen_keys.insert(h).second) return false;
+    GeneralizationCounter& g = st.counters[h];
+    if (!identity) {
+      bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
+                        (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
+      g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
+      g.counted_gap = true;
+    }
+    if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
+    if (g.n < 255) ++g.n;
+    // A shape that already has the wildcard where others have words counts
+    // toward the others' generalization, but cannot found one alone.
+    if (!g.counted_gap) return false;
+    int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
+    if (wildcard == kMulti) quorum = std::max(quorum, 3);
+    if (g.n < quorum) return false;
+    if (wildcard == kMulti && !multi_key_holds(g, begin)) return false;
+    return merge_on(g);
+  };
   // Each key costs the length of the shape: very long messages (thousands of
   // tokens) would make this quadratic, so they only found templates.
   if (n > options_.max_generalization_tokens) return result;
@@ -622,6 +625,36 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     // only a value there may become a variable.
     if (i == 0 && !LooksLikeValue(leaf, 0, 1) && !LooksLikeSubject(leaf[0])) continue;
     if (consider(i, i + 1, kWildcard)) return result;
+  }
+  // 3b. The key=value skeleton: every value of a key=value token replaced by
+  // "<*>" at once ("tag=\"AudioMix\", name=audioserver" and
+  // "tag=\"*launch*\", name=android" share it). Values of named keys vary.
+  {
+    std::string skeleton;
+    int replaced = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (k) skeleton.push_back(' ');
+      std::string_view t = leaf[k];
+      size_t eq = t.find('=');
+      if (eq != std::string_view::npos && eq > 0 && eq + 1 < t.size() && !IsVar(t) &&
+          t.substr(eq + 1) != kWildcard && t.substr(eq + 1, 4) != "<*>,") {
+        skeleton.append(kWildcard);
+        ++replaced;
+      } else {
+        skeleton.append(t);
+      }
+    }
+    if (replaced >= 2) {
+      key = skeleton;
+      uint64_t h = StableHash64(key);
+      if (seen_keys.insert(h).second) {
+        GeneralizationCounter& g = st.counters[h];
+        g.counted_gap = true;
+        if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
+        if (g.n < 255) ++g.n;
+        if (g.n >= options_.quorum_value_like && merge_on(g)) return result;
+      }
+    }
   }
   for (int gap = 1; gap <= options_.max_gap_tokens; ++gap) {
     for (size_t i = 0; i + gap <= n; ++i) {
