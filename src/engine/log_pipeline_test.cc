@@ -141,6 +141,29 @@ TEST_F(LogPipelineTest, FullQueueRefusesTheWholeBatch) {
   EXPECT_EQ(p->stats().lines_stored, 4u);
 }
 
+TEST_F(LogPipelineTest, StreamLimitRefusesLinesOfNewStreamsOnly) {
+  settings_.max_streams = 2;
+  auto p = Open();
+  p->Start();
+  LogBatch a = Batch("a", {"one"});
+  LogBatch b = Batch("b", {"two"});
+  ASSERT_TRUE(p->Ingest(&a).ok());
+  ASSERT_TRUE(p->Ingest(&b).ok());
+  p->Flush();
+  LogBatch c = Batch("c", {"three", "four"});
+  LogBatch more_a = Batch("a", {"five"});
+  c.records.push_back(std::move(more_a.records[0]));
+  auto out = p->Ingest(&c);
+  ASSERT_TRUE(out.ok());
+  EXPECT_EQ(out->accepted, 1u);
+  EXPECT_EQ(out->rejected, 2u);
+  ASSERT_FALSE(out->reasons.empty());
+  EXPECT_NE(out->reasons[0].find("logs.max_streams=2"), std::string::npos);
+  p->Flush();
+  EXPECT_EQ(p->stats().lines_stored, 3u);
+  EXPECT_EQ(p->stats().streams, 2u);
+}
+
 TEST_F(LogPipelineTest, TemplateAndErrorCountsBecomeSeries) {
   auto p = Open();
   p->Start();
