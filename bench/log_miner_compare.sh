@@ -22,10 +22,10 @@ for r in $(seq 1 "$REPEAT"); do
     taskset -c 0 "$OLD/bench/log_miner_bench" --lines "$LINES" --label old --out "$OUT_DIR/old-$r.json"
   fi
 done
-new_med=$(for r in $(seq 1 "$REPEAT"); do field "$OUT_DIR/new-$r.json" lines_per_s; done | median)
-echo "new: median lines/s $new_med"
+new_med=$(for r in $(seq 1 "$REPEAT"); do field "$OUT_DIR/new-$r.json" lines_per_cpu_s; done | median)
+echo "new: median lines per CPU second $new_med"
 if [ -n "$OLD" ]; then
-  old_med=$(for r in $(seq 1 "$REPEAT"); do field "$OUT_DIR/old-$r.json" lines_per_s; done | median)
-  echo "old: median lines/s $old_med"
+  old_med=$(for r in $(seq 1 "$REPEAT"); do field "$OUT_DIR/old-$r.json" lines_per_cpu_s; done | median)
+  echo "old: median lines per CPU second $old_med"
   python3 -c "import sys; print('ratio new/old: %.3f' % (float(sys.argv[1]) / float(sys.argv[2])))" "$new_med" "$old_med"
 fi

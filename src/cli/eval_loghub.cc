@@ -153,6 +153,7 @@ struct Options {
   bool json = false;
   bool novelty = false;
   bool show_errors = false;
+  bool show_grouping = false;
   std::string format_table;
   std::vector<std::string> only;
 };
@@ -211,6 +212,29 @@ int Run(const Options& o) {
       std::printf("%-12s %6.3f %6.3f %6.3f %6.3f %8zu %8zu   [%s]\n", log->system.c_str(), a.ga, a.fga, a.pa, a.fta,
                   a.truth_templates, a.predicted_templates, splitter.Describe().c_str());
     }
+    if (o.show_grouping) {
+      std::map<std::string, std::map<std::string, int>> by_truth;
+      std::map<std::string, std::map<std::string, int>> by_pred;
+      for (size_t i = 0; i < predicted.size(); ++i) {
+        if (log->truth[i].empty()) continue;
+        ++by_truth[log->truth[i]][predicted[i]];
+        ++by_pred[predicted[i]][log->truth[i]];
+      }
+      std::vector<std::pair<int, std::string>> bad;
+      for (const auto& [t, preds] : by_truth) {
+        int n = 0;
+        for (const auto& [p, c] : preds) n += c;
+        bool ok = preds.size() == 1 && by_pred[preds.begin()->first].size() == 1;
+        if (!ok) bad.emplace_back(n, t);
+      }
+      std::sort(bad.rbegin(), bad.rend());
+      for (const auto& [n, t] : bad) {
+        std::printf("  %5d  T: %s\n", n, t.c_str());
+        for (const auto& [p, c] : by_truth[t]) {
+          std::printf("         %4d -> P: %s%s\n", c, p.c_str(), by_pred[p].size() > 1 ? "   (shared)" : "");
+        }
+      }
+    }
     if (o.show_errors) {
       std::map<std::pair<std::string, std::string>, int> wrong;
       for (size_t i = 0; i < predicted.size(); ++i) {
@@ -256,6 +280,7 @@ void AddEvalLoghubCommand(CommandContext& ctx) {
   cmd->add_flag("--json", opts->json, "Print one JSON object");
   cmd->add_flag("--novelty", opts->novelty, "Score new-template detection: learn the first half, score the second");
   cmd->add_flag("--errors", opts->show_errors, "List lines whose template differs from the ground truth");
+  cmd->add_flag("--grouping-errors", opts->show_grouping, "List ground-truth groups that are split or merged");
   cmd->add_option("--format-table", opts->format_table,
                   "Markdown table of per-system header formats (| S | `<Date> ... <Content>` |) instead of auto-detection");
   cmd->add_option("--system", opts->only, "Only these systems");

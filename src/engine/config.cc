@@ -263,6 +263,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Duration("deploy_window", &c.logs.deploy_window_ms);
       s.Duration("count_interval", &c.logs.count_interval_ms);
       s.Scalar("max_template_series", &c.logs.max_template_series);
+      s.Scalar("max_streams", &c.logs.max_streams);
       s.Scalar("syslog_udp", &c.logs.syslog_udp);
       s.Scalar("syslog_tcp", &c.logs.syslog_tcp);
     }

@@ -98,6 +98,7 @@ struct LogSettings {
   TimestampMs deploy_window_ms = 1'800'000;  // ... or within this long after a deploy event
   TimestampMs count_interval_ms = 60'000;    // per-template and error-line counts per interval
   size_t max_template_series = 200;          // per stream
+  size_t max_streams = 10'000;               // label sets; lines of further new streams are refused
   std::string syslog_udp;                    // "host:port" to listen on, "" = off
   std::string syslog_tcp;
 };

@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <unordered_map>
 
@@ -136,7 +137,7 @@ struct LogPipeline::Impl {
   TimestampMs next_interval = 0, next_persist = 0, next_retention = 0;
 
   std::atomic<uint64_t> accepted{0}, rejected{0}, refused{0}, new_templates{0}, stored{0}, retention_deleted{0},
-      store_errors{0}, samples_dropped{0};
+      store_errors{0}, samples_dropped{0}, stream_limit_hits{0};
 
   Impl(const LogSettings& s, const Clock* c) : cfg(s), clock(c), queue(s.queue_lines) {}
 
@@ -503,7 +504,32 @@ Result<LogIngestOutcome> LogPipeline::Ingest(LogBatch* batch) {
   out.rejected = batch->rejected.size();
   for (size_t i = 0; i < batch->rejected.size() && i < 20; ++i) out.reasons.push_back(batch->rejected[i]);
   if (batch->rejected.size() > 20) out.reasons.push_back("... and " + std::to_string(batch->rejected.size() - 20) + " more");
-  d.rejected.fetch_add(batch->rejected.size());
+  // Bounded streams: lines that would open a stream beyond logs.max_streams
+  // are refused one by one (and counted), the rest goes on.
+  {
+    std::lock_guard<std::mutex> lock(d.mu);
+    if (d.streams.size() + batch->records.size() > d.cfg.max_streams) {
+      std::set<std::string> fresh;
+      std::vector<LogRecord> kept;
+      kept.reserve(batch->records.size());
+      for (size_t i = 0; i < batch->records.size(); ++i) {
+        std::string key = batch->records[i].labels.ToString();
+        if (d.streams.count(key) || fresh.count(key) || d.streams.size() + fresh.size() < d.cfg.max_streams) {
+          if (!d.streams.count(key)) fresh.insert(key);
+          kept.push_back(std::move(batch->records[i]));
+          continue;
+        }
+        ++out.rejected;
+        d.stream_limit_hits.fetch_add(1);
+        if (out.reasons.size() < 20) {
+          out.reasons.push_back("record " + std::to_string(i) + ": stream limit reached (logs.max_streams=" +
+                                std::to_string(d.cfg.max_streams) + ")");
+        }
+      }
+      batch->records = std::move(kept);
+    }
+  }
+  d.rejected.fetch_add(out.rejected);
   size_t n = batch->records.size();
   if (n == 0) return out;
   if (!d.queue.TryReserve(n)) {
@@ -691,6 +717,8 @@ void LogPipeline::RenderMetrics(std::string* out) const {
   line("vigil_log_retention_deleted_total", "counter", "Log lines removed by retention.", s.retention_deleted);
   line("vigil_log_store_errors_total", "counter", "Log store write failures.", s.store_errors);
   line("vigil_log_queue_depth", "gauge", "Log lines waiting to be mined.", impl_->queue.used());
+  line("vigil_log_stream_limit_hits_total", "counter", "Log lines refused because logs.max_streams was reached.",
+       impl_->stream_limit_hits.load());
 }
 
 }  // namespace vigil

@@ -70,7 +70,8 @@ Result<LogRecord> ParseSyslogMessage(std::string_view msg, TimestampMs now_ms) {
     NextField(&rest);  // MSGID
     if (ts != "-") {
       auto t = ParseRfc3339(ts);
-      if (!t.ok()) return Status::InvalidArgument("syslog: RFC 5424 timestamp " + ii::Quote(ts) + ": " + t.status().message());
+      if (!t.ok()) return Status::InvalidArgument("syslog: RFC 5424 timestamp " + ii::Quote(ts) + " is not RFC 3339");
+      if (*t < 0) return Status::InvalidArgument("syslog: RFC 5424 timestamp " + ii::Quote(ts) + " is before 1970");
       r.ts_ms = *t;
     }
     // STRUCTURED-DATA: "-" or one or more [id param="v"...] elements.

@@ -61,18 +61,17 @@ bool IsStamp(std::string_view f) {
   bool digit = false;
   int dots = 0, others = 0;
   for (char c : s) {
-    dots += c == '.';
-    others += c == '-' || c == '/' || c == ':' || c == ',' || c == '_';
-  }
-  if (dots >= 3 && others == 0) return false;  // an IPv4 address or a version, not a time
-  for (char c : s) {
     if (IsDigit(c)) {
       digit = true;
-    } else if (c != '-' && c != '/' && c != ':' && c != '.' && c != ',' && c != 'T' && c != 'Z' && c != '+' && c != '_') {
+    } else if (c == '.') {
+      ++dots;
+    } else if (c == '-' || c == '/' || c == ':' || c == ',' || c == '_') {
+      ++others;
+    } else if (c != 'T' && c != 'Z' && c != '+') {
       return false;
     }
   }
-  return digit;
+  return digit && !(dots >= 3 && others == 0);  // an IPv4 address or a version is not a time
 }
 
 }  // namespace

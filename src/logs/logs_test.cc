@@ -36,6 +36,9 @@ TEST(MaskingTest, GenericVariables) {
   EXPECT_EQ(MaskOf("took 250ms and 3.5s"), "took <*> and <*>");
   EXPECT_EQ(MaskOf("proxy.cse.cuhk.edu.hk:5070 open"), "<*>:<*> open");
   EXPECT_EQ(MaskOf("class org.apache.hadoop.Foo loaded"), "class org.apache.hadoop.Foo loaded");
+  EXPECT_EQ(MaskOf("close, 1190 bytes (1.16 KB) sent, lifetime <1 sec"), "close, <*> bytes sent, lifetime <*>");
+  EXPECT_EQ(MaskOf("setLightsOn(true) ok"), "setLightsOn(<*>) ok");
+  EXPECT_EQ(MaskOf("file /a/b/part-00050. blk_123"), "file <*> <*>");
 }
 
 TEST(HeaderTest, LearnsSyslogLayout) {

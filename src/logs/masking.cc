@@ -128,6 +128,26 @@ std::string_view TrimPunct(std::string_view s) {
   return s;
 }
 
+bool IsUnit(std::string_view s) {
+  static constexpr std::string_view kUnits[] = {"B", "KB", "MB", "GB", "TB", "PB", "KiB", "MiB", "GiB", "TiB",
+                                                "bytes", "byte", "kB", "ms", "us", "ns", "s", "sec", "secs",
+                                                "seconds", "min", "mins", "minutes", "h", "hours"};
+  for (std::string_view u : kUnits) {
+    if (s == u) return true;
+  }
+  return false;
+}
+
+bool IsNumber(std::string_view s) {
+  if (s.empty()) return false;
+  bool digit = false;
+  for (char c : s) {
+    if (IsDigit(c)) digit = true;
+    else if (c != '.' && c != ',') return false;
+  }
+  return digit;
+}
+
 bool IsHttpVersion(std::string_view s) {
   return s.size() >= 6 && s.substr(0, 5) == "HTTP/" && IsDigit(s[5]);
 }
@@ -139,6 +159,7 @@ bool VariableMasker::IsVariableFragment(std::string_view f) const {
   int digits = 0;
   for (char c : f) digits += IsDigit(c);
   if (digits == 0) {
+    if (f == "true" || f == "false") return true;  // booleans are values
     if (f.size() >= 8) {
       bool hex = true;
       for (char c : f) hex = hex && IsHexDigit(c);
@@ -188,9 +209,12 @@ void VariableMasker::MaskToken(std::string_view token, std::string* out) const {
     }
     whole = LooksLikePath(core) || LooksLikeEmail(core) || LooksLikeColonHex(core);
     if (whole) {
+      // A path's trailing full stop is taken with it ("part-00050." is a file name).
+      std::string_view rest = token.substr(trail);
+      if (LooksLikePath(core) && rest.starts_with('.')) rest.remove_prefix(1);
       out->append(token.substr(0, lead));
       out->append(kWildcard);
-      out->append(token.substr(trail));
+      out->append(rest);
       return;
     }
   }
@@ -288,6 +312,31 @@ void VariableMasker::Mask(std::string_view message, MaskedLine* out) const {
     std::string_view tok = tokens[k];
     std::string_view core = TrimPunct(tok);
     bool whole = false;
+    // A size restated in another unit ("1190 bytes (1.16 KB) sent"): the
+    // parenthesis is the same value again, not part of the event.
+    if (k >= 2 && k + 1 < tokens.size() && tok.size() > 1 && tok[0] == '(' && IsNumber(tok.substr(1)) &&
+        IsUnit(TrimPunct(tokens[k - 1])) && IsNumber(TrimPunct(tokens[k - 2])) && tokens[k + 1].size() > 1) {
+      std::string_view unit = tokens[k + 1];
+      size_t close = unit.find(')');
+      if (close != std::string_view::npos && IsUnit(unit.substr(0, close))) {
+        std::string_view after = unit.substr(close + 1);
+        out->text.append(after);  // keep "," or ";" that followed the parenthesis
+        out->token_end.back() = static_cast<uint32_t>(out->text.size());
+        ++k;
+        continue;
+      }
+    }
+    // A bounded duration or size ("<1 sec", ">10 MB"): one value.
+    if (tok.size() > 1 && (tok[0] == '<' || tok[0] == '>') && IsNumber(tok.substr(1)) && k + 1 < tokens.size() &&
+        IsUnit(TrimPunct(tokens[k + 1]))) {
+      if (!out->token_end.empty()) out->text.push_back(' ');
+      out->text.append(kWildcard);
+      std::string_view next = tokens[k + 1];
+      out->text.append(next.substr(TrimPunct(next).size() + (next.find(TrimPunct(next)))));
+      out->token_end.push_back(static_cast<uint32_t>(out->text.size()));
+      ++k;
+      continue;
+    }
     // Day and month names inside a date ("at Sun Jul 10 03:55:15 2005").
     if (IsCalendarWord(core) && (starts_with_digit(k + 1) || starts_with_digit(k + 2) || (k > 0 && starts_with_digit(k - 1)))) {
       whole = true;

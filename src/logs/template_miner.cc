@@ -67,26 +67,74 @@ int CountStrong(const T& t) {
 
 // Whether the tokens a generalization removes look like values rather than
 // words: a value has digits, dots, slashes or underscores, or is long.
+bool IsUnitOrLiteral(std::string_view s) {
+  static constexpr std::string_view kWords[] = {"true", "false", "null", "none", "nil", "B", "KB", "MB", "GB", "TB",
+                                                "KiB", "MiB", "GiB", "ms", "us", "ns", "sec", "secs"};
+  for (std::string_view w : kWords) {
+    if (s == w) return true;
+  }
+  return false;
+}
+
+bool IntroducesValue(std::string_view w);
+
+// Whether the tokens a generalization removes look like values rather than
+// words: a value has digits, a slash or an '@', is all punctuation around a
+// masked part, is a boolean/null literal or a unit after a number, or is the
+// value of a key that introduces values ("user=root").
 bool LooksLikeValue(const Tokens& t, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) {
     std::string_view s = t[i];
     if (IsVar(s)) continue;
-    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
-    bool value = (s.find('=') != std::string_view::npos && s.back() != '=') || !IsStrong(s);
+    while (s.size() > 1 && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':')) s.remove_suffix(1);
+    bool empty_pair = s == "()" || s == "[]" || s == "{}" || s == "\"\"" || s == "''";
+    while (!s.empty() && (s.back() == '.' || s.back() == ',' || s.back() == ';' || s.back() == ':' || s.back() == ')')) {
+      s.remove_suffix(1);
+    }
+    // Punctuation alone ("****", "--") is structure; a partly masked token or
+    // an empty pair of brackets (an empty value) is a value.
+    bool value = (!IsStrong(s) && s.find(kWildcard) != std::string_view::npos) || IsUnitOrLiteral(s) || empty_pair;
+    size_t eq = s.find_last_of("=:");
+    if (eq != std::string_view::npos && eq > 0) {
+      std::string_view v = s.substr(eq + 1);
+      value = value || IntroducesValue(s.substr(0, eq)) || IsUnitOrLiteral(v) || v.empty();
+      // key=value with a structured value (a host name, a partly masked id)
+      if (s[eq] == '=' && (v.find(kWildcard) != std::string_view::npos || v.find('.') != std::string_view::npos)) {
+        value = true;
+      }
+    }
     for (char c : s) {
-      if ((c >= '0' && c <= '9') || c == '/' || c == '@' || c == ':') value = true;
+      if ((c >= '0' && c <= '9') || c == '/' || c == '@') value = true;
     }
     if (!value) return false;
   }
   return true;
 }
 
+// Lower-case letters only (with a trailing comma or period): a dictionary word.
+bool IsPlainWord(std::string_view s) {
+  while (!s.empty() && (s.back() == ',' || s.back() == '.')) s.remove_suffix(1);
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < 'a' || c > 'z') return false;
+  }
+  return true;
+}
+
+// A dotted or underscored name in first position ("com.apple.Foo.daily:")
+// names a subject, which varies, rather than the event.
+bool LooksLikeSubject(std::string_view s) {
+  while (!s.empty() && (s.back() == ':' || s.back() == ',')) s.remove_suffix(1);
+  size_t dot = s.find('.');
+  return dot != std::string_view::npos && dot > 0 && dot + 1 < s.size();
+}
+
 // Words after which a value usually follows ("for user <*>", "from <*>"): a
 // word there becomes a variable after fewer distinct values.
 bool IntroducesValue(std::string_view w) {
   static constexpr std::string_view kWords[] = {
-      "user", "users", "host", "hostname", "from", "for", "node", "domain", "address", "addr", "ip", "uid",
-      "gid", "pid", "account", "login"};
+      "user", "users", "host", "hostname", "rhost", "ruser", "from", "for", "node", "domain", "address", "addr",
+      "ip", "uid", "gid", "pid", "account", "login"};
   for (std::string_view k : kWords) {
     if (w.size() == k.size()) {
       bool eq = true;
@@ -171,6 +219,7 @@ struct GeneralizationCounter {
   uint32_t shapes[kCounterShapes] = {};
   uint8_t n = 0;
   bool value_like = true;
+  bool counted_gap = false;  // some shape reached this key by replacing a token
 };
 
 // The tokens of `shape` that a one-wildcard key leaves out, or false when the
@@ -500,22 +549,7 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     }
     return single >= 1 && multi >= 2;
   };
-  auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
-    int removed = 0;
-    for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
-    if (constants - removed < min_kept) return false;
-    build_key(begin, end, wildcard);
-    uint64_t h = StableHash64(key);
-    if (!seen_keys.insert(h).second) return false;
-    GeneralizationCounter& g = st.counters[h];
-    bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1]));
-    g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
-    if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
-    if (g.n < 255) ++g.n;
-    int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
-    if (wildcard == kMulti) quorum = std::max(quorum, 3);
-    if (g.n < quorum) return false;
-    if (wildcard == kMulti && !multi_key_holds(g, begin)) return false;
+  auto merge_on = [&](GeneralizationCounter& g) -> bool {
     // Merge the templates of the shapes that share this generalization.
     std::vector<TemplateId> members;
     for (int k = 0; k < std::min<int>(g.n, kCounterShapes); ++k) {
@@ -552,12 +586,75 @@ MineResult TemplateMiner::AddMasked(const MaskedLine& masked) {
     result = {target, target != id ? false : result.new_template};
     return true;
   };
+  auto consider = [&](size_t begin, size_t end, std::string_view wildcard) -> bool {
+    bool identity = begin == end;  // the shape itself, which has wildcards already
+    int removed = 0;
+    for (size_t k = begin; k < end; ++k) removed += !IsVar(leaf[k]) && IsStrong(leaf[k]);
+    if (constants - removed < min_kept) return false;
+    if (identity) key = shape.text;
+    else build_key(begin, end, wildcard);
+    uint64_t h = StableHash64(key);
+    if (!seen_keys.insert(h).second) return false;
+    GeneralizationCounter& g = st.counters[h];
+    if (!identity) {
+      bool value_like = LooksLikeValue(leaf, begin, end) || (begin > 0 && IntroducesValue(leaf[begin - 1])) ||
+                        (begin > 0 && end == begin + 1 && leaf[begin - 1] == "to" && !IsPlainWord(leaf[begin]));
+      g.value_like = (g.n == 0 ? value_like : g.value_like && value_like);
+      g.counted_gap = true;
+    }
+    if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
+    if (g.n < 255) ++g.n;
+    // A shape that already has the wildcard where others have words counts
+    // toward the others' generalization, but cannot found one alone.
+    if (!g.counted_gap) return false;
+    int quorum = g.value_like ? options_.quorum_value_like : options_.quorum_words;
+    if (wildcard == kMulti) quorum = std::max(quorum, 3);
+    if (g.n < quorum) return false;
+    if (wildcard == kMulti && !multi_key_holds(g, begin)) return false;
+    return merge_on(g);
+  };
+  // Each key costs the length of the shape: very long messages (thousands of
+  // tokens) would make this quadratic, so they only found templates.
+  if (n > options_.max_generalization_tokens) return result;
+  bool has_wildcard = false;
+  for (std::string_view t : leaf) has_wildcard = has_wildcard || IsVar(t);
+  if (has_wildcard && consider(0, 0, kWildcard)) return result;
   for (size_t i = 0; i < n; ++i) {
     if (IsVar(leaf[i])) continue;
     // A message's first word names the event ("boot", "halt", "Accepted");
     // only a value there may become a variable.
-    if (i == 0 && !LooksLikeValue(leaf, 0, 1)) continue;
+    if (i == 0 && !LooksLikeValue(leaf, 0, 1) && !LooksLikeSubject(leaf[0])) continue;
     if (consider(i, i + 1, kWildcard)) return result;
+  }
+  // 3b. The key=value skeleton: every value of a key=value token replaced by
+  // "<*>" at once ("tag=\"AudioMix\", name=audioserver" and
+  // "tag=\"*launch*\", name=android" share it). Values of named keys vary.
+  {
+    std::string skeleton;
+    int replaced = 0;
+    for (size_t k = 0; k < n; ++k) {
+      if (k) skeleton.push_back(' ');
+      std::string_view t = leaf[k];
+      size_t eq = t.find('=');
+      if (eq != std::string_view::npos && eq > 0 && eq + 1 < t.size() && !IsVar(t) &&
+          t.substr(eq + 1) != kWildcard && t.substr(eq + 1, 4) != "<*>,") {
+        skeleton.append(kWildcard);
+        ++replaced;
+      } else {
+        skeleton.append(t);
+      }
+    }
+    if (replaced >= 2) {
+      key = skeleton;
+      uint64_t h = StableHash64(key);
+      if (seen_keys.insert(h).second) {
+        GeneralizationCounter& g = st.counters[h];
+        g.counted_gap = true;
+        if (g.n < kCounterShapes) g.shapes[g.n] = shape_index;
+        if (g.n < 255) ++g.n;
+        if (g.n >= options_.quorum_value_like && merge_on(g)) return result;
+      }
+    }
   }
   for (int gap = 1; gap <= options_.max_gap_tokens; ++gap) {
     for (size_t i = 0; i + gap <= n; ++i) {

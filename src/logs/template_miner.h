@@ -53,8 +53,11 @@ struct MinerOptions {
   // when the differing tokens look like values (digits, dots, long) and when
   // they are plain words.
   int quorum_value_like = 2;
-  int quorum_words = 4;
+  int quorum_words = 5;
   int max_gap_tokens = 4;
+  // Messages with more tokens are not generalized (each generalization key
+  // costs the message's length; a 1 MiB line would make a new shape quadratic).
+  size_t max_generalization_tokens = 128;
   // A generalization must keep at least this fraction of the shape's constant
   // tokens (and at least one).
   double min_kept_constants = 0.5;
