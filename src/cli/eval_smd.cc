@@ -80,10 +80,10 @@ json ScoresJson(const SmdScores& s) {
   return {{"best_f1_pa", s.f1_pa.f1}, {"f1", s.f1.f1}, {"pa_k", pak}, {"event_f1", s.event_f1.f1}};
 }
 
-double Pooled(const std::vector<MachineResult>& ms, const BestF1 SmdScores::*field) {
-  Counts c;
+double Pooled(const std::vector<MachineResult>& ms, const SmdBestF1 SmdScores::*field) {
+  SmdCounts c;
   for (const auto& m : ms) {
-    const Counts& x = (m.scores.*field).counts;
+    const SmdCounts& x = (m.scores.*field).counts;
     c.tp += x.tp;
     c.fp += x.fp;
     c.fn += x.fn;
@@ -133,9 +133,9 @@ int RunEvalSmd(const std::string& dir_text, bool json_out) {
   json pak = json::object();
   double auc = 0;
   for (int k = 0; k <= 100; k += 10) {
-    Counts c;
+    SmdCounts c;
     for (const auto& m : done) {
-      const Counts& x = m.scores.pa_k.at(k).counts;
+      const SmdCounts& x = m.scores.pa_k.at(k).counts;
       c.tp += x.tp;
       c.fp += x.fp;
       c.fn += x.fn;

@@ -95,12 +95,12 @@ Result<std::vector<int>> ParseSmdLabels(std::string_view text) {
   return labels;
 }
 
-double Counts::F1() const {
+double SmdCounts::F1() const {
   double denom = 2.0 * static_cast<double>(tp) + static_cast<double>(fp) + static_cast<double>(fn);
   return denom > 0 ? 2.0 * static_cast<double>(tp) / denom : 0.0;
 }
 
-Counts CountAdjusted(std::span<const double> scores, std::span<const int> labels, double threshold,
+SmdCounts CountAdjusted(std::span<const double> scores, std::span<const int> labels, double threshold,
                      double k_percent) {
   const size_t n = std::min(scores.size(), labels.size());
   std::vector<char> pred(n);
@@ -114,7 +114,7 @@ Counts CountAdjusted(std::span<const double> scores, std::span<const int> labels
       if (adjust) std::fill(pred.begin() + static_cast<std::ptrdiff_t>(b), pred.begin() + static_cast<std::ptrdiff_t>(e), 1);
     }
   }
-  Counts c;
+  SmdCounts c;
   for (size_t i = 0; i < n; ++i) {
     if (pred[i] && labels[i]) ++c.tp;
     else if (pred[i]) ++c.fp;
@@ -123,9 +123,9 @@ Counts CountAdjusted(std::span<const double> scores, std::span<const int> labels
   return c;
 }
 
-Counts CountEvents(std::span<const double> scores, std::span<const int> labels, double threshold) {
+SmdCounts CountEvents(std::span<const double> scores, std::span<const int> labels, double threshold) {
   const size_t n = std::min(scores.size(), labels.size());
-  Counts c;
+  SmdCounts c;
   for (auto [b, e] : Segments(labels.first(n))) {
     bool hit = false;
     for (size_t i = b; i < e && !hit; ++i) hit = scores[i] > threshold;
@@ -148,7 +148,7 @@ Counts CountEvents(std::span<const double> scores, std::span<const int> labels, 
   return c;
 }
 
-BestF1 BestThreshold(std::span<const double> scores, std::span<const int> labels, double k_percent, bool event,
+SmdBestF1 BestThreshold(std::span<const double> scores, std::span<const int> labels, double k_percent, bool event,
                      size_t max_thresholds) {
   std::vector<double> sorted(scores.begin(), scores.end());
   std::erase_if(sorted, [](double v) { return !std::isfinite(v); });
@@ -162,11 +162,11 @@ BestF1 BestThreshold(std::span<const double> scores, std::span<const int> labels
       candidates.push_back(sorted[k * (sorted.size() - 1) / (max_thresholds - 1)]);
     }
   }
-  BestF1 best;
+  SmdBestF1 best;
   for (double t : candidates) {
     // Flags are score > t: the threshold just below each candidate flags it too.
     double thr = std::nextafter(t, -INFINITY);
-    Counts c = event ? CountEvents(scores, labels, thr) : CountAdjusted(scores, labels, thr, k_percent);
+    SmdCounts c = event ? CountEvents(scores, labels, thr) : CountAdjusted(scores, labels, thr, k_percent);
     double f = c.F1();
     if (f > best.f1) {
       best.f1 = f;

@@ -37,32 +37,32 @@ Result<std::vector<std::vector<double>>> ParseSmdMatrix(std::string_view text);
 // One 0/1 per line (a row of comma-separated 0/1 is also read, its first value).
 Result<std::vector<int>> ParseSmdLabels(std::string_view text);
 
-struct Counts {
+struct SmdCounts {
   size_t tp = 0, fp = 0, fn = 0;
   double F1() const;
 };
 
 // Confusion counts of flags = score > threshold against labels, with PA%K
 // adjustment (k_percent < 0: none; 0: classic point adjust).
-Counts CountAdjusted(std::span<const double> scores, std::span<const int> labels, double threshold, double k_percent);
+SmdCounts CountAdjusted(std::span<const double> scores, std::span<const int> labels, double threshold, double k_percent);
 // Event-wise counts: tp = detected segments, fn = missed segments, fp =
 // flagged runs overlapping no segment.
-Counts CountEvents(std::span<const double> scores, std::span<const int> labels, double threshold);
+SmdCounts CountEvents(std::span<const double> scores, std::span<const int> labels, double threshold);
 
-struct BestF1 {
+struct SmdBestF1 {
   double f1 = 0;
   double threshold = 0;
-  Counts counts;
+  SmdCounts counts;
 };
 
 // The best F1 over thresholds (at most ~max_thresholds candidates: score
 // quantiles). k_percent as in CountAdjusted; event = true scores events.
-BestF1 BestThreshold(std::span<const double> scores, std::span<const int> labels, double k_percent, bool event,
+SmdBestF1 BestThreshold(std::span<const double> scores, std::span<const int> labels, double k_percent, bool event,
                      size_t max_thresholds = 400);
 
 struct SmdScores {
-  BestF1 f1, f1_pa, event_f1;
-  std::map<int, BestF1> pa_k;  // K -> best
+  SmdBestF1 f1, f1_pa, event_f1;
+  std::map<int, SmdBestF1> pa_k;  // K -> best
   double pa_k_auc = 0;
 };
 

@@ -111,19 +111,19 @@ TEST(SmdScoring, PointAdjustPaKAndEvents) {
   std::vector<int> labels{0, 1, 1, 1, 1, 0, 0, 1, 1, 0};
   std::vector<double> s{0, 0, 0, 9, 0, 9, 0, 0, 0, 0};
   // Plain: tp 1 (3), fp 1 (5), fn 5.
-  Counts plain = CountAdjusted(s, labels, 1, -1);
+  SmdCounts plain = CountAdjusted(s, labels, 1, -1);
   EXPECT_EQ(plain.tp, 1u);
   EXPECT_EQ(plain.fp, 1u);
   EXPECT_EQ(plain.fn, 5u);
   // Point adjust: the first segment (1..4) is all detected.
-  Counts pa = CountAdjusted(s, labels, 1, 0);
+  SmdCounts pa = CountAdjusted(s, labels, 1, 0);
   EXPECT_EQ(pa.tp, 4u);
   EXPECT_EQ(pa.fn, 2u);
   // PA%K with K = 50: 1 of 4 points is 25% -> not adjusted.
   EXPECT_EQ(CountAdjusted(s, labels, 1, 50).tp, 1u);
   EXPECT_EQ(CountAdjusted(s, labels, 1, 25).tp, 4u);
   // Events: one of two segments found, one flagged run (at 5) outside.
-  Counts ev = CountEvents(s, labels, 1);
+  SmdCounts ev = CountEvents(s, labels, 1);
   EXPECT_EQ(ev.tp, 1u);
   EXPECT_EQ(ev.fn, 1u);
   EXPECT_EQ(ev.fp, 1u);
