@@ -65,8 +65,8 @@ std::string SilenceDoc(const Silence& s) {
 
 std::string IncidentDoc(const AlertIncident& i) {
   return json{{"id", i.id}, {"resolved", i.resolved}, {"alerts", i.alerts}, {"firing", i.firing},
-              {"services", i.services}, {"service_since", i.service_since}, {"entities", i.entities},
-              {"entity_since", i.entity_since}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
+              {"services", i.services}, {"service_since", i.service_since}, {"service_last", i.service_last},
+              {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
               {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity}}
       .dump();
@@ -83,6 +83,8 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.service_since = j["service_since"].get<std::map<std::string, TimestampMs>>();
   i.entities = j["entities"].get<std::set<std::string>>();
   i.entity_since = j["entity_since"].get<std::map<std::string, TimestampMs>>();
+  i.service_last = j.value("service_last", std::map<std::string, TimestampMs>{});
+  i.entity_last = j.value("entity_last", std::map<std::string, TimestampMs>{});
   i.root_service = j["root"];
   i.title = j["title"];
   i.first_ms = j["first"];
@@ -178,6 +180,7 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
                       json{{"receiver", e.receiver}, {"group_key", e.group_key}, {"firing", e.firing},
                            {"resolved", e.resolved}, {"sent", e.sent_ms}}.dump()});
   }
+  for (const auto& [receiver, key] : out.nflog_forgotten) writes.push_back({"nflog", receiver + "\n" + key, ""});
   std::vector<NotificationRecord> outbox;
   std::vector<TimelineEntry> lines;
   for (const auto& n : out.notifications) {

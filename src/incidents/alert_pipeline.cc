@@ -104,7 +104,9 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
   n.group_key = g.key;
   n.group_labels = g.labels;
   n.at = now;
-  std::vector<Fingerprint> firing, resolved, leaving;
+  std::vector<Fingerprint> firing, leaving;
+  std::vector<const TrackedAlert*> resolved;
+  bool any_firing = false;
   int64_t incident = -1;
   for (Fingerprint fp : g.alerts) {
     const TrackedAlert* t = dedup_.Find(fp);
@@ -117,31 +119,47 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
     if (incident == -1) incident = t->incident_id;
     else if (incident != t->incident_id) incident = 0;
     if (t->firing) {
+      any_firing = true;
       if (MutedNow(*t, now).muted()) continue;
       firing.push_back(fp);
       n.firing.push_back(*t);
     } else {
-      resolved.push_back(fp);
-      n.resolved.push_back(*t);
-      leaving.push_back(fp);
+      resolved.push_back(t);
     }
   }
   n.incident_id = incident > 0 ? incident : 0;
   std::sort(firing.begin(), firing.end());
-  std::sort(resolved.begin(), resolved.end());
   const Receiver* rcv = cfg_.FindReceiver(n.receiver);
   bool send_resolved = rcv && rcv->SendResolved();
-  if (nflog_.ShouldNotify(n.receiver, g.key, firing, resolved, send_resolved, g.route->repeat_interval_ms, now)) {
-    NotificationLogEntry e{n.receiver, g.key, firing, resolved, now};
+  const NotificationLogEntry* prev = nflog_.Get(n.receiver, g.key);
+  if (nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved, g.route->repeat_interval_ms, now)) {
+    // The resolutions shown are of alerts the receiver was told were firing.
+    std::vector<Fingerprint> resolved_fps;
+    for (const TrackedAlert* t : resolved) {
+      if (prev && std::binary_search(prev->firing.begin(), prev->firing.end(), t->fingerprint)) {
+        resolved_fps.push_back(t->fingerprint);
+        if (send_resolved) n.resolved.push_back(*t);
+      }
+    }
+    std::sort(resolved_fps.begin(), resolved_fps.end());
+    NotificationLogEntry e{n.receiver, g.key, firing, resolved_fps, now};
     nflog_.Record(e);
     out->nflog.push_back(std::move(e));
-    if (!send_resolved) n.resolved.clear();
     out->notifications.push_back(std::move(n));
   }
-  // Resolved alerts leave the group once their resolution was handled
-  // (Alertmanager does the same after a flush).
+  // Resolved alerts stay in the group until everything in it has resolved,
+  // so that the all-clear can list them; then the group empties.
+  if (!any_firing) {
+    for (const TrackedAlert* t : resolved) leaving.push_back(t->fingerprint);
+  }
   std::string key = g.key;
+  std::string receiver = n.receiver;
   for (Fingerprint fp : leaving) groups_.Remove(key, fp);
+  if (!groups_.Find(key) && nflog_.Get(receiver, key)) {
+    // The group is over; its log entry would only grow the log.
+    nflog_.Forget(receiver, key);
+    out->nflog_forgotten.emplace_back(receiver, key);
+  }
 }
 
 Result<int64_t> AlertPipeline::Merge(int64_t into, int64_t from, TimestampMs now, Output* out) {

@@ -64,6 +64,7 @@ class AlertPipeline {
     std::vector<AlertIncidentChange> incidents;
     std::vector<GroupNotification> notifications;
     std::vector<NotificationLogEntry> nflog;     // entries written (persist them with the notification)
+    std::vector<std::pair<std::string, std::string>> nflog_forgotten;  // (receiver, group key) entries dropped
     std::vector<Fingerprint> changed_alerts;     // alerts whose stored state changed
   };
 
