@@ -267,3 +267,22 @@ TEST(Topology, DependsAndAdjacent) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(Dedup, ResolvedAlertsAreForgottenAfterRetention) {
+  DedupConfig c;
+  c.retention_ms = 10'000;
+  AlertDedup d(c);
+  d.Observe(A({{"alertname", "X"}}, 0, 1000), 0);
+  std::vector<Fingerprint> gone;
+  d.Tick(1000, &gone);
+  EXPECT_TRUE(gone.empty());
+  d.Tick(12'000, &gone);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(d.alerts().size(), 0u);
+}
+
+}  // namespace
+}  // namespace vigil

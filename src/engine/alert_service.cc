@@ -180,6 +180,8 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
                       json{{"receiver", e.receiver}, {"group_key", e.group_key}, {"firing", e.firing},
                            {"resolved", e.resolved}, {"sent", e.sent_ms}}.dump()});
   }
+  for (int64_t id : out.forgotten_incidents) writes.push_back({"alert_incident", std::to_string(id), ""});
+  for (const auto& id : out.forgotten_silences) writes.push_back({"silence", id, ""});
   for (const auto& [receiver, key] : out.nflog_forgotten) writes.push_back({"nflog", receiver + "\n" + key, ""});
   std::vector<NotificationRecord> outbox;
   std::vector<TimelineEntry> lines;

@@ -330,7 +330,7 @@ void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChang
 }
 
 void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
-                           std::vector<AlertIncidentChange>* out) {
+                           std::vector<AlertIncidentChange>* out, std::vector<int64_t>* forgotten) {
   std::vector<int64_t> to_open, to_drop;
   for (auto& [key, c] : candidates_) {
     bool long_enough = false;
@@ -372,6 +372,7 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
       out->push_back(std::move(ch));
     }
     if (inc.resolved && now - inc.resolved_ms > cfg_.window_ms + cfg_.resolve_after_ms) {
+      if (forgotten) forgotten->push_back(inc.id);
       it = incidents_.erase(it);
     } else {
       ++it;

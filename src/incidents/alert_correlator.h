@@ -107,8 +107,10 @@ class AlertCorrelator {
   // Opens candidates that have been firing long enough, drops dead
   // candidates, resolves quiet incidents. `alerts` looks up alerts by
   // fingerprint so their incident ids can be set.
+  // Resolved incidents are forgotten window + resolve_after after they
+  // resolved (their ids go to *forgotten when given).
   void Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
-            std::vector<AlertIncidentChange>* out);
+            std::vector<AlertIncidentChange>* out, std::vector<int64_t>* forgotten = nullptr);
 
   // Operator actions. Merge moves every alert of `from` into `into` and
   // resolves `from`. Split moves the given alerts into a new open incident

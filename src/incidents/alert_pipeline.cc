@@ -69,7 +69,8 @@ void AlertPipeline::OnAnomaly(const Anomaly& a, Output* out) {
 }
 
 void AlertPipeline::Tick(TimestampMs now, Output* out) {
-  for (Fingerprint fp : dedup_.Tick(now)) {
+  std::vector<Fingerprint> forgotten;
+  for (Fingerprint fp : dedup_.Tick(now, &forgotten)) {
     TrackedAlert* t = dedup_.FindMutable(fp);
     if (!t) continue;
     out->changed_alerts.push_back(fp);
@@ -78,8 +79,12 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
     correlator_.OnAlert(t, now, lookup_, &changes);
     Apply(changes, now, out);
   }
+  for (Fingerprint fp : forgotten) {
+    out->changed_alerts.push_back(fp);
+    memberships_.erase(fp);
+  }
   std::vector<AlertIncidentChange> changes;
-  correlator_.Tick(now, lookup_, &changes);
+  correlator_.Tick(now, lookup_, &changes, &out->forgotten_incidents);
   Apply(changes, now, out);
   std::vector<std::string> due;
   for (AggregationGroup* g : groups_.Due(now)) due.push_back(g->key);
@@ -95,7 +100,7 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
     }
   }
   for (auto& [k, fp] : gone) groups_.Remove(k, fp);
-  silences_.Collect(now);
+  for (auto& id : silences_.Collect(now)) out->forgotten_silences.push_back(std::move(id));
 }
 
 void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
