@@ -98,6 +98,7 @@ def main():
     ap.add_argument("--group-by", default="alertname,service")
     ap.add_argument("--speed", type=float, default=60)
     a = ap.parse_args()
+    a.vigil = os.path.abspath(a.vigil)
     dump = tempfile.mkdtemp(prefix="vigil-storms-")
     out = subprocess.run([a.vigil, "eval", "storms", "--storms", str(a.storms), "--seed", str(a.seed),
                           "--dump-dir", dump, "--json"], check=True, capture_output=True, text=True).stdout

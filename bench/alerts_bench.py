@@ -71,6 +71,7 @@ def main():
     ap.add_argument("vigil")
     ap.add_argument("--alerts", type=int, default=10000)
     a = ap.parse_args()
+    a.vigil = os.path.abspath(a.vigil)
     services = [f"svc-{i}" for i in range(50)]
     topology = {services[i]: [services[j] for j in (2 * i + 1, 2 * i + 2) if j < len(services)]
                 for i in range(len(services))}
