@@ -149,6 +149,9 @@ def main():
         inc = v.incident(i1)
         assert inc["acknowledged"] and inc["acknowledged_by"] == "bob", inc
         t.log("acknowledge, merge, split, resolve on the timeline")
+        metrics = t.get(v.url("/metrics")).text()
+        for name in ("vigil_alerts_received_total", "vigil_alert_incidents_open", "vigil_silences_active"):
+            assert name in metrics, name
 
 
 if __name__ == "__main__":

@@ -222,6 +222,7 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
   }
   Status st = docs_->Commit(writes, &outbox);
   if (!st.ok()) return st;
+  notifications_ += out.notifications.size();
   // Incident rows and timelines (the Store's tables).
   for (auto& ch : out.incidents) {
     const AlertIncident* ai = pipeline_->correlator().Find(ch.incident_id);
@@ -252,6 +253,9 @@ Status AlertService::Receive(const std::vector<Alert>& alerts) {
   for (const auto& a : alerts) {
     if (pipeline_->Receive(a, now, &out) == DedupOutcome::kRejected) ++rejected;
   }
+  received_ += alerts.size();
+  rejected_ += rejected;
+  if (rejected) spdlog::warn("alerts: {} alert(s) refused, the table of {} alerts is full", rejected, pipeline_->alerts().alerts().size());
   Status st = Commit(out, now);
   if (!st.ok()) return st;
   if (rejected) return Status::ResourceExhausted(std::to_string(rejected) + " alert(s) refused: the alert table is full");
@@ -352,6 +356,28 @@ std::vector<AlertService::AlertView> AlertService::Alerts(int64_t incident_id) {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+void AlertService::RenderMetrics(std::string* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TimestampMs now = clock_->NowMs();
+  size_t live = 0, active_silences = 0;
+  for (const auto& [id, inc] : pipeline_->correlator().incidents()) live += !inc.resolved;
+  for (const auto& s : pipeline_->silences().List()) active_silences += StateOf(s, now) == SilenceState::kActive;
+  auto line = [out](const char* name, const char* type, const char* help, double v) {
+    *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+            std::to_string(v) + "\n";
+  };
+  line("vigil_alerts_received_total", "counter", "Alerts received (every send, repeats included).", double(received_));
+  line("vigil_alerts_rejected_total", "counter", "Alerts refused because the alert table was full.", double(rejected_));
+  line("vigil_alerts_firing", "gauge", "Alerts firing now.", double(pipeline_->alerts().firing_count()));
+  line("vigil_alerts_tracked", "gauge", "Alerts held (firing, and resolved within retention).",
+       double(pipeline_->alerts().alerts().size()));
+  line("vigil_alert_incidents_open", "gauge", "Open incidents made of alerts.", double(live));
+  line("vigil_alert_incident_candidates", "gauge", "Alert groups waiting for the minimum evidence.",
+       double(pipeline_->correlator().candidates()));
+  line("vigil_alert_notifications_total", "counter", "Group notifications queued.", double(notifications_));
+  line("vigil_silences_active", "gauge", "Active silences.", double(active_silences));
 }
 
 std::vector<Silence> AlertService::Silences() {

@@ -905,6 +905,7 @@ void Engine::RenderMetrics(std::string* out) const {
        static_cast<double>(d.store->SizeBytes()));
   s.detect_latency.Render("vigil_detect_latency_seconds",
                           "Time from a batch being queued to its points being judged.", out);
+  if (d.alerts) d.alerts->RenderMetrics(out);
 }
 
 }  // namespace vigil
