@@ -158,6 +158,7 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
   std::string ent = EntityOf(t.alert.labels);
   if (inc.alerts.empty()) inc.first_ms = now;
   inc.alerts.insert(t.fingerprint);
+  inc.dirty = true;
   if (t.firing) {
     inc.firing.insert(t.fingerprint);
     inc.quiet_since_ms = 0;
@@ -251,6 +252,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
       }
       t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
       if (was != t->firing) {
+        inc.dirty = true;
         AlertIncidentChange ch;
         ch.incident_id = inc.id;
         ch.alerts.push_back(t->fingerprint);
@@ -352,13 +354,20 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {
-      const TrackedAlert* first = nullptr;
-      for (Fingerprint fp : inc.alerts) {
-        const TrackedAlert* t = alerts(fp);
-        if (t && (!first || StartOf(*t) < StartOf(*first))) first = t;
+      // Re-mark only what changed: a full pass over a large incident every
+      // second would stall ingest (the caller holds the pipeline's lock).
+      bool was = inc.root_firing;
+      UpdateRootFiring(inc, alerts, now);
+      if (inc.dirty || was != inc.root_firing) {
+        const TrackedAlert* first = nullptr;
+        for (Fingerprint fp : inc.alerts) {
+          const TrackedAlert* t = alerts(fp);
+          if (t && (!first || StartOf(*t) < StartOf(*first))) first = t;
+        }
+        Retitle(inc, first);
+        MarkSymptoms(inc, alerts, now);
+        inc.dirty = false;
       }
-      Retitle(inc, first);
-      MarkSymptoms(inc, alerts, now);
     }
     if (!inc.resolved && inc.firing.empty() && inc.quiet_since_ms > 0 &&
         now - inc.quiet_since_ms >= cfg_.resolve_after_ms) {
@@ -402,6 +411,7 @@ Result<int64_t> AlertCorrelator::Merge(int64_t into, int64_t from, TimestampMs n
   dst.anomaly_ids.insert(dst.anomaly_ids.end(), src.anomaly_ids.begin(), src.anomaly_ids.end());
   dst.resolved = false;
   dst.title.clear();
+  dst.dirty = true;
   src.alerts.clear();
   src.firing.clear();
   src.services.clear();
@@ -463,6 +473,7 @@ Result<int64_t> AlertCorrelator::Split(int64_t id, const std::vector<Fingerprint
   old = std::move(rest);
   old.title.clear();
   fresh.title.clear();
+  old.dirty = fresh.dirty = true;
   MarkSymptoms(old, alerts, now);
   MarkSymptoms(fresh, alerts, now);
   ch_new.timeline.push_back(Line(now, "split", "split from incident " + std::to_string(id) + " with " +

@@ -80,6 +80,7 @@ struct AlertIncident {
   std::vector<int64_t> anomaly_ids;
   std::string worst_severity;
   bool root_firing = true;  // the root service has a firing, non-flapping alert
+  bool dirty = true;        // alerts changed since the last Tick re-marked symptoms
 };
 
 struct AlertIncidentChange {
