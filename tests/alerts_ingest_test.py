@@ -59,11 +59,11 @@ def main():
         # ---- bad input first: nothing it does may lose what was accepted
         at.post(v, "/api/v2/alerts", [at.alert("Kept", "billing", ends_in=3600)])
         r = at.post(v, "/api/v2/alerts", [{"labels": {"service": "x"}}], expect=400)
-        assert "[0].labels.alertname" in r.json()["error"], r.text()
+        assert "[0].labels.alertname" in r.json()["error"], r.text
         bad_start = at.alert("X", "x")
         bad_start["startsAt"] = "yesterday"
         r = at.post(v, "/api/v2/alerts", [at.alert("Y", "y"), bad_start], expect=400)
-        assert "[1].startsAt" in r.json()["error"], r.text()
+        assert "[1].startsAt" in r.json()["error"], r.text
         r = t.http_request("POST", v.url("/api/v2/alerts"), body=b"[" + b" " * (9 << 20) + b"]",
                            headers={"Content-Type": "application/json"})
         assert r.status == 413, r
@@ -73,7 +73,7 @@ def main():
         names = sorted(a["labels"]["alertname"] for a in v.get_json("/api/v2/alerts"))
         assert names == ["Kept", "Unknowns"], names  # Y of the refused body is not half accepted
         r = at.post(v, "/api/v1/alerts", [{"labels": {"service": "x"}}], expect=400)
-        assert "name" in r.json()["error"], r.text()
+        assert "name" in r.json()["error"], r.text
         at.post(v, "/api/v1/alerts", {"alerts": [{"name": "GenericDisk", "severity": "warning",
                                                   "labels": {"service": "storage"}, "summary": "disk 91%"}]})
         assert alerts_named(v, "GenericDisk"), "generic JSON alert missing"
@@ -114,7 +114,7 @@ def main():
         r = at.post(v, "/api/v2/silences", {"matchers": [], "startsAt": at.iso(time.time()),
                                             "endsAt": at.iso(time.time() + 60), "createdBy": "a",
                                             "comment": "c"}, expect=400)
-        assert "matchers" in r.json()["error"], r.text()
+        assert "matchers" in r.json()["error"], r.text
         r = t.http_request("DELETE", v.url(f"/api/v2/silence/{sid}"))
         assert r.status == 200, r
         assert v.get_json(f"/api/v2/silence/{sid}")["status"]["state"] == "expired"
@@ -132,7 +132,7 @@ def main():
         i1, i2 = open_incident("orders"), open_incident("mail")
         assert i1 != i2
         r = at.post(v, f"/api/v1/incidents/{i1}/ack", {"by": "bob"})
-        assert r.json()["acknowledged_by"] == "bob", r.text()
+        assert r.json()["acknowledged_by"] == "bob", r.text
         at.post(v, f"/api/v1/incidents/{i1}/merge", {"from": i2, "by": "bob"})
         assert v.incident(i1)["alert_count"] == 6
         mail = [a["fingerprint"] for a in alerts_named(v, "A") + alerts_named(v, "B") + alerts_named(v, "C")
@@ -149,6 +149,9 @@ def main():
         inc = v.incident(i1)
         assert inc["acknowledged"] and inc["acknowledged_by"] == "bob", inc
         t.log("acknowledge, merge, split, resolve on the timeline")
+        metrics = t.get(v.url("/metrics")).text
+        for name in ("vigil_alerts_received_total", "vigil_alert_incidents_open", "vigil_silences_active"):
+            assert name in metrics, name
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@
 //   correlation:
 //     window: 5m           # signals this close in time may join an incident
 //     propagation_window: 3m  # a fault reaches a caller within this time
-//     min_alerts: 3        # evidence before an incident opens: N alerts ...
+//     min_alerts: 5        # evidence before an incident opens: N alerts ...
 //     min_duration: 2m     # ... or one alert firing this long
 //     resolve_after: 5m    # an incident resolves this long after its last alert resolved
 //     service_labels: [service, job, app]
@@ -64,7 +64,7 @@ struct Receiver {
 struct CorrelationConfig {
   TimestampMs window_ms = 5 * 60'000;
   TimestampMs propagation_window_ms = 3 * 60'000;
-  int min_alerts = 3;
+  int min_alerts = 5;
   TimestampMs min_duration_ms = 2 * 60'000;
   TimestampMs resolve_after_ms = 5 * 60'000;
   std::vector<std::string> service_labels = {"service", "job", "app"};

@@ -220,14 +220,17 @@ TEST(Silences, ValidationAndReplaceOnMatcherChange) {
 
 TEST(NotificationLog, RepeatOnlyAfterIntervalUnlessChanged) {
   NotificationLog log;
-  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 0));
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, true, true, 1000, 0));
   log.Record({"r", "g", {1, 2}, {}, 0});
-  EXPECT_FALSE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 500));
-  EXPECT_FALSE(log.ShouldNotify("r", "g", {1}, {}, false, 1000, 500));  // fewer firing: not news
-  EXPECT_TRUE(log.ShouldNotify("r", "g", {1}, {2}, true, 1000, 500));   // resolved, send_resolved
-  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2, 3}, {}, true, 1000, 500));
-  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, {}, true, 1000, 1000));  // repeat interval
-  EXPECT_FALSE(log.ShouldNotify("r", "g", {}, {}, false, 1000, 5000));
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {1, 2}, true, true, 1000, 500));
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {1}, true, true, 500, 500 - 1));  // one resolved, others fire: not news
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2, 3}, true, true, 1000, 500));
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, true, true, 1000, 1000));  // repeat interval
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {}, true, true, 1000, 500));      // only muted alerts fire
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {}, false, true, 1000, 500));      // all clear
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {}, false, false, 1000, 500));    // ... unless send_resolved is off
+  log.Record({"r", "g", {}, {1, 2}, 600});
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {}, false, true, 1000, 5000));    // all-clear sent once
 }
 
 TEST(Aggregation, GroupWaitThenInterval) {
@@ -260,6 +263,25 @@ TEST(Topology, DependsAndAdjacent) {
   EXPECT_TRUE(t.Adjacent("payments", "checkout"));
   EXPECT_FALSE(t.Adjacent("search", "payments"));
   EXPECT_EQ(t.Hops("frontend", "payments"), 2);
+}
+
+}  // namespace
+}  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(Dedup, ResolvedAlertsAreForgottenAfterRetention) {
+  DedupConfig c;
+  c.retention_ms = 10'000;
+  AlertDedup d(c);
+  d.Observe(A({{"alertname", "X"}}, 0, 1000), 0);
+  std::vector<Fingerprint> gone;
+  d.Tick(1000, &gone);
+  EXPECT_TRUE(gone.empty());
+  d.Tick(12'000, &gone);
+  ASSERT_EQ(gone.size(), 1u);
+  EXPECT_EQ(d.alerts().size(), 0u);
 }
 
 }  // namespace

@@ -66,7 +66,7 @@ DedupOutcome AlertDedup::Observe(const Alert& a, TimestampMs now, const TrackedA
   return DedupOutcome::kRepeat;
 }
 
-std::vector<Fingerprint> AlertDedup::Tick(TimestampMs now) {
+std::vector<Fingerprint> AlertDedup::Tick(TimestampMs now, std::vector<Fingerprint>* forgotten) {
   std::vector<Fingerprint> resolved;
   for (auto it = alerts_.begin(); it != alerts_.end();) {
     TrackedAlert& t = it->second;
@@ -84,6 +84,7 @@ std::vector<Fingerprint> AlertDedup::Tick(TimestampMs now) {
       t.transitions.clear();
     }
     if (!t.firing && !t.flapping && now - t.resolved_ms > cfg_.retention_ms) {
+      if (forgotten) forgotten->push_back(t.fingerprint);
       it = alerts_.erase(it);
     } else {
       ++it;

@@ -76,8 +76,9 @@ class AlertDedup {
 
   // Resolves alerts whose endsAt passed or whose resolve timeout expired,
   // clears flapping marks that went quiet, forgets resolved alerts past the
-  // retention. Returns the fingerprints that resolved now.
-  std::vector<Fingerprint> Tick(TimestampMs now);
+  // retention (their fingerprints go to *forgotten when given). Returns the
+  // fingerprints that resolved now.
+  std::vector<Fingerprint> Tick(TimestampMs now, std::vector<Fingerprint>* forgotten = nullptr);
 
   const TrackedAlert* Find(Fingerprint fp) const;
   TrackedAlert* FindMutable(Fingerprint fp);

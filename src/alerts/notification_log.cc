@@ -11,15 +11,12 @@ bool IsSubset(const std::vector<Fingerprint>& a, const std::vector<Fingerprint>&
 }  // namespace
 
 bool NotificationLog::ShouldNotify(const std::string& receiver, const std::string& group_key,
-                                   const std::vector<Fingerprint>& firing, const std::vector<Fingerprint>& resolved,
-                                   bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now) const {
+                                   const std::vector<Fingerprint>& firing, bool any_firing, bool send_resolved,
+                                   TimestampMs repeat_interval_ms, TimestampMs now) const {
   const NotificationLogEntry* prev = Get(receiver, group_key);
   if (!prev) return !firing.empty();
   if (!IsSubset(firing, prev->firing)) return true;
-  if (send_resolved) {
-    if (firing.empty() && !prev->firing.empty()) return true;
-    if (!IsSubset(resolved, prev->resolved)) return true;
-  }
+  if (send_resolved && !any_firing && !prev->firing.empty()) return true;
   if (firing.empty()) return false;
   return now - prev->sent_ms >= repeat_interval_ms;
 }

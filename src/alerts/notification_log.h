@@ -1,20 +1,19 @@
 // NotificationLog: what was last sent for each (receiver, group), so that
 // the same notification is not sent twice (Alertmanager's nflog and its
 // DedupStage). A group's flush is sent when:
-//   - nothing was sent for it yet and it has firing alerts;
+//   - nothing was sent for it yet and it has (unmuted) firing alerts;
 //   - its firing set has an alert the last notification did not have;
-//   - with send_resolved, its resolved set has an alert the last
-//     notification did not have as resolved;
-//   - everything resolved that was firing at the last notification (the
-//     all-clear; only with send_resolved);
+//   - with send_resolved, nothing in the group fires any more (muted alerts
+//     included) and the last notification had firing alerts: the all-clear;
 //   - or repeat_interval has passed since the last notification and
 //     something is still firing.
-// Fewer firing alerts than last time (some resolved) alone is not news
-// without send_resolved.
+// Where vigil differs from Alertmanager: one alert of a group resolving
+// while others still fire is not news (Alertmanager with send_resolved
+// notifies it at the next group_interval); the group's resolution is sent
+// once, when everything in it has resolved.
 //
 // Entries are plain values the caller persists (engine: SQLite) and
-// restores. Bounded by the caller: Forget() drops a group's entry once the
-// group is gone. Not thread-safe: one owner.
+// restores. Not thread-safe: one owner.
 #pragma once
 
 #include <map>
@@ -37,9 +36,10 @@ struct NotificationLogEntry {
 class NotificationLog {
  public:
   // True when a flush with these (sorted) sets should be sent, see above.
+  // `firing`: the group's unmuted firing alerts (sorted); `any_firing`:
+  // whether anything in the group fires, muted or not.
   bool ShouldNotify(const std::string& receiver, const std::string& group_key, const std::vector<Fingerprint>& firing,
-                    const std::vector<Fingerprint>& resolved, bool send_resolved, TimestampMs repeat_interval_ms,
-                    TimestampMs now) const;
+                    bool any_firing, bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now) const;
   void Record(NotificationLogEntry e);
   const NotificationLogEntry* Get(const std::string& receiver, const std::string& group_key) const;
   void Forget(const std::string& receiver, const std::string& group_key);

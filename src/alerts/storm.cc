@@ -71,34 +71,53 @@ Storm GenerateStorm(const StormConfig& cfg) {
     }
   }
   std::vector<Episode> episodes;
-  // Faults: roots in the core and data layers, distinct.
-  std::set<std::string> roots;
-  for (int f = 0; f < cfg.faults; ++f) {
+  // Faults: roots in the core and data layers. Faults are independent: a
+  // root is never a service that another fault, active at the time, makes
+  // alert (nor the reverse); such a pair cannot be told apart from alerts
+  // alone, and no labelling of it would be right.
+  struct Spread {
     std::string root;
-    do {
-      int l = rng.Uniform() < 0.5 ? 2 : 3;
-      root = layers[l][rng.Next() % layers[l].size()];
-    } while (roots.count(root));
-    roots.insert(root);
+    TimestampMs start, end;
+    std::map<std::string, TimestampMs> onset;
+  };
+  std::vector<Spread> spreads;
+  for (int f = 0; f < cfg.faults; ++f) {
     StormFault fault;
     fault.id = f;
-    fault.root_service = root;
-    fault.start_ms = cfg.start_ms + rng.Range(0, cfg.fault_start_spread_ms);
-    fault.end_ms = fault.start_ms + rng.Range(10 * 60'000, 25 * 60'000);
-    // Spread to callers, hop by hop.
-    std::map<std::string, TimestampMs> onset{{root, fault.start_ms}};
-    std::vector<std::string> frontier{root};
-    while (!frontier.empty()) {
-      std::vector<std::string> next;
-      for (const auto& s : frontier) {
-        for (const auto& caller : storm.topology.Callers(s)) {
-          if (onset.count(caller) || rng.Uniform() > cfg.spread_probability) continue;
-          onset[caller] = onset[s] + rng.Range(20'000, 60'000);
-          next.push_back(caller);
+    std::map<std::string, TimestampMs> onset;
+    for (int attempt = 0;; ++attempt) {
+      int l = rng.Uniform() < 0.5 ? 2 : 3;
+      std::string root = layers[l][rng.Next() % layers[l].size()];
+      TimestampMs start = cfg.start_ms + rng.Range(0, cfg.fault_start_spread_ms);
+      TimestampMs end = start + rng.Range(10 * 60'000, 25 * 60'000);
+      // Spread to callers, hop by hop.
+      onset = {{root, start}};
+      std::vector<std::string> frontier{root};
+      while (!frontier.empty()) {
+        std::vector<std::string> next;
+        for (const auto& svc : frontier) {
+          for (const auto& caller : storm.topology.Callers(svc)) {
+            if (onset.count(caller) || rng.Uniform() > cfg.spread_probability) continue;
+            onset[caller] = onset[svc] + rng.Range(20'000, 60'000);
+            next.push_back(caller);
+          }
         }
+        frontier = std::move(next);
       }
-      frontier = std::move(next);
+      bool clash = false;
+      for (const auto& o : spreads) {
+        bool overlap = start <= o.end + 5 * 60'000 && o.start <= end + 5 * 60'000;
+        if (overlap && (o.root == root || o.onset.count(root) || onset.count(o.root))) clash = true;
+      }
+      if (!clash || attempt > 200) {
+        fault.root_service = root;
+        fault.start_ms = start;
+        fault.end_ms = end;
+        spreads.push_back({root, start, end, onset});
+        break;
+      }
     }
+    const std::string& root = fault.root_service;
     for (const auto& [svc, t0] : onset) {
       bool is_root = svc == root;
       int rules = static_cast<int>(rng.Range(is_root ? 4 : 2, is_root ? 7 : 5));

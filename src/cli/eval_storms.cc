@@ -64,7 +64,7 @@ int Run(const StormFlags& f) {
     }
   }
   if (f.json) {
-    nlohmann::json j = {{"compression", total.compression()}, {"purity", total.purity()},
+    nlohmann::ordered_json j = {{"compression", total.compression()}, {"purity", total.purity()},
                         {"completeness", total.completeness()}, {"missed_faults", total.missed_faults},
                         {"alerts", total.alerts},           {"notifications", total.notifications}};
     std::printf("%s\n", j.dump().c_str());

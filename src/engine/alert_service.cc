@@ -65,8 +65,8 @@ std::string SilenceDoc(const Silence& s) {
 
 std::string IncidentDoc(const AlertIncident& i) {
   return json{{"id", i.id}, {"resolved", i.resolved}, {"alerts", i.alerts}, {"firing", i.firing},
-              {"services", i.services}, {"service_since", i.service_since}, {"entities", i.entities},
-              {"entity_since", i.entity_since}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
+              {"services", i.services}, {"service_since", i.service_since}, {"service_last", i.service_last},
+              {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
               {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity}}
       .dump();
@@ -83,6 +83,8 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.service_since = j["service_since"].get<std::map<std::string, TimestampMs>>();
   i.entities = j["entities"].get<std::set<std::string>>();
   i.entity_since = j["entity_since"].get<std::map<std::string, TimestampMs>>();
+  i.service_last = j.value("service_last", std::map<std::string, TimestampMs>{});
+  i.entity_last = j.value("entity_last", std::map<std::string, TimestampMs>{});
   i.root_service = j["root"];
   i.title = j["title"];
   i.first_ms = j["first"];
@@ -178,6 +180,9 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
                       json{{"receiver", e.receiver}, {"group_key", e.group_key}, {"firing", e.firing},
                            {"resolved", e.resolved}, {"sent", e.sent_ms}}.dump()});
   }
+  for (int64_t id : out.forgotten_incidents) writes.push_back({"alert_incident", std::to_string(id), ""});
+  for (const auto& id : out.forgotten_silences) writes.push_back({"silence", id, ""});
+  for (const auto& [receiver, key] : out.nflog_forgotten) writes.push_back({"nflog", receiver + "\n" + key, ""});
   std::vector<NotificationRecord> outbox;
   std::vector<TimelineEntry> lines;
   for (const auto& n : out.notifications) {
@@ -217,6 +222,7 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
   }
   Status st = docs_->Commit(writes, &outbox);
   if (!st.ok()) return st;
+  notifications_ += out.notifications.size();
   // Incident rows and timelines (the Store's tables).
   for (auto& ch : out.incidents) {
     const AlertIncident* ai = pipeline_->correlator().Find(ch.incident_id);
@@ -247,6 +253,9 @@ Status AlertService::Receive(const std::vector<Alert>& alerts) {
   for (const auto& a : alerts) {
     if (pipeline_->Receive(a, now, &out) == DedupOutcome::kRejected) ++rejected;
   }
+  received_ += alerts.size();
+  rejected_ += rejected;
+  if (rejected) spdlog::warn("alerts: {} alert(s) refused, the table of {} alerts is full", rejected, pipeline_->alerts().alerts().size());
   Status st = Commit(out, now);
   if (!st.ok()) return st;
   if (rejected) return Status::ResourceExhausted(std::to_string(rejected) + " alert(s) refused: the alert table is full");
@@ -347,6 +356,28 @@ std::vector<AlertService::AlertView> AlertService::Alerts(int64_t incident_id) {
     out.push_back(std::move(v));
   }
   return out;
+}
+
+void AlertService::RenderMetrics(std::string* out) {
+  std::lock_guard<std::mutex> lock(mu_);
+  TimestampMs now = clock_->NowMs();
+  size_t live = 0, active_silences = 0;
+  for (const auto& [id, inc] : pipeline_->correlator().incidents()) live += !inc.resolved;
+  for (const auto& s : pipeline_->silences().List()) active_silences += StateOf(s, now) == SilenceState::kActive;
+  auto line = [out](const char* name, const char* type, const char* help, double v) {
+    *out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " " + type + "\n" + name + " " +
+            std::to_string(v) + "\n";
+  };
+  line("vigil_alerts_received_total", "counter", "Alerts received (every send, repeats included).", double(received_));
+  line("vigil_alerts_rejected_total", "counter", "Alerts refused because the alert table was full.", double(rejected_));
+  line("vigil_alerts_firing", "gauge", "Alerts firing now.", double(pipeline_->alerts().firing_count()));
+  line("vigil_alerts_tracked", "gauge", "Alerts held (firing, and resolved within retention).",
+       double(pipeline_->alerts().alerts().size()));
+  line("vigil_alert_incidents_open", "gauge", "Open incidents made of alerts.", double(live));
+  line("vigil_alert_incident_candidates", "gauge", "Alert groups waiting for the minimum evidence.",
+       double(pipeline_->correlator().candidates()));
+  line("vigil_alert_notifications_total", "counter", "Group notifications queued.", double(notifications_));
+  line("vigil_silences_active", "gauge", "Active silences.", double(active_silences));
 }
 
 std::vector<Silence> AlertService::Silences() {

@@ -52,6 +52,8 @@ class AlertService {
   std::vector<AlertView> Alerts(int64_t incident_id = 0);
   std::vector<Silence> Silences();
   TimestampMs NowMs() const { return clock_->NowMs(); }
+  // vigil_alerts_* metrics in the Prometheus text format.
+  void RenderMetrics(std::string* out);
 
  private:
   AlertService(AlertingConfig cfg, Store* store, std::unique_ptr<AlertStore> docs, const Clock* clock,
@@ -66,6 +68,7 @@ class AlertService {
   const Clock* clock_;
   std::string external_url_;
   std::unique_ptr<AlertPipeline> pipeline_;
+  uint64_t received_ = 0, rejected_ = 0, notifications_ = 0;  // guarded by mu_
 };
 
 }  // namespace vigil

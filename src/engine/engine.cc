@@ -1085,6 +1085,7 @@ void Engine::RenderMetrics(std::string* out) const {
   s.detect_latency.Render("vigil_detect_latency_seconds",
                           "Time from a batch being queued to its points being judged.", out);
   if (d.logs) d.logs->RenderMetrics(out);
+  if (d.alerts) d.alerts->RenderMetrics(out);
 }
 
 }  // namespace vigil

@@ -55,6 +55,26 @@ std::string AlertCorrelator::EntityOf(const Labels& labels) const {
 }
 
 bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& service) const {
+  // Only a root that is itself firing (and not flapping) explains others away.
+  return inc.root_firing && Downstream(inc, service);
+}
+
+void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                       TimestampMs now) const {
+  inc.root_firing = false;
+  // Symptoms outlive their cause by a little while: a root that resolved
+  // within the propagation window still explains them.
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != inc.root_service) continue;
+    if (t->firing || now - t->resolved_ms <= cfg_.propagation_window_ms) {
+      inc.root_firing = true;
+      return;
+    }
+  }
+}
+
+bool AlertCorrelator::Downstream(const AlertIncident& inc, const std::string& service) const {
   if (!topo_ || service.empty() || inc.root_service.empty() || service == inc.root_service) return false;
   auto key = std::make_pair(service, inc.root_service);
   auto it = depends_cache_.find(key);
@@ -71,7 +91,9 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
   int best = 0;
   *evidence = INT64_MIN;
   auto consider = [&](int tier, TimestampMs since) {
-    int score = fresh(since) ? 10 + tier : tier;
+    // Fresh relations: entity, service and propagation path rank alike (the
+    // most recent evidence decides among them), above the looser topology ones.
+    int score = fresh(since) ? 10 + std::min(tier, 2) : tier;
     if (score > best || (score == best && since > *evidence)) {
       best = score;
       *evidence = since;
@@ -85,7 +107,7 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
   auto own = inc.service_since.find(service);
   if (own != inc.service_since.end()) consider(2, own->second);
   if (!topo_ || inc.root_service.empty()) return best;
-  bool downstream = IsSymptom(inc, service);
+  bool downstream = Downstream(inc, service);
   if (downstream) {
     // On the propagation path: it calls a service that just started alerting.
     for (const auto& callee : topo_->Callees(service)) {
@@ -102,7 +124,7 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
 }
 
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                                          const std::string& entity, TimestampMs now, int* score) {
+                                          const std::string& entity, TimestampMs now, bool close_only, int* score) {
   AlertIncident* best = nullptr;
   *score = 0;
   TimestampMs best_evidence = INT64_MIN;
@@ -110,7 +132,7 @@ AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool
     if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
     TimestampMs evidence = 0;
     int s = Relatedness(inc, service, entity, now, &evidence);
-    if (s == 0) continue;
+    if (s == 0 || (close_only && s % 10 < 2)) continue;
     // Among equally related incidents, the one with the most recent evidence.
     if (s > *score || (s == *score && evidence > best_evidence)) {
       best = &inc;
@@ -136,14 +158,27 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
   std::string ent = EntityOf(t.alert.labels);
   if (inc.alerts.empty()) inc.first_ms = now;
   inc.alerts.insert(t.fingerprint);
+  inc.dirty = true;
   if (t.firing) {
     inc.firing.insert(t.fingerprint);
     inc.quiet_since_ms = 0;
   }
+  // *_since is when the current episode of alerts on that service (entity)
+  // began: a new alert after a quiet propagation window starts a new one.
+  auto episode = [&](std::map<std::string, TimestampMs>& since, std::map<std::string, TimestampMs>& last,
+                     const std::string& key) {
+    auto l = last.find(key);
+    if (l == last.end() || now - l->second > cfg_.propagation_window_ms) since[key] = now;
+    last[key] = now;
+  };
   if (!svc.empty()) {
-    if (inc.services[svc]++ == 0) inc.service_since[svc] = now;
+    inc.services[svc]++;
+    episode(inc.service_since, inc.service_last, svc);
   }
-  if (!ent.empty() && inc.entities.insert(ent).second) inc.entity_since[ent] = now;
+  if (!ent.empty()) {
+    inc.entities.insert(ent);
+    episode(inc.entity_since, inc.entity_last, ent);
+  }
   inc.last_ms = std::max(inc.last_ms, now);
   if (SeverityRank(t.severity) > SeverityRank(inc.worst_severity)) inc.worst_severity = t.severity;
   UpdateRoot(inc, svc);
@@ -160,7 +195,9 @@ void AlertCorrelator::Retitle(AlertIncident& inc, const TrackedAlert* first) con
   }
 }
 
-void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                   TimestampMs now) const {
+  UpdateRootFiring(inc, alerts, now);
   for (Fingerprint fp : inc.alerts) {
     if (TrackedAlert* t = alerts(fp)) t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
   }
@@ -186,7 +223,7 @@ void AlertCorrelator::Open(int64_t key, TimestampMs now, const std::function<Tra
     ch.alerts.push_back(fp);
   }
   Retitle(inc, first);
-  MarkSymptoms(inc, alerts);
+  MarkSymptoms(inc, alerts, now);
   ch.timeline.push_back(Line(now, "opened", "opened with " + std::to_string(inc.alerts.size()) + " alert(s) on " +
                                                 std::to_string(inc.services.size()) + " service(s); suspected root " +
                                                 (inc.root_service.empty() ? "unknown" : inc.root_service)));
@@ -215,6 +252,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
       }
       t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
       if (was != t->firing) {
+        inc.dirty = true;
         AlertIncidentChange ch;
         ch.incident_id = inc.id;
         ch.alerts.push_back(t->fingerprint);
@@ -239,8 +277,11 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   std::string svc = ServiceOf(t->alert.labels);
   std::string ent = EntityOf(t->alert.labels);
   int open_score = 0, cand_score = 0;
-  AlertIncident* open = BestMatch(incidents_, svc, ent, now, &open_score);
-  AlertIncident* cand = BestMatch(candidates_, svc, ent, now, &cand_score);
+  AlertIncident* open = BestMatch(incidents_, svc, ent, now, false, &open_score);
+  // Candidates gather only closely related alerts (same entity or service,
+  // or the propagation path): loose topology relations would let unrelated
+  // blips add up to the evidence of an incident.
+  AlertIncident* cand = BestMatch(candidates_, svc, ent, now, true, &cand_score);
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
     std::string old_root = open->root_service;
@@ -254,7 +295,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
       ch.timeline.push_back(Line(now, "root", "suspected root moved from " + old_root + " to " + open->root_service));
     }
     for (auto& e : ch.timeline) e.incident_id = open->id;
-    if (open->root_service != old_root) MarkSymptoms(*open, alerts);
+    if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
     t->symptom = IsSymptom(*open, svc);
     if (new_service || open->root_service != old_root) open->title.clear();
     out->push_back(std::move(ch));
@@ -281,7 +322,7 @@ void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChang
   std::string ent = EntityOf(a.labels);
   if (svc.empty() && ent.empty()) return;
   int score = 0;
-  AlertIncident* inc = BestMatch(incidents_, svc, ent, a.ts_ms, &score);
+  AlertIncident* inc = BestMatch(incidents_, svc, ent, a.ts_ms, false, &score);
   if (!inc) return;
   inc->anomaly_ids.push_back(a.id);
   AlertIncidentChange ch;
@@ -291,7 +332,7 @@ void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChang
 }
 
 void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
-                           std::vector<AlertIncidentChange>* out) {
+                           std::vector<AlertIncidentChange>* out, std::vector<int64_t>* forgotten) {
   std::vector<int64_t> to_open, to_drop;
   for (auto& [key, c] : candidates_) {
     bool long_enough = false;
@@ -313,13 +354,20 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {
-      const TrackedAlert* first = nullptr;
-      for (Fingerprint fp : inc.alerts) {
-        const TrackedAlert* t = alerts(fp);
-        if (t && (!first || StartOf(*t) < StartOf(*first))) first = t;
+      // Re-mark only what changed: a full pass over a large incident every
+      // second would stall ingest (the caller holds the pipeline's lock).
+      bool was = inc.root_firing;
+      UpdateRootFiring(inc, alerts, now);
+      if (inc.dirty || was != inc.root_firing) {
+        const TrackedAlert* first = nullptr;
+        for (Fingerprint fp : inc.alerts) {
+          const TrackedAlert* t = alerts(fp);
+          if (t && (!first || StartOf(*t) < StartOf(*first))) first = t;
+        }
+        Retitle(inc, first);
+        MarkSymptoms(inc, alerts, now);
+        inc.dirty = false;
       }
-      Retitle(inc, first);
-      MarkSymptoms(inc, alerts);
     }
     if (!inc.resolved && inc.firing.empty() && inc.quiet_since_ms > 0 &&
         now - inc.quiet_since_ms >= cfg_.resolve_after_ms) {
@@ -333,6 +381,7 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
       out->push_back(std::move(ch));
     }
     if (inc.resolved && now - inc.resolved_ms > cfg_.window_ms + cfg_.resolve_after_ms) {
+      if (forgotten) forgotten->push_back(inc.id);
       it = incidents_.erase(it);
     } else {
       ++it;
@@ -362,6 +411,7 @@ Result<int64_t> AlertCorrelator::Merge(int64_t into, int64_t from, TimestampMs n
   dst.anomaly_ids.insert(dst.anomaly_ids.end(), src.anomaly_ids.begin(), src.anomaly_ids.end());
   dst.resolved = false;
   dst.title.clear();
+  dst.dirty = true;
   src.alerts.clear();
   src.firing.clear();
   src.services.clear();
@@ -369,7 +419,7 @@ Result<int64_t> AlertCorrelator::Merge(int64_t into, int64_t from, TimestampMs n
   src.resolved_ms = now;
   ch.timeline.push_back(Line(now, "merged", "incident " + std::to_string(from) + " merged into this one", from));
   ch.timeline.back().incident_id = into;
-  MarkSymptoms(dst, alerts);
+  MarkSymptoms(dst, alerts, now);
   out->push_back(std::move(ch));
   AlertIncidentChange gone;
   gone.kind = AlertIncidentChange::Kind::kResolved;
@@ -423,8 +473,9 @@ Result<int64_t> AlertCorrelator::Split(int64_t id, const std::vector<Fingerprint
   old = std::move(rest);
   old.title.clear();
   fresh.title.clear();
-  MarkSymptoms(old, alerts);
-  MarkSymptoms(fresh, alerts);
+  old.dirty = fresh.dirty = true;
+  MarkSymptoms(old, alerts, now);
+  MarkSymptoms(fresh, alerts, now);
   ch_new.timeline.push_back(Line(now, "split", "split from incident " + std::to_string(id) + " with " +
                                                    std::to_string(fps.size()) + " alert(s)", id));
   ch_new.timeline.back().incident_id = fresh.id;

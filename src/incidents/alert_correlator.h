@@ -11,8 +11,9 @@
 // depends on the incident's suspected root and calls a service alerting in
 // it (it sits on the fault's propagation path); it depends on the root, or
 // the root depends on it (a deeper suspected root). Each relation has an
-// evidence time (when the entity, service or root started alerting in the
-// incident); evidence within propagation_window is fresh and outranks any
+// evidence time (when the current episode of alerts of the entity, service
+// or root began in the incident; an episode ends after a propagation window
+// without a new alert); evidence within propagation_window is fresh and outranks any
 // stale relation, and topology relations count only when fresh: a fault
 // reaches the callers within minutes, and a caller that starts failing long
 // after its callee is more likely a fault of its own, or another fault's
@@ -35,7 +36,9 @@
 // Suspected root: the incident's service that the others depend on (the
 // deepest one in the call graph); without topology, the service of its
 // first alert. Alerts on services that depend on the root are symptoms
-// (topology inhibition).
+// (topology inhibition) while the root has a non-flapping alert firing or
+// resolved within the propagation window: a flapping root, or one resolved
+// long ago, explains nothing away, so a fault downstream of it still pages.
 //
 // Resolution: an incident with no firing alert for resolve_after resolves.
 //
@@ -66,14 +69,18 @@ struct AlertIncident {
   std::set<Fingerprint> alerts;
   std::set<Fingerprint> firing;
   std::map<std::string, int> services;   // service -> alerts
-  std::map<std::string, TimestampMs> service_since;  // service -> when its first alert joined
+  std::map<std::string, TimestampMs> service_since;  // service -> start of its current alert episode
+  std::map<std::string, TimestampMs> service_last;   // service -> when its latest new alert joined
   std::set<std::string> entities;
-  std::map<std::string, TimestampMs> entity_since;   // entity -> when its first alert joined
+  std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
+  std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
   std::string root_service;
   std::string title;
   TimestampMs first_ms = 0, last_ms = 0, opened_ms = 0, resolved_ms = 0, quiet_since_ms = 0;
   std::vector<int64_t> anomaly_ids;
   std::string worst_severity;
+  bool root_firing = true;  // the root service has a firing, non-flapping alert
+  bool dirty = true;        // alerts changed since the last Tick re-marked symptoms
 };
 
 struct AlertIncidentChange {
@@ -101,8 +108,10 @@ class AlertCorrelator {
   // Opens candidates that have been firing long enough, drops dead
   // candidates, resolves quiet incidents. `alerts` looks up alerts by
   // fingerprint so their incident ids can be set.
+  // Resolved incidents are forgotten window + resolve_after after they
+  // resolved (their ids go to *forgotten when given).
   void Tick(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
-            std::vector<AlertIncidentChange>* out);
+            std::vector<AlertIncidentChange>* out, std::vector<int64_t>* forgotten = nullptr);
 
   // Operator actions. Merge moves every alert of `from` into `into` and
   // resolves `from`. Split moves the given alerts into a new open incident
@@ -123,7 +132,11 @@ class AlertCorrelator {
   Incident ToIncident(const AlertIncident& inc) const;
   std::string ServiceOf(const Labels& labels) const;
   std::string EntityOf(const Labels& labels) const;
-  // True when `service` is downstream of the incident's root.
+  // True when `service` depends on the incident's root (downstream of the
+  // fault).
+  bool Downstream(const AlertIncident& inc, const std::string& service) const;
+  // True when its alerts are symptoms: downstream of a root that has a
+  // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
   size_t candidates() const { return candidates_.size(); }
@@ -132,12 +145,14 @@ class AlertCorrelator {
   int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
                   TimestampMs now, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                           const std::string& entity, TimestampMs now, int* score);
+                           const std::string& entity, TimestampMs now, bool close_only, int* score);
   void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
   void UpdateRoot(AlertIncident& inc, const std::string& service);
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);
-  void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs now) const;
+  void UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                        TimestampMs now) const;
   void Retitle(AlertIncident& inc, const TrackedAlert* first) const;
 
   CorrelationConfig cfg_;

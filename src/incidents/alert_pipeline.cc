@@ -69,7 +69,8 @@ void AlertPipeline::OnAnomaly(const Anomaly& a, Output* out) {
 }
 
 void AlertPipeline::Tick(TimestampMs now, Output* out) {
-  for (Fingerprint fp : dedup_.Tick(now)) {
+  std::vector<Fingerprint> forgotten;
+  for (Fingerprint fp : dedup_.Tick(now, &forgotten)) {
     TrackedAlert* t = dedup_.FindMutable(fp);
     if (!t) continue;
     out->changed_alerts.push_back(fp);
@@ -78,8 +79,12 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
     correlator_.OnAlert(t, now, lookup_, &changes);
     Apply(changes, now, out);
   }
+  for (Fingerprint fp : forgotten) {
+    out->changed_alerts.push_back(fp);
+    memberships_.erase(fp);
+  }
   std::vector<AlertIncidentChange> changes;
-  correlator_.Tick(now, lookup_, &changes);
+  correlator_.Tick(now, lookup_, &changes, &out->forgotten_incidents);
   Apply(changes, now, out);
   std::vector<std::string> due;
   for (AggregationGroup* g : groups_.Due(now)) due.push_back(g->key);
@@ -95,7 +100,7 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
     }
   }
   for (auto& [k, fp] : gone) groups_.Remove(k, fp);
-  silences_.Collect(now);
+  for (auto& id : silences_.Collect(now)) out->forgotten_silences.push_back(std::move(id));
 }
 
 void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
@@ -104,7 +109,9 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
   n.group_key = g.key;
   n.group_labels = g.labels;
   n.at = now;
-  std::vector<Fingerprint> firing, resolved, leaving;
+  std::vector<Fingerprint> firing, leaving;
+  std::vector<const TrackedAlert*> resolved;
+  bool any_firing = false;
   int64_t incident = -1;
   for (Fingerprint fp : g.alerts) {
     const TrackedAlert* t = dedup_.Find(fp);
@@ -117,31 +124,47 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
     if (incident == -1) incident = t->incident_id;
     else if (incident != t->incident_id) incident = 0;
     if (t->firing) {
+      any_firing = true;
       if (MutedNow(*t, now).muted()) continue;
       firing.push_back(fp);
       n.firing.push_back(*t);
     } else {
-      resolved.push_back(fp);
-      n.resolved.push_back(*t);
-      leaving.push_back(fp);
+      resolved.push_back(t);
     }
   }
   n.incident_id = incident > 0 ? incident : 0;
   std::sort(firing.begin(), firing.end());
-  std::sort(resolved.begin(), resolved.end());
   const Receiver* rcv = cfg_.FindReceiver(n.receiver);
   bool send_resolved = rcv && rcv->SendResolved();
-  if (nflog_.ShouldNotify(n.receiver, g.key, firing, resolved, send_resolved, g.route->repeat_interval_ms, now)) {
-    NotificationLogEntry e{n.receiver, g.key, firing, resolved, now};
+  const NotificationLogEntry* prev = nflog_.Get(n.receiver, g.key);
+  if (nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved, g.route->repeat_interval_ms, now)) {
+    // The resolutions shown are of alerts the receiver was told were firing.
+    std::vector<Fingerprint> resolved_fps;
+    for (const TrackedAlert* t : resolved) {
+      if (prev && std::binary_search(prev->firing.begin(), prev->firing.end(), t->fingerprint)) {
+        resolved_fps.push_back(t->fingerprint);
+        if (send_resolved) n.resolved.push_back(*t);
+      }
+    }
+    std::sort(resolved_fps.begin(), resolved_fps.end());
+    NotificationLogEntry e{n.receiver, g.key, firing, resolved_fps, now};
     nflog_.Record(e);
     out->nflog.push_back(std::move(e));
-    if (!send_resolved) n.resolved.clear();
     out->notifications.push_back(std::move(n));
   }
-  // Resolved alerts leave the group once their resolution was handled
-  // (Alertmanager does the same after a flush).
+  // Resolved alerts stay in the group until everything in it has resolved,
+  // so that the all-clear can list them; then the group empties.
+  if (!any_firing) {
+    for (const TrackedAlert* t : resolved) leaving.push_back(t->fingerprint);
+  }
   std::string key = g.key;
+  std::string receiver = n.receiver;
   for (Fingerprint fp : leaving) groups_.Remove(key, fp);
+  if (!groups_.Find(key) && nflog_.Get(receiver, key)) {
+    // The group is over; its log entry would only grow the log.
+    nflog_.Forget(receiver, key);
+    out->nflog_forgotten.emplace_back(receiver, key);
+  }
 }
 
 Result<int64_t> AlertPipeline::Merge(int64_t into, int64_t from, TimestampMs now, Output* out) {

@@ -64,7 +64,10 @@ class AlertPipeline {
     std::vector<AlertIncidentChange> incidents;
     std::vector<GroupNotification> notifications;
     std::vector<NotificationLogEntry> nflog;     // entries written (persist them with the notification)
-    std::vector<Fingerprint> changed_alerts;     // alerts whose stored state changed
+    std::vector<std::pair<std::string, std::string>> nflog_forgotten;  // (receiver, group key) entries dropped
+    std::vector<Fingerprint> changed_alerts;     // alerts whose stored state changed (or that were forgotten)
+    std::vector<int64_t> forgotten_incidents;    // incidents no longer kept in memory
+    std::vector<std::string> forgotten_silences; // silences expired past their retention
   };
 
   AlertPipeline(AlertingConfig cfg, std::function<int64_t()> next_incident_id, uint64_t silence_seed = 0);
