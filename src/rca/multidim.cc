@@ -115,6 +115,11 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
     }
   }
   if (!(anomaly_mass > 0)) return out;
+  // Purity counts leaves by sqrt(size) (size_exponent), so a few tiny noisy
+  // leaves neither make nor break an element, yet one huge leaf does not
+  // decide alone either.
+  std::vector<double> weight(n, 0.0);
+  for (size_t i = 0; i < n; ++i) weight[i] = std::pow(std::fabs(t.real[i]) + std::fabs(t.predict[i]), cfg.size_exponent);
 
   // Mixed-radix key of a leaf within a cuboid (attribute subset `mask`).
   std::vector<uint64_t> radix(m);
@@ -145,21 +150,21 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
       });
       for (size_t b = 0; b < n;) {
         size_t e = b;
-        size_t live_n = 0, abn_n = 0;
+        double live_n = 0, abn_n = 0;
         double mass = 0;
         while (e < n && keys[order[e]] == keys[order[b]]) {
           uint32_t i = order[e];
           if (!covered[i] && live[i]) {
-            ++live_n;
+            live_n += weight[i];
             if (abnormal[i]) {
-              ++abn_n;
+              abn_n += weight[i];
               mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
             }
           }
           ++e;
         }
         if (abn_n > 0) {
-          double purity = static_cast<double>(abn_n) / static_cast<double>(live_n);
+          double purity = abn_n / live_n;
           double ep = mass / anomaly_mass;
           if (purity >= cfg.min_purity && ep >= cfg.min_explanatory_power) {
             Candidate c;
@@ -184,18 +189,18 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
     // the leaves still unexplained.
     for (auto& c : candidates) {
       if (out.size() >= cfg.max_elements) break;
-      size_t live_n = 0, abn_n = 0;
+      double live_n = 0, abn_n = 0;
       double mass = 0;
       for (uint32_t i : c.leaves) {
         if (covered[i] || !live[i]) continue;
-        ++live_n;
+        live_n += weight[i];
         if (abnormal[i]) {
-          ++abn_n;
+          abn_n += weight[i];
           mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
         }
       }
       if (abn_n == 0) continue;
-      if (static_cast<double>(abn_n) / static_cast<double>(live_n) < cfg.min_purity) continue;
+      if (abn_n / live_n < cfg.min_purity) continue;
       if (mass / anomaly_mass < cfg.min_explanatory_power) continue;
       for (uint32_t i : c.leaves) covered[i] = 1;
       out.push_back(std::move(c.element));

@@ -33,8 +33,10 @@ struct Element {
 };
 
 struct MultidimConfig {
-  double min_purity = 0.6;              // an element is a cause only if most of its leaves moved
-  double min_explanatory_power = 0.05;  // and it carries a noticeable share of the anomaly
+  // Measured on `vigil eval multidim` (all sets, one configuration).
+  double min_purity = 0.5;             // an element is a cause only if most of its leaves (by weight) moved
+  double min_explanatory_power = 0.2;  // and it carries a noticeable share of the anomaly
+  double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
   size_t max_elements = 5;              // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal
 };
