@@ -61,6 +61,16 @@ double Median(std::vector<double> v) {
   return v[mid];
 }
 
+// Adtributor's explanatory power, with one exception: a small element whose
+// own total moved drastically (Squeeze's deviation score of the aggregate,
+// e.g. a leaf that went from 5 to 100) is a cause even with a small share.
+bool Significant(double ep, double sum_r, double sum_p, const MultidimConfig& cfg) {
+  if (ep >= cfg.min_explanatory_power) return true;
+  double denom = std::fabs(sum_r) + std::fabs(sum_p);
+  double d = denom > 0 ? 2 * std::fabs(sum_r - sum_p) / denom : 0;
+  return ep >= cfg.min_explanatory_power_drastic && d >= cfg.drastic_deviation;
+}
+
 struct Group {
   uint64_t key;
   uint32_t begin, end;  // range in the cuboid's sorted leaf order
@@ -151,11 +161,12 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
       for (size_t b = 0; b < n;) {
         size_t e = b;
         double live_n = 0, abn_n = 0;
-        double mass = 0;
+        double mass = 0, sum_r = 0, sum_p = 0;
         while (e < n && keys[order[e]] == keys[order[b]]) {
           uint32_t i = order[e];
           if (!covered[i] && live[i]) {
             live_n += weight[i];
+            sum_r += t.real[i], sum_p += t.predict[i];
             if (abnormal[i]) {
               abn_n += weight[i];
               mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
@@ -166,7 +177,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
         if (abn_n > 0) {
           double purity = abn_n / live_n;
           double ep = mass / anomaly_mass;
-          if (purity >= cfg.min_purity && ep >= cfg.min_explanatory_power) {
+          if (purity >= cfg.min_purity && Significant(ep, sum_r, sum_p, cfg)) {
             Candidate c;
             uint32_t first = order[b];
             for (size_t a = 0; a < m; ++a) {
@@ -190,10 +201,11 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
     for (auto& c : candidates) {
       if (out.size() >= cfg.max_elements) break;
       double live_n = 0, abn_n = 0;
-      double mass = 0;
+      double mass = 0, sum_r = 0, sum_p = 0;
       for (uint32_t i : c.leaves) {
         if (covered[i] || !live[i]) continue;
         live_n += weight[i];
+        sum_r += t.real[i], sum_p += t.predict[i];
         if (abnormal[i]) {
           abn_n += weight[i];
           mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
@@ -201,7 +213,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
       }
       if (abn_n == 0) continue;
       if (abn_n / live_n < cfg.min_purity) continue;
-      if (mass / anomaly_mass < cfg.min_explanatory_power) continue;
+      if (!Significant(mass / anomaly_mass, sum_r, sum_p, cfg)) continue;
       for (uint32_t i : c.leaves) covered[i] = 1;
       out.push_back(std::move(c.element));
     }
