@@ -214,6 +214,57 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
       if (abn_n == 0) continue;
       if (abn_n / live_n < cfg.min_purity) continue;
       if (!Significant(mass / anomaly_mass, sum_r, sum_p, cfg)) continue;
+      c.element.purity = abn_n / live_n;
+      c.element.explanatory_power = mass / anomaly_mass;
+      // Descend while a child (one more attribute) keeps nearly all of the
+      // element's anomaly and is clearly purer: the layered search stops at the
+      // first element that is pure enough, which can be one level too general
+      // (HotSpot's ripple effect makes a parent look abnormal through its child).
+      for (bool refined = true; refined && c.element.items.size() < m;) {
+        refined = false;
+        double best_purity = c.element.purity + cfg.refine_purity_gain;
+        Element best;
+        std::vector<uint32_t> best_leaves;
+        for (uint32_t a = 0; a < m; ++a) {
+          bool used = false;
+          for (const auto& it : c.element.items) used = used || it.first == a;
+          if (used) continue;
+          std::unordered_map<uint32_t, std::pair<double, double>> by_value;  // weight live, abnormal
+          std::unordered_map<uint32_t, double> mass_by_value;
+          for (uint32_t i : c.leaves) {
+            if (covered[i] || !live[i]) continue;
+            auto& wv = by_value[t.codes[i * m + a]];
+            wv.first += weight[i];
+            if (abnormal[i]) {
+              wv.second += weight[i];
+              mass_by_value[t.codes[i * m + a]] += std::max(0.0, sign * (t.real[i] - t.predict[i]));
+            }
+          }
+          for (const auto& [v, wv] : by_value) {
+            double pur = wv.second / wv.first;
+            double ep = mass_by_value[v] / anomaly_mass;
+            if (pur > best_purity && ep >= cfg.refine_keep_share * c.element.explanatory_power) {
+              best_purity = pur;
+              best = c.element;
+              best.items.emplace_back(a, v);
+              std::sort(best.items.begin(), best.items.end());
+              best.purity = pur;
+              best.explanatory_power = ep;
+              refined = true;
+            }
+          }
+        }
+        if (refined) {
+          std::vector<uint32_t> kept_leaves;
+          for (uint32_t i : c.leaves) {
+            bool match = true;
+            for (const auto& [a, v] : best.items) match = match && t.codes[i * m + a] == v;
+            if (match) kept_leaves.push_back(i);
+          }
+          c.leaves = std::move(kept_leaves);
+          c.element = std::move(best);
+        }
+      }
       for (uint32_t i : c.leaves) covered[i] = 1;
       out.push_back(std::move(c.element));
     }

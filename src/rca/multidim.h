@@ -38,6 +38,8 @@ struct MultidimConfig {
   double min_explanatory_power = 0.2;  // and it carries a noticeable share of the anomaly
   double min_explanatory_power_drastic = 0.02;  // ... or a small share if the element's total moved drastically:
   double drastic_deviation = 1.5;              // |2(R - P)/(R + P)| of the element's sums
+  double refine_keep_share = 0.95;  // a child replaces its parent if it keeps this share of the anomaly
+  double refine_purity_gain = 0.1;  // and is this much purer
   double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
   size_t max_elements = 5;              // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal
