@@ -40,6 +40,7 @@ struct MultidimConfig {
   double drastic_deviation = 1.5;              // |2(R - P)/(R + P)| of the element's sums
   double refine_keep_share = 0.95;  // a child replaces its parent if it keeps this share of the anomaly
   double refine_purity_gain = 0.1;  // and is this much purer
+  double second_direction_share = 0.5;  // search the opposite direction too if it carries this share
   double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
   size_t max_elements = 5;              // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal

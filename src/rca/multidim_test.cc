@@ -64,6 +64,17 @@ TEST(Multidim, TwoSeparateCauses) {
   EXPECT_EQ(found, (std::vector<std::string>{"isp=i3&version=v4", "province=p1"}));
 }
 
+TEST(Multidim, RiseAndDropTogether) {
+  auto t = Grid({{0, "p1"}}, 0.5, 0.03, 5);
+  // Traffic moves: province=p1 drops, isp=i0 (outside p1) rises comparably.
+  for (size_t i = 0; i < t.leaves(); ++i) {
+    if (t.values[1][t.codes[i * 3 + 1]] == "i0" && t.values[0][t.codes[i * 3]] != "p1") t.real[i] = t.predict[i] * 1.6;
+  }
+  auto found = Found(t);
+  std::sort(found.begin(), found.end());
+  EXPECT_EQ(found, (std::vector<std::string>{"isp=i0", "province=p1"}));
+}
+
 TEST(Multidim, NoAnomalyNoCause) {
   auto t = Grid({}, 0.0, 0.03, 4);
   EXPECT_TRUE(Found(t).empty());
