@@ -106,7 +106,7 @@ TEST(MultidimData, EvalFloorOnSubset) {
   ASSERT_TRUE(scores->count("riskloc_S_first3_seed121"));
   MultidimScore rs = scores->at("riskloc_RS");
   EXPECT_EQ(rs.cases, 40u);
-  // Measured 0.765 on these 40 RS cases, 0.571 on the 3 S cases, 1.0 on the Squeeze sample.
+  // Measured 0.756 on these 40 RS cases, 0.571 on the 3 S cases, 1.0 on the Squeeze sample.
   EXPECT_GE(rs.f1(), 0.70);
   EXPECT_GE(scores->at("riskloc_S_first3_seed121").f1(), 0.50);
   ASSERT_TRUE(scores->count("squeeze_sample_B_cuboid_layer_1_n_ele_1"));
