@@ -104,7 +104,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
   absdev.reserve(live_dev.size());
   for (double d : live_dev) absdev.push_back(std::fabs(d - center));
   const double sigma = 1.4826 * Median(absdev);
-  const double cutoff = std::max(cfg.noise_floor, 3.0 * sigma);
+  const double cutoff = std::max(cfg.noise_floor, cfg.cutoff_sigmas * sigma);
 
   // Direction: the side whose beyond-cutoff leaves carry more change.
   double up = 0, down = 0;

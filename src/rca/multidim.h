@@ -44,6 +44,7 @@ struct MultidimConfig {
   double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
   size_t max_elements = 5;              // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal
+  double cutoff_sigmas = 3.0;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
 };
 
 // "a=x&b=y" (attributes in table order).
