@@ -26,5 +26,6 @@ void AddDetectCommand(CommandContext& ctx);   // detect.cc
 void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval kpi`
 void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
 void AddEvalSmdCommand(CommandContext& ctx);   // eval_smd.cc: eval smd
+void AddRcaCommand(CommandContext& ctx);      // rca.cc: rca multidim, eval multidim
 
 }  // namespace vigil

@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   vigil::AddForecastCommand(ctx);
   vigil::AddEvalStormsCommand(ctx);
   vigil::AddEvalSmdCommand(ctx);
+  vigil::AddRcaCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

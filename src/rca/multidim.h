@@ -1,0 +1,56 @@
+// Multi-dimensional root-cause localization: a KPI broken down by categorical
+// attributes (province, ISP, version, ...) has a real and a predicted value per
+// leaf (one full attribute combination); find the few elements (attribute
+// combinations such as `province=X&isp=Y`, any subset of the attributes) whose
+// change explains the anomaly. Pure library: no I/O, no clock.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace vigil::rca {
+
+// Leaf rows of one KPI at the anomalous instant. codes[i * attrs.size() + a]
+// indexes values[a] for leaf i.
+struct LeafTable {
+  std::vector<std::string> attrs;
+  std::vector<std::vector<std::string>> values;  // per attribute, the distinct values
+  std::vector<uint32_t> codes;
+  std::vector<double> real, predict;
+
+  size_t leaves() const { return real.size(); }
+  // Appends one leaf; attribute values are interned.
+  void Add(const std::vector<std::string>& attr_values, double real_value, double predict_value);
+};
+
+// One element: (attribute index, value code) pairs, sorted by attribute.
+struct Element {
+  std::vector<std::pair<uint32_t, uint32_t>> items;
+  double explanatory_power = 0;  // share of the anomaly's total deviation inside the element
+  double purity = 0;             // share of the element's live leaves that are abnormal
+  bool operator==(const Element& o) const { return items == o.items; }
+};
+
+struct MultidimConfig {
+  // Measured on `vigil eval multidim` (all sets, one configuration).
+  double min_purity = 0.5;             // an element is a cause only if most of its leaves (by weight) moved
+  double min_explanatory_power = 0.2;  // and it carries a noticeable share of the anomaly
+  double min_explanatory_power_drastic = 0.02;  // ... or a small share if the element's total moved drastically:
+  double drastic_deviation = 1.5;              // |2(R - P)/(R + P)| of the element's sums
+  double refine_keep_share = 0.95;  // a child replaces its parent if it keeps this share of the anomaly
+  double refine_purity_gain = 0.1;  // and is this much purer
+  double second_direction_share = 0.5;  // search the opposite direction too if it carries this share
+  double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
+  size_t max_elements = 5;              // causes reported at most
+  double noise_floor = 0.05;            // |deviation| below this is never abnormal
+  double cutoff_sigmas = 3.0;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
+};
+
+// "a=x&b=y" (attributes in table order).
+std::string FormatElement(const LeafTable& t, const Element& e);
+
+// The root-cause elements, most general first; empty when no leaf moved.
+std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& cfg = {});
+
+}  // namespace vigil::rca
