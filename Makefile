@@ -38,6 +38,7 @@ demo: build
 	bash scripts/demo.sh $(BUILD_DIR)/src/cli/vigil
 
 bench: build
+	@bash scripts/install-deps.sh --bench
 	bash bench/run.sh $(BUILD_DIR)
 
 fuzz: deps

@@ -15,9 +15,18 @@ BUILD_PKGS=(
 PEER_PKGS=(
   prometheus prometheus-node-exporter prometheus-alertmanager
   victoria-metrics stress-ng
-  nodejs npm bsdutils
-  python3-pandas  # peer of bench/kpi_bench.sh
+  bsdutils        # logger(1): syslog client of tests/logs_ingest_test.py
 )
+# Peers only the benchmarks need (`scripts/install-deps.sh --bench`, run by
+# `make bench`): kept out of CI's install.
+if [ "${1:-}" = "--bench" ]; then
+  PEER_PKGS+=(python3-pandas)  # peer of bench/kpi_bench.sh
+fi
+# Node.js runs the official npm clients of the log tests (tests/node). Machines
+# may already carry a Node.js that bundles npm (e.g. NodeSource's nodejs, which
+# conflicts with Debian's npm package): install Debian's only when absent.
+if ! command -v node >/dev/null 2>&1; then PEER_PKGS+=(nodejs); fi
+if ! command -v npm >/dev/null 2>&1; then PEER_PKGS+=(npm); fi
 
 missing=()
 for p in "${BUILD_PKGS[@]}" "${PEER_PKGS[@]}"; do

@@ -1,4 +1,5 @@
 #include "server/api.h"
+#include "server/api_json.h"
 
 #include <charconv>
 
@@ -23,15 +24,12 @@ void JsonError(HttpResponse& res, int status, const std::string& message) {
   res.body = json{{"error", message}}.dump();
 }
 
-namespace {
-
-void JsonOk(HttpResponse& res, const json& body, int status = 200) {
+void JsonOk(HttpResponse& res, const json& body, int status) {
   res.status = status;
   res.content_type = "application/json";
   res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
 }
 
-// Maps an engine or store Status to an HTTP error.
 void StatusError(HttpResponse& res, const Status& s) {
   int code = 500;
   switch (s.code()) {
@@ -52,6 +50,8 @@ json LabelsJson(const Labels& l) {
   for (const auto& x : l.items()) o[x.name] = x.value;
   return o;
 }
+
+namespace {
 
 json IncidentJson(const Incident& i) {
   json series = json::array();

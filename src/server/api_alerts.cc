@@ -10,6 +10,7 @@
 #include "engine/alert_service.h"
 #include "engine/engine.h"
 #include "ingest/alerts_json.h"
+#include "server/api_json.h"
 #include "store/sqlite_store.h"
 
 namespace vigil {
@@ -20,33 +21,6 @@ using json = nlohmann::json;
 
 // Alert payloads are small; a larger body is a mistake or an attack.
 constexpr size_t kMaxAlertBody = 8 << 20;
-
-void Reply(HttpResponse& res, const json& body, int status = 200) {
-  res.status = status;
-  res.content_type = "application/json";
-  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void StatusReply(HttpResponse& res, const Status& s) {
-  int code = 500;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: code = 400; break;
-    case StatusCode::kNotFound: code = 404; break;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      code = 503;
-      res.headers.emplace_back("Retry-After", "1");
-      break;
-    default: break;
-  }
-  JsonError(res, code, s.message());
-}
-
-json LabelsJson(const Labels& l) {
-  json o = json::object();
-  for (const auto& x : l.items()) o[x.name] = x.value;
-  return o;
-}
 
 json AlertJson(const AlertService::AlertView& v) {
   const TrackedAlert& t = v.alert;
@@ -154,7 +128,7 @@ bool IngestRoute(Engine& engine, const HttpRequest& req, HttpResponse& res,
   }
   s = engine.alerts()->Receive(alerts);
   if (!s.ok()) {
-    StatusReply(res, s);
+    StatusError(res, s);
     return true;
   }
   res.status = 200;
@@ -177,7 +151,7 @@ bool IncidentAction(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     if (req.method != "GET") return JsonError(res, 405, "use GET"), true;
     json doc = json::object();
     AddIncidentAlerts(engine, id, &doc);
-    Reply(res, doc);
+    JsonOk(res, doc);
     return true;
   }
   if (req.method != "POST") return JsonError(res, 405, "use POST to " + action + " an incident"), true;
@@ -186,15 +160,15 @@ bool IncidentAction(Engine& engine, const HttpRequest& req, HttpResponse& res) {
   std::string by = ByOf(body);
   if (action == "resolve") {
     Status s = svc.Resolve(id, by);
-    if (!s.ok()) return StatusReply(res, s), true;
-    Reply(res, {{"resolved", id}});
+    if (!s.ok()) return StatusError(res, s), true;
+    JsonOk(res, {{"resolved", id}});
   } else if (action == "merge") {
     if (!body.contains("from") || !body["from"].is_number_integer()) {
       return JsonError(res, 400, "field \"from\": expected the id of the incident to merge into this one"), true;
     }
     auto r = svc.Merge(id, body["from"].get<int64_t>(), by);
-    if (!r.ok()) return StatusReply(res, r.status()), true;
-    Reply(res, {{"incident_id", *r}});
+    if (!r.ok()) return StatusError(res, r.status()), true;
+    JsonOk(res, {{"incident_id", *r}});
   } else if (action == "split") {
     if (!body.contains("fingerprints") || !body["fingerprints"].is_array()) {
       return JsonError(res, 400, "field \"fingerprints\": expected an array of alert fingerprints"), true;
@@ -206,8 +180,8 @@ bool IncidentAction(Engine& engine, const HttpRequest& req, HttpResponse& res) {
       fps.push_back(*fp);
     }
     auto r = svc.Split(id, fps, by);
-    if (!r.ok()) return StatusReply(res, r.status()), true;
-    Reply(res, {{"incident_id", *r}});
+    if (!r.ok()) return StatusError(res, r.status()), true;
+    JsonOk(res, {{"incident_id", *r}});
   } else {
     JsonError(res, 404, "no incident action \"" + action + "\" (ack, resolve, merge, split, alerts)");
   }
@@ -273,7 +247,7 @@ bool HandleAlertRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res
       if ((!silenced && is_silenced) || (!inhibited && is_inhibited) || (!active && !v.muted.muted())) continue;
       arr.push_back(AlertJson(v));
     }
-    Reply(res, arr);
+    JsonOk(res, arr);
     return true;
   }
   if (p == "/api/v1/alerts/webhook") return IngestRoute(engine, req, res, DecodeWebhookV4);
@@ -283,7 +257,7 @@ bool HandleAlertRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res
     if (req.method == "GET") {
       json arr = json::array();
       for (const auto& s : engine.alerts()->Silences()) arr.push_back(SilenceJson(s, now));
-      Reply(res, arr);
+      JsonOk(res, arr);
       return true;
     }
     if (req.method != "POST") return JsonError(res, 405, "use GET or POST for /api/v2/silences"), true;
@@ -292,21 +266,21 @@ bool HandleAlertRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res
     auto s = SilenceFrom(body);
     if (!s.ok()) return JsonError(res, 400, s.status().message()), true;
     auto id = engine.alerts()->UpsertSilence(std::move(*s));
-    if (!id.ok()) return StatusReply(res, id.status()), true;
-    Reply(res, {{"silenceID", *id}});
+    if (!id.ok()) return StatusError(res, id.status()), true;
+    JsonOk(res, {{"silenceID", *id}});
     return true;
   }
   if (p.rfind("/api/v2/silence/", 0) == 0) {
     std::string id = UrlDecode(p.substr(std::strlen("/api/v2/silence/")));
     if (req.method == "DELETE") {
       Status s = engine.alerts()->ExpireSilence(id);
-      if (!s.ok()) return StatusReply(res, s), true;
-      Reply(res, json::object());
+      if (!s.ok()) return StatusError(res, s), true;
+      JsonOk(res, json::object());
       return true;
     }
     if (req.method != "GET") return JsonError(res, 405, "use GET or DELETE for a silence"), true;
     for (const auto& s : engine.alerts()->Silences()) {
-      if (s.id == id) return Reply(res, SilenceJson(s, engine.NowMs())), true;
+      if (s.id == id) return JsonOk(res, SilenceJson(s, engine.NowMs())), true;
     }
     JsonError(res, 404, "silence " + id + " not found");
     return true;

@@ -8,18 +8,13 @@
 
 #include "engine/engine.h"
 #include "server/api.h"
+#include "server/api_json.h"
 
 namespace vigil {
 
 namespace {
 
 using json = nlohmann::json;
-
-void Reply(HttpResponse& res, const json& body, int status = 200) {
-  res.status = status;
-  res.content_type = "application/json";
-  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 bool ServeProfile(Engine& engine, const HttpRequest& req, HttpResponse& res) {
   const std::string& p = req.path;
@@ -48,7 +43,7 @@ bool ServeProfile(Engine& engine, const HttpRequest& req, HttpResponse& res) {
   for (uint32_t bit = 1; bit != 0 && bit <= kDetSpot; bit <<= 1) {
     if (pr.detectors & bit) detectors.push_back(DetectorNames(bit));
   }
-  Reply(res, {{"id", SeriesIdToHex(info.info.id)},
+  JsonOk(res, {{"id", SeriesIdToHex(info.info.id)},
               {"name", info.info.labels.ToString()},
               {"profiled", info.profiled},
               {"points_profiled", pr.points},
@@ -108,7 +103,7 @@ bool ServeFeedback(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     JsonError(res, s.status().code() == StatusCode::kNotFound ? 404 : 500, s.status().message());
     return true;
   }
-  Reply(res, {{"anomaly", id}, {"verdict", verdict}, {"sensitivity", *s}});
+  JsonOk(res, {{"anomaly", id}, {"verdict", verdict}, {"sensitivity", *s}});
   return true;
 }
 

@@ -14,6 +14,7 @@
 #include "engine/engine.h"
 #include "engine/selector.h"
 #include "server/api.h"
+#include "server/api_json.h"
 
 namespace vigil {
 
@@ -26,12 +27,6 @@ constexpr size_t kMaxForecastSteps = 10'000;
 // Newest points fitted per series: bounds the CPU of one request (the fit is
 // linear in the history) while keeping two weeks of 5-minute data.
 constexpr size_t kMaxHistoryPoints = 5'000;
-
-void Reply(HttpResponse& res, const json& body) {
-  res.status = 200;
-  res.content_type = "application/json";
-  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
 
 json LabelsObject(const Labels& l) {
   json o = json::object();
@@ -154,7 +149,7 @@ void ServeForecast(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     }
     arr.push_back(std::move(item));
   }
-  Reply(res, {{"horizon_ms", *horizon}, {"forecasts", arr}});
+  JsonOk(res, {{"horizon_ms", *horizon}, {"forecasts", arr}});
 }
 
 json ItemJson(const RiskItem& it) {
@@ -212,7 +207,7 @@ void ServeRisk(Engine& engine, std::string_view id_text, HttpResponse& res) {
     out["kpis_skipped"] = e.report.kpis_skipped;
     out["items"] = std::move(items);
   }
-  Reply(res, out);
+  JsonOk(res, out);
 }
 
 }  // namespace

@@ -15,39 +15,13 @@
 #include "ingest/loki_push.h"
 #include "ingest/otlp_logs.h"
 #include "server/api.h"
+#include "server/api_json.h"
 
 namespace vigil {
 
 namespace {
 
 using json = nlohmann::json;
-
-void Reply(HttpResponse& res, const json& body, int status = 200) {
-  res.status = status;
-  res.content_type = "application/json";
-  res.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
-}
-
-void Fail(HttpResponse& res, const Status& s) {
-  int code = 500;
-  switch (s.code()) {
-    case StatusCode::kInvalidArgument: code = 400; break;
-    case StatusCode::kNotFound: code = 404; break;
-    case StatusCode::kResourceExhausted:
-    case StatusCode::kUnavailable:
-      code = 503;
-      res.headers.emplace_back("Retry-After", "1");
-      break;
-    default: break;
-  }
-  JsonError(res, code, s.message());
-}
-
-json LabelsJson(const Labels& l) {
-  json o = json::object();
-  for (const auto& x : l.items()) o[x.name] = x.value;
-  return o;
-}
 
 json HitJson(const LogHit& h) {
   return {{"id", h.id},          {"ts_ms", h.ts_ms},       {"time", FormatRfc3339(h.ts_ms)},
@@ -63,13 +37,13 @@ bool ContentTypeIs(const HttpRequest& req, std::string_view what) {
 // per-line rejections otherwise, 503 when the log queue is full.
 void Accept(Engine& engine, LogBatch* batch, HttpResponse& res, bool loki_style) {
   auto out = engine.logs()->Ingest(batch);
-  if (!out.ok()) return Fail(res, out.status());
+  if (!out.ok()) return StatusError(res, out.status());
   if (out->rejected == 0 && loki_style) {
     res.status = 204;
     res.body.clear();
     return;
   }
-  Reply(res, {{"accepted", out->accepted}, {"rejected", out->rejected}, {"errors", out->reasons}},
+  JsonOk(res, {{"accepted", out->accepted}, {"rejected", out->rejected}, {"errors", out->reasons}},
         out->accepted == 0 && out->rejected > 0 ? 400 : 200);
 }
 
@@ -134,7 +108,7 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     Status st = js ? DecodeOtlpLogsJson(req.body, &batch) : DecodeOtlpLogsProtobuf(req.body, &batch);
     if (!st.ok()) return JsonError(res, 400, st.message()), true;
     auto out = engine.logs()->Ingest(&batch);
-    if (!out.ok()) return Fail(res, out.status()), true;
+    if (!out.ok()) return StatusError(res, out.status()), true;
     // OTLP: an ExportLogsServiceResponse, with partial_success when lines were refused.
     json body = json::object();
     if (out->rejected > 0) {
@@ -143,7 +117,7 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
       body["partialSuccess"] = {{"rejectedLogRecords", std::to_string(out->rejected)}, {"errorMessage", msg}};
     }
     if (js) {
-      Reply(res, body);
+      JsonOk(res, body);
     } else {
       res.status = 200;
       res.content_type = "application/x-protobuf";
@@ -174,12 +148,12 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
   if (req.method != "GET") return JsonError(res, 405, "use GET for " + p), true;
   if (p == "/api/v1/logs/search") {
     auto q = QueryOf(req);
-    if (!q.ok()) return Fail(res, q.status()), true;
+    if (!q.ok()) return StatusError(res, q.status()), true;
     auto hits = engine.logs()->Search(*q);
-    if (!hits.ok()) return Fail(res, hits.status()), true;
+    if (!hits.ok()) return StatusError(res, hits.status()), true;
     json lines = json::array();
     for (const auto& h : *hits) lines.push_back(HitJson(h));
-    Reply(res, {{"lines", lines}, {"count", hits->size()}});
+    JsonOk(res, {{"lines", lines}, {"count", hits->size()}});
     return true;
   }
   if (p == "/api/v1/logs/context") {
@@ -195,15 +169,15 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
       return JsonError(res, 400, "before and after: integers from 0 to 1000"), true;
     }
     auto hits = engine.logs()->Context(line_id, before, after);
-    if (!hits.ok()) return Fail(res, hits.status()), true;
+    if (!hits.ok()) return StatusError(res, hits.status()), true;
     json lines = json::array();
     for (const auto& h : *hits) lines.push_back(HitJson(h));
-    Reply(res, {{"id", line_id}, {"lines", lines}});
+    JsonOk(res, {{"id", line_id}, {"lines", lines}});
     return true;
   }
   if (p == "/api/v1/logs/stats") {
     auto q = QueryOf(req);
-    if (!q.ok()) return Fail(res, q.status()), true;
+    if (!q.ok()) return StatusError(res, q.status()), true;
     TimestampMs step = 60'000;
     if (std::string s = req.QueryParam("step"); !s.empty()) {
       double unit = 1000;
@@ -223,7 +197,7 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     }
     std::string by = req.QueryParam("by");
     auto stats = engine.logs()->Stats(*q, step, by.empty() ? "template" : by);
-    if (!stats.ok()) return Fail(res, stats.status()), true;
+    if (!stats.ok()) return StatusError(res, stats.status()), true;
     json series = json::array();
     for (const auto& s : *stats) {
       json buckets = json::array();
@@ -232,7 +206,7 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
       if (s.template_id) one["template_id"] = s.template_id;
       series.push_back(one);
     }
-    Reply(res, {{"step_ms", step}, {"by", by.empty() ? "template" : by}, {"series", series}});
+    JsonOk(res, {{"step_ms", step}, {"by", by.empty() ? "template" : by}, {"series", series}});
     return true;
   }
   if (p == "/api/v1/logs/templates") {
@@ -242,7 +216,7 @@ bool HandleLogs(Engine& engine, const HttpRequest& req, HttpResponse& res) {
     for (const auto& t : engine.logs()->Templates(req.QueryParam("selector"), static_cast<size_t>(limit))) {
       out.push_back({{"stream", LabelsJson(t.stream)}, {"id", t.id}, {"template", t.text}, {"count", t.count}});
     }
-    Reply(res, {{"templates", out}});
+    JsonOk(res, {{"templates", out}});
     return true;
   }
   return JsonError(res, 404, "no route for GET " + p), true;
