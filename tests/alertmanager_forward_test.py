@@ -9,68 +9,14 @@ incident's id in label incident_id, and that the direct webhook carries the id t
 Usage: alertmanager_forward_test.py /path/to/vigil
 """
 
-import http.server
-import json
 import os
 import sys
-import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigil_testlib as t  # noqa: E402
 
 WARMUP = 20
-
-
-class Receiver:
-    """Records every POST as (monotonic time, path, headers, parsed JSON or raw text)."""
-
-    def __init__(self):
-        self.requests = []
-        self.lock = threading.Lock()
-        outer = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_POST(self):
-                n = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(n) if n else b""
-                try:
-                    body = json.loads(raw)
-                except ValueError:
-                    body = raw.decode("utf-8", "replace")
-                with outer.lock:
-                    outer.requests.append((time.monotonic(), self.path, dict(self.headers), body))
-                self.send_response(200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, fmt, *args):
-                pass
-
-        self.port = t.free_port()
-        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def url(self, path):
-        return f"http://127.0.0.1:{self.port}{path}"
-
-    def posts(self, path):
-        with self.lock:
-            return [r for r in self.requests if r[1] == path]
-
-    def close(self):
-        self.server.shutdown()
-        self.server.server_close()
-
-    def dump(self):
-        with self.lock:
-            reqs = list(self.requests)
-        print(f"receiver got {len(reqs)} POSTs:")
-        for ts, path, headers, body in reqs[-10:]:
-            print(f"  {path} UA={headers.get('User-Agent')!r} body={json.dumps(body)[:1500]}")
 
 
 def contains_string(obj, needle):
@@ -84,7 +30,7 @@ def contains_string(obj, needle):
 
 
 def main():
-    rec = Receiver()
+    rec = t.WebhookReceiver()
     try:
         with t.Harness("alertmanager") as h:
             h.diagnostics.append(rec.dump)

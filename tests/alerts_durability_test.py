@@ -64,7 +64,7 @@ def main():
             time.sleep(6)  # several group_interval ticks: no duplicate
             posts = rec.posts("/hook")
             assert len(posts) == 1, f"expected exactly one notification, got {len(posts)}"
-            body = posts[0][2]
+            body = posts[0][3]
             assert body["version"] == "4" and body["status"] == "firing", body
             assert len(body["alerts"]) == 3 and body["groupLabels"] == {"incident": str(inc_id)}, body
             t.log("queued notification delivered once after restart; kill -9 again")
@@ -78,7 +78,7 @@ def main():
             time.sleep(5)
             posts = rec.posts("/hook")
             assert len(posts) == 2, f"expected 2 notifications in all, got {len(posts)}"
-            assert len(posts[1][2]["alerts"]) == 4, posts[1][2]
+            assert len(posts[1][3]["alerts"]) == 4, posts[1][3]
             doc = v.incident(inc_id)
             kinds = [e["kind"] for e in doc["timeline"]]
             assert "notification" in kinds and "opened" in kinds, kinds

@@ -738,3 +738,63 @@ def wait_for(predicate, timeout, interval=0.5, what="condition"):
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}"
                          + (f" (last error: {last_exc})" if last_exc else ""))
+
+
+class WebhookReceiver:
+    """A webhook endpoint on loopback. Records each POST as (monotonic time,
+    path, headers, parsed JSON or raw text). `status` is what it answers
+    (set >= 300 to play a receiver that is down; those POSTs go to `refused`)."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.requests = []
+        self.refused = []
+        self.status = 200
+        self.lock = threading.Lock()
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self):
+                n = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(n) if n else b""
+                try:
+                    body = json.loads(raw)
+                except ValueError:
+                    body = raw.decode("utf-8", "replace")
+                with outer.lock:
+                    status = outer.status
+                    entry = (time.monotonic(), self.path, dict(self.headers), body)
+                    (outer.requests if status < 300 else outer.refused).append(entry)
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, fmt, *args):
+                pass
+
+        self.port = free_port()
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def url(self, path):
+        return f"http://127.0.0.1:{self.port}{path}"
+
+    def posts(self, path=None):
+        with self.lock:
+            return [r for r in self.requests if path is None or r[1] == path]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+    def dump(self):
+        with self.lock:
+            reqs = list(self.requests)
+            refused = len(self.refused)
+        print(f"receiver got {len(reqs)} accepted POSTs ({refused} refused):")
+        for _, path, headers, body in reqs[-10:]:
+            print(f"  {path} UA={headers.get('User-Agent')!r} body={json.dumps(body)[:1500]}")
