@@ -122,6 +122,17 @@ CREATE TABLE snapshots (
   data BLOB NOT NULL
 );
 )sql",
+    // v1 -> v2: the root-cause ranking of an incident (rca/), replaced each
+    // time it is recomputed; the JSON is what the API serves.
+    R"sql(
+CREATE TABLE root_causes (
+  incident_id INTEGER PRIMARY KEY,
+  computed_ms INTEGER NOT NULL,
+  compute_us INTEGER NOT NULL,
+  revision INTEGER NOT NULL,
+  ranking TEXT NOT NULL
+);
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -831,6 +842,41 @@ Result<std::vector<NotificationRecord>> Store::NotificationsFor(int64_t incident
 // ---------------------------------------------------------------------------
 // Snapshots
 
+Status Store::PutRootCauses(RootCauseRecord* r) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare(
+      "INSERT INTO root_causes (incident_id, computed_ms, compute_us, revision, ranking) VALUES (?, ?, ?, 1, ?) "
+      "ON CONFLICT (incident_id) DO UPDATE SET computed_ms = excluded.computed_ms, compute_us = excluded.compute_us, "
+      "revision = root_causes.revision + 1, ranking = excluded.ranking RETURNING revision");
+  if (!stmt.ok()) return stmt.status();
+  Stmt st(*stmt);
+  st.Int(r->incident_id).Int(r->computed_ms).Int(r->compute_us).Text(r->ranking_json);
+  int rc = st.Step();
+  if (rc != SQLITE_ROW) return SqlError(rc, "writing the root causes of incident " + std::to_string(r->incident_id));
+  r->revision = st.ColInt(0);
+  while (rc == SQLITE_ROW) rc = st.Step();
+  if (rc != SQLITE_DONE) return SqlError(rc, "writing the root causes of incident " + std::to_string(r->incident_id));
+  return Status::Ok();
+}
+
+Result<std::optional<RootCauseRecord>> Store::GetRootCauses(int64_t incident_id) {
+  std::lock_guard lock(mu_);
+  auto stmt = Prepare("SELECT computed_ms, compute_us, revision, ranking FROM root_causes WHERE incident_id = ?");
+  if (!stmt.ok()) return stmt.status();
+  Stmt st(*stmt);
+  st.Int(incident_id);
+  int rc = st.Step();
+  if (rc == SQLITE_DONE) return std::optional<RootCauseRecord>();
+  if (rc != SQLITE_ROW) return SqlError(rc, "reading the root causes of incident " + std::to_string(incident_id));
+  RootCauseRecord r;
+  r.incident_id = incident_id;
+  r.computed_ms = st.ColInt(0);
+  r.compute_us = st.ColInt(1);
+  r.revision = st.ColInt(2);
+  r.ranking_json = st.ColString(3);
+  return std::optional<RootCauseRecord>(std::move(r));
+}
+
 Status Store::PutSnapshot(std::string_view key, std::string_view blob) {
   if (blob.size() > kMaxSnapshotBytes) {
     return Status::InvalidArgument("snapshot \"" + std::string(key) + "\": " + std::to_string(blob.size()) +
@@ -908,6 +954,9 @@ Result<int64_t> Store::ApplyRetention(TimestampMs cutoff) {
       {"DELETE FROM notifications WHERE incident_id IN "
        "(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < ?)",
        true},
+      {"DELETE FROM root_causes WHERE incident_id IN "
+       "(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < ?)",
+       false},
       {"DELETE FROM incidents WHERE state = 'resolved' AND resolved_ms < ?", true},
   };
   int64_t deleted = 0;

@@ -93,6 +93,16 @@ struct NotificationRecord {
   TimestampMs created_ms = 0, updated_ms = 0;
 };
 
+// The root-cause ranking of one incident, as rca/ computed it (JSON text, so
+// the store does not depend on rca/).
+struct RootCauseRecord {
+  int64_t incident_id = 0;
+  TimestampMs computed_ms = 0;   // engine clock when the ranking was made
+  int64_t compute_us = 0;        // how long the localizers took
+  int64_t revision = 0;          // 1 for the first ranking, +1 per recompute
+  std::string ranking_json;      // {"ranking":[...], ...}
+};
+
 class Store {
  public:
   // Creates `data_dir` (and its parents) when missing, then opens or creates
@@ -151,6 +161,13 @@ class Store {
   Result<std::vector<NotificationRecord>> DueNotifications(TimestampMs now, int limit);
   // Every record of one incident, in the order they were enqueued.
   Result<std::vector<NotificationRecord>> NotificationsFor(int64_t incident_id);
+
+  // --- root causes ---
+  // Stores the ranking of r->incident_id (replacing an earlier one) and sets
+  // r->revision to how many times it has been computed.
+  Status PutRootCauses(RootCauseRecord* r);
+  // nullopt when the incident has no ranking yet.
+  Result<std::optional<RootCauseRecord>> GetRootCauses(int64_t incident_id);
 
   // --- snapshots ---
   // Stores `blob` under `key` (replacing it), zstd-compressed with a content

@@ -529,6 +529,26 @@ TEST_F(StoreTest, CorruptSnapshotIsReportedNotReturned) {
 // ---------------------------------------------------------------------------
 // Retention
 
+TEST_F(StoreTest, RootCausesAreReplacedAndCountRevisions) {
+  Incident inc = MakeIncident(100);
+  ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
+  EXPECT_FALSE(store_->GetRootCauses(inc.id)->has_value());
+  RootCauseRecord first{.incident_id = inc.id, .computed_ms = 1000, .compute_us = 250,
+                        .ranking_json = R"({"ranking":[{"service":"cart"}]})"};
+  ASSERT_TRUE(store_->PutRootCauses(&first).ok());
+  EXPECT_EQ(first.revision, 1);
+  RootCauseRecord second{.incident_id = inc.id, .computed_ms = 2000, .compute_us = 300,
+                         .ranking_json = R"({"ranking":[{"service":"db"}]})"};
+  ASSERT_TRUE(store_->PutRootCauses(&second).ok());
+  EXPECT_EQ(second.revision, 2);
+  auto got = store_->GetRootCauses(inc.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->computed_ms, 2000);
+  EXPECT_EQ((*got)->compute_us, 300);
+  EXPECT_EQ((*got)->revision, 2);
+  EXPECT_EQ((*got)->ranking_json, second.ranking_json);
+}
+
 TEST_F(StoreTest, RetentionDeletesOldRowsAndKeepsOpenIncidents) {
   std::vector<Anomaly> anomalies = {MakeAnomaly(1, 100), MakeAnomaly(1, 999), MakeAnomaly(1, 1000),
                                     MakeAnomaly(1, 2000)};
@@ -554,6 +574,10 @@ TEST_F(StoreTest, RetentionDeletesOldRowsAndKeepsOpenIncidents) {
     ASSERT_TRUE(store_->EnqueueNotification(&n).ok());
   }
   ASSERT_TRUE(store_->PutSnapshot("s", "keep me").ok());
+  for (Incident* i : {&old_resolved, &old_open}) {
+    RootCauseRecord rc{.incident_id = i->id, .computed_ms = 100, .ranking_json = "{}"};
+    ASSERT_TRUE(store_->PutRootCauses(&rc).ok());
+  }
 
   auto deleted = store_->ApplyRetention(1000);
   ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
@@ -574,6 +598,8 @@ TEST_F(StoreTest, RetentionDeletesOldRowsAndKeepsOpenIncidents) {
   EXPECT_EQ(store_->Timeline(old_open.id)->size(), 1u);
   EXPECT_EQ(store_->NotificationsFor(new_resolved.id)->size(), 1u);
   EXPECT_EQ(**store_->GetSnapshot("s"), "keep me");
+  EXPECT_FALSE(store_->GetRootCauses(old_resolved.id)->has_value());
+  EXPECT_TRUE(store_->GetRootCauses(old_open.id)->has_value());
 
   auto again = store_->ApplyRetention(1000);
   ASSERT_TRUE(again.ok());
@@ -583,10 +609,23 @@ TEST_F(StoreTest, RetentionDeletesOldRowsAndKeepsOpenIncidents) {
 // ---------------------------------------------------------------------------
 // Durability, files and errors
 
+TEST_F(StoreTest, MigratesAVersionOneDatabase) {
+  // A database written before root causes existed: v1 schema, one incident.
+  Incident inc = MakeIncident(100);
+  ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
+  store_.reset();
+  RawSql("DROP TABLE root_causes; PRAGMA user_version = 1;");
+  Reopen();
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 2);
+  EXPECT_TRUE(store_->GetIncident(inc.id)->has_value());
+  RootCauseRecord rc{.incident_id = inc.id, .ranking_json = "{}"};
+  EXPECT_TRUE(store_->PutRootCauses(&rc).ok());
+}
+
 TEST_F(StoreTest, OpensInWalModeWithVersionedSchema) {
   EXPECT_TRUE(fs::exists(dir_ + "/vigil.db"));
   EXPECT_EQ(store_->db_path(), dir_ + "/vigil.db");
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 1);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 2);
   EXPECT_EQ(RawInt("PRAGMA application_id"), 0x5647494c);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/vigil.db").c_str(), &db), SQLITE_OK);
