@@ -218,6 +218,17 @@ TEST(Silences, ValidationAndReplaceOnMatcherChange) {
   EXPECT_EQ(StateOf(*set.Get(*id), 200), SilenceState::kExpired);
 }
 
+TEST(NotificationLog, NewsKeyDecidesWhatIsNew) {
+  NotificationLog log;
+  // Alerts 1 and 2 are on service A (key 10), 3 on A too, 4 on B (key 20).
+  auto key = [](Fingerprint fp) -> uint64_t { return fp == 4 ? 20 : 10; };
+  log.Record({"r", "g", {1, 2}, {}, 0});
+  EXPECT_FALSE(log.ShouldNotify("r", "g", {1, 2, 3}, true, true, 1000, 500, key));  // more of A: not news
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2, 3}, true, true, 1000, 500));        // without a key it is
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 4}, true, true, 1000, 500, key));      // B is news
+  EXPECT_TRUE(log.ShouldNotify("r", "g", {}, false, true, 1000, 500, key));         // the all-clear still goes
+}
+
 TEST(NotificationLog, RepeatOnlyAfterIntervalUnlessChanged) {
   NotificationLog log;
   EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, true, true, 1000, 0));

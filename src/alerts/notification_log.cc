@@ -12,10 +12,22 @@ bool IsSubset(const std::vector<Fingerprint>& a, const std::vector<Fingerprint>&
 
 bool NotificationLog::ShouldNotify(const std::string& receiver, const std::string& group_key,
                                    const std::vector<Fingerprint>& firing, bool any_firing, bool send_resolved,
-                                   TimestampMs repeat_interval_ms, TimestampMs now) const {
+                                   TimestampMs repeat_interval_ms, TimestampMs now,
+                                   const std::function<uint64_t(Fingerprint)>& news_key) const {
   const NotificationLogEntry* prev = Get(receiver, group_key);
   if (!prev) return !firing.empty();
-  if (!IsSubset(firing, prev->firing)) return true;
+  if (news_key) {
+    std::vector<uint64_t> now_keys, prev_keys;
+    for (Fingerprint fp : firing) now_keys.push_back(news_key(fp));
+    for (Fingerprint fp : prev->firing) prev_keys.push_back(news_key(fp));
+    for (auto* v : {&now_keys, &prev_keys}) {
+      std::sort(v->begin(), v->end());
+      v->erase(std::unique(v->begin(), v->end()), v->end());
+    }
+    if (!IsSubset(now_keys, prev_keys)) return true;
+  } else if (!IsSubset(firing, prev->firing)) {
+    return true;
+  }
   if (send_resolved && !any_firing && !prev->firing.empty()) return true;
   if (firing.empty()) return false;
   return now - prev->sent_ms >= repeat_interval_ms;

@@ -2,7 +2,8 @@
 // the same notification is not sent twice (Alertmanager's nflog and its
 // DedupStage). A group's flush is sent when:
 //   - nothing was sent for it yet and it has (unmuted) firing alerts;
-//   - its firing set has an alert the last notification did not have;
+//   - its firing set has an alert the last notification did not have (or,
+//     with a news key, an alert whose key none of those had);
 //   - with send_resolved, nothing in the group fires any more (muted alerts
 //     included) and the last notification had firing alerts: the all-clear;
 //   - or repeat_interval has passed since the last notification and
@@ -16,6 +17,7 @@
 // restores. Not thread-safe: one owner.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <string>
 #include <vector>
@@ -38,8 +40,13 @@ class NotificationLog {
   // True when a flush with these (sorted) sets should be sent, see above.
   // `firing`: the group's unmuted firing alerts (sorted); `any_firing`:
   // whether anything in the group fires, muted or not.
+  // `news_key`, when given, maps an alert to what counts as news about it:
+  // a firing alert is news only when no alert of the last notification had
+  // the same key (incident groups: the same service and alert name, so that
+  // the fifth pod of a service failing the same way does not page again).
   bool ShouldNotify(const std::string& receiver, const std::string& group_key, const std::vector<Fingerprint>& firing,
-                    bool any_firing, bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now) const;
+                    bool any_firing, bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now,
+                    const std::function<uint64_t(Fingerprint)>& news_key = nullptr) const;
   void Record(NotificationLogEntry e);
   const NotificationLogEntry* Get(const std::string& receiver, const std::string& group_key) const;
   void Forget(const std::string& receiver, const std::string& group_key);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <cstdio>
 #include <cstdlib>
 
 namespace vigil {
@@ -14,6 +15,10 @@ int SeverityRank(std::string_view s) {
   if (s.empty()) return 0;
   return 1;
 }
+
+// How much earlier than its cause a symptom may be seen to start (scrape
+// and rule-evaluation jitter).
+constexpr TimestampMs kCauseSlackMs = 60'000;
 
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
 
@@ -76,24 +81,33 @@ void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<T
 
 bool AlertCorrelator::Downstream(const AlertIncident& inc, const std::string& service) const {
   if (!topo_ || service.empty() || inc.root_service.empty() || service == inc.root_service) return false;
-  auto key = std::make_pair(service, inc.root_service);
+  return DependsOn(service, inc.root_service);
+}
+
+bool AlertCorrelator::DependsOn(const std::string& service, const std::string& dependency) const {
+  auto key = std::make_pair(service, dependency);
   auto it = depends_cache_.find(key);
   if (it != depends_cache_.end()) return it->second;
-  bool d = topo_->DependsOn(service, inc.root_service);
+  bool d = topo_->DependsOn(service, dependency);
   if (depends_cache_.size() < 100'000) depends_cache_.emplace(key, d);
   return d;
 }
 
 int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
                                  TimestampMs now, TimestampMs* evidence) const {
-  // Fresh evidence (within the propagation window) outranks stale.
   auto fresh = [&](TimestampMs since) { return now - since <= cfg_.propagation_window_ms; };
   int best = 0;
   *evidence = INT64_MIN;
   auto consider = [&](int tier, TimestampMs since) {
     // Fresh relations: entity, service and propagation path rank alike (the
     // most recent evidence decides among them), above the looser topology ones.
-    int score = fresh(since) ? 10 + std::min(tier, 2) : tier;
+    // Only fresh evidence relates: an alert that starts long after the
+    // current episode of its service (entity) in an incident began is a
+    // different problem, or a blip (measured on the storm suite: letting
+    // stale relations join put background noise into fault incidents and
+    // kept quiet incidents paging).
+    if (!fresh(since)) return;
+    int score = 10 + std::min(tier, 2);
     if (score > best || (score == best && since > *evidence)) {
       best = score;
       *evidence = since;
@@ -112,12 +126,18 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
     // On the propagation path: it calls a service that just started alerting.
     for (const auto& callee : topo_->Callees(service)) {
       auto it = inc.service_since.find(callee);
-      if (it != inc.service_since.end() && fresh(it->second)) consider(2, it->second);
+      // One alert on the callee is too weak a cause to pull callers in,
+      // when other services of the incident have more.
+      auto n = inc.services.find(callee);
+      if (it != inc.service_since.end() && fresh(it->second) && n != inc.services.end() &&
+          n->second >= std::min(2, inc.max_service_alerts)) {
+        consider(2, it->second);
+      }
     }
   }
   auto root = inc.service_since.find(inc.root_service);
   if (root != inc.service_since.end() && fresh(root->second) &&
-      (downstream || topo_->DependsOn(inc.root_service, service))) {
+      (downstream || DependsOn(inc.root_service, service))) {
     consider(1, root->second);  // further up the path, or deeper than the suspected root
   }
   return best;
@@ -145,12 +165,43 @@ AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool
 
 void AlertCorrelator::UpdateRoot(AlertIncident& inc, const std::string& service) {
   if (service.empty()) return;
-  if (inc.root_service.empty()) {
-    inc.root_service = service;
+  if (inc.root_service.empty() || !topo_) {
+    if (inc.root_service.empty()) inc.root_service = service;
     return;
   }
-  // A service the current root depends on is deeper: the likelier cause.
-  if (topo_ && topo_->DependsOn(inc.root_service, service)) inc.root_service = service;
+  // The suspected root is the service that explains most of the incident's
+  // alerts: its own and those of the services that depend on it and began
+  // failing no earlier than it did (a cause precedes its effects). One
+  // alert is weak evidence (a blip on a database must not become the root
+  // of the fault of its caller), so a candidate root needs two, unless no
+  // service has more. Ties go to the earlier episode, then to the current root.
+  const int need = std::min(2, inc.max_service_alerts);
+  std::string best = inc.root_service;
+  long best_cover = -1;
+  TimestampMs best_since = INT64_MAX;
+  for (const auto& [cand, n] : inc.services) {
+    if (n < need) continue;
+    auto cs = inc.service_since.find(cand);
+    TimestampMs since = cs == inc.service_since.end() ? 0 : cs->second;
+    long cover = 0;
+    for (const auto& [other, m] : inc.services) {
+      if (other == cand) {
+        cover += m;
+        continue;
+      }
+      auto os = inc.service_since.find(other);
+      TimestampMs other_since = os == inc.service_since.end() ? 0 : os->second;
+      if (other_since + kCauseSlackMs >= since && DependsOn(other, cand)) cover += m;
+    }
+    bool better = cover > best_cover || (cover == best_cover && since < best_since) ||
+                  (cover == best_cover && since == best_since && cand == inc.root_service);
+    if (better) {
+      best = cand;
+      best_cover = cover;
+      best_since = since;
+    }
+  }
+  inc.root_service = best;
 }
 
 void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now) {
@@ -172,7 +223,7 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     last[key] = now;
   };
   if (!svc.empty()) {
-    inc.services[svc]++;
+    inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
     episode(inc.service_since, inc.service_last, svc);
   }
   if (!ent.empty()) {
@@ -503,6 +554,8 @@ Status AlertCorrelator::Resolve(int64_t id, TimestampMs now, std::vector<AlertIn
 
 void AlertCorrelator::Restore(AlertIncident inc) {
   int64_t id = inc.id;
+  inc.max_service_alerts = 0;
+  for (const auto& [svc, n] : inc.services) inc.max_service_alerts = std::max(inc.max_service_alerts, n);
   incidents_[id] = std::move(inc);
 }
 

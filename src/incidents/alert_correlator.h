@@ -5,23 +5,22 @@
 //
 // Joining. An alert names a service (the first of correlation.service_labels
 // it has) and an entity (the first of correlation.entity_labels). It joins
-// the live incident (last signal within `window`) that it is most related
-// to. Relations, strongest first: the incident has an alert on the same
-// entity (pod, instance); ... on the same service; the alert's service
-// depends on the incident's suspected root and calls a service alerting in
-// it (it sits on the fault's propagation path); it depends on the root, or
-// the root depends on it (a deeper suspected root). Each relation has an
+// the live incident that it is most related to. Relations: the incident has
+// an alert on the same entity (pod, instance); ... on the same service; the
+// alert's service depends on the incident's suspected root and calls a
+// service alerting in it with at least two alerts (it sits on the fault's
+// propagation path); it depends on the root, or the root depends on it (a
+// deeper suspected root), these last two ranking lower. Each relation has an
 // evidence time (when the current episode of alerts of the entity, service
 // or root began in the incident; an episode ends after a propagation window
-// without a new alert); evidence within propagation_window is fresh and outranks any
-// stale relation, and topology relations count only when fresh: a fault
-// reaches the callers within minutes, and a caller that starts failing long
-// after its callee is more likely a fault of its own, or another fault's
-// symptom. Ties go to the most recent evidence. Services that merely share
-// a caller or a callee are not related. An alert
-// related to none starts a new candidate incident. Incidents are never
-// merged automatically (two concurrent faults whose symptoms meet at a
-// shared caller stay two incidents); operators merge and split by the API.
+// without a new alert), and only fresh evidence (within propagation_window)
+// relates at all: a fault reaches its callers within minutes, while an alert
+// that starts long after its service's episode began is another problem or
+// a blip. Ties go to the most recent evidence. Services that merely share a
+// caller or a callee are not related. An alert related to none starts a new
+// candidate incident. Incidents are never merged automatically (two
+// concurrent faults whose symptoms meet at a shared caller stay two
+// incidents); operators merge and split by the API.
 // This is the topology-plus-time grouping of e.g. Chen et al., "Towards
 // Incident-aware Duplicate Ticket Aggregation" and alert-storm
 // summarisation work (Zhao et al., "Understanding and Handling Alert Storm
@@ -33,9 +32,11 @@
 // min_duration; a candidate whose alerts all resolved before that is
 // dropped, so one-off blips page nobody.
 //
-// Suspected root: the incident's service that the others depend on (the
-// deepest one in the call graph); without topology, the service of its
-// first alert. Alerts on services that depend on the root are symptoms
+// Suspected root: the incident's service that explains most of its alerts
+// (its own and those of the services that depend on it and began failing no
+// earlier than it, within a minute of jitter), among services with at least
+// two alerts; without topology, the service of its first alert. Alerts on
+// services that depend on the root are symptoms
 // (topology inhibition) while the root has a non-flapping alert firing or
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
@@ -69,6 +70,7 @@ struct AlertIncident {
   std::set<Fingerprint> alerts;
   std::set<Fingerprint> firing;
   std::map<std::string, int> services;   // service -> alerts
+  int max_service_alerts = 0;            // the largest count in `services`
   std::map<std::string, TimestampMs> service_since;  // service -> start of its current alert episode
   std::map<std::string, TimestampMs> service_last;   // service -> when its latest new alert joined
   std::set<std::string> entities;
@@ -138,6 +140,8 @@ class AlertCorrelator {
   // True when its alerts are symptoms: downstream of a root that has a
   // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
+  // topology.DependsOn, memoized (bounded).
+  bool DependsOn(const std::string& service, const std::string& dependency) const;
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
   size_t candidates() const { return candidates_.size(); }
 

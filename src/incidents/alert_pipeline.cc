@@ -137,7 +137,19 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
   const Receiver* rcv = cfg_.FindReceiver(n.receiver);
   bool send_resolved = rcv && rcv->SendResolved();
   const NotificationLogEntry* prev = nflog_.Get(n.receiver, g.key);
-  if (nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved, g.route->repeat_interval_ms, now)) {
+  // In a group that is one incident, news is a service the receiver has not
+  // heard of in it yet; more pods or more rules failing on a service already
+  // paged are on the incident page, not in another notification.
+  std::function<uint64_t(Fingerprint)> news_key;
+  if (n.incident_id > 0) {
+    news_key = [this](Fingerprint fp) -> uint64_t {
+      const TrackedAlert* t = dedup_.Find(fp);
+      if (!t) return fp;
+      return std::hash<std::string>{}(correlator_.ServiceOf(t->alert.labels));
+    };
+  }
+  if (nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved, g.route->repeat_interval_ms, now,
+                          news_key)) {
     // The resolutions shown are of alerts the receiver was told were firing.
     std::vector<Fingerprint> resolved_fps;
     for (const TrackedAlert* t : resolved) {

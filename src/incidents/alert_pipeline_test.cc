@@ -79,6 +79,66 @@ TEST(AlertPipeline, CascadeBecomesOneIncidentWithRootAndOneNotification) {
   EXPECT_TRUE(f.out.notifications[1].all_resolved());
 }
 
+TEST(AlertPipeline, MorePodsOfAPagedServiceDoNotPageAgain) {
+  Fixture f;
+  for (int i = 0; i < 3; ++i) {
+    Alert a = A("DbErrors", "payments", i * 1000);
+    a.labels = *Labels::FromPairs({{"alertname", "DbErrors"}, {"service", "payments"}, {"instance", "p-" + std::to_string(i)}});
+    f.p.Receive(a, i * 1000, &f.out);
+  }
+  f.Run(3000, 60000);
+  ASSERT_EQ(f.out.notifications.size(), 1u);
+  // Two more pods and another rule on payments: on the incident, no new page.
+  for (int i = 3; i < 5; ++i) {
+    Alert a = A("DbErrors", "payments", 60000);
+    a.labels = *Labels::FromPairs({{"alertname", "DbErrors"}, {"service", "payments"}, {"instance", "p-" + std::to_string(i)}});
+    f.p.Receive(a, 60000, &f.out);
+  }
+  f.p.Receive(A("DbSlow", "payments", 61000), 61000, &f.out);
+  f.Run(61000, 400000);
+  EXPECT_EQ(f.p.correlator().Find(1)->alerts.size(), 6u);
+  EXPECT_EQ(f.out.notifications.size(), 1u);
+}
+
+TEST(AlertPipeline, ABlipOnADeeperServiceDoesNotBecomeTheRoot) {
+  Fixture f;
+  // checkout fails with three rules; one blip on payments (which checkout
+  // calls) arrives a little later: checkout stays the suspected root.
+  f.p.Receive(A("Errors5xx", "checkout", 0), 0, &f.out);
+  f.p.Receive(A("HighLatency", "checkout", 1000), 1000, &f.out);
+  f.p.Receive(A("Saturation", "checkout", 2000), 2000, &f.out);
+  ASSERT_EQ(f.ids, 1);
+  f.p.Receive(A("SlowGC", "payments", 90000), 90000, &f.out);
+  const AlertIncident* inc = f.p.correlator().Find(1);
+  ASSERT_NE(inc, nullptr);
+  EXPECT_EQ(inc->root_service, "checkout");
+  // A deeper service that fails first, with several alerts, is the root.
+  Fixture g;
+  g.p.Receive(A("DbErrors", "payments", 0), 0, &g.out);
+  g.p.Receive(A("DbSlow", "payments", 500), 500, &g.out);
+  g.p.Receive(A("Errors5xx", "checkout", 20000), 20000, &g.out);
+  g.p.Receive(A("HighLatency", "checkout", 21000), 21000, &g.out);
+  ASSERT_EQ(g.ids, 1);
+  EXPECT_EQ(g.p.correlator().Find(1)->root_service, "payments");
+}
+
+TEST(AlertPipeline, AnAlertLongAfterItsServiceEpisodeStartsAfresh) {
+  Fixture f;
+  f.p.Receive(A("Errors5xx", "checkout", 0), 0, &f.out);
+  f.p.Receive(A("HighLatency", "checkout", 1000), 1000, &f.out);
+  f.p.Receive(A("Saturation", "checkout", 2000), 2000, &f.out);
+  ASSERT_EQ(f.ids, 1);
+  // Ten minutes later, still firing, another rule on checkout: not fresh
+  // evidence of this incident, so it starts its own candidate.
+  for (TimestampMs t = 60000; t <= 600000; t += 60000) {
+    for (const char* n : {"Errors5xx", "HighLatency", "Saturation"}) f.p.Receive(A(n, "checkout", 0), t, &f.out);
+    f.Run(t - 59000, t);
+  }
+  f.p.Receive(A("DiskSpaceLow", "checkout", 600500), 600500, &f.out);
+  EXPECT_EQ(f.p.correlator().Find(1)->alerts.size(), 3u);
+  EXPECT_EQ(f.p.correlator().candidates(), 1u);
+}
+
 TEST(AlertPipeline, LongFiringSingleAlertOpensAfterMinDuration) {
   Fixture f;
   f.p.Receive(A("DiskFull", "index", 0), 0, &f.out);
@@ -170,11 +230,24 @@ TEST(StormEval, DeterministicAndCompresses) {
   EXPECT_GT(a.alert_episodes, 200);
   StormScore s = RunStorm(a, StormAlertingConfig(a));
   // Floors a little below the figures measured at this commit (seed 3).
-  EXPECT_GT(s.compression(), 0.94);   // measured 0.953
-  EXPECT_GT(s.purity(), 0.68);        // measured 0.714
-  EXPECT_GT(s.completeness(), 0.76);  // measured 0.793
+  EXPECT_GT(s.compression(), 0.96);   // measured 0.970
+  EXPECT_GT(s.purity(), 0.78);        // measured 0.803
+  EXPECT_GT(s.completeness(), 0.82);  // measured 0.850
   EXPECT_EQ(s.missed_faults, 0);
   EXPECT_EQ(s.faults, 6);
+}
+
+// A floor under `vigil eval storms` on a storm the correlator was not tuned
+// on (seed 101; measured 0.974 / 0.942 / 0.915, 0 missed).
+TEST(StormEval, HeldOutStormFloor) {
+  StormConfig sc;
+  sc.seed = 101;
+  Storm storm = GenerateStorm(sc);
+  StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+  EXPECT_GE(s.compression(), 0.965);
+  EXPECT_GE(s.purity(), 0.92);
+  EXPECT_GE(s.completeness(), 0.89);
+  EXPECT_EQ(s.missed_faults, 0);
 }
 
 }  // namespace

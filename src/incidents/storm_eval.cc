@@ -10,6 +10,7 @@ namespace vigil {
 void StormScore::Add(const StormScore& o) {
   alerts += o.alerts;
   notifications += o.notifications;
+  all_clears += o.all_clears;
   incidents += o.incidents;
   faults += o.faults;
   missed_faults += o.missed_faults;
@@ -48,6 +49,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
       for (const auto& t : n.firing) notified.insert(t.fingerprint);
     }
     score.notifications += static_cast<int64_t>(out.notifications.size());
+    for (const auto& n : out.notifications) score.all_clears += n.all_resolved() ? 1 : 0;
     out = {};
   };
   size_t next = 0;

@@ -3,7 +3,8 @@
 // what it did against the storm's truth.
 //
 //   compression   1 - notifications / alerts (alerts = firing episodes
-//                 received, not re-sends);
+//                 received, not re-sends; notifications include the
+//                 all-clear of each incident, counted apart too);
 //   purity        pairwise precision: of the alert pairs put in one
 //                 incident, the share that belong to one true fault;
 //   completeness  pairwise recall: of the alert pairs of one true fault,
@@ -26,6 +27,7 @@ namespace vigil {
 struct StormScore {
   int64_t alerts = 0;
   int64_t notifications = 0;
+  int64_t all_clears = 0;   // of which "everything resolved" messages
   int64_t incidents = 0;
   int64_t faults = 0;
   int64_t missed_faults = 0;

@@ -53,6 +53,42 @@ json LabelsJson(const Labels& l) {
 
 namespace {
 
+// The incident's root-cause ranking (rca/ via the engine's RcaRunner), when
+// one has been computed: the list view gets the top entries without their
+// evidence ("ranking", "ranked_ms"); the document gets everything under
+// "root_causes".
+void AddRootCauses(Store* store, int64_t incident_id, bool full, json* out) {
+  auto rec = store->GetRootCauses(incident_id);
+  json brief = json::array();
+  if (!rec.ok() || !rec->has_value()) {
+    (*out)["ranking"] = brief;
+    if (full) (*out)["root_causes"] = nullptr;
+    return;
+  }
+  const RootCauseRecord& r = **rec;
+  json doc = json::parse(r.ranking_json, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) doc = json::object();
+  if (doc.contains("ranking") && doc["ranking"].is_array()) {
+    for (const auto& e : doc["ranking"]) {
+      if (brief.size() == 5) break;
+      json b = json::object();
+      for (const char* k : {"service", "instance", "indicator", "score"}) {
+        if (e.contains(k)) b[k] = e[k];
+      }
+      brief.push_back(std::move(b));
+    }
+  }
+  (*out)["ranking"] = brief;
+  (*out)["ranked_ms"] = r.computed_ms;
+  if (full) {
+    doc["computed_ms"] = r.computed_ms;
+    doc["computed_at"] = FormatRfc3339(r.computed_ms);
+    doc["compute_ms"] = static_cast<double>(r.compute_us) / 1000.0;
+    doc["revision"] = r.revision;
+    (*out)["root_causes"] = std::move(doc);
+  }
+}
+
 json IncidentJson(const Incident& i) {
   json series = json::array();
   for (const auto& s : i.series) {
@@ -227,7 +263,10 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     auto list = engine_->store()->ListIncidents(q);
     if (!list.ok()) return StatusError(res, list.status());
     json arr = json::array();
-    for (const auto& i : *list) arr.push_back(IncidentJson(i));
+    for (const auto& i : *list) {
+      arr.push_back(IncidentJson(i));
+      AddRootCauses(engine_->store(), i.id, false, &arr.back());
+    }
     return JsonOk(res, {{"incidents", arr}});
   }
   if (p.rfind("/api/v1/incidents/", 0) == 0 && !IsIncidentActionPath(p)) {
@@ -285,6 +324,7 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
       for (const auto& a : *an) aarr.push_back(AnomalyJson(a));
     }
     out["anomalies"] = aarr;
+    AddRootCauses(engine_->store(), id, true, &out);
     AddIncidentAlerts(*engine_, id, &out);
     return JsonOk(res, out);
   }
