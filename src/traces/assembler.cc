@@ -80,23 +80,26 @@ TraceAssembler::TraceAssembler(AssemblerConfig cfg) : cfg_(cfg) {}
 
 void TraceAssembler::Add(Span span, std::vector<AssembledTrace>* closed) {
   ++stats_.spans_added;
-  const int64_t end = span.end_us();
-  watermark_us_ = std::max(watermark_us_, end);
+  watermark_us_ = std::max(watermark_us_, span.end_us());
+  // A trace is as fresh as the span clock when it last got a span: a late
+  // or clock-skewed span (older than the watermark) does not make its trace
+  // look idle at once.
+  const int64_t now = watermark_us_;
   auto it = open_.find(span.trace_id);
   if (it == open_.end()) {
     while (!open_.empty() && (open_.size() >= cfg_.max_open_traces || open_spans_ >= cfg_.max_open_spans)) {
       CloseOldest(closed);
     }
     it = open_.emplace(span.trace_id, OpenTrace{}).first;
-    it->second.activity_us = end;
-    due_.push({end, span.trace_id});
+    it->second.activity_us = now;
+    due_.push({now, span.trace_id});
   } else if (open_spans_ >= cfg_.max_open_spans) {
     CloseOldest(closed);
     it = open_.find(span.trace_id);
     if (it == open_.end()) {  // this very trace was the oldest: start it afresh
       it = open_.emplace(span.trace_id, OpenTrace{}).first;
-      it->second.activity_us = end;
-      due_.push({end, span.trace_id});
+      it->second.activity_us = now;
+      due_.push({now, span.trace_id});
     }
   }
   OpenTrace& t = it->second;
@@ -105,9 +108,9 @@ void TraceAssembler::Add(Span span, std::vector<AssembledTrace>* closed) {
     t.truncated = true;
     return;
   }
-  if (end > t.activity_us) {
-    t.activity_us = end;
-    due_.push({end, span.trace_id});
+  if (now > t.activity_us) {
+    t.activity_us = now;
+    due_.push({now, span.trace_id});
     if (due_.size() > 4 * open_.size() + 1024) CompactQueue();
   }
   t.spans.push_back(std::move(span));

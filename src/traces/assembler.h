@@ -5,8 +5,11 @@
 // A trace stays open while spans keep arriving for it; it closes once it has
 // been idle for `idle_timeout_us` of *span time*: the assembler's clock is
 // the newest span end it has seen (its watermark), never the wall clock, so
-// a replay assembles exactly like the live run. The caller may also close
-// everything (CloseAll) when its input stops.
+// a replay assembles exactly like the live run. A trace's last activity is
+// the watermark when its latest span arrived (not that span's own end), so
+// spans older than the stream (a late exporter, a skewed clock, a backfill)
+// still get idle_timeout of stream time to find their trace. The caller
+// may also close everything (CloseAll) when its input stops.
 //
 // Bounds, each counted when it bites: at most max_open_traces traces and
 // max_open_spans spans are open (the least recently active trace is closed
@@ -75,7 +78,7 @@ class TraceAssembler {
  private:
   struct OpenTrace {
     std::vector<Span> spans;
-    int64_t activity_us = 0;  // newest span end
+    int64_t activity_us = 0;  // watermark when its latest span arrived
     bool truncated = false;
   };
   struct Due {

@@ -82,6 +82,22 @@ TEST(AssemblerTest, OutOfOrderSpansCloseWhenIdleInSpanTime) {
   EXPECT_EQ(asm_.stats().open_spans, 0u);
 }
 
+TEST(AssemblerTest, LateSpansGetTheStreamsIdleTimeNotTheirOwn) {
+  TraceAssembler asm_({.idle_timeout_us = 5'000'000});
+  std::vector<AssembledTrace> closed;
+  asm_.Add(MakeSpan(9, 1, 0, "web", "GET /", SpanKind::kServer, kT0 + 60'000'000, 100), &closed);
+  // A backfill of a minute-old trace, one service at a time.
+  asm_.Add(MakeSpan(1, 1, 0, "checkout", "POST /checkout", SpanKind::kServer, kT0, 1000), &closed);
+  asm_.Advance(asm_.watermark_us(), &closed);
+  EXPECT_TRUE(closed.empty());
+  asm_.Add(MakeSpan(1, 2, 1, "payments", "Charge", SpanKind::kServer, kT0 + 100, 500), &closed);
+  asm_.Add(MakeSpan(9, 2, 1, "web", "render", SpanKind::kInternal, kT0 + 66'000'000, 100), &closed);
+  asm_.Advance(asm_.watermark_us(), &closed);
+  ASSERT_EQ(closed.size(), 1u);  // trace 1 (trace 9 just got a span)
+  EXPECT_EQ(closed[0].id.lo, 1u);
+  EXPECT_EQ(closed[0].spans.size(), 2u);  // whole, not two fragments
+}
+
 TEST(AssemblerTest, BoundsBiteAndAreCounted) {
   TraceAssembler asm_({.max_open_traces = 2, .max_open_spans = 100, .max_spans_per_trace = 3});
   std::vector<AssembledTrace> closed;
