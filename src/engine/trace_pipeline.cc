@@ -170,16 +170,17 @@ struct TracePipeline::Impl {
       }
       const auto now = Steady::now();
       const bool idle = !idle_closed && now - last_span >= std::chrono::milliseconds(cfg.idle_flush_ms);
-      if (idle || close_requested.load()) {
+      const bool asked = close_requested.load();
+      if (idle || asked) {
         CloseOpen(&found);
         Hand(found);
         idle_closed = true;
-        close_requested.store(false);
       }
-      if (now - last_share >= kShareTopologyEvery || idle) {
+      if (now - last_share >= kShareTopologyEvery || idle || asked) {
         last_share = now;
         ShareTopology();
       }
+      if (asked) close_requested.store(false);
     }
     CloseOpen(&found);
     Hand(found);
