@@ -101,9 +101,10 @@ Status Trace(element tr, const std::string& path, SpanBatch* out) {
   if (obj["spans"].get(spans) || spans.type() == element_type::NULL_VALUE) return Status::Ok();
   if (spans.type() != element_type::ARRAY) return Status::InvalidArgument(path + ".spans: expected an array");
   size_t k = 0;
+  const std::string prefix = path + ".spans";
   for (element sp : ii::ArrayOf(spans)) {
-    std::string spath = path + ".spans[" + std::to_string(k++) + "]";
-    auto reject = [&](const std::string& why) { out->rejected.push_back(spath + why); };
+    const size_t index = k++;
+    auto reject = [&](const std::string& why) { out->rejected.push_back(ii::SpanPath(prefix, index) + why); };
     if (sp.type() != element_type::OBJECT) {
       reject(std::string(": expected an object, got ") + ii::JsonTypeName(sp));
       continue;
@@ -180,13 +181,13 @@ Status Trace(element tr, const std::string& path, SpanBatch* out) {
         element tags;
         if (!ii::ObjectOf(pe)["tags"].get(tags)) (void)Tags(tags, &inline_proc);
         inline_proc.service = ii::StringOf(x);
-        ii::FinishSpan(out, spath, std::move(span), inline_proc, own);
+        ii::FinishSpan(out, prefix, index, std::move(span), inline_proc, own);
         continue;
       }
       reject(".processID: names no process of the trace");
       continue;
     }
-    ii::FinishSpan(out, spath, std::move(span), *proc, own);
+    ii::FinishSpan(out, prefix, index, std::move(span), *proc, own);
   }
   return Status::Ok();
 }

@@ -115,77 +115,88 @@ bool JsonEnum(element e, std::initializer_list<const char*> names, int64_t* out)
   return false;
 }
 
-// Decodes one span object; appends it or a rejection.
-void JsonSpan(element sp, const std::string& path, const ii::SpanFacts& res, SpanBatch* out) {
-  if (sp.type() != element_type::OBJECT) {
-    out->rejected.push_back(path + ": expected an object, got " + ii::JsonTypeName(sp));
-    return;
-  }
-  auto obj = ii::ObjectOf(sp);
+// Decodes one span object; appends it or a rejection. The span's path
+// ("<scope path>.spans[k]") is only built for a rejection: most spans are
+// fine, and a string per span costs more than decoding it.
+void JsonSpan(element sp, const std::string& prefix, size_t k, const ii::SpanFacts& res, SpanBatch* out) {
+  auto reject = [&](const std::string& why) { out->rejected.push_back(ii::SpanPath(prefix, k) + why); };
+  if (sp.type() != element_type::OBJECT) return reject(std::string(": expected an object, got ") + ii::JsonTypeName(sp));
   Span span;
   ii::SpanFacts own;
-  element e;
-  auto reject = [&](const std::string& why) { out->rejected.push_back(path + why); };
-  if (obj["traceId"].get(e) || e.type() != element_type::STRING || ii::StringOf(e).size() != 32 ||
-      !ii::ParseHexId(ii::StringOf(e), &span.trace_id.hi, &span.trace_id.lo)) {
+  // One pass over the fields (keyed lookups would rescan the object each time).
+  element trace_id, span_id, parent_id, name, kind, start_e, end_e, attrs, status;
+  bool has_trace = false, has_span = false, has_parent = false, has_name = false, has_kind = false, has_start = false,
+       has_end = false, has_attrs = false, has_status = false;
+  for (auto f : ii::ObjectOf(sp)) {
+    const std::string_view key = f.key;
+    if (key == "traceId") trace_id = f.value, has_trace = true;
+    else if (key == "spanId") span_id = f.value, has_span = true;
+    else if (key == "parentSpanId") parent_id = f.value, has_parent = true;
+    else if (key == "name") name = f.value, has_name = true;
+    else if (key == "kind") kind = f.value, has_kind = true;
+    else if (key == "startTimeUnixNano") start_e = f.value, has_start = true;
+    else if (key == "endTimeUnixNano") end_e = f.value, has_end = true;
+    else if (key == "attributes") attrs = f.value, has_attrs = true;
+    else if (key == "status") status = f.value, has_status = true;
+  }
+  if (!has_trace || trace_id.type() != element_type::STRING || ii::StringOf(trace_id).size() != 32 ||
+      !ii::ParseHexId(ii::StringOf(trace_id), &span.trace_id.hi, &span.trace_id.lo)) {
     return reject(".traceId: expected 32 hex digits");
   }
   uint64_t hi = 0;
-  if (obj["spanId"].get(e) || e.type() != element_type::STRING || ii::StringOf(e).size() != 16 ||
-      !ii::ParseHexId(ii::StringOf(e), &hi, &span.span_id)) {
+  if (!has_span || span_id.type() != element_type::STRING || ii::StringOf(span_id).size() != 16 ||
+      !ii::ParseHexId(ii::StringOf(span_id), &hi, &span.span_id)) {
     return reject(".spanId: expected 16 hex digits");
   }
-  if (!obj["parentSpanId"].get(e)) {
-    std::string_view p = e.type() == element_type::STRING ? ii::StringOf(e) : std::string_view("?");
+  if (has_parent) {
+    std::string_view p = parent_id.type() == element_type::STRING ? ii::StringOf(parent_id) : std::string_view("?");
     if (!p.empty() && (p.size() != 16 || !ii::ParseHexId(p, &hi, &span.parent_span_id))) {
       return reject(".parentSpanId: expected 16 hex digits or \"\"");
     }
   }
-  if (!obj["name"].get(e)) {
-    if (e.type() != element_type::STRING) return reject(".name: expected a string");
-    span.operation = std::string(ii::StringOf(e));
+  if (has_name) {
+    if (name.type() != element_type::STRING) return reject(".name: expected a string");
+    span.operation = std::string(ii::StringOf(name));
   }
-  if (!obj["kind"].get(e)) {
-    int64_t k = 0;
-    if (!JsonEnum(e, {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
-                      "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"},
-                  &k) ||
-        k < 0 || k > 5) {
+  if (has_kind) {
+    int64_t kv = 0;
+    if (!JsonEnum(kind, {"SPAN_KIND_UNSPECIFIED", "SPAN_KIND_INTERNAL", "SPAN_KIND_SERVER", "SPAN_KIND_CLIENT",
+                         "SPAN_KIND_PRODUCER", "SPAN_KIND_CONSUMER"},
+                  &kv) ||
+        kv < 0 || kv > 5) {
       return reject(".kind: expected 0-5 or a SPAN_KIND_ name");
     }
-    span.kind = static_cast<SpanKind>(k);
+    span.kind = static_cast<SpanKind>(kv);
   }
   uint64_t start = 0, end = 0;
-  if (obj["startTimeUnixNano"].get(e) || !JsonNanos(e, &start)) {
+  if (!has_start || !JsonNanos(start_e, &start)) {
     return reject(".startTimeUnixNano: expected Unix nanoseconds (string or number)");
   }
-  if (obj["endTimeUnixNano"].get(e) || !JsonNanos(e, &end)) {
-    return reject(".endTimeUnixNano: expected Unix nanoseconds (string or number)");
-  }
+  if (!has_end || !JsonNanos(end_e, &end)) return reject(".endTimeUnixNano: expected Unix nanoseconds (string or number)");
   if (start > kMaxNanos) return reject(".startTimeUnixNano: beyond year 9999");
   if (end > kMaxNanos) return reject(".endTimeUnixNano: beyond year 9999");
   if (end < start) return reject(".endTimeUnixNano: before startTimeUnixNano");
   span.start_us = static_cast<int64_t>(start / 1000);
   span.duration_us = static_cast<int64_t>(end / 1000) - span.start_us;
-  if (!obj["attributes"].get(e)) {
-    std::string why = JsonAttributes(e, &own);
+  if (has_attrs) {
+    std::string why = JsonAttributes(attrs, &own);
     if (!why.empty()) return reject(".attributes" + why);
   }
-  if (!obj["status"].get(e)) {
-    if (e.type() != element_type::OBJECT) return reject(".status: expected an object");
+  if (has_status) {
+    if (status.type() != element_type::OBJECT) return reject(".status: expected an object");
     element c;
-    if (!ii::ObjectOf(e)["code"].get(c)) {
+    if (!ii::ObjectOf(status)["code"].get(c)) {
       int64_t code = 0;
       if (!JsonEnum(c, {"STATUS_CODE_UNSET", "STATUS_CODE_OK", "STATUS_CODE_ERROR"}, &code) || code < 0 || code > 2) {
         return reject(".status.code: expected 0-2 or a STATUS_CODE_ name");
       }
       span.error = code == 2;
     }
-    if (!ii::ObjectOf(e)["message"].get(c) && c.type() == element_type::STRING && !ii::StringOf(c).empty()) {
+    if (!ii::ObjectOf(status)["message"].get(c) && c.type() == element_type::STRING && !ii::StringOf(c).empty()) {
       own.status_message = ii::StringOf(c);
     }
   }
-  ii::FinishSpan(out, path, std::move(span), res, own);
+  ii::FinishSpan(out, prefix, k, std::move(span), res, own);
 }
 
 // ---- protobuf ----
@@ -243,7 +254,7 @@ uint64_t BigEndian64(std::string_view b) {
 
 // Decodes one Span message; false on a wire error (the whole body is then
 // refused), otherwise appends the span or a rejection.
-bool WireSpan(std::string_view bytes, const char* base, ii::WireError* err, const std::string& path,
+bool WireSpan(std::string_view bytes, const char* base, ii::WireError* err, const std::string& prefix, size_t index,
               const ii::SpanFacts& res, SpanBatch* out) {
   ii::WireReader r(bytes, base, "opentelemetry.proto.trace.v1.Span", err);
   Span span;
@@ -294,7 +305,7 @@ bool WireSpan(std::string_view bytes, const char* base, ii::WireError* err, cons
   }
   (void)bad_attr;
   auto reject = [&](const std::string& why) {
-    out->rejected.push_back(path + why);
+    out->rejected.push_back(ii::SpanPath(prefix, index) + why);
     return true;
   };
   if (trace_id.size() != 16) return reject(".trace_id: expected 16 bytes, got " + std::to_string(trace_id.size()));
@@ -314,7 +325,7 @@ bool WireSpan(std::string_view bytes, const char* base, ii::WireError* err, cons
   span.kind = static_cast<SpanKind>(kind);
   span.start_us = static_cast<int64_t>(start / 1000);
   span.duration_us = static_cast<int64_t>(end / 1000) - span.start_us;
-  ii::FinishSpan(out, path, std::move(span), res, own);
+  ii::FinishSpan(out, prefix, index, std::move(span), res, own);
   return true;
 }
 
@@ -355,7 +366,8 @@ Status DecodeJsonBody(std::string_view body, SpanBatch* out) {
       if (ii::ObjectOf(ss)["spans"].get(spans)) continue;
       if (spans.type() != element_type::ARRAY) return Status::InvalidArgument(spath + ".spans: expected an array");
       size_t k = 0;
-      for (element sp : ii::ArrayOf(spans)) JsonSpan(sp, spath + ".spans[" + std::to_string(k++) + "]", res, out);
+      const std::string prefix = spath + ".spans";
+      for (element sp : ii::ArrayOf(spans)) JsonSpan(sp, prefix, k++, res, out);
     }
   }
   return Status::Ok();
@@ -418,6 +430,7 @@ Status DecodeOtlpTracesProtobuf(std::string_view pb, SpanBatch* out) {
     // decoded once the resource is known.
     for (size_t si = 0; si < scopes.size(); ++si) {
       ii::WireReader ss(scopes[si], pb.data(), "ScopeSpans", &err);
+      const std::string prefix = path + ".scopeSpans[" + std::to_string(si) + "].spans";
       size_t k = 0;
       while (!ss.done()) {
         if (!ss.ReadKey(&field, &wire)) return fail();
@@ -427,8 +440,7 @@ Status DecodeOtlpTracesProtobuf(std::string_view pb, SpanBatch* out) {
         }
         std::string_view sp;
         if (!ss.ReadLen(&sp)) return fail();
-        std::string spath = path + ".scopeSpans[" + std::to_string(si) + "].spans[" + std::to_string(k++) + "]";
-        if (!WireSpan(sp, pb.data(), &err, spath, res, out)) return fail();
+        if (!WireSpan(sp, pb.data(), &err, prefix, k++, res, out)) return fail();
       }
     }
   }

@@ -104,25 +104,53 @@ void NoteAttribute(std::string_view key, const AttrValue& v, SpanFacts* f) {
   }
 }
 
-bool ParseHexId(std::string_view hex, uint64_t* hi, uint64_t* lo) {
-  if (hex.empty() || hex.size() > 32) return false;
-  uint64_t h = 0, l = 0;
-  for (char c : hex) {
-    int d;
-    if (c >= '0' && c <= '9') d = c - '0';
-    else if (c >= 'a' && c <= 'f') d = c - 'a' + 10;
-    else if (c >= 'A' && c <= 'F') d = c - 'A' + 10;
-    else return false;
-    h = (h << 4) | (l >> 60);
-    l = (l << 4) | static_cast<uint64_t>(d);
+namespace {
+// Hex digit values, 0xff for anything else: ids are the most frequent text in
+// a trace payload (three per span).
+struct HexTable {
+  uint8_t v[256];
+  constexpr HexTable() : v() {
+    for (int i = 0; i < 256; ++i) v[i] = 0xff;
+    for (int i = 0; i < 10; ++i) v['0' + i] = static_cast<uint8_t>(i);
+    for (int i = 0; i < 6; ++i) {
+      v['a' + i] = static_cast<uint8_t>(10 + i);
+      v['A' + i] = static_cast<uint8_t>(10 + i);
+    }
   }
+};
+constexpr HexTable kHex;
+}  // namespace
+
+bool ParseHexId(std::string_view hex, uint64_t* hi, uint64_t* lo) {
+  const size_t n = hex.size();
+  if (n == 0 || n > 32) return false;
+  uint64_t h = 0, l = 0;
+  uint8_t bad = 0;
+  // Digits beyond the last 16 form the high half.
+  const size_t split = n > 16 ? n - 16 : 0;
+  for (size_t i = 0; i < split; ++i) {
+    const uint8_t d = kHex.v[static_cast<unsigned char>(hex[i])];
+    bad |= d;
+    h = (h << 4) | (d & 0xf);
+  }
+  for (size_t i = split; i < n; ++i) {
+    const uint8_t d = kHex.v[static_cast<unsigned char>(hex[i])];
+    bad |= d;
+    l = (l << 4) | (d & 0xf);
+  }
+  if (bad & 0xf0) return false;
   *hi = h;
   *lo = l;
   return true;
 }
 
-void FinishSpan(SpanBatch* out, const std::string& path, Span span, const SpanFacts& res, const SpanFacts& own) {
-  auto reject = [&](const std::string& why) { out->rejected.push_back(path + why); };
+std::string SpanPath(const std::string& prefix, size_t index) {
+  return index == kNoIndex ? prefix : prefix + "[" + std::to_string(index) + "]";
+}
+
+void FinishSpan(SpanBatch* out, const std::string& prefix, size_t index, Span span, const SpanFacts& res,
+                const SpanFacts& own) {
+  auto reject = [&](const std::string& why) { out->rejected.push_back(SpanPath(prefix, index) + why); };
   if (span.trace_id.empty()) return reject(".traceId: missing or all zeros");
   if (span.span_id == 0) return reject(".spanId: missing or all zeros");
   if (span.start_us <= 0) return reject(".start: missing or not after 1970");

@@ -74,8 +74,12 @@ bool ParseHexId(std::string_view hex, uint64_t* hi, uint64_t* lo);
 
 // Fills service, instance, error, http status, kind (when the tags carry
 // one) and attributes from the resource-level and span-level facts, checks
-// the span and appends it, or appends a rejection "path: reason".
-void FinishSpan(SpanBatch* out, const std::string& path, Span span, const SpanFacts& resource,
+// the span and appends it, or appends a rejection "path: reason". The path
+// is `prefix[index]` (built only for a rejection), or `prefix` when index
+// is kNoIndex.
+inline constexpr size_t kNoIndex = static_cast<size_t>(-1);
+std::string SpanPath(const std::string& prefix, size_t index);
+void FinishSpan(SpanBatch* out, const std::string& prefix, size_t index, Span span, const SpanFacts& resource,
                 const SpanFacts& own);
 
 }  // namespace ingest_internal

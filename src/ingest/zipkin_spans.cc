@@ -36,8 +36,9 @@ SpanKind ZipkinKind(std::string_view k) {
   return SpanKind::kUnspecified;
 }
 
-void ZipkinSpan(element sp, const std::string& path, SpanBatch* out) {
-  auto reject = [&](const std::string& why) { out->rejected.push_back(path + why); };
+void ZipkinSpan(element sp, size_t index, SpanBatch* out) {
+  static const std::string kRoot;
+  auto reject = [&](const std::string& why) { out->rejected.push_back(ii::SpanPath(kRoot, index) + why); };
   if (sp.type() != element_type::OBJECT) return reject(std::string(": expected an object, got ") + ii::JsonTypeName(sp));
   auto obj = ii::ObjectOf(sp);
   Span span;
@@ -108,7 +109,7 @@ void ZipkinSpan(element sp, const std::string& path, SpanBatch* out) {
   // The server half of a shared RPC span: same id as the client half, which
   // is its parent (assembly tells the two apart by service and kind).
   if (shared && span.kind == SpanKind::kServer) span.parent_span_id = span.span_id;
-  ii::FinishSpan(out, path, std::move(span), none, own);
+  ii::FinishSpan(out, kRoot, index, std::move(span), none, own);
 }
 
 }  // namespace
@@ -122,7 +123,7 @@ Status DecodeZipkinSpansJson(std::string_view body, SpanBatch* out) {
     return Status::InvalidArgument("expected an array of Zipkin v2 spans, got " + std::string(ii::JsonTypeName(root)));
   }
   size_t i = 0;
-  for (element sp : ii::ArrayOf(root)) ZipkinSpan(sp, "[" + std::to_string(i++) + "]", out);
+  for (element sp : ii::ArrayOf(root)) ZipkinSpan(sp, i++, out);
   return Status::Ok();
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <tuple>
 
 namespace vigil::traces {
 
@@ -101,8 +102,12 @@ TraceVerdict OperationBaselines::JudgeTrace(const AssembledTrace& t, const std::
 
 TraceVerdict OperationBaselines::Judge(const AssembledTrace& t) const {
   std::vector<const Operation*> ops(t.spans.size(), nullptr);
+  std::string key;
   for (size_t i = 0; i < t.spans.size(); ++i) {
-    auto it = ops_.find({t.spans[i].service, t.spans[i].operation});
+    key.assign(t.spans[i].service);
+    key.push_back('\x1f');
+    key.append(t.spans[i].operation);
+    auto it = ops_.find(key);
     if (it != ops_.end()) ops[i] = &it->second;
   }
   return JudgeTrace(t, ops);
@@ -114,14 +119,16 @@ TraceVerdict OperationBaselines::AddTrace(const AssembledTrace& t, std::vector<A
   std::vector<Operation*> ops(n, nullptr);
   for (size_t i = 0; i < n; ++i) {
     const Span& s = t.spans[i];
-    Key key{s.service, s.operation};
-    auto it = ops_.find(key);
+    key_.assign(s.service);
+    key_.push_back('\x1f');
+    key_.append(s.operation);
+    auto it = ops_.find(key_);
     if (it == ops_.end()) {
       if (ops_.size() >= cfg_.max_operations) {
         ++stats_.operations_refused;
         continue;
       }
-      it = ops_.emplace(std::move(key), Operation(cfg_)).first;
+      it = ops_.emplace(key_, Operation(cfg_, s.service, s.operation)).first;
     }
     Refresh(it->second, false);
     ops[i] = &it->second;
@@ -163,7 +170,7 @@ void OperationBaselines::CloseDue(std::vector<Anomaly>* anomalies) {
     Operation& op = it->second;
     for (auto b = op.buckets.begin(); b != op.buckets.end();) {
       if ((b->first + 1) * cfg_.bucket_us + cfg_.bucket_grace_us > newest_us_) break;
-      CloseBucket(it->first, op, b->first, b->second, anomalies);
+      CloseBucket(op, b->first, b->second, anomalies);
       b = op.buckets.erase(b);
     }
     if (op.buckets.empty() && op.last_us < newest_us_ - history_us) {
@@ -176,20 +183,19 @@ void OperationBaselines::CloseDue(std::vector<Anomaly>* anomalies) {
 
 void OperationBaselines::Flush(std::vector<Anomaly>* anomalies) {
   for (auto& [key, op] : ops_) {
-    for (auto& [index, b] : op.buckets) CloseBucket(key, op, index, b, anomalies);
+    for (auto& [index, b] : op.buckets) CloseBucket(op, index, b, anomalies);
     op.buckets.clear();
   }
 }
 
-void OperationBaselines::CloseBucket(const Key& key, Operation& op, int64_t index, Bucket& b,
-                                     std::vector<Anomaly>* anomalies) {
+void OperationBaselines::CloseBucket(Operation& op, int64_t index, Bucket& b, std::vector<Anomaly>* anomalies) {
   ++stats_.buckets_closed;
   Refresh(op, false);
   const Expectation& e = op.expect;
   const int64_t start_us = index * cfg_.bucket_us;
   auto make = [&](const char* name, const char* pattern) {
     Anomaly a;
-    std::vector<Label> ls = {{"__name__", name}, {"operation", key.second}, {"service", key.first}};
+    std::vector<Label> ls = {{"__name__", name}, {"operation", op.operation}, {"service", op.service}};
     if (!b.peer.empty()) ls.push_back({"peer_service", b.peer});
     std::sort(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name < y.name; });
     a.labels = Labels::FromSorted(std::move(ls));
@@ -243,8 +249,8 @@ std::vector<OperationSummary> OperationBaselines::Operations() const {
   std::vector<OperationSummary> out;
   for (const auto& [key, op] : ops_) {
     OperationSummary s;
-    s.service = key.first;
-    s.operation = key.second;
+    s.service = op.service;
+    s.operation = op.operation;
     s.calls = op.expect.calls;
     s.errors = op.expect.errors;
     s.p50_ms = op.expect.p50_us / 1000;
@@ -253,6 +259,9 @@ std::vector<OperationSummary> OperationBaselines::Operations() const {
     s.warm = op.expect.warm;
     out.push_back(std::move(s));
   }
+  std::sort(out.begin(), out.end(), [](const OperationSummary& a, const OperationSummary& b) {
+    return std::tie(a.service, a.operation) < std::tie(b.service, b.operation);
+  });
   return out;
 }
 
@@ -260,7 +269,7 @@ BaselineStats OperationBaselines::stats() const {
   BaselineStats s = stats_;
   s.operations = ops_.size();
   size_t b = 0;
-  for (const auto& [key, op] : ops_) b += op.history.bytes() + key.first.size() + key.second.size() + 128;
+  for (const auto& [key, op] : ops_) b += op.history.bytes() + 2 * key.size() + 160;
   s.bytes = b;
   return s;
 }

@@ -40,6 +40,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_map>
 #include <string>
 #include <utility>
 #include <vector>
@@ -123,22 +124,25 @@ class OperationBaselines {
     int64_t slot = -1;  // history slot it was computed at
   };
   struct Operation {
+    std::string service, operation;
     WindowedCallStats history;
     Expectation expect;
     std::map<int64_t, Bucket> buckets;  // by bucket index
     int64_t last_us = 0;
-    explicit Operation(const BaselineConfig& c) : history(c.baseline_slot_us, c.baseline_slots) {}
+    Operation(const BaselineConfig& c, std::string s, std::string o)
+        : service(std::move(s)), operation(std::move(o)), history(c.baseline_slot_us, c.baseline_slots) {}
   };
-  using Key = std::pair<std::string, std::string>;
 
   void Refresh(Operation& op, bool force);
   SpanVerdict JudgeSpan(const Span& s, const Operation* op) const;
   TraceVerdict JudgeTrace(const AssembledTrace& t, const std::vector<const Operation*>& ops) const;
-  void CloseBucket(const Key& key, Operation& op, int64_t index, Bucket& b, std::vector<Anomaly>* anomalies);
+  void CloseBucket(Operation& op, int64_t index, Bucket& b, std::vector<Anomaly>* anomalies);
   void CloseDue(std::vector<Anomaly>* anomalies);
 
   BaselineConfig cfg_;
-  std::map<Key, Operation> ops_;
+  // By service '\x1f' operation, looked up through a reused buffer.
+  std::unordered_map<std::string, Operation> ops_;
+  std::string key_;
   int64_t newest_us_ = 0;
   int64_t last_close_us_ = 0;
   BaselineStats stats_;

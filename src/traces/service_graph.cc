@@ -1,6 +1,7 @@
 #include "traces/service_graph.h"
 
 #include <algorithm>
+#include <tuple>
 
 namespace vigil::traces {
 
@@ -20,39 +21,61 @@ ServiceGraph::ServiceGraph(ServiceGraphConfig cfg) : cfg_(cfg) {
   cfg_.slot_us = std::max<int64_t>(cfg_.slot_us, 1000);
 }
 
-void ServiceGraph::AddEntry(const Span& s) {
-  auto add = [&](Level& lv, NodeKey key) {
-    auto it = lv.nodes.find(key);
-    if (it == lv.nodes.end()) {
-      if (lv.nodes.size() >= cfg_.max_nodes) {
-        ++stats_.nodes_refused;
-        return;
-      }
-      it = lv.nodes.emplace(std::move(key), NodeEntry{WindowedCallStats(cfg_.slot_us, cfg_.slots), false}).first;
+ServiceGraph::NodeEntry* ServiceGraph::Node(Level& lv, const std::string& service, const std::string& instance,
+                                            bool peer) {
+  key_.assign(service);
+  key_.push_back('\x1f');
+  key_.append(instance);
+  auto it = lv.nodes.find(key_);
+  if (it == lv.nodes.end()) {
+    if (lv.nodes.size() >= cfg_.max_nodes) {
+      ++stats_.nodes_refused;
+      return nullptr;
     }
-    it->second.peer = false;
-    it->second.stats.Add(s.start_us, s.duration_us, s.error, newest_us_);
-  };
-  add(service_, {s.service, ""});
-  add(instance_, {s.service, s.instance});
+    it = lv.nodes.emplace(key_, NodeEntry{service, instance, WindowedCallStats(cfg_.slot_us, cfg_.slots), peer}).first;
+  }
+  return &it->second;
+}
+
+void ServiceGraph::AddEntry(const Span& s) {
+  static const std::string kNone;
+  for (Level* lv : {&service_, &instance_}) {
+    NodeEntry* n = Node(*lv, s.service, lv == &service_ ? kNone : s.instance, false);
+    if (n == nullptr) continue;
+    n->peer = false;
+    n->stats.Add(s.start_us, s.duration_us, s.error, newest_us_);
+  }
 }
 
 void ServiceGraph::AddCall(const Span& caller, const std::string& callee_service, const std::string& callee_instance,
                            int64_t t_us, int64_t duration_us, bool error) {
+  static const std::string kNone;
   ++stats_.calls;
-  auto add = [&](Level& lv, EdgeKey key) {
-    auto it = lv.edges.find(key);
-    if (it == lv.edges.end()) {
-      if (lv.edges.size() >= cfg_.max_edges) {
+  bool kept = true;
+  for (Level* lv : {&service_, &instance_}) {
+    const bool inst = lv == &instance_;
+    const std::string& fi = inst ? caller.instance : kNone;
+    const std::string& ti = inst ? callee_instance : kNone;
+    key_.assign(caller.service);
+    key_.push_back('\x1f');
+    key_.append(fi);
+    key_.push_back('\x1f');
+    key_.append(callee_service);
+    key_.push_back('\x1f');
+    key_.append(ti);
+    auto it = lv->edges.find(key_);
+    if (it == lv->edges.end()) {
+      if (lv->edges.size() >= cfg_.max_edges) {
         ++stats_.edges_refused;
-        return true;
+        continue;
       }
-      it = lv.edges.emplace(std::move(key), WindowedCallStats(cfg_.slot_us, cfg_.slots)).first;
+      it = lv->edges
+               .emplace(key_, EdgeEntry{caller.service, fi, callee_service, ti, WindowedCallStats(cfg_.slot_us, cfg_.slots)})
+               .first;
     }
-    return it->second.Add(t_us, duration_us, error, newest_us_);
-  };
-  bool kept = add(service_, {caller.service, "", callee_service, ""});
-  add(instance_, {caller.service, caller.instance, callee_service, callee_instance});
+    bool ok = it->second.stats.Add(t_us, duration_us, error, newest_us_);
+    if (!inst) kept = ok;
+  }
   if (!kept) ++stats_.late_calls;
 }
 
@@ -86,17 +109,9 @@ void ServiceGraph::AddTrace(const AssembledTrace& t) {
     std::string peer_name(peer);
     AddCall(s, peer_name, peer_name, s.start_us, s.duration_us, s.error);
     for (Level* lv : {&service_, &instance_}) {
-      NodeKey key{peer_name, lv == &service_ ? "" : peer_name};
-      auto it = lv->nodes.find(key);
-      if (it == lv->nodes.end()) {
-        if (lv->nodes.size() >= cfg_.max_nodes) {
-          ++stats_.nodes_refused;
-          continue;
-        }
-        it = lv->nodes.emplace(std::move(key), NodeEntry{WindowedCallStats(cfg_.slot_us, cfg_.slots), true}).first;
-      }
+      NodeEntry* node = Node(*lv, peer_name, lv == &service_ ? std::string() : peer_name, true);
       // A peer's own figures are what its callers saw.
-      if (it->second.peer) it->second.stats.Add(s.start_us, s.duration_us, s.error, newest_us_);
+      if (node != nullptr && node->peer) node->stats.Add(s.start_us, s.duration_us, s.error, newest_us_);
     }
   }
   const int64_t slot = newest_us_ / cfg_.slot_us;
@@ -110,7 +125,7 @@ void ServiceGraph::Prune() {
   const int64_t oldest = newest_us_ / cfg_.slot_us - cfg_.slots;
   for (Level* lv : {&service_, &instance_}) {
     std::erase_if(lv->nodes, [&](const auto& kv) { return kv.second.stats.newest_slot() <= oldest; });
-    std::erase_if(lv->edges, [&](const auto& kv) { return kv.second.newest_slot() <= oldest; });
+    std::erase_if(lv->edges, [&](const auto& kv) { return kv.second.stats.newest_slot() <= oldest; });
   }
 }
 
@@ -138,15 +153,22 @@ GraphSnapshot ServiceGraph::Snapshot(GraphLevel level, int64_t window_us) const 
   out.window_us = std::clamp<int64_t>(window_us, cfg_.slot_us, max_window_us());
   const Level& lv = level == GraphLevel::kService ? service_ : instance_;
   for (const auto& [key, e] : lv.edges) {
-    CallFigures f = Figures(e, out.window_us);
+    CallFigures f = Figures(e.stats, out.window_us);
     if (f.calls == 0) continue;
-    out.edges.push_back({std::get<0>(key), std::get<1>(key), std::get<2>(key), std::get<3>(key), f});
+    out.edges.push_back({e.from_service, e.from_instance, e.to_service, e.to_instance, f});
   }
   for (const auto& [key, n] : lv.nodes) {
     CallFigures f = Figures(n.stats, out.window_us);
     if (f.calls == 0) continue;
-    out.nodes.push_back({key.first, key.second, n.peer, f});
+    out.nodes.push_back({n.service, n.instance, n.peer, f});
   }
+  std::sort(out.edges.begin(), out.edges.end(), [](const GraphEdge& a, const GraphEdge& b) {
+    return std::tie(a.from_service, a.from_instance, a.to_service, a.to_instance) <
+           std::tie(b.from_service, b.from_instance, b.to_service, b.to_instance);
+  });
+  std::sort(out.nodes.begin(), out.nodes.end(), [](const GraphNode& a, const GraphNode& b) {
+    return std::tie(a.service, a.instance) < std::tie(b.service, b.instance);
+  });
   return out;
 }
 
@@ -154,9 +176,10 @@ std::vector<std::pair<std::string, std::string>> ServiceGraph::ServiceEdges(int6
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& [key, e] : service_.edges) {
     uint64_t calls = 0, errors = 0;
-    e.Sum(newest_us_, std::min(window_us, max_window_us()), &calls, &errors, nullptr);
-    if (calls > 0) out.emplace_back(std::get<0>(key), std::get<2>(key));
+    e.stats.Sum(newest_us_, std::min(window_us, max_window_us()), &calls, &errors, nullptr);
+    if (calls > 0) out.emplace_back(e.from_service, e.to_service);
   }
+  std::sort(out.begin(), out.end());
   return out;
 }
 
@@ -168,8 +191,8 @@ ServiceGraphStats ServiceGraph::stats() const {
   s.instance_nodes = instance_.nodes.size();
   size_t b = 0;
   for (const Level* lv : {&service_, &instance_}) {
-    for (const auto& [k, n] : lv->nodes) b += n.stats.bytes() + 64;
-    for (const auto& [k, e] : lv->edges) b += e.bytes() + 128;
+    for (const auto& [k, n] : lv->nodes) b += n.stats.bytes() + 2 * k.size() + 96;
+    for (const auto& [k, e] : lv->edges) b += e.stats.bytes() + 2 * k.size() + 160;
   }
   s.bytes = b;
   return s;

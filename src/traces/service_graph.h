@@ -23,9 +23,8 @@
 #pragma once
 
 #include <cstdint>
-#include <map>
 #include <string>
-#include <tuple>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -88,17 +87,23 @@ class ServiceGraph {
   ServiceGraphStats stats() const;
 
  private:
-  using NodeKey = std::pair<std::string, std::string>;  // (service, instance)
-  using EdgeKey = std::tuple<std::string, std::string, std::string, std::string>;
   struct NodeEntry {
+    std::string service, instance;
     WindowedCallStats stats;
     bool peer = true;
   };
+  struct EdgeEntry {
+    std::string from_service, from_instance, to_service, to_instance;
+    WindowedCallStats stats;
+  };
+  // Keyed by the names joined with '\x1f', built in a reused buffer: a
+  // lookup allocates nothing (the per-call path is the hot one).
   struct Level {
-    std::map<NodeKey, NodeEntry> nodes;
-    std::map<EdgeKey, WindowedCallStats> edges;
+    std::unordered_map<std::string, NodeEntry> nodes;
+    std::unordered_map<std::string, EdgeEntry> edges;
   };
 
+  NodeEntry* Node(Level& lv, const std::string& service, const std::string& instance, bool peer);
   void AddCall(const Span& caller, const std::string& callee_service, const std::string& callee_instance,
                int64_t t_us, int64_t duration_us, bool error);
   void AddEntry(const Span& s);
@@ -109,6 +114,7 @@ class ServiceGraph {
   Level service_, instance_;
   int64_t newest_us_ = 0;
   int64_t last_prune_slot_ = 0;
+  std::string key_;
   ServiceGraphStats stats_;
 };
 
