@@ -262,6 +262,11 @@ Status AlertService::Receive(const std::vector<Alert>& alerts) {
   return Status::Ok();
 }
 
+void AlertService::AddDiscoveredCalls(const std::vector<std::pair<std::string, std::string>>& calls) {
+  std::lock_guard<std::mutex> lock(mu_);
+  pipeline_->AddDiscoveredCalls(calls);
+}
+
 void AlertService::OnAnomaly(const Anomaly& a) {
   std::lock_guard<std::mutex> lock(mu_);
   AlertPipeline::Output out;

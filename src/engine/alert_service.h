@@ -34,6 +34,9 @@ class AlertService {
   // Accepts decoded alerts (durable when ok).
   Status Receive(const std::vector<Alert>& alerts);
   void OnAnomaly(const Anomaly& a);
+  // Adds caller -> callee service edges discovered from traces to the
+  // correlator's topology (beside the YAML ones; never removed).
+  void AddDiscoveredCalls(const std::vector<std::pair<std::string, std::string>>& calls);
   // Timers: resolve timeouts, evidence, group flushes, notifications.
   void Tick();
 

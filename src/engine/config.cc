@@ -173,6 +173,14 @@ Status Validate(const ServeConfig& c) {
     return Status::InvalidArgument(
         "config: detect.change_risk needs before > gap, after > 0, max_series and max_reports >= 1");
   }
+  const TraceSettings& t = c.traces;
+  if (t.queue_spans < 1000 || t.max_open_traces < 1 || t.max_open_spans < 1 || t.max_spans_per_trace < 1 ||
+      t.idle_timeout_ms < 100 || t.idle_flush_ms < 100 || t.graph_window_ms < 60'000 || t.bucket_ms < 1000 ||
+      !(t.z_threshold > 0) || t.max_edges < 1 || t.max_operations < 1) {
+    return Status::InvalidArgument(
+        "config: traces needs queue_spans >= 1000, positive bounds, idle_timeout and idle_flush >= 100ms, "
+        "graph_window >= 1m, bucket >= 1s and z_threshold > 0");
+  }
   if (c.detector_threads < 0 || c.detector_threads > 256) {
     return Status::InvalidArgument("config: detector_threads must be between 0 and 256");
   }
@@ -266,6 +274,25 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Scalar("max_streams", &c.logs.max_streams);
       s.Scalar("syslog_udp", &c.logs.syslog_udp);
       s.Scalar("syslog_tcp", &c.logs.syslog_tcp);
+    }
+    {
+      Section s(top.Get("traces"), "traces", &err);
+      TraceSettings& t = c.traces;
+      s.Scalar("queue_spans", &t.queue_spans);
+      s.Scalar("recent_spans", &t.recent_spans);
+      s.Duration("recent_window", &t.recent_window_ms);
+      s.Duration("idle_timeout", &t.idle_timeout_ms);
+      s.Duration("idle_flush", &t.idle_flush_ms);
+      s.Scalar("max_open_traces", &t.max_open_traces);
+      s.Scalar("max_open_spans", &t.max_open_spans);
+      s.Scalar("max_spans_per_trace", &t.max_spans_per_trace);
+      s.Duration("graph_window", &t.graph_window_ms);
+      s.Scalar("max_edges", &t.max_edges);
+      s.Duration("bucket", &t.bucket_ms);
+      s.Scalar("z_threshold", &t.z_threshold);
+      s.Scalar("min_baseline_calls", &t.min_baseline_calls);
+      s.Scalar("max_operations", &t.max_operations);
+      s.Scalar("topology_to_alerts", &t.topology_to_alerts);
     }
   }
   if (!err.ok()) return err;

@@ -103,6 +103,26 @@ struct LogSettings {
   std::string syslog_tcp;
 };
 
+// Traces (docs/traces.md): ingest queue, assembly window, dependency graph,
+// per-operation baselines and the ring of recent spans.
+struct TraceSettings {
+  size_t queue_spans = 200'000;              // bounded: a full queue answers 503
+  size_t recent_spans = 500'000;             // ring of recent assembled spans (RecentSpans, /api/v1/traces/{id})
+  TimestampMs recent_window_ms = 900'000;    // ... and no older than this (span time)
+  TimestampMs idle_timeout_ms = 10'000;      // a trace closes after this much span time without a new span
+  TimestampMs idle_flush_ms = 5'000;         // wall time without spans before open traces and buckets close
+  size_t max_open_traces = 50'000;
+  size_t max_open_spans = 1'000'000;
+  size_t max_spans_per_trace = 2'000;
+  TimestampMs graph_window_ms = 900'000;     // longest topology window (30 s slots)
+  size_t max_edges = 20'000;                 // per level (service, instance)
+  TimestampMs bucket_ms = 10'000;            // trace anomalies per operation per bucket
+  double z_threshold = 6;
+  uint64_t min_baseline_calls = 30;
+  size_t max_operations = 20'000;
+  bool topology_to_alerts = true;            // discovered service edges join the alert correlator's topology
+};
+
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./vigil-data";
@@ -114,6 +134,7 @@ struct ServeConfig {
   LimitSettings limits;
   DetectSettings detect;
   LogSettings logs;
+  TraceSettings traces;
   TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
   TimestampMs snapshot_interval_ms = 60'000;
   // Alert pipeline configuration (Alertmanager-style YAML, docs/alerts.md);

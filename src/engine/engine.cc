@@ -24,6 +24,7 @@
 #include "engine/change_risk_runner.h"
 #include "engine/entity_watch.h"
 #include "engine/log_pipeline.h"
+#include "engine/trace_pipeline.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
 #include "engine/series_table.h"
@@ -159,6 +160,7 @@ struct Engine::Impl {
   std::unique_ptr<NotifyDispatcher> notifier;
   std::unique_ptr<LogPipeline> logs;
   std::unique_ptr<AlertService> alerts;
+  std::unique_ptr<TracePipeline> traces;
   std::thread converger;
   std::thread housekeeper;
   // Periodic analysis off the ingest path: capacity forecasts and change-risk
@@ -676,6 +678,12 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
       [e](std::vector<Anomaly> a) { return e->ReportAnomalies(std::move(a)); });
   if (!logs.ok()) return logs.status().WithContext("opening the log store");
   engine->impl_->logs = std::move(logs).value();
+  AlertService* alert_service = engine->impl_->alerts.get();
+  engine->impl_->traces = std::make_unique<TracePipeline>(
+      cfg.traces, clock, [e](std::vector<Anomaly> a) { return e->ReportAnomalies(std::move(a)); },
+      [alert_service, on = cfg.traces.topology_to_alerts](const std::vector<std::pair<std::string, std::string>>& calls) {
+        if (on) alert_service->AddDiscoveredCalls(calls);
+      });
   return engine;
 }
 
@@ -692,12 +700,14 @@ Status Engine::Start() {
   d.notifier = std::make_unique<NotifyDispatcher>(d.store.get(), d.clock, RetryPolicy{});
   d.notifier->Start();
   d.logs->Start();
+  d.traces->Start();
   return Status::Ok();
 }
 
 void Engine::Stop() {
   auto& d = *impl_;
   if (d.logs) d.logs->Stop();  // feeds the detectors: stop it first
+  if (d.traces) d.traces->Stop();  // feeds the anomaly queue
   if (!d.running.exchange(false)) return;
   {
     std::lock_guard<std::mutex> lock(d.hk_mu);
@@ -980,6 +990,7 @@ Result<double> Engine::AnomalyFeedback(int64_t anomaly_id, bool false_alarm) {
 
 Store* Engine::store() const { return impl_->store.get(); }
 LogPipeline* Engine::logs() const { return impl_->logs.get(); }
+TracePipeline* Engine::traces() const { return impl_->traces.get(); }
 
 Status Engine::ReportAnomalies(std::vector<Anomaly> anomalies) {
   auto& d = *impl_;
@@ -1000,6 +1011,7 @@ EngineStats& Engine::stats() const { return impl_->stats; }
 void Engine::Flush() {
   auto& d = *impl_;
   if (d.logs) d.logs->Flush();
+  if (d.traces) d.traces->Flush();
   for (;;) {
     bool busy = d.anomaly_queue.used() > 0 || d.anomalies_in_flight.load() > 0;
     for (const auto& sh : d.shards) busy = busy || sh->queue.used() > 0 || sh->in_flight.load() > 0;
@@ -1085,6 +1097,7 @@ void Engine::RenderMetrics(std::string* out) const {
   s.detect_latency.Render("vigil_detect_latency_seconds",
                           "Time from a batch being queued to its points being judged.", out);
   if (d.logs) d.logs->RenderMetrics(out);
+  if (d.traces) d.traces->RenderMetrics(out);
   if (d.alerts) d.alerts->RenderMetrics(out);
 }
 

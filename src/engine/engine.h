@@ -32,6 +32,7 @@ class AlertService;
 class SeriesSelector;
 class ChangeRiskRunner;
 class LogPipeline;
+class TracePipeline;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -103,6 +104,8 @@ class Engine {
   Store* store() const;
   // The log pipeline (log_pipeline.h): ingest, search, templates.
   LogPipeline* logs() const;
+  // The trace pipeline (trace_pipeline.h): spans, topology, recent traces.
+  TracePipeline* traces() const;
   // Puts anomalies found outside the detector threads (new log templates) on
   // the anomaly/incident path; ResourceExhausted when its queue is full.
   Status ReportAnomalies(std::vector<Anomaly> anomalies);

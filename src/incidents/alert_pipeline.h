@@ -91,6 +91,11 @@ class AlertPipeline {
   void Reroute(TimestampMs now);
 
   const AlertingConfig& config() const { return cfg_; }
+  // Service edges discovered from traces join the configured topology (the
+  // correlator reads it through a pointer, so the addition is seen at once).
+  void AddDiscoveredCalls(const std::vector<std::pair<std::string, std::string>>& calls) {
+    for (const auto& [caller, callee] : calls) cfg_.topology.AddCall(caller, callee);
+  }
   const AlertDedup& alerts() const { return dedup_; }
   SilenceSet& silences() { return silences_; }
   const SilenceSet& silences() const { return silences_; }
