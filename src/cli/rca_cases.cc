@@ -29,8 +29,30 @@ struct RcaFlags {
   bool json_out = false;
   std::string only_case;
   std::string method = "graph";
+  std::string localizers = "metrics,traces,logs,changes,hosts";
   size_t top = 5;
 };
+
+bool LocalizersOf(const std::string& list, rca::LocalizeOptions* o) {
+  o->use_metrics = o->use_traces = o->use_logs = o->use_changes = o->use_hosts = false;
+  size_t start = 0;
+  while (start <= list.size()) {
+    size_t end = list.find(',', start);
+    if (end == std::string::npos) end = list.size();
+    const std::string name = list.substr(start, end - start);
+    if (name == "metrics") o->use_metrics = true;
+    else if (name == "traces") o->use_traces = true;
+    else if (name == "logs") o->use_logs = true;
+    else if (name == "changes") o->use_changes = true;
+    else if (name == "hosts") o->use_hosts = true;
+    else if (!name.empty()) {
+      std::fprintf(stderr, "error: --localizers: unknown \"%s\" (metrics, traces, logs, changes, hosts)\n", name.c_str());
+      return false;
+    }
+    start = end + 1;
+  }
+  return true;
+}
 
 bool MethodOf(const std::string& name, rca::LocalizeOptions* o) {
   if (name == "graph") {
@@ -50,7 +72,7 @@ double Ms(std::chrono::steady_clock::time_point t0) {
 
 int RunRcaDir(const RcaFlags& f) {
   rca::LocalizeOptions lo;
-  if (!MethodOf(f.method, &lo)) return 2;
+  if (!MethodOf(f.method, &lo) || !LocalizersOf(f.localizers, &lo)) return 2;
   auto cases = rca::LoadNezhaCases(f.dir);
   if (!cases.ok()) {
     std::fprintf(stderr, "error: %s\n", cases.status().message().c_str());
@@ -233,6 +255,8 @@ void AddRcaCasesCommands(CommandContext& ctx) {
   rca_cmd->add_option("--method", f->method, "Metric localizer: graph (CIRCA-style) or score (rank by robust change)")
       ->default_val("graph");
   rca_cmd->add_option("--top", f->top, "Entries printed per case")->default_val(5);
+  rca_cmd->add_option("--localizers", f->localizers, "Comma-separated: metrics, traces, logs, changes, hosts")
+      ->default_val("metrics,traces,logs,changes,hosts");
   rca_cmd->callback([f, rca_cmd, &ctx] {
     if (!rca_cmd->get_subcommands().empty()) return;
     if (f->dir.empty()) {

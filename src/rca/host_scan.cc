@@ -16,7 +16,7 @@ std::vector<HostSuspect> ScanHosts(const CaseData& data, const std::vector<Metri
     const MetricSeries& m = data.metrics[c.series];
     if (m.host.empty()) continue;
     Acc& a = hosts[m.host];
-    const bool node = m.indicator.rfind("Node", 0) == 0 || m.indicator.rfind("node_", 0) == 0 || m.service.empty();
+    const bool node = IsNodeIndicator(m.indicator) || m.service.empty();
     if (node) {
       a.node_metric[m.indicator].push_back(c.score);
     } else if (KindOfIndicator(m.indicator) == IndicatorKind::kResource) {

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "rca/call_gaps.h"
 #include "rca/change_correlation.h"
 #include "rca/host_scan.h"
 #include "rca/log_evidence.h"
@@ -22,6 +23,7 @@ namespace {
 // case set; see docs/rca.md for how they were chosen).
 constexpr double kWeightMetrics = 1.0;
 constexpr double kWeightTraces = 0.5;
+constexpr double kWeightGaps = 0.5;
 constexpr double kWeightLogs = 0.5;
 constexpr double kWeightChanges = 0.4;
 constexpr double kWeightHosts = 0.1;
@@ -141,6 +143,18 @@ Ranking Localize(const CaseData& data, const LocalizeOptions& options) {
                   true);
       }
       if (mr.anomalous_traces == 0) out.notes.push_back("traces: no anomalous trace in the abnormal window");
+      for (const auto& g : RankCallGaps(base, window)) {
+        if (g.score < 0.5) break;
+        Evidence e{"traces",
+                   Fmt("%.0f of %.0f calls into it and ", g.slow_in, g.calls_in) +
+                       Fmt("%.0f of %.0f calls out of it spent beyond their baseline between the spans", g.slow_out,
+                           g.calls_out) +
+                       Fmt(" (typically +%.1f ms): network or egress", g.median_excess_ms),
+                   {{"slow_in", g.slow_in}, {"calls_in", g.calls_in}, {"slow_out", g.slow_out},
+                    {"calls_out", g.calls_out}, {"median_excess_ms", g.median_excess_ms}},
+                   0};
+        board.Add(board.At(g.service, g.instance), kWeightGaps, g.score, std::move(e), "call-gap", true);
+      }
     }
   }
 

@@ -9,11 +9,15 @@ namespace vigil::rca {
 
 namespace {
 
-// Scores are capped: a metric that never moved in the normal window (a
-// restart counter, DNS failures) has no scale, and any change of it is
-// "infinitely" abnormal; the cap keeps such metrics comparable with the
-// rest instead of dominating by the units they happen to use.
-constexpr double kCap = 50.0;
+// Scores beyond 10 robust sd grow logarithmically: a metric that never
+// moved in the normal window (a restart counter, DNS failures) has almost
+// no scale, and any change of it is "infinitely" abnormal; compressing keeps
+// such metrics comparable with the rest (their order kept) instead of
+// letting the units they happen to use decide.
+constexpr double kKnee = 10.0;
+constexpr double kCap = 80.0;
+constexpr double kPeakCap = 10.0;
+double Compress(double z) { return z <= kKnee ? z : std::min(kCap, kKnee * (1 + std::log(z / kKnee))); }
 
 bool Lower(const std::string& s, const char* needle) {
   std::string l = s;
@@ -52,6 +56,10 @@ double RobustSd(std::vector<double> v) {
   return (q3 - q1) / 1.349;
 }
 
+bool IsNodeIndicator(const std::string& name) {
+  return name.rfind("Node", 0) == 0 || name.rfind("node_", 0) == 0;
+}
+
 IndicatorKind KindOfIndicator(const std::string& name) {
   if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) return IndicatorKind::kLoad;
   if (Lower(name, "latency") || Lower(name, "duration")) return IndicatorKind::kLatency;
@@ -70,12 +78,37 @@ static MetricChange ScoreWindows(const std::vector<double>& normal, const std::v
   double maxabs = 0;
   for (double x : normal) maxabs = std::max(maxabs, std::fabs(x));
   for (double x : abnormal) maxabs = std::max(maxabs, std::fabs(x));
-  c.scale = std::max({RobustSd(normal), 0.02 * std::fabs(c.normal_median), 1e-3 * maxabs, 1e-12});
+  // The IQR is the scale (BARO), floored by the classical sd of the normal
+  // window: a sparse metric (a 5xx rate that is 0 most minutes and 1% now
+  // and then) has an IQR of 0, and its routine blips are not news.
+  double mean = 0, var = 0;
+  for (double x : normal) mean += x;
+  mean /= static_cast<double>(normal.size());
+  for (double x : normal) var += (x - mean) * (x - mean);
+  const double sd = std::sqrt(var / static_cast<double>(normal.size()));
+  c.scale = std::max({RobustSd(normal), sd, 0.02 * std::fabs(c.normal_median), 1e-3 * maxabs, 1e-12});
+  // The second-largest deviation of the abnormal window, not the largest:
+  // the move must hold for two points, so one blip of a sparse metric (a
+  // lone 5xx on a quiet service) is not taken for a change.
+  double first = 0, second = 0;
   for (double x : abnormal) {
-    double z = (x - c.normal_median) / c.scale;
-    if (std::fabs(z) > std::fabs(c.signed_z)) c.signed_z = z;
+    const double z = (x - c.normal_median) / c.scale;
+    if (std::fabs(z) > std::fabs(first)) {
+      second = first;
+      first = z;
+    } else if (std::fabs(z) > std::fabs(second)) {
+      second = z;
+    }
   }
-  c.score = std::min(kCap, std::fabs(c.signed_z));
+  const double peak = abnormal.size() >= 2 ? second : first;
+  // A fault at its root holds: the shift of the abnormal window's median
+  // counts in full, a transient peak (a routine p99 spike, a retry burst)
+  // at most kPeakCap robust sd.
+  const double shift = (c.abnormal_median - c.normal_median) / c.scale;
+  c.signed_z = std::fabs(shift) >= std::min(std::fabs(peak), kPeakCap) ? shift
+                                                                       : std::copysign(kPeakCap, peak);
+  if (std::fabs(peak) < kPeakCap && std::fabs(shift) < std::fabs(peak)) c.signed_z = peak;
+  c.score = Compress(std::fabs(c.signed_z));
   return c;
 }
 
@@ -106,6 +139,7 @@ static std::vector<MetricSuspect> BestPerEntity(const CaseData& data, const std:
   std::vector<MetricSuspect> out;
   for (size_t i = 0; i < changes.size(); ++i) {
     const MetricSeries& m = data.metrics[changes[i].series];
+    if (IsNodeIndicator(m.indicator)) continue;  // the host's, not the pod's (host_scan.h)
     auto [it, fresh] = at.try_emplace(EntityKey(m), out.size());
     if (fresh) out.push_back({m.service, m.instance, m.host, m.indicator, -1, 0, 0, 0});
     MetricSuspect& s = out[it->second];
@@ -313,7 +347,7 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     }
     // Never more than the plain change: the regression explains, it does
     // not invent, change.
-    scores[i] = std::min({best / 3, c.score, kCap});
+    scores[i] = std::min(Compress(best / 3), c.score);
   }
 
   // Descendant adjustment (as in CIRCA and MicroCause): a short normal
@@ -323,7 +357,8 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
   // score shrinks by the parents' move (latency and errors by the callees',
   // load by the callers', a pod's resources by its own load).
   std::vector<double> service_move(ns * kinds, 0);
-  std::unordered_map<std::string, double> pod_load_move;
+  std::vector<double> service_load_signed(ns, 0);  // signed: more or less traffic
+  std::unordered_map<std::string, double> pod_load_move;  // signed
   for (size_t i = 0; i < changes.size(); ++i) {
     const MetricSeries& m = data.metrics[changes[i].series];
     const int s = graph.Index(m.service);
@@ -332,8 +367,23 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     double& mv = service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)];
     mv = std::max(mv, changes[i].score);
     if (k == IndicatorKind::kLoad) {
+      const double signed_score = changes[i].signed_z >= 0 ? changes[i].score : -changes[i].score;
       double& pl = pod_load_move[EntityKey(m)];
-      pl = std::max(pl, changes[i].score);
+      if (std::fabs(signed_score) > std::fabs(pl)) pl = signed_score;
+      double& sl = service_load_signed[static_cast<size_t>(s)];
+      if (std::fabs(signed_score) > std::fabs(sl)) sl = signed_score;
+    }
+  }
+  // A pod that stopped answering (its `up` fell) explains its callers'
+  // latency and errors as fully as anything can: its own latency and error
+  // series are empty then.
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const MetricSeries& m = data.metrics[changes[i].series];
+    const int s = graph.Index(m.service);
+    if (s < 0 || changes[i].signed_z >= 0 || (m.indicator != "Up" && m.indicator != "up")) continue;
+    for (IndicatorKind k : {IndicatorKind::kLatency, IndicatorKind::kErrors}) {
+      double& mv = service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)];
+      mv = std::max(mv, kCap);
     }
   }
   auto move = [&](int service, IndicatorKind k) {
@@ -345,19 +395,29 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     const int s = graph.Index(m.service);
     if (s < 0) continue;
     double parent = 0;
+    // Load explains only a move in its own direction (more traffic: more
+    // CPU, more load downstream; less traffic: less).
+    const double dir = changes[i].signed_z >= 0 ? 1 : -1;
     switch (KindOfIndicator(m.indicator)) {
       case IndicatorKind::kLoad:
-        for (int u : graph.callers[static_cast<size_t>(s)]) parent = std::max(parent, move(u, IndicatorKind::kLoad));
+        for (int u : graph.callers[static_cast<size_t>(s)]) {
+          parent = std::max(parent, dir * service_load_signed[static_cast<size_t>(u)]);
+        }
         break;
       case IndicatorKind::kLatency:
       case IndicatorKind::kErrors:
         for (int d : graph.callees[static_cast<size_t>(s)]) {
           parent = std::max({parent, move(d, IndicatorKind::kLatency), move(d, IndicatorKind::kErrors)});
         }
+        {
+          // more traffic on the pod itself: queueing (latency rises with load)
+          auto it = pod_load_move.find(EntityKey(m));
+          if (it != pod_load_move.end()) parent = std::max(parent, it->second);
+        }
         break;
       case IndicatorKind::kResource: {
         auto it = pod_load_move.find(EntityKey(m));
-        if (it != pod_load_move.end()) parent = it->second;
+        if (it != pod_load_move.end()) parent = std::max(0.0, dir * it->second);
         break;
       }
     }

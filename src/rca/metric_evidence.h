@@ -35,10 +35,13 @@ struct MetricWindows {
 // The role of an indicator in the structural graph, from its name.
 enum class IndicatorKind { kLoad, kLatency, kErrors, kResource };
 IndicatorKind KindOfIndicator(const std::string& indicator);
+// Node-level metrics carried on a pod's row (Nezha's NodeCpuUsageRate(%),
+// node_exporter's node_*): evidence about the host, not the pod.
+bool IsNodeIndicator(const std::string& indicator);
 
 struct MetricChange {
   size_t series = 0;       // index into CaseData::metrics
-  double score = 0;        // robust sd moved (>= 0), capped
+  double score = 0;        // robust sd moved (>= 0), log-compressed beyond 10
   double signed_z = 0;     // direction of the largest move
   double normal_median = 0, abnormal_median = 0, scale = 0;
 };
