@@ -89,7 +89,7 @@ class Files {
 struct MinuteAcc {
   std::unordered_map<int, double> inc;                // series -> increase in the minute
   std::unordered_map<int, std::pair<double, int>> g;  // series -> (sum, n)
-  int steps = 0, up = 0;
+  int steps = 0, up = 0;  // up: scrapes that found the target up (Prometheus' up == 1)
 };
 
 struct PodSeriesMap {
@@ -144,7 +144,7 @@ Status ExportScenario(const sim::Scenario& s, TimestampMs start, const ExportCas
       MinuteAcc& a = acc[p];
       ++a.steps;
       const int up = simr.PodSeries(static_cast<int>(p), sim::kUp);
-      if (up >= 0 && std::isfinite(out.values[static_cast<size_t>(up)])) ++a.up;
+      if (up >= 0 && out.values[static_cast<size_t>(up)] >= 0.5) ++a.up;
       for (int i : pm[p].counters) {
         const double v = out.values[static_cast<size_t>(i)];
         if (!std::isfinite(v)) continue;
@@ -234,20 +234,28 @@ Status ExportScenario(const sim::Scenario& s, TimestampMs start, const ExportCas
         int i = simr.PodSeries(ip, m);
         return i < 0 ? NAN : gauge(a, i);
       };
-      double req[3] = {0, 0, 0}, p99 = NAN, p50 = NAN;
+      // The pod's latency quantiles: its endpoints' weighted by their
+      // traffic (an endpoint nobody called has no latency to report).
+      double req[3] = {0, 0, 0}, w99 = 0, w50 = 0, wsum = 0;
       bool any_req = false;
       for (const auto& es : simr.PodEndpointSeries(ip)) {
+        double ep_total = 0;
         for (int c = 0; c < 3; ++c) {
           double r = rate(a, es.req[c]);
           if (std::isfinite(r)) {
             req[c] += r;
+            ep_total += r;
             any_req = true;
           }
         }
         double q99 = gauge(a, es.p99), q50 = gauge(a, es.p50);
-        if (std::isfinite(q99)) p99 = std::isfinite(p99) ? std::max(p99, q99) : q99;
-        if (std::isfinite(q50)) p50 = std::isfinite(p50) ? std::max(p50, q50) : q50;
+        if (ep_total > 0 && std::isfinite(q99) && std::isfinite(q50)) {
+          w99 += ep_total * q99;
+          w50 += ep_total * q50;
+          wsum += ep_total;
+        }
       }
+      const double p99 = wsum > 0 ? w99 / wsum : NAN, p50 = wsum > 0 ? w50 / wsum : NAN;
       double creq = 0, cerr = 0, clat = NAN;
       for (int i : pm[p].peer_req) creq += std::isfinite(rate(a, i)) ? rate(a, i) : 0;
       for (int i : pm[p].peer_err) cerr += std::isfinite(rate(a, i)) ? rate(a, i) : 0;
@@ -274,6 +282,20 @@ Status ExportScenario(const sim::Scenario& s, TimestampMs start, const ExportCas
              d(creq > 0 ? 100 * cerr / creq : NAN) + ',' + d(pm[p].peer_req.empty() ? NAN : creq) + '\n';
       files->At(Day(minute) + "/metric/" + pod.name + "_metric.csv", kMetricHeader) += row;
       ++sum->metric_rows;
+    }
+  }
+
+  // dependency.csv: the service call graph (Source calls Target).
+  {
+    std::string& dep = files->At(Day(start) + "/metric/dependency.csv", "Source,Target,Weight\n");
+    for (const auto& svc : services) {
+      std::map<int, int> callees;
+      for (const auto& e : svc.endpoints) {
+        for (const auto& c : e.calls) ++callees[c.service];
+      }
+      for (const auto& [callee, n] : callees) {
+        dep += svc.name + ',' + services[static_cast<size_t>(callee)].name + ',' + std::to_string(n) + '\n';
+      }
     }
   }
 
