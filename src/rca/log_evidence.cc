@@ -95,6 +95,23 @@ std::vector<LogSuspect> ScoreErrorLogs(const CaseData& data, const MetricWindows
   return out;
 }
 
+namespace {
+
+// Itemset mining is linear in the records per level; a deterministic stride
+// sample of at most this many keeps it bounded (support and risk ratios are
+// shares, which an even sample estimates without bias).
+constexpr size_t kMaxItemsetRecords = 20000;
+
+void Thin(std::vector<LabeledRecord>* records) {
+  if (records->size() <= kMaxItemsetRecords) return;
+  const size_t stride = (records->size() + kMaxItemsetRecords - 1) / kMaxItemsetRecords;
+  size_t k = 0;
+  for (size_t i = 0; i < records->size(); i += stride) (*records)[k++] = std::move((*records)[i]);
+  records->resize(k);
+}
+
+}  // namespace
+
 std::vector<ItemsetEvidence> FailureItemsets(const CaseData& data, const MetricWindows& w) {
   std::vector<ItemsetEvidence> out;
   DiffItemsetConfig cfg;
@@ -111,6 +128,7 @@ std::vector<ItemsetEvidence> FailureItemsets(const CaseData& data, const MetricW
     failing += r.failed;
     records.push_back(std::move(r));
   }
+  Thin(&records);
   if (failing > 0) {
     for (auto& d : FindDiffItemsets(records, cfg)) out.push_back({std::move(d), "spans"});
   }
@@ -126,6 +144,7 @@ std::vector<ItemsetEvidence> FailureItemsets(const CaseData& data, const MetricW
     failing += r.failed;
     records.push_back(std::move(r));
   }
+  Thin(&records);
   if (failing > 0) {
     for (auto& d : FindDiffItemsets(records, cfg)) out.push_back({std::move(d), "logs"});
   }

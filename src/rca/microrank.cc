@@ -48,8 +48,15 @@ std::vector<double> PageRank(const std::vector<TraceView>& traces, const std::ve
     total += pref[i];
   }
   for (double& p : pref) p /= total > 0 ? total : 1;
-  std::unordered_map<int, size_t> local;  // trace index -> position in members
-  for (size_t i = 0; i < nt; ++i) local[members[static_cast<size_t>(i)]] = i;
+  // Each operation's traces within this set, as positions in `members`.
+  std::vector<int> local(traces.size(), -1);
+  for (size_t i = 0; i < nt; ++i) local[static_cast<size_t>(members[i])] = static_cast<int>(i);
+  std::vector<std::vector<int>> op_local(n_ops);
+  for (size_t op = 0; op < n_ops; ++op) {
+    for (int t : op_traces[op]) {
+      if (local[static_cast<size_t>(t)] >= 0) op_local[op].push_back(local[static_cast<size_t>(t)]);
+    }
+  }
 
   std::vector<double> op_rank(n_ops, 0), tr_rank(pref), op_next(n_ops), tr_next(nt);
   for (int it = 0; it < o.iterations; ++it) {
@@ -67,19 +74,14 @@ std::vector<double> PageRank(const std::vector<TraceView>& traces, const std::ve
     }
     for (size_t op = 0; op < n_ops; ++op) {
       if (op_rank[op] == 0) continue;
-      size_t out_trace = 0;
-      for (int t : op_traces[op]) out_trace += local.count(t);
-      size_t deg = op_calls[op].size() + out_trace;
+      const size_t deg = op_calls[op].size() + op_local[op].size();
       if (deg == 0) {
         dangling += op_rank[op];
         continue;
       }
       double share = op_rank[op] / static_cast<double>(deg);
       for (int c : op_calls[op]) op_next[static_cast<size_t>(c)] += share;
-      for (int t : op_traces[op]) {
-        auto l = local.find(t);
-        if (l != local.end()) tr_next[l->second] += share;
-      }
+      for (int l : op_local[op]) tr_next[static_cast<size_t>(l)] += share;
     }
     for (size_t op = 0; op < n_ops; ++op) op_rank[op] = o.damping * op_next[op];
     for (size_t i = 0; i < nt; ++i) tr_rank[i] = o.damping * tr_next[i] + (1 - o.damping + o.damping * dangling) * pref[i];
