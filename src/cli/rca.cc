@@ -84,7 +84,7 @@ int RunEvalMultidim(const std::string& dir, bool as_json, size_t max_cases) {
 
 void AddRcaCommand(CommandContext& ctx) {
   auto* rca_cmd = ctx.root->add_subcommand("rca", "Root-cause localization (see docs/rca.md)");
-  rca_cmd->require_subcommand(1);
+  rca_cmd->require_subcommand(0, 1);  // `vigil rca DIR` is rca_cases.cc's
   auto file = std::make_shared<std::string>();
   auto json_out = std::make_shared<bool>(false);
   auto* md = rca_cmd->add_subcommand("multidim", "Attribute combinations that explain a KPI anomaly, "

@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/commands.h"
+#include "cli/sim_export.h"
 #include "cli/sim_runner.h"
 #include "core/clock.h"
 #include "core/time_format.h"
@@ -215,8 +216,15 @@ void AddSimCommand(CommandContext& ctx) {
   cmd->add_flag("--dry-run", flags->dry_run, "Generate and encode only; print the throughput");
   cmd->add_flag("--no-logs", flags->no_logs, "Do not send logs");
   cmd->add_flag("--no-traces", flags->no_traces, "Do not send traces");
-  cmd->callback([flags, &ctx, cmd] {
-    if (cmd->get_subcommands().empty()) ctx.exit_code = RunSim(*flags);
+  auto export_dir = std::make_shared<std::string>();
+  cmd->add_option("--export-cases", *export_dir,
+                  "Write the scenario suite as Nezha-layout case directories here (see docs/rca.md) instead of sending");
+  cmd->callback([flags, export_dir, &ctx, cmd] {
+    if (!export_dir->empty()) {
+      ctx.exit_code = RunExportCases(*export_dir);
+    } else if (cmd->get_subcommands().empty()) {
+      ctx.exit_code = RunSim(*flags);
+    }
   });
 
   auto sflags = std::make_shared<ScenarioFlags>();
