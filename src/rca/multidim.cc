@@ -43,6 +43,36 @@ void LeafTable::Add(const std::vector<std::string>& attr_values, double real_val
   predict.push_back(predict_value);
 }
 
+bool SetMultidimParam(MultidimConfig& cfg, const std::string& name, double value) {
+  struct Field {
+    const char* name;
+    double MultidimConfig::*field;
+  };
+  static const Field kFields[] = {
+      {"min_purity", &MultidimConfig::min_purity},
+      {"min_explanatory_power", &MultidimConfig::min_explanatory_power},
+      {"min_explanatory_power_drastic", &MultidimConfig::min_explanatory_power_drastic},
+      {"drastic_deviation", &MultidimConfig::drastic_deviation},
+      {"refine_keep_share", &MultidimConfig::refine_keep_share},
+      {"refine_purity_gain", &MultidimConfig::refine_purity_gain},
+      {"second_direction_share", &MultidimConfig::second_direction_share},
+      {"size_exponent", &MultidimConfig::size_exponent},
+      {"noise_floor", &MultidimConfig::noise_floor},
+      {"cutoff_sigmas", &MultidimConfig::cutoff_sigmas},
+  };
+  for (const auto& f : kFields) {
+    if (name == f.name) {
+      cfg.*f.field = value;
+      return true;
+    }
+  }
+  if (name == "max_elements" && value >= 1) {
+    cfg.max_elements = static_cast<size_t>(value);
+    return true;
+  }
+  return false;
+}
+
 std::string FormatElement(const LeafTable& t, const Element& e) {
   std::string out;
   for (const auto& [a, v] : e.items) {

@@ -47,6 +47,11 @@ struct MultidimConfig {
   double cutoff_sigmas = 3.0;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
 };
 
+// Sets one MultidimConfig field by its name (e.g. "min_purity"), for
+// sensitivity studies (`vigil eval multidim --param name=value`); false when
+// the name is unknown.
+bool SetMultidimParam(MultidimConfig& cfg, const std::string& name, double value);
+
 // "a=x&b=y" (attributes in table order).
 std::string FormatElement(const LeafTable& t, const Element& e);
 
