@@ -90,7 +90,7 @@ int RunGenerate(const std::string& dir, size_t cases, uint64_t seed, const std::
 }
 
 int RunEvalSynthetic(size_t cases, uint64_t seed, const std::string& preset, const std::vector<std::string>& params,
-                     bool as_json) {
+                     bool as_json, bool verbose) {
   rca::SyntheticMultidimConfig gen;
   if (!rca::SyntheticPreset(preset, &gen)) {
     std::fprintf(stderr, "error: --preset \"%s\" is not S or L\n", preset.c_str());
@@ -108,8 +108,19 @@ int RunEvalSynthetic(size_t cases, uint64_t seed, const std::string& preset, con
     c.table = std::move(g.table);
     for (const auto& e : g.truth) c.truth.insert(rca::CanonicalElement(e));
     auto s0 = std::chrono::steady_clock::now();
-    total.Add(rca::ScoreMultidimCase(c, cfg));
+    auto one = rca::ScoreMultidimCase(c, cfg);
+    total.Add(one);
     search_ms += std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - s0).count();
+    if (verbose && (one.fp || one.fn)) {
+      std::string truth, found;
+      for (const auto& e : c.truth) truth += e + " ";
+      for (const auto& e : rca::LocalizeMultidim(c.table, cfg)) {
+        found += rca::FormatElement(c.table, e) + "(ep=" + std::to_string(e.explanatory_power).substr(0, 5) +
+                 ",pur=" + std::to_string(e.purity).substr(0, 4) + ") ";
+      }
+      std::fprintf(stderr, "%s noise=%.2f zero=%.2f rise=%d\n  truth: %s\n  found: %s\n", c.name.c_str(),
+                   g.noise_level, g.zero_rate, g.rise ? 1 : 0, truth.c_str(), found.c_str());
+    }
   }
   double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   if (as_json) {
@@ -148,7 +159,7 @@ void AddRcaSyntheticCommands(CommandContext& ctx, CLI::App* rca_cmd) {
     std::string dir, preset = "S";
     size_t cases = 100;
     uint64_t seed = 1;
-    bool gzip = false, json = false;
+    bool gzip = false, json = false, verbose = false;
     std::vector<std::string> params;
   };
   auto o = std::make_shared<Opts>();
@@ -168,7 +179,10 @@ void AddRcaSyntheticCommands(CommandContext& ctx, CLI::App* rca_cmd) {
   ev->add_option("--preset", o->preset, "S or L")->default_val("S");
   ev->add_option("--param", o->params, "Override a MultidimConfig field: name=value (sensitivity studies)");
   ev->add_flag("--json", o->json, "Print one JSON object");
-  ev->callback([o, &ctx] { ctx.exit_code = RunEvalSynthetic(o->cases, o->seed, o->preset, o->params, o->json); });
+  ev->add_flag("--verbose", o->verbose, "Print each missed or wrong case to stderr");
+  ev->callback([o, &ctx] {
+    ctx.exit_code = RunEvalSynthetic(o->cases, o->seed, o->preset, o->params, o->json, o->verbose);
+  });
 }
 
 }  // namespace vigil
