@@ -14,6 +14,9 @@
 
 namespace vigil {
 
+void AddRcaSyntheticCommands(CommandContext& ctx, CLI::App* rca_cmd);  // rca_synthetic.cc
+bool ParseMultidimParams(const std::vector<std::string>& params, rca::MultidimConfig* cfg);  // rca_synthetic.cc
+
 namespace {
 
 using json = nlohmann::json;
@@ -51,9 +54,11 @@ int RunRcaMultidim(const std::string& file, bool as_json) {
   return 0;
 }
 
-int RunEvalMultidim(const std::string& dir, bool as_json, size_t max_cases) {
+int RunEvalMultidim(const std::string& dir, bool as_json, size_t max_cases, const std::vector<std::string>& params) {
+  rca::MultidimConfig cfg;
+  if (!ParseMultidimParams(params, &cfg)) return 2;
   auto t0 = std::chrono::steady_clock::now();
-  auto scores = rca::EvaluateMultidim(dir, rca::MultidimConfig{}, max_cases);
+  auto scores = rca::EvaluateMultidim(dir, cfg, max_cases);
   if (!scores.ok()) {
     std::fprintf(stderr, "error: %s\n", scores.status().message().c_str());
     return 1;
@@ -101,7 +106,12 @@ void AddRcaCommand(CommandContext& ctx) {
   ev->add_option("DIR", *dir, "A case set directory, or a directory of them")->required();
   ev->add_flag("--json", *eval_json, "Print one JSON object");
   ev->add_option("--max-cases", *max_cases, "Only the first N cases of each set (0 = all)");
-  ev->callback([dir, eval_json, max_cases, &ctx] { ctx.exit_code = RunEvalMultidim(*dir, *eval_json, *max_cases); });
+  auto params = std::make_shared<std::vector<std::string>>();
+  ev->add_option("--param", *params, "Override a MultidimConfig field: name=value (sensitivity studies)");
+  ev->callback([dir, eval_json, max_cases, params, &ctx] {
+    ctx.exit_code = RunEvalMultidim(*dir, *eval_json, *max_cases, *params);
+  });
+  AddRcaSyntheticCommands(ctx, rca_cmd);
 }
 
 }  // namespace vigil

@@ -43,6 +43,38 @@ void LeafTable::Add(const std::vector<std::string>& attr_values, double real_val
   predict.push_back(predict_value);
 }
 
+bool SetMultidimParam(MultidimConfig& cfg, const std::string& name, double value) {
+  struct Field {
+    const char* name;
+    double MultidimConfig::*field;
+  };
+  static const Field kFields[] = {
+      {"min_purity", &MultidimConfig::min_purity},
+      {"min_explanatory_power", &MultidimConfig::min_explanatory_power},
+      {"min_explanatory_power_drastic", &MultidimConfig::min_explanatory_power_drastic},
+      {"drastic_deviation", &MultidimConfig::drastic_deviation},
+      {"refine_keep_share", &MultidimConfig::refine_keep_share},
+      {"refine_purity_gain", &MultidimConfig::refine_purity_gain},
+      {"second_direction_share", &MultidimConfig::second_direction_share},
+      {"size_exponent", &MultidimConfig::size_exponent},
+      {"noise_floor", &MultidimConfig::noise_floor},
+      {"cutoff_sigmas", &MultidimConfig::cutoff_sigmas},
+      {"z_alpha", &MultidimConfig::z_alpha},
+      {"count_noise", &MultidimConfig::count_noise},
+  };
+  for (const auto& f : kFields) {
+    if (name == f.name) {
+      cfg.*f.field = value;
+      return true;
+    }
+  }
+  if (name == "max_elements" && value >= 1) {
+    cfg.max_elements = static_cast<size_t>(value);
+    return true;
+  }
+  return false;
+}
+
 std::string FormatElement(const LeafTable& t, const Element& e) {
   std::string out;
   for (const auto& [a, v] : e.items) {
@@ -61,14 +93,69 @@ double Median(std::vector<double> v) {
   return v[mid];
 }
 
-// Adtributor's explanatory power, with one exception: a small element whose
+// Adtributor's explanatory power, with two exceptions: a small element whose
 // own total moved drastically (Squeeze's deviation score of the aggregate,
-// e.g. a leaf that went from 5 to 100) is a cause even with a small share.
-bool Significant(double ep, double sum_r, double sum_p, const MultidimConfig& cfg) {
-  if (ep >= cfg.min_explanatory_power) return true;
-  double denom = std::fabs(sum_r) + std::fabs(sum_p);
-  double d = denom > 0 ? 2 * std::fabs(sum_r - sum_p) / denom : 0;
-  return ep >= cfg.min_explanatory_power_drastic && d >= cfg.drastic_deviation;
+// e.g. a leaf that went from 5 to 100) is a cause even with a small share;
+// and so is one whose change is far beyond what the leaves' noise can make,
+// a z-score of the element's total change against the relative noise sigma
+// (sum of r - p over the root of its leaves' noise variances), with a Bonferroni-style
+// critical value for the number of elements of its cuboid. In a big table the
+// anomaly mass is diluted by thousands of noisy leaves beyond the cutoff, so
+// explanatory power alone misses a small but clear cause beside a big one.
+struct GroupChange {
+  double ep = 0;            // explanatory power
+  double sum_r = 0, sum_p = 0;
+  double noise_var = 0;     // sum of the leaves' noise variances
+};
+
+bool Significant(const GroupChange& g, double z_crit, const MultidimConfig& cfg) {
+  if (g.ep >= cfg.min_explanatory_power) return true;
+  double denom = std::fabs(g.sum_r) + std::fabs(g.sum_p);
+  double d = denom > 0 ? 2 * std::fabs(g.sum_r - g.sum_p) / denom : 0;
+  if (g.ep >= cfg.min_explanatory_power_drastic && d >= cfg.drastic_deviation) return true;
+  if (z_crit > 0 && g.noise_var > 0) {
+    double z = std::fabs(g.sum_r - g.sum_p) / std::sqrt(g.noise_var);
+    if (z >= z_crit) return true;
+  }
+  return false;
+}
+
+// Noise variance of each live leaf's r - p, measured rather than assumed:
+// leaves are binned by size (|r| + |p|, quantile bins of >= 50 leaves) and a
+// bin's robust spread (1.4826 * MAD of r - p) is the noise of its leaves.
+// Relative forecast errors (spread grows with size) and count noise (spread
+// grows with its square root, as in RS's failure counts) both come out right
+// without choosing a model; the median ignores up to half anomalous leaves.
+// Floor: noise_floor of the leaf's size, so an exact bin never gives z = inf.
+std::vector<double> LeafNoiseVariance(const LeafTable& t, const std::vector<char>& live, const MultidimConfig& cfg) {
+  const size_t n = t.leaves();
+  std::vector<uint32_t> ids;
+  for (size_t i = 0; i < n; ++i) {
+    if (live[i]) ids.push_back(static_cast<uint32_t>(i));
+  }
+  auto size = [&](uint32_t i) { return std::fabs(t.real[i]) + std::fabs(t.predict[i]); };
+  std::sort(ids.begin(), ids.end(), [&](uint32_t a, uint32_t b) { return size(a) < size(b); });
+  const size_t bins = std::clamp<size_t>(ids.size() / 50, 1, 20);
+  std::vector<double> var(n, 0.0), diffs;
+  for (size_t b = 0; b < bins; ++b) {
+    size_t lo = ids.size() * b / bins, hi = ids.size() * (b + 1) / bins;
+    diffs.clear();
+    for (size_t k = lo; k < hi; ++k) diffs.push_back(t.real[ids[k]] - t.predict[ids[k]]);
+    double med = Median(diffs);
+    for (auto& d : diffs) d = std::fabs(d - med);
+    double spread = 1.4826 * Median(diffs);
+    for (size_t k = lo; k < hi; ++k) {
+      double floor = cfg.noise_floor * 0.5 * size(ids[k]);
+      double s = std::max(spread, floor);
+      var[ids[k]] = s * s;
+    }
+  }
+  return var;
+}
+
+// sqrt(2 ln(groups / alpha)): about the normal quantile of alpha / groups.
+double CriticalZ(double groups, double alpha) {
+  return alpha > 0 ? std::sqrt(2 * std::log(std::max(groups, 1.0) / alpha)) : 0;
 }
 
 struct Group {
@@ -105,6 +192,22 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
   for (double d : live_dev) absdev.push_back(std::fabs(d - center));
   const double sigma = 1.4826 * Median(absdev);
   const double cutoff = std::max(cfg.noise_floor, cfg.cutoff_sigmas * sigma);
+  std::vector<double> noise_var = LeafNoiseVariance(t, live, cfg);
+  // ... and at least the relative noise of its size (the deviation scores'
+  // spread): size bins of heavy-tailed leaves are wide, and the bin's median
+  // would understate the noise of its biggest leaves.
+  for (size_t i = 0; i < n; ++i) {
+    double half = 0.5 * (std::fabs(t.real[i]) + std::fabs(t.predict[i]));
+    double s = std::max(sigma, cfg.noise_floor) * half;
+    noise_var[i] = std::max(noise_var[i], s * s);
+  }
+  // Counts (every real value a whole number, e.g. failures per minute) are at
+  // least Poisson-noisy: variance >= the expected count (and >= 1).
+  bool counts = true;
+  for (size_t i = 0; i < n && counts; ++i) counts = t.real[i] == std::floor(t.real[i]);
+  if (counts && cfg.count_noise > 0) {
+    for (size_t i = 0; i < n; ++i) noise_var[i] = std::max(noise_var[i], cfg.count_noise * std::max(1.0, std::fabs(t.predict[i])));
+  }
 
   // Direction: the side whose beyond-cutoff leaves carry more change.
   double up = 0, down = 0;
@@ -148,10 +251,16 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
         Element element;
         std::vector<uint32_t> leaves;
         double score;
+        double z_crit;
       };
       std::vector<Candidate> candidates;
       for (uint32_t mask = 1; mask < (1u << m); ++mask) {
         if (static_cast<size_t>(__builtin_popcount(mask)) != depth) continue;
+        double groups = 1;
+        for (size_t a = 0; a < m; ++a) {
+          if (mask & (1u << a)) groups *= static_cast<double>(radix[a]);
+        }
+        const double z_crit = CriticalZ(groups, cfg.z_alpha);
         for (size_t i = 0; i < n; ++i) {
           uint64_t k = 0;
           for (size_t a = 0; a < m; ++a) {
@@ -166,12 +275,13 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
         for (size_t b = 0; b < n;) {
           size_t e = b;
           double live_n = 0, abn_n = 0;
-          double mass = 0, sum_r = 0, sum_p = 0;
+          double mass = 0, sum_r = 0, sum_p = 0, sum_sq = 0;
           while (e < n && keys[order[e]] == keys[order[b]]) {
             uint32_t i = order[e];
             if (!covered[i] && live[i]) {
               live_n += weight[i];
               sum_r += t.real[i], sum_p += t.predict[i];
+              sum_sq += noise_var[i];
               if (abnormal[i]) {
                 abn_n += weight[i];
                 mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
@@ -182,7 +292,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
           if (abn_n > 0) {
             double purity = abn_n / live_n;
             double ep = mass / anomaly_mass;
-            if (purity >= cfg.min_purity && Significant(ep, sum_r, sum_p, cfg)) {
+            if (purity >= cfg.min_purity && Significant({ep, sum_r, sum_p, sum_sq}, z_crit, cfg)) {
               Candidate c;
               uint32_t first = order[b];
               for (size_t a = 0; a < m; ++a) {
@@ -193,6 +303,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
               c.leaves.assign(order.begin() + static_cast<std::ptrdiff_t>(b),
                               order.begin() + static_cast<std::ptrdiff_t>(e));
               c.score = purity * ep;
+              c.z_crit = z_crit;
               candidates.push_back(std::move(c));
             }
           }
@@ -206,11 +317,12 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
       for (auto& c : candidates) {
         if (out.size() >= cfg.max_elements) break;
         double live_n = 0, abn_n = 0;
-        double mass = 0, sum_r = 0, sum_p = 0;
+        double mass = 0, sum_r = 0, sum_p = 0, sum_sq = 0;
         for (uint32_t i : c.leaves) {
           if (covered[i] || !live[i]) continue;
           live_n += weight[i];
           sum_r += t.real[i], sum_p += t.predict[i];
+          sum_sq += noise_var[i];
           if (abnormal[i]) {
             abn_n += weight[i];
             mass += std::max(0.0, sign * (t.real[i] - t.predict[i]));
@@ -218,7 +330,7 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
         }
         if (abn_n == 0) continue;
         if (abn_n / live_n < cfg.min_purity) continue;
-        if (!Significant(mass / anomaly_mass, sum_r, sum_p, cfg)) continue;
+        if (!Significant({mass / anomaly_mass, sum_r, sum_p, sum_sq}, c.z_crit, cfg)) continue;
         c.element.purity = abn_n / live_n;
         c.element.explanatory_power = mass / anomaly_mass;
         // Descend while a child (one more attribute) keeps nearly all of the

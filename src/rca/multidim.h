@@ -42,10 +42,22 @@ struct MultidimConfig {
   double refine_purity_gain = 0.1;  // and is this much purer
   double second_direction_share = 0.5;  // search the opposite direction too if it carries this share
   double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
-  size_t max_elements = 5;              // causes reported at most
+  size_t max_elements = 10;             // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal
-  double cutoff_sigmas = 3.0;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
+  double cutoff_sigmas = 3.0;
+  // ... or if its total change is beyond the noise at this family-wise level
+  // (z >= sqrt(2 ln(elements in its cuboid / z_alpha))); 0 disables.
+  double z_alpha = 1e-6;
+  // When every real value is a whole number (counts), each leaf's noise
+  // variance is at least count_noise * max(1, predict): Poisson with
+  // over-dispersion, so a leaf going from 0 to 3 failures is not "far beyond".
+  double count_noise = 8;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
 };
+
+// Sets one MultidimConfig field by its name (e.g. "min_purity"), for
+// sensitivity studies (`vigil eval multidim --param name=value`); false when
+// the name is unknown.
+bool SetMultidimParam(MultidimConfig& cfg, const std::string& name, double value);
 
 // "a=x&b=y" (attributes in table order).
 std::string FormatElement(const LeafTable& t, const Element& e);

@@ -322,6 +322,16 @@ Result<std::vector<MultidimCase>> LoadMultidimSet(const std::string& dir, size_t
   return Status::InvalidArgument("\"" + dir + "\": neither anomaly.yaml (RS layout) nor injection_info.csv (Squeeze layout)");
 }
 
+MultidimScore ScoreMultidimCase(const MultidimCase& c, const MultidimConfig& cfg) {
+  MultidimScore score;
+  score.cases = 1;
+  std::set<std::string> found;
+  for (const auto& e : LocalizeMultidim(c.table, cfg)) found.insert(CanonicalElement(FormatElement(c.table, e)));
+  for (const auto& e : found) (c.truth.count(e) ? score.tp : score.fp)++;
+  for (const auto& e : c.truth) score.fn += found.count(e) ? 0 : 1;
+  return score;
+}
+
 Result<std::map<std::string, MultidimScore>> EvaluateMultidim(const std::string& dir, const MultidimConfig& cfg,
                                                               size_t max_cases_per_set) {
   std::vector<fs::path> sets;
@@ -344,13 +354,7 @@ Result<std::map<std::string, MultidimScore>> EvaluateMultidim(const std::string&
     auto cases = LoadMultidimSet(s.string(), max_cases_per_set);
     if (!cases.ok()) return cases.status().WithContext(s.filename().string());
     MultidimScore score;
-    for (const auto& c : *cases) {
-      ++score.cases;
-      std::set<std::string> found;
-      for (const auto& e : LocalizeMultidim(c.table, cfg)) found.insert(CanonicalElement(FormatElement(c.table, e)));
-      for (const auto& e : found) (c.truth.count(e) ? score.tp : score.fp)++;
-      for (const auto& e : c.truth) score.fn += found.count(e) ? 0 : 1;
-    }
+    for (const auto& c : *cases) score.Add(ScoreMultidimCase(c, cfg));
     out[s.filename().string()] = score;
   }
   return out;

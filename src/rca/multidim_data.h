@@ -43,6 +43,9 @@ struct MultidimScore {
   void Add(const MultidimScore& o) { cases += o.cases, tp += o.tp, fp += o.fp, fn += o.fn; }
 };
 
+// TP/FP/FN of the localizer on one case, exact element matching.
+MultidimScore ScoreMultidimCase(const MultidimCase& c, const MultidimConfig& cfg);
+
 // Scores the localizer on a set directory, or on every set directory inside
 // `dir` (keyed by sub-directory name), with exact element matching.
 Result<std::map<std::string, MultidimScore>> EvaluateMultidim(const std::string& dir, const MultidimConfig& cfg,
