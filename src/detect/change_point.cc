@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace vigil {
 
@@ -21,6 +22,21 @@ int Cusum::Update(double z) {
 }
 
 namespace {
+// e^x for x <= 0 to ~1e-4 relative error, inline (no libm call): 2^(x log2 e)
+// split into an integer power (built in the exponent bits) and a degree-5
+// polynomial for 2^f on [0, 1). The run-length weights need nothing finer.
+inline float FastExpNeg(float x) {
+  const float y = std::max(x, -87.0f) * 1.44269504f;
+  const float n = std::floor(y);
+  const float f = y - n;
+  const float p =
+      1.0f + f * (0.693147182f + f * (0.240226507f + f * (0.0555041087f + f * (0.00961812911f + f * 0.00133335581f))));
+  const int32_t e = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, sizeof(scale));
+  return p * scale;
+}
+
 // Prior on a segment's mean: N(0, 1/kPriorPrecision) in residual units, so a
 // new segment may sit several sigmas away.
 constexpr double kPriorPrecision = 0.05;
@@ -44,7 +60,7 @@ void Bocpd::Update(double z) {
     const float prec = static_cast<float>(kPriorPrecision) + static_cast<float>(r.len);
     const float inv_var = prec / (prec + 1.0f);  // 1 / (1 + 1/prec)
     const float dz = zf - r.sum / prec;
-    const float p = r.prob * std::exp(-0.5f * dz * dz * inv_var) * std::sqrt(inv_var);
+    const float p = r.prob * FastExpNeg(-0.5f * dz * dz * inv_var) * std::sqrt(inv_var);
     change_mass += p * hazard;
     next[static_cast<size_t>(i + 1)] = {p * (1 - hazard), r.sum + zf, r.len + 1};
   }
