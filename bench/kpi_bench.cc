@@ -10,6 +10,7 @@
 // Prints points/s on one core, the detector state per series (StateBytes)
 // and the process RSS growth per series.
 #include <chrono>
+#include <ctime>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -24,6 +25,15 @@
 namespace {
 
 using vigil::KpiDetector;
+
+// CPU time of this thread: on the shared machine the wall clock also counts
+// the time other processes held the core; points per CPU-second is the
+// per-core figure the issue asks for.
+double ThreadSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
 
 double Rss() {
   std::ifstream f("/proc/self/statm");
@@ -86,12 +96,14 @@ int main(int argc, char** argv) {
   // Timed: the same loop, values precomputed per round so that only the
   // detectors are measured.
   std::vector<double> round(series);
-  double seconds = 0;
+  double seconds = 0, cpu_seconds = 0;
   uint64_t points = 0;
   for (int64_t m = warm_minutes; m < warm_minutes + static_cast<int64_t>(days) * 1440; ++m) {
     for (size_t s = 0; s < series; ++s) round[s] = Value(s, m);
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = ThreadSeconds();
     for (size_t s = 0; s < series; ++s) anomalies += dets[s].Update(m * kMinuteMs, round[s]).anomalous;
+    cpu_seconds += ThreadSeconds() - c0;
     seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     points += series;
   }
@@ -104,7 +116,9 @@ int main(int argc, char** argv) {
   std::printf("kpi_bench: %zu series x %d warm + %d timed days at 1-minute resolution\n", series, warm_days, days);
   std::printf("  profiles: %zu seasonal (%s), %zu other\n", seasonal,
               seasonal > 0 ? "daily/weekly period found" : "none", series - seasonal);
-  std::printf("  points/s (one core, streaming): %.0f\n", static_cast<double>(points) / seconds);
+  std::printf("  points/s (one core, streaming): %.0f\n", static_cast<double>(points) / cpu_seconds);
+  std::printf("  points/s by wall clock (includes time other processes held the core): %.0f\n",
+              static_cast<double>(points) / seconds);
   std::printf("  state bytes/series (StateBytes): %.0f\n", static_cast<double>(state) / static_cast<double>(series));
   std::printf("  RSS growth bytes/series (after malloc_trim): %.0f\n", (rss1 - rss0) / static_cast<double>(series));
   std::printf("  anomalies flagged: %llu of %llu points\n", static_cast<unsigned long long>(anomalies),

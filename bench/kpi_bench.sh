@@ -4,7 +4,8 @@
 # Speed and memory of vigil's auto-selected KPI detector suite (kpi_bench)
 # beside a peer measured in the same run: pandas rolling median/MAD
 # (bench/kpi_peer.py, Debian's python3-pandas). Prints both figures and the
-# ratio. Knobs: KPI_BENCH_SERIES (2000), KPI_BENCH_WARM_DAYS (21: three weeks
+# ratio. Both count CPU time of the measuring thread (the machine is shared);
+# kpi_bench also prints the wall-clock rate. Knobs: KPI_BENCH_SERIES (2000), KPI_BENCH_WARM_DAYS (21: three weeks
 # so that weekly periods are found), KPI_BENCH_DAYS (2).
 set -euo pipefail
 BUILD_DIR=${1:?usage: bench/kpi_bench.sh BUILD_DIR}

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
 namespace vigil {
 
@@ -21,6 +22,21 @@ int Cusum::Update(double z) {
 }
 
 namespace {
+// e^x for x <= 0 to ~1e-4 relative error, inline (no libm call): 2^(x log2 e)
+// split into an integer power (built in the exponent bits) and a degree-5
+// polynomial for 2^f on [0, 1). The run-length weights need nothing finer.
+inline float FastExpNeg(float x) {
+  const float y = std::max(x, -87.0f) * 1.44269504f;
+  const float n = std::floor(y);
+  const float f = y - n;
+  const float p =
+      1.0f + f * (0.693147182f + f * (0.240226507f + f * (0.0555041087f + f * (0.00961812911f + f * 0.00133335581f))));
+  const int32_t e = (static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &e, sizeof(scale));
+  return p * scale;
+}
+
 // Prior on a segment's mean: N(0, 1/kPriorPrecision) in residual units, so a
 // new segment may sit several sigmas away.
 constexpr double kPriorPrecision = 0.05;
@@ -33,39 +49,44 @@ void Bocpd::Reset() {
 }
 
 void Bocpd::Update(double z) {
-  z = std::clamp(z, -50.0, 50.0);
+  const float zf = static_cast<float>(std::clamp(z, -50.0, 50.0));
+  const float hazard = static_cast<float>(hazard_);
   // Predictive of each run: mean mu = sum / (prior + len), variance 1 + 1/(prior + len).
-  std::array<Run, kMaxRuns> next{};
-  double change_mass = 0, total = 0;
-  int n = 0;
-  next[n++] = {0.0f, 0.0f, 0};  // the new run, filled below
+  // Every run grows (candidates 1..count_); slot 0 is the new run.
+  std::array<Run, kMaxRuns + 1> next;
+  float change_mass = 0;
   for (int i = 0; i < count_; ++i) {
     const Run& r = runs_[static_cast<size_t>(i)];
     const float prec = static_cast<float>(kPriorPrecision) + static_cast<float>(r.len);
-    const float mu = r.sum / prec;
-    const float var = 1.0f + 1.0f / prec;
-    const float dz = static_cast<float>(z) - mu;
-    const double pred = std::exp(-0.5f * dz * dz / var) / std::sqrt(var);
-    const double p = r.prob * pred;
-    change_mass += p * hazard_;
-    Run grown{static_cast<float>(p * (1 - hazard_)), static_cast<float>(r.sum + z), r.len + 1};
-    if (n < kMaxRuns) {
-      next[static_cast<size_t>(n++)] = grown;
-    } else {
-      // Drop the least probable hypothesis to make room.
-      auto weakest = std::min_element(next.begin() + 1, next.end(),
-                                      [](const Run& a, const Run& b) { return a.prob < b.prob; });
-      if (weakest->prob < grown.prob) *weakest = grown;
-    }
+    const float inv_var = prec / (prec + 1.0f);  // 1 / (1 + 1/prec)
+    const float dz = zf - r.sum / prec;
+    const float p = r.prob * FastExpNeg(-0.5f * dz * dz * inv_var) * std::sqrt(inv_var);
+    change_mass += p * hazard;
+    next[static_cast<size_t>(i + 1)] = {p * (1 - hazard), r.sum + zf, r.len + 1};
   }
-  next[0].prob = static_cast<float>(change_mass);
+  next[0] = {change_mass, 0.0f, 0};
+  int n = count_ + 1;
+  if (n > kMaxRuns) {
+    // Too many hypotheses: drop the least probable grown run (the paper's
+    // pruning remark). One pass over the candidates.
+    int weakest = 1;
+    for (int i = 2; i < n; ++i) {
+      if (next[static_cast<size_t>(i)].prob < next[static_cast<size_t>(weakest)].prob) weakest = i;
+    }
+    next[static_cast<size_t>(weakest)] = next[static_cast<size_t>(n - 1)];
+    --n;
+  }
+  float total = 0;
   for (int i = 0; i < n; ++i) total += next[static_cast<size_t>(i)].prob;
-  if (!(total > 1e-300)) {
+  if (!(total > 1e-30f)) {
     Reset();
     return;
   }
-  for (int i = 0; i < n; ++i) next[static_cast<size_t>(i)].prob = static_cast<float>(next[static_cast<size_t>(i)].prob / total);
-  runs_ = next;
+  const float inv_total = 1.0f / total;
+  for (int i = 0; i < n; ++i) {
+    next[static_cast<size_t>(i)].prob *= inv_total;
+    runs_[static_cast<size_t>(i)] = next[static_cast<size_t>(i)];
+  }
   count_ = n;
 }
 

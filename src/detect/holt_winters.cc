@@ -21,9 +21,14 @@ HoltWintersResidual::HoltWintersResidual(int64_t period_ms, int slots, bool mult
 }
 
 size_t HoltWintersResidual::SlotOf(int64_t ts) const {
+  if (ts >= cache_lo_ && ts < cache_hi_) return cache_slot_;
   int64_t phase = ts % period_ms_;
   if (phase < 0) phase += period_ms_;
-  return static_cast<size_t>(std::min<int64_t>(phase / slot_ms_, static_cast<int64_t>(season_.size()) - 1));
+  const int64_t slot = std::min<int64_t>(phase / slot_ms_, static_cast<int64_t>(season_.size()) - 1);
+  cache_lo_ = ts - (phase - slot * slot_ms_);
+  cache_hi_ = cache_lo_ + std::min(slot_ms_, period_ms_ - slot * slot_ms_);
+  cache_slot_ = static_cast<size_t>(slot);
+  return cache_slot_;
 }
 
 double HoltWintersResidual::Forecast(int64_t ts) const {

@@ -32,6 +32,8 @@ class HoltWintersResidual {
  private:
   size_t SlotOf(int64_t ts) const;
   int64_t period_ms_ = 0, slot_ms_ = 1;
+  mutable int64_t cache_lo_ = 1, cache_hi_ = 0;  // as in SeasonalProfile: the last slot looked up
+  mutable size_t cache_slot_ = 0;
   bool multiplicative_ = false;
   float alpha_ = 0.1f, beta_ = 0.01f, gamma_ = 0.1f, phi_ = 0.95f;
   float level_ = 0, trend_ = 0, dev_ = 0;

@@ -47,6 +47,11 @@ class SeasonalProfile {
 
   int64_t period_ms_ = 0, slot_ms_ = 1;
   int64_t first_ts_ = 0;
+  // The slot of the last timestamp asked for and its time span: consecutive
+  // points mostly fall in the same slot, so two 64-bit divisions per lookup
+  // become two comparisons (several lookups happen per point).
+  mutable int64_t cache_lo_ = 1, cache_hi_ = 0;
+  mutable size_t cache_slot_ = 0;
   bool started_ = false;
   float alpha_ = 0.1f;
   std::vector<Slot> slots_;

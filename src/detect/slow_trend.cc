@@ -9,26 +9,30 @@ TrendTest::Result TrendTest::Update(double x) {
   Result res;
   sum_ += x;
   if (++in_block_ < block_) return res;
-  means_[static_cast<size_t>(head_)] = static_cast<float>(sum_ / block_);
-  head_ = (head_ + 1) % kBlocks;
+  const float mean = static_cast<float>(sum_ / block_);
   in_block_ = 0;
   sum_ = 0;
+  // S is kept up to date in O(kBlocks) per block: the leaving (oldest)
+  // mean's pairs are taken out, the new mean's pairs added.
+  auto sign = [](float d) { return (d > 0) - (d < 0); };
+  if (filled_ == kBlocks) {
+    const float oldest = means_[static_cast<size_t>(head_)];
+    for (int i = 1; i < kBlocks; ++i) s_ -= sign(means_[static_cast<size_t>((head_ + i) % kBlocks)] - oldest);
+  }
+  const int others = std::min(filled_, kBlocks - 1);
+  for (int i = 1; i <= others; ++i) s_ += sign(mean - means_[static_cast<size_t>((head_ - i + kBlocks) % kBlocks)]);
+  means_[static_cast<size_t>(head_)] = mean;
+  head_ = (head_ + 1) % kBlocks;
   if (filled_ < kBlocks) ++filled_;
   if (filled_ < kBlocks) return res;
 
-  std::array<float, kBlocks> v;
-  for (int i = 0; i < kBlocks; ++i) v[static_cast<size_t>(i)] = means_[static_cast<size_t>((head_ + i) % kBlocks)];
-  int s = 0;
-  for (int i = 0; i < kBlocks; ++i) {
-    for (int j = i + 1; j < kBlocks; ++j) {
-      const float d = v[static_cast<size_t>(j)] - v[static_cast<size_t>(i)];
-      s += (d > 0) - (d < 0);
-    }
-  }
+  const int s = s_;
   const double var = kBlocks * (kBlocks - 1.0) * (2.0 * kBlocks + 5.0) / 18.0;
   res.evaluated = true;
   res.mk_z = s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0;
   if (std::fabs(res.mk_z) < kSlopeFromZ) return res;  // the slope is only needed for a trend
+  std::array<float, kBlocks> v;
+  for (int i = 0; i < kBlocks; ++i) v[static_cast<size_t>(i)] = means_[static_cast<size_t>((head_ + i) % kBlocks)];
   std::array<float, kBlocks*(kBlocks - 1) / 2> slopes;
   size_t n = 0;
   for (int i = 0; i < kBlocks; ++i) {

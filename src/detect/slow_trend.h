@@ -30,13 +30,14 @@ class TrendTest {
     double slope = 0;        // Theil-Sen slope per point (0 when |mk_z| < kSlopeFromZ)
   };
   Result Update(double x);
-  void Reset() { filled_ = 0; in_block_ = 0; sum_ = 0; }
+  void Reset() { filled_ = 0; in_block_ = 0; sum_ = 0; s_ = 0; }
   int block() const { return block_; }
   int span_points() const { return block_ * kBlocks; }
 
  private:
   int block_;
   int in_block_ = 0, filled_ = 0, head_ = 0;
+  int s_ = 0;  // Mann-Kendall S of the window, updated as blocks enter and leave
   double sum_ = 0;
   std::array<float, kBlocks> means_{};
 };
