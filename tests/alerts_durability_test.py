@@ -8,8 +8,9 @@ notification log; after the restart no notification is lost and none is sent twi
 2. kill -9, restart. The alerts, the incident, the silence are back; the queued
    notification is delivered exactly once when the receiver comes back.
 3. kill -9 again, restart: the notification log says the group was notified, so
-   nothing is re-sent within repeat_interval; a new alert in the incident makes
-   exactly one new notification.
+   nothing is re-sent within repeat_interval; a new alert in the incident on a
+   service it had not paged about (payments' dependency ledger) makes exactly
+   one new notification.
 Usage: alerts_durability_test.py /path/to/vigil
 """
 
@@ -33,6 +34,7 @@ def main():
                           "group_interval": "2s", "repeat_interval": "1h"},
                 "receivers": [{"name": "oncall", "webhook_configs": [{"url": rec.url("/hook")}]}],
                 "correlation": {"min_alerts": 2, "min_duration": "30s", "window": "5m"},
+                "topology": {"payments": ["ledger"]},
             }))
             v = h.start_vigil(config={"alerting_config": alerting})
             alerts = [at.alert(n, "payments", f"p-{i}", ends_in=3600)
@@ -73,7 +75,9 @@ def main():
             v = h.restart_vigil(v, name="vigil-3")
             time.sleep(6)
             assert len(rec.posts("/hook")) == 1, "notification log lost: the group was notified again"
-            at.post(v, "/api/v2/alerts", [at.alert("ReplicaLag", "payments", "p-9", ends_in=3600)])
+            # News for the incident: a service it had not paged about (more
+            # pods of payments would only be added to the incident page).
+            at.post(v, "/api/v2/alerts", [at.alert("ReplicaLag", "ledger", "l-0", ends_in=3600)])
             t.wait_for(lambda: len(rec.posts("/hook")) >= 2, 20, what="a notification for the new alert")
             time.sleep(5)
             posts = rec.posts("/hook")
