@@ -181,6 +181,13 @@ Status Validate(const ServeConfig& c) {
         "config: traces needs queue_spans >= 1000, positive bounds, idle_timeout and idle_flush >= 100ms, "
         "graph_window >= 1m, bucket >= 1s and z_threshold > 0");
   }
+  const RcaSettings& r = c.rca;
+  if (r.poll_ms < 100 || r.min_interval_ms < 1000 || r.max_incidents < 1 || r.max_series < 1 || r.max_spans < 1 ||
+      r.max_logs < 1 || r.normal_ms < 60'000 || r.max_abnormal_ms < 60'000 || r.onset_lead_ms < 0) {
+    return Status::InvalidArgument(
+        "config: rca needs poll >= 100ms, min_interval >= 1s, normal_window and max_abnormal_window >= 1m, "
+        "onset_lead >= 0 and positive bounds");
+  }
   if (c.detector_threads < 0 || c.detector_threads > 256) {
     return Status::InvalidArgument("config: detector_threads must be between 0 and 256");
   }
@@ -293,6 +300,21 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Scalar("min_baseline_calls", &t.min_baseline_calls);
       s.Scalar("max_operations", &t.max_operations);
       s.Scalar("topology_to_alerts", &t.topology_to_alerts);
+    }
+    {
+      Section s(top.Get("rca"), "rca", &err);
+      RcaSettings& r = c.rca;
+      s.Scalar("enabled", &r.enabled);
+      s.Duration("poll", &r.poll_ms);
+      s.Duration("min_interval", &r.min_interval_ms);
+      s.Duration("rerank_for", &r.rerank_for_ms);
+      s.Duration("onset_lead", &r.onset_lead_ms);
+      s.Duration("normal_window", &r.normal_ms);
+      s.Duration("max_abnormal_window", &r.max_abnormal_ms);
+      s.Scalar("max_incidents", &r.max_incidents);
+      s.Scalar("max_series", &r.max_series);
+      s.Scalar("max_spans", &r.max_spans);
+      s.Scalar("max_logs", &r.max_logs);
     }
   }
   if (!err.ok()) return err;

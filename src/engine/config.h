@@ -123,6 +123,21 @@ struct TraceSettings {
   bool topology_to_alerts = true;            // discovered service edges join the alert correlator's topology
 };
 
+// Root-cause ranking of open incidents (rca_runner.h, docs/rca.md).
+struct RcaSettings {
+  bool enabled = true;
+  TimestampMs poll_ms = 1'000;               // how often open incidents are checked
+  TimestampMs min_interval_ms = 15'000;      // between two rankings of one incident
+  TimestampMs rerank_for_ms = 30 * 60'000;   // re-rank on new evidence for this long after opening
+  TimestampMs onset_lead_ms = 30'000;        // the fault began this long before the incident opened
+  TimestampMs normal_ms = 20 * 60'000;       // the normal window before it
+  TimestampMs max_abnormal_ms = 10 * 60'000; // the abnormal window grows up to this
+  size_t max_incidents = 50;                 // open incidents looked at per poll
+  size_t max_series = 20'000;                // metric windows gathered per ranking
+  size_t max_spans = 200'000;                // spans gathered per ranking
+  size_t max_logs = 5'000;                   // log lines per window (abnormal, normal)
+};
+
 struct ServeConfig {
   std::string listen = "127.0.0.1:8080";
   std::string data_dir = "./vigil-data";
@@ -135,6 +150,7 @@ struct ServeConfig {
   DetectSettings detect;
   LogSettings logs;
   TraceSettings traces;
+  RcaSettings rca;
   TimestampMs retention_ms = 7LL * 24 * 3600 * 1000;
   TimestampMs snapshot_interval_ms = 60'000;
   // Alert pipeline configuration (Alertmanager-style YAML, docs/alerts.md);

@@ -24,6 +24,7 @@
 #include "engine/change_risk_runner.h"
 #include "engine/entity_watch.h"
 #include "engine/log_pipeline.h"
+#include "engine/rca_runner.h"
 #include "engine/trace_pipeline.h"
 #include "engine/notify_dispatcher.h"
 #include "engine/selector.h"
@@ -161,6 +162,7 @@ struct Engine::Impl {
   std::unique_ptr<LogPipeline> logs;
   std::unique_ptr<AlertService> alerts;
   std::unique_ptr<TracePipeline> traces;
+  std::unique_ptr<RcaRunner> rca;
   std::thread converger;
   std::thread housekeeper;
   // Periodic analysis off the ingest path: capacity forecasts and change-risk
@@ -684,6 +686,7 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
       [alert_service, on = cfg.traces.topology_to_alerts](const std::vector<std::pair<std::string, std::string>>& calls) {
         if (on) alert_service->AddDiscoveredCalls(calls);
       });
+  engine->impl_->rca = std::make_unique<RcaRunner>(cfg.rca, e, clock);
   return engine;
 }
 
@@ -701,11 +704,13 @@ Status Engine::Start() {
   d.notifier->Start();
   d.logs->Start();
   d.traces->Start();
+  d.rca->Start();
   return Status::Ok();
 }
 
 void Engine::Stop() {
   auto& d = *impl_;
+  if (d.rca) d.rca->Stop();  // reads everything below
   if (d.logs) d.logs->Stop();  // feeds the detectors: stop it first
   if (d.traces) d.traces->Stop();  // feeds the anomaly queue
   if (!d.running.exchange(false)) return;
@@ -991,6 +996,7 @@ Result<double> Engine::AnomalyFeedback(int64_t anomaly_id, bool false_alarm) {
 Store* Engine::store() const { return impl_->store.get(); }
 LogPipeline* Engine::logs() const { return impl_->logs.get(); }
 TracePipeline* Engine::traces() const { return impl_->traces.get(); }
+RcaRunner* Engine::rca() const { return impl_->rca.get(); }
 
 Status Engine::ReportAnomalies(std::vector<Anomaly> anomalies) {
   auto& d = *impl_;
@@ -1098,6 +1104,7 @@ void Engine::RenderMetrics(std::string* out) const {
                           "Time from a batch being queued to its points being judged.", out);
   if (d.logs) d.logs->RenderMetrics(out);
   if (d.traces) d.traces->RenderMetrics(out);
+  if (d.rca) d.rca->RenderMetrics(out);
   if (d.alerts) d.alerts->RenderMetrics(out);
 }
 

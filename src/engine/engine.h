@@ -33,6 +33,7 @@ class SeriesSelector;
 class ChangeRiskRunner;
 class LogPipeline;
 class TracePipeline;
+class RcaRunner;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -106,6 +107,8 @@ class Engine {
   LogPipeline* logs() const;
   // The trace pipeline (trace_pipeline.h): spans, topology, recent traces.
   TracePipeline* traces() const;
+  // Root-cause ranking of open incidents (rca_runner.h).
+  RcaRunner* rca() const;
   // Puts anomalies found outside the detector threads (new log templates) on
   // the anomaly/incident path; ResourceExhausted when its queue is full.
   Status ReportAnomalies(std::vector<Anomaly> anomalies);

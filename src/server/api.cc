@@ -55,8 +55,9 @@ namespace {
 
 // The incident's root-cause ranking (rca/ via the engine's RcaRunner), when
 // one has been computed: the list view gets the top entries without their
-// evidence ("ranking", "ranked_ms"); the document gets everything under
-// "root_causes".
+// evidence ("ranking", "ranked_ms": the latest; "first_ranking",
+// "first_ranked_ms": what vigil said first); the document gets the latest
+// in full under "root_causes".
 void AddRootCauses(Store* store, int64_t incident_id, bool full, json* out) {
   auto rec = store->GetRootCauses(incident_id);
   json brief = json::array();
@@ -66,20 +67,27 @@ void AddRootCauses(Store* store, int64_t incident_id, bool full, json* out) {
     return;
   }
   const RootCauseRecord& r = **rec;
-  json doc = json::parse(r.ranking_json, nullptr, false);
-  if (doc.is_discarded() || !doc.is_object()) doc = json::object();
-  if (doc.contains("ranking") && doc["ranking"].is_array()) {
+  auto top5 = [](const json& doc) {
+    json b5 = json::array();
+    if (!doc.contains("ranking") || !doc["ranking"].is_array()) return b5;
     for (const auto& e : doc["ranking"]) {
-      if (brief.size() == 5) break;
+      if (b5.size() == 5) break;
       json b = json::object();
       for (const char* k : {"service", "instance", "indicator", "score"}) {
         if (e.contains(k)) b[k] = e[k];
       }
-      brief.push_back(std::move(b));
+      b5.push_back(std::move(b));
     }
-  }
-  (*out)["ranking"] = brief;
+    return b5;
+  };
+  json doc = json::parse(r.ranking_json, nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) doc = json::object();
+  json first = json::parse(r.first_ranking_json, nullptr, false);
+  if (first.is_discarded() || !first.is_object()) first = json::object();
+  (*out)["ranking"] = top5(doc);
   (*out)["ranked_ms"] = r.computed_ms;
+  (*out)["first_ranking"] = top5(first);
+  (*out)["first_ranked_ms"] = r.first_computed_ms;
   if (full) {
     doc["computed_ms"] = r.computed_ms;
     doc["computed_at"] = FormatRfc3339(r.computed_ms);

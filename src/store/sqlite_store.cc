@@ -130,7 +130,9 @@ CREATE TABLE root_causes (
   computed_ms INTEGER NOT NULL,
   compute_us INTEGER NOT NULL,
   revision INTEGER NOT NULL,
-  ranking TEXT NOT NULL
+  ranking TEXT NOT NULL,
+  first_computed_ms INTEGER NOT NULL,
+  first_ranking TEXT NOT NULL
 );
 )sql",
 };
@@ -845,15 +847,17 @@ Result<std::vector<NotificationRecord>> Store::NotificationsFor(int64_t incident
 Status Store::PutRootCauses(RootCauseRecord* r) {
   std::lock_guard lock(mu_);
   auto stmt = Prepare(
-      "INSERT INTO root_causes (incident_id, computed_ms, compute_us, revision, ranking) VALUES (?, ?, ?, 1, ?) "
+      "INSERT INTO root_causes (incident_id, computed_ms, compute_us, revision, ranking, first_computed_ms, "
+      "first_ranking) VALUES (?1, ?2, ?3, 1, ?4, ?2, ?4) "
       "ON CONFLICT (incident_id) DO UPDATE SET computed_ms = excluded.computed_ms, compute_us = excluded.compute_us, "
-      "revision = root_causes.revision + 1, ranking = excluded.ranking RETURNING revision");
+      "revision = root_causes.revision + 1, ranking = excluded.ranking RETURNING revision, first_computed_ms");
   if (!stmt.ok()) return stmt.status();
   Stmt st(*stmt);
   st.Int(r->incident_id).Int(r->computed_ms).Int(r->compute_us).Text(r->ranking_json);
   int rc = st.Step();
   if (rc != SQLITE_ROW) return SqlError(rc, "writing the root causes of incident " + std::to_string(r->incident_id));
   r->revision = st.ColInt(0);
+  r->first_computed_ms = st.ColInt(1);
   while (rc == SQLITE_ROW) rc = st.Step();
   if (rc != SQLITE_DONE) return SqlError(rc, "writing the root causes of incident " + std::to_string(r->incident_id));
   return Status::Ok();
@@ -861,7 +865,9 @@ Status Store::PutRootCauses(RootCauseRecord* r) {
 
 Result<std::optional<RootCauseRecord>> Store::GetRootCauses(int64_t incident_id) {
   std::lock_guard lock(mu_);
-  auto stmt = Prepare("SELECT computed_ms, compute_us, revision, ranking FROM root_causes WHERE incident_id = ?");
+  auto stmt = Prepare(
+      "SELECT computed_ms, compute_us, revision, ranking, first_computed_ms, first_ranking FROM root_causes "
+      "WHERE incident_id = ?");
   if (!stmt.ok()) return stmt.status();
   Stmt st(*stmt);
   st.Int(incident_id);
@@ -874,6 +880,8 @@ Result<std::optional<RootCauseRecord>> Store::GetRootCauses(int64_t incident_id)
   r.compute_us = st.ColInt(1);
   r.revision = st.ColInt(2);
   r.ranking_json = st.ColString(3);
+  r.first_computed_ms = st.ColInt(4);
+  r.first_ranking_json = st.ColString(5);
   return std::optional<RootCauseRecord>(std::move(r));
 }
 

@@ -101,6 +101,10 @@ struct RootCauseRecord {
   int64_t compute_us = 0;        // how long the localizers took
   int64_t revision = 0;          // 1 for the first ranking, +1 per recompute
   std::string ranking_json;      // {"ranking":[...], ...}
+  // The first ranking of the incident and when it was made (kept when
+  // later rankings replace the current one): what vigil said first.
+  TimestampMs first_computed_ms = 0;
+  std::string first_ranking_json;
 };
 
 class Store {

@@ -547,6 +547,9 @@ TEST_F(StoreTest, RootCausesAreReplacedAndCountRevisions) {
   EXPECT_EQ((*got)->compute_us, 300);
   EXPECT_EQ((*got)->revision, 2);
   EXPECT_EQ((*got)->ranking_json, second.ranking_json);
+  EXPECT_EQ((*got)->first_computed_ms, 1000);
+  EXPECT_EQ((*got)->first_ranking_json, first.ranking_json);
+  EXPECT_EQ(second.first_computed_ms, 1000);
 }
 
 TEST_F(StoreTest, RetentionDeletesOldRowsAndKeepsOpenIncidents) {
