@@ -38,10 +38,6 @@ inline Status GetDouble(std::string_view* in, double* v, const char* what) {
   return bytes::GetDouble(in, v) ? Status::Ok() : Truncated(what);
 }
 
-}  // namespace vigil::snapshot_fields
-
-namespace vigil::snapshot_fields {
-
 // Raw copies of small trivially copyable detector parts (RobustLevel, Cusum,
 // Bocpd, ...), for the KPI suite's snapshot. Their layout is not a stable
 // format: the suite's snapshot starts with a fingerprint of these layouts and
