@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detect/snapshot_fields.h"
+
 namespace vigil {
 
 HoltWintersResidual::HoltWintersResidual(int64_t period_ms, int slots, bool multiplicative, double alpha, double beta, double gamma,
@@ -62,6 +64,42 @@ void HoltWintersResidual::Learn(int64_t ts, double x, double floor) {
   const double b = std::max(0.02, 1.0 / (n_ + 1));
   dev_ = static_cast<float>(dev_ + b * (std::fabs(r) - dev_));
   if (n_ < 1 << 30) ++n_;
+}
+
+void HoltWintersResidual::AppendTo(std::string* out) const {
+  using snapshot_fields::PutPod;
+  PutPod(out, period_ms_);
+  PutPod(out, slot_ms_);
+  PutPod(out, multiplicative_);
+  PutPod(out, alpha_);
+  PutPod(out, beta_);
+  PutPod(out, gamma_);
+  PutPod(out, phi_);
+  PutPod(out, level_);
+  PutPod(out, trend_);
+  PutPod(out, dev_);
+  PutPod(out, n_);
+  snapshot_fields::PutPodVector(out, season_);
+}
+
+Status HoltWintersResidual::ParseFrom(std::string_view* in) {
+  using snapshot_fields::GetPod;
+  Status s = GetPod(in, &period_ms_, "holt-winters period");
+  if (s.ok()) s = GetPod(in, &slot_ms_, "holt-winters slot");
+  if (s.ok()) s = GetPod(in, &multiplicative_, "holt-winters kind");
+  if (s.ok()) s = GetPod(in, &alpha_, "holt-winters alpha");
+  if (s.ok()) s = GetPod(in, &beta_, "holt-winters beta");
+  if (s.ok()) s = GetPod(in, &gamma_, "holt-winters gamma");
+  if (s.ok()) s = GetPod(in, &phi_, "holt-winters phi");
+  if (s.ok()) s = GetPod(in, &level_, "holt-winters level");
+  if (s.ok()) s = GetPod(in, &trend_, "holt-winters trend");
+  if (s.ok()) s = GetPod(in, &dev_, "holt-winters dev");
+  if (s.ok()) s = GetPod(in, &n_, "holt-winters count");
+  if (s.ok()) s = snapshot_fields::GetPodVector(in, &season_, "holt-winters season", 1 << 16);
+  if (s.ok() && !season_.empty() && (period_ms_ <= 0 || slot_ms_ <= 0)) s = Status::Corruption("holt-winters period not positive");
+  cache_lo_ = 1;
+  cache_hi_ = 0;
+  return s;
 }
 
 }  // namespace vigil

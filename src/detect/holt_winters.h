@@ -11,7 +11,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/status.h"
 
 namespace vigil {
 
@@ -28,6 +32,9 @@ class HoltWintersResidual {
   void Learn(int64_t ts, double x, double floor);
   void ShiftLevel(double delta) { level_ += static_cast<float>(delta); }
   size_t StateBytes() const { return sizeof(*this) + season_.capacity() * sizeof(float); }
+  // Snapshot (part of KpiDetector's).
+  void AppendTo(std::string* out) const;
+  Status ParseFrom(std::string_view* in);
 
  private:
   size_t SlotOf(int64_t ts) const;

@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/byte_codec.h"
+#include "detect/snapshot_fields.h"
+
 namespace vigil {
 
 namespace {
@@ -428,6 +431,140 @@ size_t KpiDetector::StateBytes() const {
   if (sr_) b += sizeof(SpectralResidual);
   if (bocpd_) b += sizeof(Bocpd);
   return b;
+}
+
+namespace {
+constexpr uint32_t kSuiteSnapshotVersion = 1;
+
+// The format version and the sizes of the parts copied raw: a build that
+// changes any of them reads a different fingerprint and relearns.
+uint32_t SuiteLayoutFingerprint() {
+  uint64_t h = kSuiteSnapshotVersion;
+  for (size_t part : {sizeof(KpiProfile), sizeof(RobustLevel), sizeof(SpectralResidual), sizeof(Cusum), sizeof(Bocpd),
+                      sizeof(TrendTest), sizeof(LearnedLimits), sizeof(Direction)}) {
+    h = h * 1000003u + part;
+  }
+  return static_cast<uint32_t>(h ^ (h >> 32));
+}
+}  // namespace
+
+void KpiDetector::AppendTo(std::string* out) const {
+  using snapshot_fields::PutPod;
+  using snapshot_fields::PutPodVector;
+  std::string b;
+  bytes::PutFixed32(&b, SuiteLayoutFingerprint());
+  PutPod(&b, profile_);
+  PutPod(&b, profiled_);
+  PutPodVector(&b, buf_ts_);
+  PutPodVector(&b, buf_values_);
+  PutPodVector(&b, hist_);
+  PutPod(&b, hist_block_);
+  PutPod(&b, hist_acc_n_);
+  PutPod(&b, hist_acc_);
+  PutPod(&b, hist_first_ts_);
+  PutPod(&b, level_);
+  PutPod(&b, fast_dev_);
+  PutPod(&b, season_offset_);
+  seasonal_.AppendTo(&b);
+  hw_.AppendTo(&b);
+  PutPod(&b, static_cast<uint8_t>(sr_ != nullptr));
+  if (sr_) PutPod(&b, *sr_);
+  PutPod(&b, cusum_);
+  PutPod(&b, static_cast<uint8_t>(bocpd_ != nullptr));
+  if (bocpd_) PutPod(&b, *bocpd_);
+  PutPod(&b, bocpd_acc_);
+  PutPod(&b, bocpd_n_);
+  PutPod(&b, trend_);
+  PutPod(&b, limits_);
+  spot_.AppendTo(&b);
+  PutPod(&b, slow_);
+  PutPod(&b, short_mean_);
+  PutPod(&b, short_dev_);
+  PutPod(&b, medium_mean_);
+  PutPod(&b, short_started_);
+  spot_shift_.AppendTo(&b);
+  spot_var_.AppendTo(&b);
+  spot_medium_.AppendTo(&b);
+  PutPod(&b, sensitivity_);
+  PutPod(&b, last_ts_);
+  PutPod(&b, have_last_);
+  PutPod(&b, run_);
+  PutPod(&b, quiet_);
+  PutPod(&b, run_dir_);
+  PutPod(&b, run_sum_);
+  PutPod(&b, after_jump_);
+  PutPod(&b, after_jump_points_);
+  PutPod(&b, trend_state_);
+  bytes::PutLengthPrefixed(out, b);
+}
+
+Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
+  using snapshot_fields::GetPod;
+  using snapshot_fields::GetPodVector;
+  *restored = false;
+  std::string_view b;
+  if (!bytes::GetLengthPrefixed(in, &b)) return snapshot_fields::Truncated("kpi suite");
+  uint32_t fingerprint = 0;
+  if (!bytes::GetFixed32(&b, &fingerprint)) return snapshot_fields::Truncated("kpi suite fingerprint");
+  if (fingerprint != SuiteLayoutFingerprint()) return Status::Ok();  // another build's layout: relearn
+
+  KpiDetector d(cfg_);
+  const size_t max_buffer = static_cast<size_t>(cfg_.profile_after) + 1;
+  uint8_t has_sr = 0, has_bocpd = 0;
+  Status s = GetPod(&b, &d.profile_, "kpi profile");
+  if (s.ok()) s = GetPod(&b, &d.profiled_, "kpi profiled");
+  if (s.ok()) s = GetPodVector(&b, &d.buf_ts_, "kpi learning buffer", max_buffer);
+  if (s.ok()) s = GetPodVector(&b, &d.buf_values_, "kpi learning buffer", max_buffer);
+  if (s.ok() && d.buf_ts_.size() != d.buf_values_.size()) s = Status::Corruption("kpi learning buffer sizes differ");
+  if (s.ok()) s = GetPodVector(&b, &d.hist_, "kpi history", kHistory);
+  if (s.ok()) s = GetPod(&b, &d.hist_block_, "kpi history block");
+  if (s.ok()) s = GetPod(&b, &d.hist_acc_n_, "kpi history count");
+  if (s.ok()) s = GetPod(&b, &d.hist_acc_, "kpi history sum");
+  if (s.ok()) s = GetPod(&b, &d.hist_first_ts_, "kpi history start");
+  if (s.ok()) s = GetPod(&b, &d.level_, "kpi level");
+  if (s.ok()) s = GetPod(&b, &d.fast_dev_, "kpi fast deviation");
+  if (s.ok()) s = GetPod(&b, &d.season_offset_, "kpi seasonal offset");
+  if (s.ok()) s = d.seasonal_.ParseFrom(&b);
+  if (s.ok()) s = d.hw_.ParseFrom(&b);
+  if (s.ok()) s = GetPod(&b, &has_sr, "kpi spectral residual flag");
+  if (s.ok() && has_sr != 0) {
+    d.sr_ = std::make_unique<SpectralResidual>();
+    s = GetPod(&b, d.sr_.get(), "kpi spectral residual");
+  }
+  if (s.ok()) s = GetPod(&b, &d.cusum_, "kpi cusum");
+  if (s.ok()) s = GetPod(&b, &has_bocpd, "kpi bocpd flag");
+  if (s.ok() && has_bocpd != 0) {
+    d.bocpd_ = std::make_unique<Bocpd>();
+    s = GetPod(&b, d.bocpd_.get(), "kpi bocpd");
+  }
+  if (s.ok()) s = GetPod(&b, &d.bocpd_acc_, "kpi bocpd block sum");
+  if (s.ok()) s = GetPod(&b, &d.bocpd_n_, "kpi bocpd block count");
+  if (s.ok()) s = GetPod(&b, &d.trend_, "kpi trend");
+  if (s.ok()) s = GetPod(&b, &d.limits_, "kpi learned limits");
+  if (s.ok()) s = d.spot_.ParseFrom(&b);
+  if (s.ok()) s = GetPod(&b, &d.slow_, "kpi slow level");
+  if (s.ok()) s = GetPod(&b, &d.short_mean_, "kpi short mean");
+  if (s.ok()) s = GetPod(&b, &d.short_dev_, "kpi short deviation");
+  if (s.ok()) s = GetPod(&b, &d.medium_mean_, "kpi medium mean");
+  if (s.ok()) s = GetPod(&b, &d.short_started_, "kpi short started");
+  if (s.ok()) s = d.spot_shift_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_var_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_medium_.ParseFrom(&b);
+  if (s.ok()) s = GetPod(&b, &d.sensitivity_, "kpi sensitivity");
+  if (s.ok()) s = GetPod(&b, &d.last_ts_, "kpi last timestamp");
+  if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");
+  if (s.ok()) s = GetPod(&b, &d.run_, "kpi run");
+  if (s.ok()) s = GetPod(&b, &d.quiet_, "kpi quiet");
+  if (s.ok()) s = GetPod(&b, &d.run_dir_, "kpi run direction");
+  if (s.ok()) s = GetPod(&b, &d.run_sum_, "kpi run sum");
+  if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");
+  if (s.ok()) s = GetPod(&b, &d.after_jump_points_, "kpi after jump points");
+  if (s.ok()) s = GetPod(&b, &d.trend_state_, "kpi trend state");
+  if (s.ok() && !b.empty()) s = Status::Corruption("kpi suite snapshot has trailing bytes");
+  if (!s.ok()) return s;
+  *this = std::move(d);
+  *restored = true;
+  return Status::Ok();
 }
 
 }  // namespace vigil

@@ -29,10 +29,12 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/anomaly.h"
 #include "core/sample.h"
+#include "core/status.h"
 #include "detect/calendar.h"
 #include "detect/change_point.h"
 #include "detect/holt_winters.h"
@@ -106,6 +108,14 @@ class KpiDetector {
   bool BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const;
   // Approximate bytes of state held (for the memory budget).
   size_t StateBytes() const;
+
+  // Snapshot of the whole learned state (profile, baselines, tails, learning
+  // buffer), one length-prefixed blob; the configuration is not in it (it
+  // comes from the constructor). ParseFrom always consumes one blob: a blob
+  // from a build whose state layout differs leaves the detector fresh and
+  // sets *restored = false (the series relearns); a damaged one is an error.
+  void AppendTo(std::string* out) const;
+  Status ParseFrom(std::string_view* in, bool* restored);
 
  private:
   void Build(const KpiProfile& p);

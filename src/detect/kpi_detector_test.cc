@@ -4,9 +4,14 @@
 #include "detect/kpi_detector.h"
 
 #include <cmath>
+#include <functional>
+#include <string>
+#include <string_view>
 #include <random>
 
 #include <gtest/gtest.h>
+
+#include "core/byte_codec.h"
 
 namespace vigil {
 namespace {
@@ -307,6 +312,68 @@ TEST(KpiDetector, StateFitsTheMemoryBudget) {
   }
   EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
   EXPECT_LE(det.StateBytes(), 4096u);
+}
+
+// A restored suite continues exactly where the saved one was: every verdict
+// afterwards is identical. Checked for each profile kind (seasonal, spiky
+// with the spectral residual and learned limits, stable with BOCPD) and in
+// the learning phase.
+TEST(KpiDetector, SnapshotRestoresTheSameVerdicts) {
+  const std::function<double(int)> shapes[] = {
+      [](int i) { return 100 + 50 * std::sin(2 * M_PI * i / 1440.0) + Noise(i); },
+      [](int i) { return 10 + (i % 97 == 0 ? 40.0 : 0.0) + std::pow(Noise(i), 5) * 8; },
+      [](int i) { return 40 + (i > 5000 ? 6.0 : 0.0) + Noise(i); },
+  };
+  for (int shape = 0; shape < 3; ++shape) {
+    for (int cut : {300, 4 * 1440}) {
+      KpiDetector a;
+      Feed(a, cut, kMinute, shapes[shape]);
+      std::string blob;
+      a.AppendTo(&blob);
+      KpiDetector b;
+      std::string_view in = blob;
+      bool restored = false;
+      ASSERT_TRUE(b.ParseFrom(&in, &restored).ok());
+      EXPECT_TRUE(restored);
+      EXPECT_TRUE(in.empty());
+      EXPECT_EQ(a.profile().detectors, b.profile().detectors);
+      for (int i = cut; i < cut + 3000; ++i) {
+        const double x = shapes[shape](i) + (i == cut + 1500 ? 30 : 0);
+        const KpiVerdict va = a.Update(static_cast<int64_t>(i) * kMinute, x);
+        const KpiVerdict vb = b.Update(static_cast<int64_t>(i) * kMinute, x);
+        ASSERT_EQ(va.anomalous, vb.anomalous) << "shape " << shape << " cut " << cut << " point " << i;
+        ASSERT_EQ(va.score, vb.score) << "shape " << shape << " cut " << cut << " point " << i;
+        ASSERT_EQ(va.surprise, vb.surprise) << "shape " << shape << " cut " << cut << " point " << i;
+      }
+    }
+  }
+}
+
+TEST(KpiDetector, SnapshotOfAnotherLayoutRelearnsAndDamageIsAnError) {
+  KpiDetector a;
+  Feed(a, 2000, kMinute, [](int i) { return 40 + Noise(i); });
+  std::string blob;
+  a.AppendTo(&blob);
+  blob += "next";
+
+  std::string other = blob;
+  std::string_view probe = other;
+  uint64_t len = 0;
+  ASSERT_TRUE(bytes::GetVarint64(&probe, &len));
+  const size_t fingerprint_at = other.size() - probe.size();  // right after the length prefix
+  other[fingerprint_at] = static_cast<char>(other[fingerprint_at] ^ 0x5a);
+  KpiDetector b;
+  std::string_view in = other;
+  bool restored = true;
+  ASSERT_TRUE(b.ParseFrom(&in, &restored).ok());
+  EXPECT_FALSE(restored);
+  EXPECT_EQ(in, "next");  // the blob is consumed, the next record is intact
+  EXPECT_FALSE(b.profiled());
+
+  std::string_view cut = std::string_view(blob).substr(0, blob.size() / 2);
+  KpiDetector c;
+  EXPECT_FALSE(c.ParseFrom(&cut, &restored).ok());
+  EXPECT_FALSE(restored);
 }
 
 }  // namespace

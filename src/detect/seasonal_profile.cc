@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detect/snapshot_fields.h"
+
 namespace vigil {
 
 SeasonalProfile::SeasonalProfile(int64_t period_ms, int slots, double points_per_slot) : period_ms_(period_ms) {
@@ -54,6 +56,30 @@ void SeasonalProfile::Learn(int64_t ts, double x, double floor) {
 
 void SeasonalProfile::Shift(double delta) {
   for (Slot& s : slots_) s.level = static_cast<float>(s.level + delta);
+}
+
+void SeasonalProfile::AppendTo(std::string* out) const {
+  using snapshot_fields::PutPod;
+  PutPod(out, period_ms_);
+  PutPod(out, slot_ms_);
+  PutPod(out, first_ts_);
+  PutPod(out, started_);
+  PutPod(out, alpha_);
+  snapshot_fields::PutPodVector(out, slots_);
+}
+
+Status SeasonalProfile::ParseFrom(std::string_view* in) {
+  using snapshot_fields::GetPod;
+  Status s = GetPod(in, &period_ms_, "seasonal period");
+  if (s.ok()) s = GetPod(in, &slot_ms_, "seasonal slot");
+  if (s.ok()) s = GetPod(in, &first_ts_, "seasonal first ts");
+  if (s.ok()) s = GetPod(in, &started_, "seasonal started");
+  if (s.ok()) s = GetPod(in, &alpha_, "seasonal alpha");
+  if (s.ok()) s = snapshot_fields::GetPodVector(in, &slots_, "seasonal slots", 1 << 16);
+  if (s.ok() && !slots_.empty() && (period_ms_ <= 0 || slot_ms_ <= 0)) s = Status::Corruption("seasonal period not positive");
+  cache_lo_ = 1;
+  cache_hi_ = 0;
+  return s;
 }
 
 }  // namespace vigil

@@ -15,7 +15,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/status.h"
 
 namespace vigil {
 
@@ -38,6 +42,9 @@ class SeasonalProfile {
   // Shifts every slot by delta (after a confirmed level shift).
   void Shift(double delta);
   size_t StateBytes() const { return sizeof(*this) + slots_.capacity() * sizeof(Slot); }
+  // Snapshot (part of KpiDetector's).
+  void AppendTo(std::string* out) const;
+  Status ParseFrom(std::string_view* in);
 
  private:
   struct Slot {

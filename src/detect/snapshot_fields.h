@@ -4,8 +4,11 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <vector>
 
 #include "core/byte_codec.h"
 #include "core/status.h"
@@ -33,6 +36,43 @@ inline Status GetI64(std::string_view* in, int64_t* v, const char* what) {
 }
 inline Status GetDouble(std::string_view* in, double* v, const char* what) {
   return bytes::GetDouble(in, v) ? Status::Ok() : Truncated(what);
+}
+
+// Raw copies of small trivially copyable detector parts (RobustLevel, Cusum,
+// Bocpd, ...), for the KPI suite's snapshot. Their layout is not a stable
+// format: the suite's snapshot starts with a fingerprint of these layouts and
+// a build with another layout discards the blob (the series relearns)
+// instead of misreading it.
+template <class T>
+void PutPod(std::string* out, const T& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  out->append(reinterpret_cast<const char*>(&v), sizeof(T));
+}
+template <class T>
+Status GetPod(std::string_view* in, T* v, const char* what) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  if (in->size() < sizeof(T)) return Truncated(what);
+  std::memcpy(static_cast<void*>(v), in->data(), sizeof(T));
+  in->remove_prefix(sizeof(T));
+  return Status::Ok();
+}
+template <class T>
+void PutPodVector(std::string* out, const std::vector<T>& v) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  bytes::PutVarint64(out, v.size());
+  out->append(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+template <class T>
+Status GetPodVector(std::string_view* in, std::vector<T>* v, const char* what, size_t max_elements) {
+  static_assert(std::is_trivially_copyable_v<T>);
+  uint64_t n = 0;
+  if (!bytes::GetVarint64(in, &n)) return Truncated(what);
+  if (n > max_elements) return Status::Corruption(std::string("snapshot field ") + what + " too long");
+  if (in->size() < n * sizeof(T)) return Truncated(what);
+  v->resize(static_cast<size_t>(n));
+  if (n > 0) std::memcpy(static_cast<void*>(v->data()), in->data(), static_cast<size_t>(n) * sizeof(T));
+  in->remove_prefix(static_cast<size_t>(n) * sizeof(T));
+  return Status::Ok();
 }
 
 }  // namespace vigil::snapshot_fields

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detect/snapshot_fields.h"
+
 namespace vigil {
 
 void SpotThreshold::Refit() {
@@ -82,6 +84,45 @@ double SpotThreshold::Surprise(double score) const {
   const double g = std::max<double>(gamma_, 0.0);
   const double log_tail = g < 1e-6 ? -y : -std::log1p(g * y) / g;  // ln P(S > score | S > t)
   return base_surprise_ - log_tail / std::log(10.0);
+}
+
+void SpotThreshold::AppendTo(std::string* out) const {
+  using snapshot_fields::PutPod;
+  PutPod(out, q_);
+  PutPod(out, init_);
+  PutPod(out, floor_);
+  PutPod(out, risk_factor_);
+  PutPod(out, calibrated_);
+  snapshot_fields::PutPodVector(out, initial_);
+  PutPod(out, t_);
+  PutPod(out, z_);
+  PutPod(out, n_);
+  PutPod(out, peaks_);
+  PutPod(out, sum_);
+  PutPod(out, sum_sq_);
+  PutPod(out, gamma_);
+  PutPod(out, sigma_);
+  PutPod(out, base_surprise_);
+}
+
+Status SpotThreshold::ParseFrom(std::string_view* in) {
+  using snapshot_fields::GetPod;
+  Status s = GetPod(in, &q_, "spot q");
+  if (s.ok()) s = GetPod(in, &init_, "spot init");
+  if (s.ok()) s = GetPod(in, &floor_, "spot floor");
+  if (s.ok()) s = GetPod(in, &risk_factor_, "spot risk factor");
+  if (s.ok()) s = GetPod(in, &calibrated_, "spot calibrated");
+  if (s.ok()) s = snapshot_fields::GetPodVector(in, &initial_, "spot initial scores", 1 << 16);
+  if (s.ok()) s = GetPod(in, &t_, "spot t");
+  if (s.ok()) s = GetPod(in, &z_, "spot z");
+  if (s.ok()) s = GetPod(in, &n_, "spot n");
+  if (s.ok()) s = GetPod(in, &peaks_, "spot peaks");
+  if (s.ok()) s = GetPod(in, &sum_, "spot sum");
+  if (s.ok()) s = GetPod(in, &sum_sq_, "spot sum of squares");
+  if (s.ok()) s = GetPod(in, &gamma_, "spot gamma");
+  if (s.ok()) s = GetPod(in, &sigma_, "spot sigma");
+  if (s.ok()) s = GetPod(in, &base_surprise_, "spot base surprise");
+  return s;
 }
 
 }  // namespace vigil

@@ -22,7 +22,11 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
+#include <string_view>
 #include <vector>
+
+#include "core/status.h"
 
 namespace vigil {
 
@@ -43,6 +47,9 @@ class SpotThreshold {
   // scaled linearly, so that it stays monotone in the score.
   double Surprise(double score) const;
   static constexpr double kHorizon = 8192;
+  // Snapshot (part of KpiDetector's).
+  void AppendTo(std::string* out) const;
+  Status ParseFrom(std::string_view* in);
   // Scales the risk (feedback: <1 = fewer alarms).
   void SetRiskFactor(double f) {
     risk_factor_ = static_cast<float>(f);

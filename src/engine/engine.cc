@@ -41,7 +41,7 @@ namespace {
 using SteadyClock = std::chrono::steady_clock;
 
 constexpr size_t kMaxReasons = 20;
-constexpr uint8_t kSnapshotVersion = 1;
+constexpr uint8_t kSnapshotVersion = 2;  // 2 added the KPI suite; 1 is still read (the suites relearn)
 
 RobustDetectorConfig DetectorConfigOf(const DetectorSettings& s) {
   RobustDetectorConfig c;
@@ -514,11 +514,11 @@ struct Engine::Impl {
     }
   }
 
-  // Snapshot format (version 1), one blob per shard under "series/<i>", the
+  // Snapshot format (version 2), one blob per shard under "series/<i>", the
   // count under "series/count":
   //   u8 version, varint n, then n records:
   //   fixed64 id, labels, u8 flags (1 counter, 2 stale, 4 named counter), fixed64 last_ingested, double last value,
-  //   CounterRate, MonotonicityTracker, RobustDetector, SeriesWindow.
+  //   CounterRate, MonotonicityTracker, RobustDetector, SeriesWindow, KpiDetector (version 2 only).
   Status SaveSnapshot() {
     size_t blobs = 0;
     for (size_t i = 0; i < shards.size(); ++i) {
@@ -540,6 +540,7 @@ struct Engine::Impl {
           st->monotonic.AppendTo(&blob);
           st->detector.AppendTo(&blob);
           st->window.AppendTo(&blob);
+          st->suite.AppendTo(&blob);
         });
       }
       Status s = store->PutSnapshot("series/" + std::to_string(i), blob);
@@ -559,9 +560,8 @@ struct Engine::Impl {
   }
 
   Status ParseSnapshotBlob(std::string_view in, size_t* restored) {
-    if (in.empty() || static_cast<uint8_t>(in[0]) != kSnapshotVersion) {
-      return Status::Corruption("unknown snapshot version");
-    }
+    const uint8_t version = in.empty() ? 0 : static_cast<uint8_t>(in[0]);
+    if (version != 1 && version != kSnapshotVersion) return Status::Corruption("unknown snapshot version");
     in.remove_prefix(1);
     uint64_t n;
     if (!bytes::GetVarint64(&in, &n)) return Status::Corruption("truncated series count");
@@ -586,6 +586,12 @@ struct Engine::Impl {
       auto win = SeriesWindow::Parse(&in);
       if (!win.ok()) return win.status();
       auto st = std::make_unique<SeriesState>(id, std::move(labels), detector_cfg, cfg.limits.window_points);
+      if (version >= 2) {
+        // A suite saved by a build with another state layout relearns.
+        bool suite_restored = false;
+        Status ss = st->suite.ParseFrom(&in, &suite_restored);
+        if (!ss.ok()) return ss;
+      }
       st->is_counter = flags & 1;
       st->stale = flags & 2;
       st->named_counter = flags & 4;

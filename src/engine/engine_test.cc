@@ -228,6 +228,31 @@ TEST_F(EngineTest, DetectorStateSurvivesRestart) {
   EXPECT_EQ(r.rejected, 1u);
 }
 
+TEST_F(EngineTest, KpiSuiteStateSurvivesRestart) {
+  // Past the suite's learning phase (600 points): it has a profile, which a
+  // restart keeps instead of learning again.
+  const TimestampMs t0 = clock_.NowMs();
+  SeriesId id;
+  SeriesProfileInfo before;
+  {
+    auto e = Open();
+    Push(*e, {Series({{"__name__", "k"}, {"job", "j"}}, Noisy(t0, 700, 3, 0.2, 7))});
+    e->Flush();
+    auto f = e->FindSeries(*SeriesSelector::Parse("k"), 10);
+    ASSERT_EQ(f.size(), 1u);
+    id = f[0].id;
+    ASSERT_TRUE(e->Profile(id, &before));
+    ASSERT_TRUE(before.profiled);
+    e->Stop();
+  }
+  auto e = Open();
+  SeriesProfileInfo after;
+  ASSERT_TRUE(e->Profile(id, &after));
+  EXPECT_TRUE(after.profiled);
+  EXPECT_EQ(after.profile.detectors, before.profile.detectors);
+  EXPECT_EQ(after.profile.points, before.profile.points);
+}
+
 TEST_F(EngineTest, EventsAndAcknowledgementAreDurable) {
   int64_t incident_id = 0;
   {
