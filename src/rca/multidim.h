@@ -35,7 +35,7 @@ struct Element {
 struct MultidimConfig {
   // Measured on `vigil eval multidim` (all sets, one configuration).
   double min_purity = 0.5;             // an element is a cause only if most of its leaves (by weight) moved
-  double min_explanatory_power = 0.2;  // and it carries a noticeable share of the anomaly
+  double min_explanatory_power = 0.4;  // and it carries a noticeable share of the anomaly
   double min_explanatory_power_drastic = 0.02;  // ... or a small share if the element's total moved drastically:
   double drastic_deviation = 1.5;              // |2(R - P)/(R + P)| of the element's sums
   double refine_keep_share = 0.95;  // a child replaces its parent if it keeps this share of the anomaly
@@ -47,6 +47,9 @@ struct MultidimConfig {
   double cutoff_sigmas = 3.0;
   // ... or if its total change is beyond the noise at this family-wise level
   // (z >= sqrt(2 ln(elements in its cuboid / z_alpha))); 0 disables.
+  // Noise from the quieter side of zero when its spread is below this share
+  // of the all-leaves MAD (many anomalous leaves inflate the MAD).
+  double side_noise = 0.5;
   double z_alpha = 1e-6;
   // When every real value is a whole number (counts), each leaf's noise
   // variance is at least count_noise * max(1, predict): Poisson with
