@@ -7,6 +7,7 @@ namespace vigil {
 bool ForecastRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_forecast.cc
 RouteHandler LogRoutes();  // api_logs.cc
 bool DetectRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_detect.cc
+bool RcaRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_rca.cc
 
 std::span<const RouteHandler> ExtraRoutes() {
   static const RouteHandler kRoutes[] = {
@@ -15,6 +16,7 @@ std::span<const RouteHandler> ExtraRoutes() {
       LogRoutes(),
       HandleAlertRoutes,
       DetectRoutes,
+      RcaRoutes,
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }
