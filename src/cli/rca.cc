@@ -1,5 +1,5 @@
 // `vigil rca multidim FILE.csv`: multi-dimensional root-cause localization on
-// leaf rows (rca/multidim.h); `vigil eval multidim DIR`: F1 with exact
+// leaf rows (rca/multidim.h) or raw detail rows (--time-column); `vigil eval multidim DIR`: F1 with exact
 // element matching on RS / Squeeze-layout case sets (rca/multidim_data.h).
 #include <chrono>
 #include <cstdio>
@@ -9,25 +9,61 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/time_format.h"
+#include "rca/multidim_raw.h"
 #include "rca/multidim.h"
 #include "rca/multidim_data.h"
 
 namespace vigil {
 
 void AddRcaSyntheticCommands(CommandContext& ctx, CLI::App* rca_cmd);  // rca_synthetic.cc
+void AddRcaItemsetsCommand(CommandContext& ctx, CLI::App* rca_cmd);    // rca_itemsets.cc
 bool ParseMultidimParams(const std::vector<std::string>& params, rca::MultidimConfig* cfg);  // rca_synthetic.cc
 
 namespace {
 
 using json = nlohmann::json;
 
-int RunRcaMultidim(const std::string& file, bool as_json) {
+// Raw detail rows (--time-column): aggregated into leaves first (rca/multidim_raw.h).
+struct RawOptions {
+  std::string time_column, value_column, at, attrs;
+  double interval_s = 0;
+  size_t baseline = 4;
+};
+
+Result<rca::LeafTable> LoadLeaves(const std::string& text, const RawOptions& raw) {
+  if (raw.time_column.empty()) return rca::ParseLeafCsv(text);
+  rca::RawRowsSpec spec;
+  spec.time_column = raw.time_column;
+  spec.value_column = raw.value_column;
+  for (size_t b = 0; b < raw.attrs.size();) {
+    size_t e = raw.attrs.find(',', b);
+    if (e == std::string::npos) e = raw.attrs.size();
+    if (e > b) spec.attrs.push_back(raw.attrs.substr(b, e - b));
+    b = e + 1;
+  }
+  if (!raw.at.empty()) {
+    auto at = ParseTimeParam(raw.at);
+    if (!at.ok()) return Status::InvalidArgument("--at \"" + raw.at + "\" is not a time (RFC 3339 or epoch)");
+    spec.at_ms = *at;
+  }
+  spec.interval_ms = static_cast<int64_t>(raw.interval_s * 1000);
+  spec.baseline_intervals = raw.baseline;
+  auto agg = rca::AggregateRawRows(text, spec);
+  if (!agg.ok()) return agg.status();
+  std::fprintf(stderr, "%zu rows -> %zu leaves; interval %s (%lld ms), forecast = median of %zu previous intervals\n",
+               agg->rows, agg->table.leaves(), FormatRfc3339(agg->at_ms).c_str(),
+               static_cast<long long>(agg->interval_ms), agg->baseline_used);
+  return std::move(agg->table);
+}
+
+int RunRcaMultidim(const std::string& file, bool as_json, const RawOptions& raw) {
   auto text = rca::ReadMaybeGzip(file);
   if (!text.ok()) {
     std::fprintf(stderr, "error: %s\n", text.status().message().c_str());
     return 1;
   }
-  auto table = rca::ParseLeafCsv(*text);
+  auto table = LoadLeaves(*text, raw);
   if (!table.ok()) {
     std::fprintf(stderr, "error: %s: %s\n", file.c_str(), table.status().message().c_str());
     return 1;
@@ -96,7 +132,17 @@ void AddRcaCommand(CommandContext& ctx) {
                                                  "from a CSV of leaf rows attr...,real,predict (.gz accepted)");
   md->add_option("FILE", *file, "Leaf CSV")->required();
   md->add_flag("--json", *json_out, "Print one JSON object");
-  md->callback([file, json_out, &ctx] { ctx.exit_code = RunRcaMultidim(*file, *json_out); });
+  auto raw = std::make_shared<RawOptions>();
+  md->add_option("--time-column", raw->time_column,
+                 "FILE holds raw detail rows with this time column (RFC 3339, 'YYYY-MM-DD HH:MM:SS' UTC, or epoch)");
+  md->add_option("--value-column", raw->value_column, "Raw rows: the value summed per leaf (default: count rows)");
+  md->add_option("--attrs", raw->attrs, "Raw rows: attribute columns, comma-separated (default: all others)");
+  md->add_option("--at", raw->at, "Raw rows: a time inside the anomalous interval (default: the last one)");
+  md->add_option("--interval", raw->interval_s, "Raw rows: interval in seconds (default: smallest time gap)");
+  md->add_option("--baseline", raw->baseline, "Raw rows: previous intervals whose per-leaf median is the forecast")
+      ->default_val(4)
+      ->check(CLI::Range(1, 1000));
+  md->callback([file, json_out, raw, &ctx] { ctx.exit_code = RunRcaMultidim(*file, *json_out, *raw); });
 
   auto dir = std::make_shared<std::string>();
   auto eval_json = std::make_shared<bool>(false);
@@ -112,6 +158,7 @@ void AddRcaCommand(CommandContext& ctx) {
     ctx.exit_code = RunEvalMultidim(*dir, *eval_json, *max_cases, *params);
   });
   AddRcaSyntheticCommands(ctx, rca_cmd);
+  AddRcaItemsetsCommand(ctx, rca_cmd);
 }
 
 }  // namespace vigil

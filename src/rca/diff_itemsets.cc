@@ -7,8 +7,11 @@
 #include "rca/diff_itemsets.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
+
+#include "rca/multidim_raw.h"
 
 namespace vigil::rca {
 
@@ -131,6 +134,64 @@ std::vector<DiffItemset> FindDiffItemsets(const std::vector<LabeledRecord>& reco
     return a.risk_ratio != b.risk_ratio ? a.risk_ratio > b.risk_ratio : a.support > b.support;
   });
   if (out.size() > cfg.max_results) out.resize(cfg.max_results);
+  return out;
+}
+
+bool ParseFailureFlag(std::string_view text, bool* failed) {
+  std::string t;
+  for (char c : text) {
+    if (c != ' ' && c != '\t' && c != '\r') t += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  }
+  static const char* kFail[] = {"1", "true", "yes", "fail", "failed", "failure", "error"};
+  static const char* kOk[] = {"0", "false", "no", "ok", "success", "succeeded", ""};
+  for (const char* f : kFail) {
+    if (t == f) return *failed = true, true;
+  }
+  for (const char* f : kOk) {
+    if (t == f) return *failed = false, true;
+  }
+  return false;
+}
+
+Result<std::vector<LabeledRecord>> ParseItemsetCsv(std::string_view csv, const std::string& failure_column) {
+  std::vector<LabeledRecord> out;
+  size_t pos = 0, line_no = 0;
+  std::vector<std::string> header;
+  int fail_col = -1;
+  while (pos < csv.size()) {
+    size_t nl = csv.find('\n', pos);
+    if (nl == std::string_view::npos) nl = csv.size();
+    std::string_view line = csv.substr(pos, nl - pos);
+    pos = nl + 1;
+    ++line_no;
+    if (line.empty() || line == "\r") continue;
+    auto f = SplitCsvRecord(line);
+    if (header.empty()) {
+      header = f;
+      for (size_t c = 0; c < header.size(); ++c) {
+        if (header[c] == failure_column) fail_col = static_cast<int>(c);
+      }
+      if (fail_col < 0) {
+        return Status::InvalidArgument("line " + std::to_string(line_no) + ": no column \"" + failure_column +
+                                       "\" in the header");
+      }
+      continue;
+    }
+    if (f.size() != header.size()) {
+      return Status::InvalidArgument("line " + std::to_string(line_no) + ": " + std::to_string(f.size()) +
+                                     " fields, header has " + std::to_string(header.size()));
+    }
+    LabeledRecord r;
+    if (!ParseFailureFlag(f[static_cast<size_t>(fail_col)], &r.failed)) {
+      return Status::InvalidArgument("line " + std::to_string(line_no) + ": column \"" + failure_column + "\": \"" +
+                                     f[static_cast<size_t>(fail_col)] + "\" is not a failure flag (1/0, true/false)");
+    }
+    for (size_t c = 0; c < f.size(); ++c) {
+      if (static_cast<int>(c) != fail_col && !f[c].empty()) r.attrs.emplace_back(header[c], f[c]);
+    }
+    out.push_back(std::move(r));
+  }
+  if (header.empty()) return Status::InvalidArgument("line 1: empty input, expected a header");
   return out;
 }
 

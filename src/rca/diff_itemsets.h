@@ -4,8 +4,11 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
+
+#include "core/status.h"
 
 namespace vigil::rca {
 
@@ -37,5 +40,15 @@ struct DiffItemset {
 // already explains the failures.
 std::vector<DiffItemset> FindDiffItemsets(const std::vector<LabeledRecord>& records,
                                           const DiffItemsetConfig& cfg = {});
+
+// A failure flag as written in a record: 1/true/yes/fail/failed/failure/error
+// are failing, 0/false/no/ok/success/succeeded/"" are not (case-insensitive);
+// false when the text is neither.
+bool ParseFailureFlag(std::string_view text, bool* failed);
+
+// Records from CSV: a header, one column (`failure_column`) holding the
+// failure flag, every other column an attribute (empty values are left out).
+// Errors name the line, the column and the value.
+Result<std::vector<LabeledRecord>> ParseItemsetCsv(std::string_view csv, const std::string& failure_column);
 
 }  // namespace vigil::rca

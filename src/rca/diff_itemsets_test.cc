@@ -71,3 +71,24 @@ TEST(DiffItemsets, EmptyOrOneClassInput) {
 
 }  // namespace
 }  // namespace vigil::rca
+
+namespace vigil::rca {
+namespace {
+
+TEST(DiffItemsets, ParsesCsvWithFailureColumn) {
+  auto recs = ParseItemsetCsv("host,version,status\nh1,2.0,ok\nh3,\"2,1\",FAILED\nh2,,0\n", "status");
+  ASSERT_TRUE(recs.ok()) << recs.status().message();
+  ASSERT_EQ(recs->size(), 3u);
+  EXPECT_FALSE((*recs)[0].failed);
+  EXPECT_TRUE((*recs)[1].failed);
+  EXPECT_EQ((*recs)[1].attrs[1], (std::pair<std::string, std::string>{"version", "2,1"}));
+  EXPECT_EQ((*recs)[2].attrs.size(), 1u);  // empty version left out
+  auto bad = ParseItemsetCsv("host,status\nh1,maybe\n", "status");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("line 2"), std::string::npos);
+  EXPECT_NE(bad.status().message().find("maybe"), std::string::npos);
+  EXPECT_FALSE(ParseItemsetCsv("host,ok\nh1,1\n", "status").ok());
+}
+
+}  // namespace
+}  // namespace vigil::rca

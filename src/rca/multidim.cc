@@ -60,6 +60,7 @@ bool SetMultidimParam(MultidimConfig& cfg, const std::string& name, double value
       {"noise_floor", &MultidimConfig::noise_floor},
       {"cutoff_sigmas", &MultidimConfig::cutoff_sigmas},
       {"z_alpha", &MultidimConfig::z_alpha},
+      {"side_noise", &MultidimConfig::side_noise},
       {"count_noise", &MultidimConfig::count_noise},
   };
   for (const auto& f : kFields) {
@@ -186,11 +187,27 @@ std::vector<Element> LocalizeMultidim(const LeafTable& t, const MultidimConfig& 
     total_change += r - p;
   }
   if (live_dev.empty()) return out;
-  const double center = Median(live_dev);
+  double center = Median(live_dev);
   std::vector<double> absdev;
   absdev.reserve(live_dev.size());
   for (double d : live_dev) absdev.push_back(std::fabs(d - center));
-  const double sigma = 1.4826 * Median(absdev);
+  double sigma = 1.4826 * Median(absdev);
+  if (cfg.side_noise > 0) {
+    // Anomalies push their leaves to one side; when they cover many leaves
+    // (several layer-1 causes can hold over half of them) the median and MAD
+    // move with them and hide every cause. The quieter side of the forecast
+    // error is noise alone: its half-normal spread (1.4826 * median |d|) is
+    // the noise, and the forecast of a normal leaf is unbiased (center 0).
+    std::vector<double> below, above;
+    for (double d : live_dev) (d <= 0 ? below : above).push_back(std::fabs(d));
+    if (below.size() >= 8 && above.size() >= 8) {
+      double s = 1.4826 * std::min(Median(below), Median(above));
+      if (s < cfg.side_noise * sigma) {
+        center = 0;
+        sigma = s;
+      }
+    }
+  }
   const double cutoff = std::max(cfg.noise_floor, cfg.cutoff_sigmas * sigma);
   std::vector<double> noise_var = LeafNoiseVariance(t, live, cfg);
   // ... and at least the relative noise of its size (the deviation scores'

@@ -33,25 +33,32 @@ struct Element {
 };
 
 struct MultidimConfig {
-  // Measured on `vigil eval multidim` (all sets, one configuration).
+  // One configuration for every data set, chosen on `vigil eval multidim` (RS,
+  // Squeeze sample, 3 RiskLoc S cases) and synthetic seed 1; docs/rca.md has
+  // the held-out figures.
   double min_purity = 0.5;             // an element is a cause only if most of its leaves (by weight) moved
-  double min_explanatory_power = 0.2;  // and it carries a noticeable share of the anomaly
+  double min_explanatory_power = 0.4;  // and it carries a noticeable share of the anomaly
   double min_explanatory_power_drastic = 0.02;  // ... or a small share if the element's total moved drastically:
   double drastic_deviation = 1.5;              // |2(R - P)/(R + P)| of the element's sums
+  // ... or its total change is beyond its leaves' noise at this family-wise
+  // level: z >= sqrt(2 ln(elements in its cuboid / z_alpha)); 0 disables.
+  double z_alpha = 1e-6;
+  // When every real value is a whole number (counts), each leaf's noise
+  // variance is at least count_noise * max(1, predict): Poisson with
+  // over-dispersion, so a leaf going from 0 to 3 failures is not "far beyond".
+  double count_noise = 8;
   double refine_keep_share = 0.95;  // a child replaces its parent if it keeps this share of the anomaly
   double refine_purity_gain = 0.1;  // and is this much purer
   double second_direction_share = 0.5;  // search the opposite direction too if it carries this share
   double size_exponent = 0.5;          // leaf weight in purity = (|real| + |predict|)^size_exponent
   size_t max_elements = 10;             // causes reported at most
   double noise_floor = 0.05;            // |deviation| below this is never abnormal
-  double cutoff_sigmas = 3.0;
-  // ... or if its total change is beyond the noise at this family-wise level
-  // (z >= sqrt(2 ln(elements in its cuboid / z_alpha))); 0 disables.
-  double z_alpha = 1e-6;
-  // When every real value is a whole number (counts), each leaf's noise
-  // variance is at least count_noise * max(1, predict): Poisson with
-  // over-dispersion, so a leaf going from 0 to 3 failures is not "far beyond".
-  double count_noise = 8;           // abnormal: |d - median(d)| > cutoff_sigmas * 1.4826 * MAD(d)
+  double cutoff_sigmas = 3.0;           // abnormal: |d - center| > cutoff_sigmas * sigma (robust, see side_noise)
+  // sigma = 1.4826 * MAD(d) around the median, unless the quieter side of
+  // zero (half-normal spread of the leaves whose d has the other sign) is
+  // below side_noise times that: many anomalous leaves inflate the MAD and
+  // move the median, so then center = 0 and sigma = the quiet side's spread.
+  double side_noise = 0.5;
 };
 
 // Sets one MultidimConfig field by its name (e.g. "min_purity"), for

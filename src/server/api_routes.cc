@@ -8,6 +8,7 @@ bool ForecastRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res); 
 RouteHandler LogRoutes();  // api_logs.cc
 bool DetectRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_detect.cc
 bool TraceRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_traces.cc
+bool RcaRoutes(Engine& engine, const HttpRequest& req, HttpResponse& res);  // api_rca.cc
 
 std::span<const RouteHandler> ExtraRoutes() {
   static const RouteHandler kRoutes[] = {
@@ -17,6 +18,7 @@ std::span<const RouteHandler> ExtraRoutes() {
       HandleAlertRoutes,
       DetectRoutes,
       TraceRoutes,
+      RcaRoutes,
   };
   return std::span<const RouteHandler>(kRoutes + 1, kRoutes + std::size(kRoutes));
 }
