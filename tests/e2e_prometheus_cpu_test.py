@@ -5,7 +5,7 @@ becomes an incident, and the incident resolves after the burn.
   1. vigil (warmup 20 points, resolve_after 20s, min_anomalies 3), node_exporter and
      Prometheus (scrape 1s, remote_write to vigil) on free loopback ports.
   2. Quiet phase (QUIET_S after the first node series reaches vigil): no incident may open.
-  3. `stress-ng --cpu 2 --timeout 40s`: an incident naming node CPU (node_cpu_seconds_total,
+  3. `stress-ng --cpu 2 --timeout 30s`: an incident naming node CPU (node_cpu_seconds_total,
      node_load* or node_pressure_cpu_*) must open within 30 s of the burn's start.
   4. After the burn it must resolve within 60 s.
 
@@ -24,7 +24,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigil_testlib as t  # noqa: E402
 
 QUIET_S = float(os.environ.get("VIGIL_E2E_QUIET_S", "60"))
-BURN_S = 40
+BURN_S = 30  # detection is expected within 2-5 s; the burn lasts the detection budget
 MAX_DETECTION_S = 30
 MAX_RESOLVE_S = 60
 # Above this CPU busy fraction before the burn, other jobs share the machine: their CPU bursts
