@@ -27,5 +27,6 @@ void AddEvalKpiCommands(CommandContext& ctx); // eval_kpi.cc: `eval nab`, `eval 
 void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
 void AddEvalSmdCommand(CommandContext& ctx);   // eval_smd.cc: eval smd
 void AddRcaCommand(CommandContext& ctx);      // rca.cc: rca multidim, eval multidim
+void AddTracesCommand(CommandContext& ctx);   // traces.cc: traces topology
 
 }  // namespace vigil

@@ -37,6 +37,7 @@ int main(int argc, char** argv) {
   vigil::AddEvalStormsCommand(ctx);
   vigil::AddEvalSmdCommand(ctx);
   vigil::AddRcaCommand(ctx);
+  vigil::AddTracesCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;
