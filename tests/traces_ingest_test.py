@@ -214,6 +214,16 @@ def main():
         for name in ("vigil_trace_spans_accepted_total", "vigil_trace_graph_edges", "vigil_trace_anomalies_total"):
             if name not in metrics:
                 raise AssertionError(f"{name} missing from /metrics")
+        # ---- the same decoders offline: `vigil traces topology` on the captured files (all three formats)
+        files = [t.protocol_sample("jaeger", "jaeger-query-api-trace-HANDWRITTEN.json"),
+                 t.protocol_sample("otlp", "otlp-http-protobuf-traces-child-span.bin"),
+                 t.protocol_sample("zipkin", "zipkin-v2-spans-parent.json")]
+        p = subprocess.run([h.vigil_bin, "traces", "topology", "--json"] + files, capture_output=True, text=True,
+                           timeout=30)
+        off = json.loads(p.stdout) if p.returncode == 0 else None
+        if not off or off["spans"] != 4 or off["traces"] != 1 or \
+                [(e["from"], e["to"], e["calls"]) for e in off["edges"]] != [("checkout", "postgres", 1)]:
+            raise AssertionError(f"vigil traces topology: {p.returncode} {p.stdout[:2000]} {p.stderr[:2000]}")
         t.log(f"traces ingest test done in {time.monotonic() - started:.1f}s")
 
 

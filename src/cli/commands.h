@@ -28,5 +28,6 @@ void AddEvalStormsCommand(CommandContext& ctx);  // eval_storms.cc
 void AddEvalSmdCommand(CommandContext& ctx);   // eval_smd.cc: eval smd
 void AddRcaCommand(CommandContext& ctx);      // rca.cc: rca multidim, eval multidim
 void AddRcaCasesCommands(CommandContext& ctx);  // rca_cases.cc: rca DIR, eval rca (after AddRcaCommand)
+void AddTracesCommand(CommandContext& ctx);   // traces.cc: traces topology
 
 }  // namespace vigil

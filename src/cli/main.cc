@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   vigil::AddEvalSmdCommand(ctx);
   vigil::AddRcaCommand(ctx);
   vigil::AddRcaCasesCommands(ctx);
+  vigil::AddTracesCommand(ctx);
 
   CLI11_PARSE(app, argc, argv);
   return ctx.exit_code;

@@ -68,6 +68,27 @@ TEST(ServeConfig, ErrorsNameKeyAndValue) {
   ASSERT_FALSE(warm.ok());
 }
 
+TEST(ServeConfig, TracesSection) {
+  auto c = ParseServeConfig(
+      "traces: {queue_spans: 5000, recent_spans: 1000, recent_window: 5m, idle_timeout: 3s, idle_flush: 1s,\n"
+      "  max_open_traces: 10, max_open_spans: 100, max_spans_per_trace: 50, graph_window: 30m, max_edges: 7,\n"
+      "  bucket: 20s, z_threshold: 4.5, min_baseline_calls: 12, max_operations: 9, topology_to_alerts: false}");
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  const TraceSettings& t = c->traces;
+  EXPECT_EQ(t.queue_spans, 5000u);
+  EXPECT_EQ(t.recent_window_ms, 300'000);
+  EXPECT_EQ(t.idle_timeout_ms, 3000);
+  EXPECT_EQ(t.graph_window_ms, 1'800'000);
+  EXPECT_EQ(t.bucket_ms, 20'000);
+  EXPECT_DOUBLE_EQ(t.z_threshold, 4.5);
+  EXPECT_EQ(t.min_baseline_calls, 12u);
+  EXPECT_FALSE(t.topology_to_alerts);
+  auto bad = ParseServeConfig("traces: {bucket: 10ms}");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("bucket >= 1s"), std::string::npos) << bad.status().message();
+  EXPECT_FALSE(ParseServeConfig("traces: {idle_timeot: 3s}").ok());
+}
+
 TEST(Duration, Units) {
   EXPECT_EQ(*ParseDuration("500ms"), 500);
   EXPECT_EQ(*ParseDuration("30s"), 30000);

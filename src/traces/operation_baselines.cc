@@ -195,7 +195,10 @@ void OperationBaselines::CloseBucket(Operation& op, int64_t index, Bucket& b, st
   const int64_t start_us = index * cfg_.bucket_us;
   auto make = [&](const char* name, const char* pattern) {
     Anomaly a;
-    std::vector<Label> ls = {{"__name__", name}, {"operation", op.operation}, {"service", op.service}};
+    // An empty label value would mean "no label": name the unnamed.
+    std::vector<Label> ls = {{"__name__", name},
+                             {"operation", op.operation.empty() ? "(unnamed)" : op.operation},
+                             {"service", op.service}};
     if (!b.peer.empty()) ls.push_back({"peer_service", b.peer});
     std::sort(ls.begin(), ls.end(), [](const Label& x, const Label& y) { return x.name < y.name; });
     a.labels = Labels::FromSorted(std::move(ls));
