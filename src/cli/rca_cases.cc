@@ -120,6 +120,7 @@ struct EvalFlags {
   bool verbose = false;
   std::string method = "graph";
   int traces_per_step = 3;
+  uint64_t seed_offset = 0;
 };
 
 json ScoreJson(const rca::TopKScore& s) {
@@ -162,6 +163,7 @@ int RunEvalRca(const EvalFlags& f) {
     eo.dir = dir;
     eo.only = f.only;
     eo.traces_per_step = f.traces_per_step;
+    eo.seed_offset = f.seed_offset;
     auto s = ExportSimCases(eo);
     if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.status().message().c_str());
@@ -275,6 +277,8 @@ void AddRcaCasesCommands(CommandContext& ctx) {
   ev->add_option("--only", e->only, "With --sim: scenario id prefix (e.g. ob-); else: case id substring");
   ev->add_option("--keep", e->keep, "With --sim: export to this (empty) directory and keep it");
   ev->add_option("--traces-per-step", e->traces_per_step, "With --sim: sampled traces per 10 s step")->default_val(3);
+  ev->add_option("--seed-offset", e->seed_offset, "With --sim: added to every scenario's seed (another draw of the suite)")
+      ->default_val(0);
   ev->add_option("--method", e->method, "Metric localizer: graph or score")->default_val("graph");
   ev->add_flag("--json", e->json_out, "Print one JSON object");
   ev->add_flag("-v,--verbose", e->verbose, "One line per case");

@@ -61,7 +61,9 @@ bool IsNodeIndicator(const std::string& name) {
 }
 
 IndicatorKind KindOfIndicator(const std::string& name) {
-  if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) return IndicatorKind::kLoad;
+  if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) {
+    return Lower(name, "client") ? IndicatorKind::kClientLoad : IndicatorKind::kLoad;
+  }
   if (Lower(name, "latency") || Lower(name, "duration")) return IndicatorKind::kLatency;
   if (Lower(name, "success") || Lower(name, "error") || Lower(name, "5xx") || Lower(name, "4xx")) {
     return IndicatorKind::kErrors;
@@ -242,7 +244,7 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
   // (each series standardized by its normal window first, so bytes and
   // percentages average sensibly).
   const size_t ns = graph.services.size();
-  const int kinds = 4;
+  const int kinds = 5;
   std::vector<std::vector<double>> agg(ns * kinds, std::vector<double>(n, 0));
   std::vector<std::vector<int>> cnt(ns * kinds, std::vector<int>(n, 0));
   std::vector<std::vector<double>> on_grid(changes.size());
@@ -297,6 +299,10 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
           break;
         case IndicatorKind::kResource:
           parents.push_back(&self_load);
+          break;
+        case IndicatorKind::kClientLoad:
+          parents.push_back(&self_load);
+          for (int d : graph.callees[static_cast<size_t>(s)]) parents.push_back(&series_of(d, IndicatorKind::kErrors));
           break;
       }
     }
@@ -420,10 +426,69 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
         if (it != pod_load_move.end()) parent = std::max(0.0, dir * it->second);
         break;
       }
+      case IndicatorKind::kClientLoad: {
+        // calls out follow calls in, and retries follow failing callees
+        auto it = pod_load_move.find(EntityKey(m));
+        if (it != pod_load_move.end()) parent = std::max(0.0, dir * it->second);
+        for (int d : graph.callees[static_cast<size_t>(s)]) parent = std::max(parent, move(d, IndicatorKind::kErrors));
+        break;
+      }
     }
     scores[i] = std::max(0.0, scores[i] - parent);
   }
-  return BestPerEntity(data, changes, scores);
+  // Shared callee: when the callers' view of one callee degrades (their
+  // client latency or errors) from two or more caller services while the
+  // callee's own server-side metrics stay flat, the fault sits between them
+  // -- the callee's network or egress -- as the common neighbour of the
+  // symptoms (the propagation reasoning of MicroHECL, Liu et al., ICSE-SEIP
+  // 2021). The callee gets the callers' weakest such move; the callers'
+  // client metrics count as explained by it.
+  std::map<int, std::map<int, double>> via;  // callee -> caller service -> best client move
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const MetricSeries& m = data.metrics[changes[i].series];
+    const IndicatorKind k = KindOfIndicator(m.indicator);
+    if (scores[i] < 3 || (k != IndicatorKind::kLatency && k != IndicatorKind::kErrors) || !Lower(m.indicator, "client")) {
+      continue;
+    }
+    const int s = graph.Index(m.service);
+    if (s < 0) continue;
+    for (int d : graph.callees[static_cast<size_t>(s)]) {
+      double& v = via[d][s];
+      v = std::max(v, scores[i]);
+    }
+  }
+  std::vector<MetricSuspect> shared;
+  std::map<int, double> explained;  // caller service -> move explained by a shared callee
+  for (const auto& [d, callers] : via) {
+    if (callers.size() < 2) continue;
+    double weakest = 1e300;
+    std::string names;
+    for (const auto& [c, v] : callers) {
+      weakest = std::min(weakest, v);
+      names += (names.empty() ? "" : ", ") + graph.services[static_cast<size_t>(c)];
+    }
+    const double own = std::max(move(d, IndicatorKind::kLatency), move(d, IndicatorKind::kErrors));
+    if (own >= weakest / 2) continue;  // the callee's own metrics show it: the usual path handles it
+    for (const auto& [c, v] : callers) explained[c] = std::max(explained[c], weakest);
+    MetricSuspect sus;
+    sus.service = graph.services[static_cast<size_t>(d)];
+    sus.indicator = "client latency/errors of its callers (" + names + ")";
+    sus.score = weakest;
+    sus.raw_score = weakest;
+    shared.push_back(std::move(sus));
+  }
+  for (size_t i = 0; i < changes.size() && !explained.empty(); ++i) {
+    const MetricSeries& m = data.metrics[changes[i].series];
+    if (!Lower(m.indicator, "client")) continue;
+    auto it = explained.find(graph.Index(m.service));
+    if (it != explained.end()) scores[i] = std::max(0.0, scores[i] - it->second);
+  }
+  auto out = BestPerEntity(data, changes, scores);
+  if (!shared.empty()) {
+    out.insert(out.end(), shared.begin(), shared.end());
+    std::stable_sort(out.begin(), out.end(), [](const MetricSuspect& a, const MetricSuspect& b) { return a.score > b.score; });
+  }
+  return out;
 }
 
 }  // namespace vigil::rca

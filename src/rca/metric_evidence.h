@@ -33,7 +33,9 @@ struct MetricWindows {
 };
 
 // The role of an indicator in the structural graph, from its name.
-enum class IndicatorKind { kLoad, kLatency, kErrors, kResource };
+// kLoad: requests served (incoming); kClientLoad: requests sent (outgoing,
+// driven by the pod's own load and by retries of failing callees).
+enum class IndicatorKind { kLoad, kLatency, kErrors, kResource, kClientLoad };
 IndicatorKind KindOfIndicator(const std::string& indicator);
 // Node-level metrics carried on a pod's row (Nezha's NodeCpuUsageRate(%),
 // node_exporter's node_*): evidence about the host, not the pod.
