@@ -143,7 +143,7 @@ Ranking Localize(const CaseData& data, const LocalizeOptions& options) {
                   true);
       }
       if (mr.anomalous_traces == 0) out.notes.push_back("traces: no anomalous trace in the abnormal window");
-      for (const auto& g : RankCallGaps(base, window)) {
+      for (const auto& g : options.use_call_gaps ? RankCallGaps(base, window) : std::vector<GapSuspect>{}) {
         if (g.score < 0.3) break;
         Evidence e{"traces",
                    Fmt("%.0f of %.0f calls into it and ", g.slow_in, g.calls_in) +
