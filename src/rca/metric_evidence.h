@@ -46,6 +46,7 @@ struct MetricChange {
   double score = 0;        // robust sd moved (>= 0), log-compressed beyond 10
   double signed_z = 0;     // direction of the largest move
   double normal_median = 0, abnormal_median = 0, scale = 0;
+  double sustained = 0;    // signed shift of the abnormal median, compressed like score
 };
 
 // One change score per series with data in both windows, in series order.
