@@ -385,6 +385,7 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
   std::vector<Move> service_move(ns * kinds);
   std::vector<SignedMove> service_load(ns);
   std::unordered_map<std::string, SignedMove> pod_load;
+  std::unordered_map<std::string, Move> pod_resource;  // largest resource move of the pod
   for (size_t i = 0; i < changes.size(); ++i) {
     const MetricChange& c = changes[i];
     const MetricSeries& m = data.metrics[c.series];
@@ -392,6 +393,9 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     const IndicatorKind k = KindOfIndicator(m.indicator);
     if (s < 0) continue;
     service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)].Max(c.score, std::fabs(c.sustained));
+    if (k == IndicatorKind::kResource && !IsNodeIndicator(m.indicator) && m.indicator != "Up" && m.indicator != "up") {
+      pod_resource[EntityKey(m)].Max(c.score, std::fabs(c.sustained));
+    }
     if (k == IndicatorKind::kLoad) {
       const double sc = c.signed_z >= 0 ? c.score : -c.score;
       pod_load[EntityKey(m)].Max(sc, c.sustained);
@@ -438,6 +442,11 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
           }
         }
         own_load();  // more traffic on the pod itself: queueing
+        if (KindOfIndicator(m.indicator) == IndicatorKind::kLatency) {
+          // and its own resources (CPU, GC, disk): a saturated pod is slow
+          auto it = pod_resource.find(EntityKey(m));
+          if (it != pod_resource.end()) parent.Max(it->second.score, it->second.sustained);
+        }
         break;
       case IndicatorKind::kResource:
         own_load();
