@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -80,7 +81,9 @@ int RunRcaDir(const RcaFlags& f) {
   }
   json all = json::array();
   for (const auto& c : *cases) {
-    if (!f.only_case.empty() && c.data.id.find(f.only_case) == std::string::npos) continue;
+    if (!f.only_case.empty() && c.data.id.find(f.only_case) == std::string::npos && c.truth.type != f.only_case) {
+      continue;
+    }
     auto t0 = std::chrono::steady_clock::now();
     rca::Ranking r = rca::Localize(c.data, lo);
     const double ms = Ms(t0);
@@ -261,7 +264,7 @@ void AddRcaCasesCommands(CommandContext& ctx) {
   auto f = std::make_shared<RcaFlags>();
   rca_cmd->add_option("DIR", f->dir, "Nezha-layout case directory (DIR/<day>/<day>-fault_list.json, metric/, trace/, log/)");
   rca_cmd->add_flag("--json", f->json_out, "Print one JSON array of rankings");
-  rca_cmd->add_option("--case", f->only_case, "Only cases whose id contains this text");
+  rca_cmd->add_option("--case", f->only_case, "Only cases whose id contains this text, or of this inject_type");
   rca_cmd->add_option("--method", f->method, "Metric localizer: graph (CIRCA-style) or score (rank by robust change)")
       ->default_val("graph");
   rca_cmd->add_option("--top", f->top, "Entries printed per case")->default_val(5);
