@@ -63,6 +63,21 @@ TEST(MetricEvidence, RobustScoreMeasuresTheMoveInRobustSd) {
   EXPECT_NEAR(changes[5].abnormal_median, 95, 0.6);
 }
 
+TEST(MetricEvidence, IndicatorKindsFromNezhaAndPrometheusNames) {
+  EXPECT_EQ(KindOfIndicator("PodWorkload(Ops)"), IndicatorKind::kLoad);
+  EXPECT_EQ(KindOfIndicator("ClientRequests(Ops)"), IndicatorKind::kClientLoad);
+  EXPECT_EQ(KindOfIndicator("PodServerLatencyP99(s)"), IndicatorKind::kLatency);
+  EXPECT_EQ(KindOfIndicator("PodSuccessRate(%)"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("CpuUsageRate(%)"), IndicatorKind::kResource);
+  EXPECT_EQ(KindOfIndicator("http_server_requests_total{code=\"2xx\"}"), IndicatorKind::kLoad);
+  EXPECT_EQ(KindOfIndicator("http_server_requests_total{code=\"5xx\"}"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("rpc_client_requests_total"), IndicatorKind::kClientLoad);
+  EXPECT_EQ(KindOfIndicator("rpc_client_errors_total"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("http_server_request_duration_seconds{quantile=\"0.99\"}"), IndicatorKind::kLatency);
+  EXPECT_TRUE(IsNodeIndicator("NodeCpuUsageRate(%)"));
+  EXPECT_FALSE(IsNodeIndicator("CpuUsageRate(%)"));
+}
+
 TEST(MetricEvidence, GraphMethodExplainsCallersLatencyByTheCallee) {
   CaseData d = ChainCase();
   MetricWindows w{kT0 - 26 * kMin, kT0 - kMin, kT0, kT0 + 5 * kMin};

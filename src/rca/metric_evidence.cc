@@ -61,13 +61,14 @@ bool IsNodeIndicator(const std::string& name) {
 }
 
 IndicatorKind KindOfIndicator(const std::string& name) {
+  // errors first: http_server_requests_total{code="5xx"} counts failures
+  if (Lower(name, "success") || Lower(name, "error") || Lower(name, "5xx") || Lower(name, "4xx")) {
+    return IndicatorKind::kErrors;
+  }
   if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) {
     return Lower(name, "client") ? IndicatorKind::kClientLoad : IndicatorKind::kLoad;
   }
   if (Lower(name, "latency") || Lower(name, "duration")) return IndicatorKind::kLatency;
-  if (Lower(name, "success") || Lower(name, "error") || Lower(name, "5xx") || Lower(name, "4xx")) {
-    return IndicatorKind::kErrors;
-  }
   return IndicatorKind::kResource;
 }
 
