@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <unistd.h>
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -80,7 +81,9 @@ int RunRcaDir(const RcaFlags& f) {
   }
   json all = json::array();
   for (const auto& c : *cases) {
-    if (!f.only_case.empty() && c.data.id.find(f.only_case) == std::string::npos) continue;
+    if (!f.only_case.empty() && c.data.id.find(f.only_case) == std::string::npos && c.truth.type != f.only_case) {
+      continue;
+    }
     auto t0 = std::chrono::steady_clock::now();
     rca::Ranking r = rca::Localize(c.data, lo);
     const double ms = Ms(t0);
@@ -120,6 +123,7 @@ struct EvalFlags {
   bool verbose = false;
   std::string method = "graph";
   int traces_per_step = 3;
+  uint64_t seed_offset = 0;
 };
 
 json ScoreJson(const rca::TopKScore& s) {
@@ -162,6 +166,7 @@ int RunEvalRca(const EvalFlags& f) {
     eo.dir = dir;
     eo.only = f.only;
     eo.traces_per_step = f.traces_per_step;
+    eo.seed_offset = f.seed_offset;
     auto s = ExportSimCases(eo);
     if (!s.ok()) {
       std::fprintf(stderr, "error: %s\n", s.status().message().c_str());
@@ -180,11 +185,15 @@ int RunEvalRca(const EvalFlags& f) {
     std::fprintf(stderr, "error: %s\n", cases.status().message().c_str());
     return 1;
   }
-  Tally ensemble, baseline, graph_only;
+  Tally ensemble, baseline, graph_only, microrank_only;
   std::vector<double> times, base_times;
   rca::LocalizeOptions metrics_only = lo;
   metrics_only.use_traces = metrics_only.use_logs = metrics_only.use_changes = metrics_only.use_hosts = false;
   metrics_only.metric_method = rca::LocalizeOptions::MetricMethod::kGraph;
+  rca::LocalizeOptions traces_only = metrics_only;
+  traces_only.use_metrics = false;
+  traces_only.use_traces = true;
+  traces_only.use_call_gaps = false;
   rca::LocalizeOptions score_only = metrics_only;
   score_only.metric_method = rca::LocalizeOptions::MetricMethod::kScore;
   for (const auto& c : *cases) {
@@ -199,6 +208,7 @@ int RunEvalRca(const EvalFlags& f) {
     ensemble.Add(c, r.causes);
     baseline.Add(c, b.baseline);
     graph_only.Add(c, g.causes);
+    microrank_only.Add(c, rca::Localize(c.data, traces_only).causes);
     if (f.verbose) {
       std::printf("%-60s %-20s truth=%-28s rank=%d baseline=%d graph=%d top=%s/%s\n", c.data.id.c_str(),
                   c.truth.type.c_str(), c.truth.service.c_str(), rca::RankOfService(r.causes, c.truth.service),
@@ -217,6 +227,7 @@ int RunEvalRca(const EvalFlags& f) {
     json out = ensemble.ToJson();
     out["baseline_rank_by_score"] = baseline.ToJson();
     out["metrics_graph_only"] = graph_only.ToJson();
+    out["microrank_only"] = microrank_only.ToJson();
     out["compute_ms_p50"] = p50(times);
     out["compute_ms_max"] = times.empty() ? 0 : *std::max_element(times.begin(), times.end());
     out["baseline_compute_ms_p50"] = p50(base_times);
@@ -239,6 +250,8 @@ int RunEvalRca(const EvalFlags& f) {
   std::printf("%-22s %6d %6.3f %6.3f %6.3f   %.3f / %.3f      %.3f / %.3f\n", "all (instance)", in.cases, in.Ac(1),
               in.Ac(3), in.Avg5(), baseline.instance.Ac(1), baseline.instance.Ac(3), graph_only.instance.Ac(1),
               graph_only.instance.Ac(3));
+  std::printf("MicroRank alone: AC@1 %.3f AC@3 %.3f Avg@5 %.3f\n", microrank_only.all.Ac(1), microrank_only.all.Ac(3),
+              microrank_only.all.Avg5());
   std::printf("ranking time p50 %.1f ms (rank-by-score alone %.1f ms); %.1f s in all\n", p50(times), p50(base_times),
               secs);
   return 0;
@@ -251,7 +264,7 @@ void AddRcaCasesCommands(CommandContext& ctx) {
   auto f = std::make_shared<RcaFlags>();
   rca_cmd->add_option("DIR", f->dir, "Nezha-layout case directory (DIR/<day>/<day>-fault_list.json, metric/, trace/, log/)");
   rca_cmd->add_flag("--json", f->json_out, "Print one JSON array of rankings");
-  rca_cmd->add_option("--case", f->only_case, "Only cases whose id contains this text");
+  rca_cmd->add_option("--case", f->only_case, "Only cases whose id contains this text, or of this inject_type");
   rca_cmd->add_option("--method", f->method, "Metric localizer: graph (CIRCA-style) or score (rank by robust change)")
       ->default_val("graph");
   rca_cmd->add_option("--top", f->top, "Entries printed per case")->default_val(5);
@@ -275,6 +288,8 @@ void AddRcaCasesCommands(CommandContext& ctx) {
   ev->add_option("--only", e->only, "With --sim: scenario id prefix (e.g. ob-); else: case id substring");
   ev->add_option("--keep", e->keep, "With --sim: export to this (empty) directory and keep it");
   ev->add_option("--traces-per-step", e->traces_per_step, "With --sim: sampled traces per 10 s step")->default_val(3);
+  ev->add_option("--seed-offset", e->seed_offset, "With --sim: added to every scenario's seed (another draw of the suite)")
+      ->default_val(0);
   ev->add_option("--method", e->method, "Metric localizer: graph or score")->default_val("graph");
   ev->add_flag("--json", e->json_out, "Print one JSON object");
   ev->add_flag("-v,--verbose", e->verbose, "One line per case");

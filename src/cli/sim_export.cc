@@ -104,7 +104,7 @@ Status ExportScenario(const sim::Scenario& s, TimestampMs start, const ExportCas
   auto topo = sim::BuiltinTopology(s.topology);
   if (!topo.ok()) return topo.status();
   sim::SimOptions so;
-  so.seed = s.seed;
+  so.seed = s.seed + o.seed_offset;
   so.start_ms = start;
   so.traces_per_step = o.traces_per_step;
   auto created = sim::Simulator::Create(std::move(*topo), so);

@@ -14,6 +14,10 @@ struct ExportCasesOptions {
   std::string dir;
   std::string only;          // scenario id prefix ("" = the whole suite)
   int traces_per_step = 3;   // sampled traces per 10 s step
+  // Added to every scenario's seed: another draw of the same suite (same
+  // faults and topologies, other noise, pod names and routine events), for
+  // checking that nothing was tuned to one draw.
+  uint64_t seed_offset = 0;
   // Start of the first day (UTC midnight); fixed so exports are identical
   // from run to run.
   TimestampMs start_ms = 1767571200000;  // 2026-01-05

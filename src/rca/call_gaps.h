@@ -20,7 +20,7 @@ namespace vigil::rca {
 
 struct GapSuspect {
   std::string service, instance;
-  double score = 0;            // share of its calls with a wide gap, in or out (0..1)
+  double score = 0;            // share of its calls with a wide gap, in or out (0..1, Wilson lower bound)
   int slow_in = 0, calls_in = 0, slow_out = 0, calls_out = 0;
   double median_excess_ms = 0;  // typical gap beyond the baseline median
 };

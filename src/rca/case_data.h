@@ -18,6 +18,13 @@ namespace vigil::rca {
 
 // One metric of one pod (or of a whole service when instance is empty):
 // timestamps ascending, NaN = no sample (the pod did not answer the scrape).
+// Counters are given as per-interval rates or increases, not raw totals. The
+// indicator's name tells the metric localizer its role (KindOfIndicator in
+// metric_evidence.h): names with success/error/5xx/4xx are errors, with
+// workload/requests_total/ops load (client... = calls out), with
+// latency/duration latency, `up`/`Up` scrape health, Node... the host's;
+// anything else is a resource. Prometheus series map as the metric name
+// plus the labels that split it, e.g. http_server_requests_total{code="5xx"}.
 struct MetricSeries {
   std::string service, instance, host;
   std::string indicator;  // e.g. "CpuUsageRate(%)", "container_cpu_usage_seconds_total"

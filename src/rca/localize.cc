@@ -23,7 +23,7 @@ namespace {
 // case set; see docs/rca.md for how they were chosen).
 constexpr double kWeightMetrics = 1.0;
 constexpr double kWeightTraces = 0.5;
-constexpr double kWeightGaps = 0.5;
+constexpr double kWeightGaps = 0.8;
 constexpr double kWeightLogs = 0.5;
 constexpr double kWeightChanges = 0.4;
 constexpr double kWeightHosts = 0.1;
@@ -143,8 +143,8 @@ Ranking Localize(const CaseData& data, const LocalizeOptions& options) {
                   true);
       }
       if (mr.anomalous_traces == 0) out.notes.push_back("traces: no anomalous trace in the abnormal window");
-      for (const auto& g : RankCallGaps(base, window)) {
-        if (g.score < 0.5) break;
+      for (const auto& g : options.use_call_gaps ? RankCallGaps(base, window) : std::vector<GapSuspect>{}) {
+        if (g.score < 0.3) break;
         Evidence e{"traces",
                    Fmt("%.0f of %.0f calls into it and ", g.slow_in, g.calls_in) +
                        Fmt("%.0f of %.0f calls out of it spent beyond their baseline between the spans", g.slow_out,

@@ -51,6 +51,7 @@ struct LocalizeOptions {
   size_t max_causes = 10;
   // Localizers to run (all by default).
   bool use_metrics = true, use_traces = true, use_logs = true, use_changes = true, use_hosts = true;
+  bool use_call_gaps = true;  // with use_traces: span gaps besides MicroRank
   // Metric localizer: the graph method (CIRCA-style regression on the call
   // graph) or the plain robust change score per metric.
   enum class MetricMethod { kGraph, kScore } metric_method = MetricMethod::kGraph;

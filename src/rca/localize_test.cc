@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "rca/call_gaps.h"
 #include "rca/change_correlation.h"
 #include "rca/host_scan.h"
 #include "rca/log_evidence.h"
@@ -60,6 +61,21 @@ TEST(MetricEvidence, RobustScoreMeasuresTheMoveInRobustSd) {
   EXPECT_GT(changes[5].score, 20);
   EXPECT_NEAR(changes[5].normal_median, 30, 0.6);
   EXPECT_NEAR(changes[5].abnormal_median, 95, 0.6);
+}
+
+TEST(MetricEvidence, IndicatorKindsFromNezhaAndPrometheusNames) {
+  EXPECT_EQ(KindOfIndicator("PodWorkload(Ops)"), IndicatorKind::kLoad);
+  EXPECT_EQ(KindOfIndicator("ClientRequests(Ops)"), IndicatorKind::kClientLoad);
+  EXPECT_EQ(KindOfIndicator("PodServerLatencyP99(s)"), IndicatorKind::kLatency);
+  EXPECT_EQ(KindOfIndicator("PodSuccessRate(%)"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("CpuUsageRate(%)"), IndicatorKind::kResource);
+  EXPECT_EQ(KindOfIndicator("http_server_requests_total{code=\"2xx\"}"), IndicatorKind::kLoad);
+  EXPECT_EQ(KindOfIndicator("http_server_requests_total{code=\"5xx\"}"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("rpc_client_requests_total"), IndicatorKind::kClientLoad);
+  EXPECT_EQ(KindOfIndicator("rpc_client_errors_total"), IndicatorKind::kErrors);
+  EXPECT_EQ(KindOfIndicator("http_server_request_duration_seconds{quantile=\"0.99\"}"), IndicatorKind::kLatency);
+  EXPECT_TRUE(IsNodeIndicator("NodeCpuUsageRate(%)"));
+  EXPECT_FALSE(IsNodeIndicator("CpuUsageRate(%)"));
 }
 
 TEST(MetricEvidence, GraphMethodExplainsCallersLatencyByTheCallee) {
@@ -146,6 +162,59 @@ TEST(MicroRank, SpectrumPointsAtTheSlowLeaf) {
     if (op.service == "a") a_score = op.score;
   }
   EXPECT_GT(b_score, a_score);
+}
+
+TEST(CallGaps, DelayedEgressShowsBetweenTheSpans) {
+  // web and api both call db; in the window every call into db waits 80 ms
+  // between the caller's span and db's own (unchanged) span.
+  std::vector<Span> normal, window;
+  uint64_t id = 1;
+  for (int i = 0; i < 60; ++i) {
+    const bool abnormal = i >= 30;
+    for (const char* caller : {"web", "api"}) {
+      const TimestampMs t = kT0 + (abnormal ? 1 : -20) * kMin + i * 1000;
+      const int64_t db_us = 3000 + (i % 7) * 50;
+      const int64_t gap_us = abnormal ? 80000 : 400 + (i % 5) * 20;
+      auto& into = abnormal ? window : normal;
+      const uint64_t parent = id++;
+      into.push_back(MakeSpan(static_cast<uint64_t>(i * 2 + (caller[0] == 'w') + 1), parent, 0, caller, "call db", t,
+                              db_us + gap_us));
+      into.push_back(MakeSpan(static_cast<uint64_t>(i * 2 + (caller[0] == 'w') + 1), id++, parent, "db", "query", t, db_us));
+    }
+  }
+  auto gaps = RankCallGaps(normal, window);
+  ASSERT_FALSE(gaps.empty());
+  EXPECT_EQ(gaps[0].service, "db");
+  EXPECT_EQ(gaps[0].slow_in, 60);
+  EXPECT_GT(gaps[0].score, 0.9);
+  EXPECT_NEAR(gaps[0].median_excess_ms, 79.6, 0.5);
+  // no gap grew: nothing to report
+  EXPECT_TRUE(RankCallGaps(normal, normal).empty());
+}
+
+TEST(MetricEvidence, CalleeSeenDegradingByAllItsCallersIsBlamed) {
+  // a and b call x (and a also calls y); both callers' client latency rises,
+  // x's own server latency does not: the link to x is the common cause.
+  CaseData d;
+  d.incident_ms = kT0;
+  d.dependencies = {{"a", "x"}, {"b", "x"}, {"a", "y"}};
+  int salt = 0;
+  for (const char* s : {"a", "b", "x", "y"}) {
+    const std::string pod = std::string(s) + "-abc123def-xyz12";
+    const bool caller = s[0] == 'a' || s[0] == 'b';
+    d.metrics.push_back(Series(s, pod, "PodWorkload(Ops)", 100, 100, ++salt));
+    d.metrics.push_back(Series(s, pod, "PodServerLatencyP99(s)", 10, 10, ++salt));
+    if (caller) d.metrics.push_back(Series(s, pod, "PodClientLatencyP99(s)", 10, 40, ++salt));
+  }
+  MetricWindows w{kT0 - 26 * kMin, kT0 - kMin, kT0, kT0 + 5 * kMin};
+  auto changes = ScoreMetricChanges(d, w);
+  auto ranked = RankOnGraph(d, BuildCallGraph(d), changes, w);
+  ASSERT_FALSE(ranked.empty());
+  EXPECT_EQ(ranked[0].service, "x");
+  EXPECT_NE(ranked[0].indicator.find("callers (a, b)"), std::string::npos) << ranked[0].indicator;
+  // the plain score blames the callers
+  auto plain = RankByScore(d, changes);
+  EXPECT_TRUE(plain[0].service == "a" || plain[0].service == "b");
 }
 
 TEST(LogEvidence, NewErrorTemplateOnOnePodBeatsAnEchoOnMany) {

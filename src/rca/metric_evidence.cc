@@ -61,11 +61,14 @@ bool IsNodeIndicator(const std::string& name) {
 }
 
 IndicatorKind KindOfIndicator(const std::string& name) {
-  if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) return IndicatorKind::kLoad;
-  if (Lower(name, "latency") || Lower(name, "duration")) return IndicatorKind::kLatency;
+  // errors first: http_server_requests_total{code="5xx"} counts failures
   if (Lower(name, "success") || Lower(name, "error") || Lower(name, "5xx") || Lower(name, "4xx")) {
     return IndicatorKind::kErrors;
   }
+  if (Lower(name, "workload") || Lower(name, "requests_total") || Lower(name, "ops")) {
+    return Lower(name, "client") ? IndicatorKind::kClientLoad : IndicatorKind::kLoad;
+  }
+  if (Lower(name, "latency") || Lower(name, "duration")) return IndicatorKind::kLatency;
   return IndicatorKind::kResource;
 }
 
@@ -100,7 +103,10 @@ static MetricChange ScoreWindows(const std::vector<double>& normal, const std::v
       second = z;
     }
   }
-  const double peak = abnormal.size() >= 2 ? second : first;
+  // ... unless the metric was constant in the normal window (a restart
+  // counter, `up`): then a single event is news, worth the capped peak.
+  const bool constant = sd == 0;
+  const double peak = abnormal.size() >= 2 && !constant ? second : first;
   // A fault at its root holds: the shift of the abnormal window's median
   // counts in full, a transient peak (a routine p99 spike, a retry burst)
   // at most kPeakCap robust sd.
@@ -109,6 +115,7 @@ static MetricChange ScoreWindows(const std::vector<double>& normal, const std::v
                                                                        : std::copysign(kPeakCap, peak);
   if (std::fabs(peak) < kPeakCap && std::fabs(shift) < std::fabs(peak)) c.signed_z = peak;
   c.score = Compress(std::fabs(c.signed_z));
+  c.sustained = std::copysign(Compress(std::fabs(shift)), shift);
   return c;
 }
 
@@ -242,7 +249,7 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
   // (each series standardized by its normal window first, so bytes and
   // percentages average sensibly).
   const size_t ns = graph.services.size();
-  const int kinds = 4;
+  const int kinds = 5;
   std::vector<std::vector<double>> agg(ns * kinds, std::vector<double>(n, 0));
   std::vector<std::vector<int>> cnt(ns * kinds, std::vector<int>(n, 0));
   std::vector<std::vector<double>> on_grid(changes.size());
@@ -297,6 +304,10 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
           break;
         case IndicatorKind::kResource:
           parents.push_back(&self_load);
+          break;
+        case IndicatorKind::kClientLoad:
+          parents.push_back(&self_load);
+          for (int d : graph.callees[static_cast<size_t>(s)]) parents.push_back(&series_of(d, IndicatorKind::kErrors));
           break;
       }
     }
@@ -355,23 +366,41 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
   // the regression alone cannot explain a cascade. In the abnormal window,
   // a metric whose parents moved at least as far is explained by them: its
   // score shrinks by the parents' move (latency and errors by the callees',
-  // load by the callers', a pod's resources by its own load).
-  std::vector<double> service_move(ns * kinds, 0);
-  std::vector<double> service_load_signed(ns, 0);  // signed: more or less traffic
-  std::unordered_map<std::string, double> pod_load_move;  // signed
+  // load by the callers', a pod's resources by its own load). The sustained
+  // shift and the transient peak are explained separately: a retry burst
+  // after a restart explains a CPU peak, not a memory leak.
+  struct Move {
+    double score = 0, sustained = 0;  // >= 0
+    void Max(double sc, double su) {
+      score = std::max(score, sc);
+      sustained = std::max(sustained, su);
+    }
+  };
+  struct SignedMove {
+    double score = 0, sustained = 0;  // signed: more or less traffic
+    void Max(double sc, double su) {
+      if (std::fabs(sc) > std::fabs(score)) score = sc;
+      if (std::fabs(su) > std::fabs(sustained)) sustained = su;
+    }
+  };
+  std::vector<Move> service_move(ns * kinds);
+  std::vector<SignedMove> service_load(ns);
+  std::unordered_map<std::string, SignedMove> pod_load;
+  std::unordered_map<std::string, Move> pod_resource;  // largest resource move of the pod
   for (size_t i = 0; i < changes.size(); ++i) {
-    const MetricSeries& m = data.metrics[changes[i].series];
+    const MetricChange& c = changes[i];
+    const MetricSeries& m = data.metrics[c.series];
     const int s = graph.Index(m.service);
     const IndicatorKind k = KindOfIndicator(m.indicator);
     if (s < 0) continue;
-    double& mv = service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)];
-    mv = std::max(mv, changes[i].score);
+    service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)].Max(c.score, std::fabs(c.sustained));
+    if (k == IndicatorKind::kResource && !IsNodeIndicator(m.indicator) && m.indicator != "Up" && m.indicator != "up") {
+      pod_resource[EntityKey(m)].Max(c.score, std::fabs(c.sustained));
+    }
     if (k == IndicatorKind::kLoad) {
-      const double signed_score = changes[i].signed_z >= 0 ? changes[i].score : -changes[i].score;
-      double& pl = pod_load_move[EntityKey(m)];
-      if (std::fabs(signed_score) > std::fabs(pl)) pl = signed_score;
-      double& sl = service_load_signed[static_cast<size_t>(s)];
-      if (std::fabs(signed_score) > std::fabs(sl)) sl = signed_score;
+      const double sc = c.signed_z >= 0 ? c.score : -c.score;
+      pod_load[EntityKey(m)].Max(sc, c.sustained);
+      service_load[static_cast<size_t>(s)].Max(sc, c.sustained);
     }
   }
   // A pod that stopped answering (its `up` fell) explains its callers'
@@ -382,11 +411,10 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     const int s = graph.Index(m.service);
     if (s < 0 || changes[i].signed_z >= 0 || (m.indicator != "Up" && m.indicator != "up")) continue;
     for (IndicatorKind k : {IndicatorKind::kLatency, IndicatorKind::kErrors}) {
-      double& mv = service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)];
-      mv = std::max(mv, kCap);
+      service_move[static_cast<size_t>(s) * kinds + static_cast<size_t>(k)].Max(kCap, kCap);
     }
   }
-  auto move = [&](int service, IndicatorKind k) {
+  auto move = [&](int service, IndicatorKind k) -> const Move& {
     return service_move[static_cast<size_t>(service) * kinds + static_cast<size_t>(k)];
   };
   for (size_t i = 0; i < changes.size(); ++i) {
@@ -394,36 +422,100 @@ std::vector<MetricSuspect> RankOnGraph(const CaseData& data, const CallGraph& gr
     const MetricSeries& m = data.metrics[changes[i].series];
     const int s = graph.Index(m.service);
     if (s < 0) continue;
-    double parent = 0;
+    Move parent;
     // Load explains only a move in its own direction (more traffic: more
     // CPU, more load downstream; less traffic: less).
     const double dir = changes[i].signed_z >= 0 ? 1 : -1;
+    auto by_load = [&](const SignedMove& l) { parent.Max(dir * l.score, dir * l.sustained); };
+    auto own_load = [&] {
+      auto it = pod_load.find(EntityKey(m));
+      if (it != pod_load.end()) by_load(it->second);
+    };
     switch (KindOfIndicator(m.indicator)) {
       case IndicatorKind::kLoad:
-        for (int u : graph.callers[static_cast<size_t>(s)]) {
-          parent = std::max(parent, dir * service_load_signed[static_cast<size_t>(u)]);
-        }
+        for (int u : graph.callers[static_cast<size_t>(s)]) by_load(service_load[static_cast<size_t>(u)]);
         break;
       case IndicatorKind::kLatency:
       case IndicatorKind::kErrors:
         for (int d : graph.callees[static_cast<size_t>(s)]) {
-          parent = std::max({parent, move(d, IndicatorKind::kLatency), move(d, IndicatorKind::kErrors)});
+          for (IndicatorKind k : {IndicatorKind::kLatency, IndicatorKind::kErrors}) {
+            parent.Max(move(d, k).score, move(d, k).sustained);
+          }
         }
-        {
-          // more traffic on the pod itself: queueing (latency rises with load)
-          auto it = pod_load_move.find(EntityKey(m));
-          if (it != pod_load_move.end()) parent = std::max(parent, it->second);
+        own_load();  // more traffic on the pod itself: queueing
+        if (KindOfIndicator(m.indicator) == IndicatorKind::kLatency) {
+          // and its own resources (CPU, GC, disk): a saturated pod is slow
+          auto it = pod_resource.find(EntityKey(m));
+          if (it != pod_resource.end()) parent.Max(it->second.score, it->second.sustained);
         }
         break;
-      case IndicatorKind::kResource: {
-        auto it = pod_load_move.find(EntityKey(m));
-        if (it != pod_load_move.end()) parent = std::max(0.0, dir * it->second);
+      case IndicatorKind::kResource:
+        own_load();
         break;
-      }
+      case IndicatorKind::kClientLoad:
+        // calls out follow calls in, and retries follow failing callees
+        own_load();
+        for (int d : graph.callees[static_cast<size_t>(s)]) {
+          parent.Max(move(d, IndicatorKind::kErrors).score, move(d, IndicatorKind::kErrors).sustained);
+        }
+        break;
     }
-    scores[i] = std::max(0.0, scores[i] - parent);
+    const double sustained = std::min(scores[i], std::fabs(changes[i].sustained));
+    scores[i] = std::max({0.0, sustained - parent.sustained, scores[i] - parent.score});
   }
-  return BestPerEntity(data, changes, scores);
+  // Shared callee: when the callers' view of one callee degrades (their
+  // client latency or errors) from two or more caller services while the
+  // callee's own server-side metrics stay flat, the fault sits between them
+  // -- the callee's network or egress -- as the common neighbour of the
+  // symptoms (the propagation reasoning of MicroHECL, Liu et al., ICSE-SEIP
+  // 2021). The callee gets the callers' weakest such move; the callers'
+  // client metrics count as explained by it.
+  std::map<int, std::map<int, double>> via;  // callee -> caller service -> best client move
+  for (size_t i = 0; i < changes.size(); ++i) {
+    const MetricSeries& m = data.metrics[changes[i].series];
+    const IndicatorKind k = KindOfIndicator(m.indicator);
+    if (scores[i] < 3 || (k != IndicatorKind::kLatency && k != IndicatorKind::kErrors) || !Lower(m.indicator, "client")) {
+      continue;
+    }
+    const int s = graph.Index(m.service);
+    if (s < 0) continue;
+    for (int d : graph.callees[static_cast<size_t>(s)]) {
+      double& v = via[d][s];
+      v = std::max(v, scores[i]);
+    }
+  }
+  std::vector<MetricSuspect> shared;
+  std::map<int, double> explained;  // caller service -> move explained by a shared callee
+  for (const auto& [d, callers] : via) {
+    if (callers.size() < 2) continue;
+    double weakest = 1e300;
+    std::string names;
+    for (const auto& [c, v] : callers) {
+      weakest = std::min(weakest, v);
+      names += (names.empty() ? "" : ", ") + graph.services[static_cast<size_t>(c)];
+    }
+    const double own = std::max(move(d, IndicatorKind::kLatency).score, move(d, IndicatorKind::kErrors).score);
+    if (own >= weakest / 2) continue;  // the callee's own metrics show it: the usual path handles it
+    for (const auto& [c, v] : callers) explained[c] = std::max(explained[c], weakest);
+    MetricSuspect sus;
+    sus.service = graph.services[static_cast<size_t>(d)];
+    sus.indicator = "client latency/errors of its callers (" + names + ")";
+    sus.score = weakest;
+    sus.raw_score = weakest;
+    shared.push_back(std::move(sus));
+  }
+  for (size_t i = 0; i < changes.size() && !explained.empty(); ++i) {
+    const MetricSeries& m = data.metrics[changes[i].series];
+    if (!Lower(m.indicator, "client")) continue;
+    auto it = explained.find(graph.Index(m.service));
+    if (it != explained.end()) scores[i] = std::max(0.0, scores[i] - it->second);
+  }
+  auto out = BestPerEntity(data, changes, scores);
+  if (!shared.empty()) {
+    out.insert(out.end(), shared.begin(), shared.end());
+    std::stable_sort(out.begin(), out.end(), [](const MetricSuspect& a, const MetricSuspect& b) { return a.score > b.score; });
+  }
+  return out;
 }
 
 }  // namespace vigil::rca

@@ -33,7 +33,9 @@ struct MetricWindows {
 };
 
 // The role of an indicator in the structural graph, from its name.
-enum class IndicatorKind { kLoad, kLatency, kErrors, kResource };
+// kLoad: requests served (incoming); kClientLoad: requests sent (outgoing,
+// driven by the pod's own load and by retries of failing callees).
+enum class IndicatorKind { kLoad, kLatency, kErrors, kResource, kClientLoad };
 IndicatorKind KindOfIndicator(const std::string& indicator);
 // Node-level metrics carried on a pod's row (Nezha's NodeCpuUsageRate(%),
 // node_exporter's node_*): evidence about the host, not the pod.
@@ -44,6 +46,7 @@ struct MetricChange {
   double score = 0;        // robust sd moved (>= 0), log-compressed beyond 10
   double signed_z = 0;     // direction of the largest move
   double normal_median = 0, abnormal_median = 0, scale = 0;
+  double sustained = 0;    // signed shift of the abnormal median, compressed like score
 };
 
 // One change score per series with data in both windows, in series order.

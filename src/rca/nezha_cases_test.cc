@@ -3,6 +3,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <unistd.h>
 
 #include <gtest/gtest.h>
 
@@ -62,6 +63,29 @@ TEST(NezhaCases, MetricCsvEveryNumericColumnIsASeries) {
   ASSERT_FALSE(bad.ok());
   EXPECT_NE(bad.status().message().find("m.csv:2"), std::string::npos);
   EXPECT_NE(bad.status().message().find("abc"), std::string::npos);
+}
+
+TEST(NezhaCases, FrontServiceEventsAndDependencies) {
+  auto front = ParseMetricCsv("Time,TimeStamp,ServiceName,SuccessRate(%),LatencyP50(s)\n"
+                              "2023-01-29 09:00:00,1674982800,frontend,99.5,0.02\n",
+                              "front_service.csv", 0, INT64_MAX);
+  ASSERT_TRUE(front.ok()) << front.status().message();
+  ASSERT_EQ(front->size(), 2u);
+  EXPECT_EQ((*front)[0].service, "frontend");
+  EXPECT_EQ((*front)[0].instance, "");
+  auto events = ParseEventCsv("Time,TimeStamp,Kind,ServiceName,PodName,Version,Text\n"
+                              "2023-01-29 09:00:00,1674982800,deploy,cart,,v2,\"deploy cart v2, canary\"\n",
+                              "events.csv");
+  ASSERT_TRUE(events.ok()) << events.status().message();
+  ASSERT_EQ(events->size(), 1u);
+  EXPECT_EQ((*events)[0].kind, "deploy");
+  EXPECT_EQ((*events)[0].labels.Get("service"), "cart");
+  EXPECT_EQ((*events)[0].text, "deploy cart v2, canary");
+  auto deps = ParseDependencyCsv("Source,Target,Weight\nfront-6d8f7c9b5-x2k4p,cart,3\n", "dependency.csv");
+  ASSERT_TRUE(deps.ok());
+  ASSERT_EQ(deps->size(), 1u);
+  EXPECT_EQ((*deps)[0].first, "front");
+  EXPECT_FALSE(ParseDependencyCsv("From,To\na,b\n", "dependency.csv").ok());
 }
 
 TEST(NezhaCases, TraceCsvBuildsSpans) {
