@@ -257,9 +257,22 @@ Result<std::vector<MetricSeries>> ParseMetricCsv(const std::string& text, const 
       return Bad(where, ln + 1, "field \"" + h.names[static_cast<size_t>(c_ts >= 0 ? c_ts : c_time)] +
                                     "\": cannot parse \"" + Field(f, c_ts >= 0 ? c_ts : c_time) + "\"");
     }
-    if (*t < from || *t >= to) continue;
+    // Every row is checked, also outside the window: a broken file is
+    // reported whichever case reads it first.
+    const bool inside = *t >= from && *t < to;
     const std::string pod = c_pod >= 0 ? Field(f, c_pod) : "";
     const std::string service = c_pod >= 0 ? ServiceOfPod(pod) : Field(f, c_svc);
+    if (!inside) {
+      for (int c : value_cols) {
+        double v;
+        const std::string& cell = Field(f, c);
+        if (!cell.empty() && !ParseDouble(cell, &v)) {
+          return Bad(where, ln + 1, "field \"" + h.names[static_cast<size_t>(c)] + "\": expected a number, got \"" +
+                                        cell + "\"");
+        }
+      }
+      continue;
+    }
     auto& list = by_entity[service + "/" + pod];
     if (list.empty()) {
       for (int c : value_cols) list.push_back({service, pod, Field(f, c_node), h.names[static_cast<size_t>(c)], {}, {}});
