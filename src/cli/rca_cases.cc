@@ -74,15 +74,10 @@ double Ms(std::chrono::steady_clock::time_point t0) {
 int RunRcaDir(const RcaFlags& f) {
   rca::LocalizeOptions lo;
   if (!MethodOf(f.method, &lo) || !LocalizersOf(f.localizers, &lo)) return 2;
-  auto cases = rca::LoadNezhaCases(f.dir);
-  if (!cases.ok()) {
-    std::fprintf(stderr, "error: %s\n", cases.status().message().c_str());
-    return 1;
-  }
   json all = json::array();
-  for (const auto& c : *cases) {
+  Status st = rca::ForEachNezhaCase(f.dir, {}, [&](rca::NezhaCase&& c) {
     if (!f.only_case.empty() && c.data.id.find(f.only_case) == std::string::npos && c.truth.type != f.only_case) {
-      continue;
+      return;
     }
     auto t0 = std::chrono::steady_clock::now();
     rca::Ranking r = rca::Localize(c.data, lo);
@@ -92,7 +87,7 @@ int RunRcaDir(const RcaFlags& f) {
       j["case"] = c.data.id;
       j["inject_type"] = c.truth.type;
       all.push_back(std::move(j));
-      continue;
+      return;
     }
     std::printf("case %s (%s on %s): %zu spans, %zu series, %zu log lines, ranked in %.1f ms\n", c.data.id.c_str(),
                 c.truth.type.c_str(), c.truth.pod.c_str(), c.data.spans.size(), c.data.metrics.size(),
@@ -109,6 +104,10 @@ int RunRcaDir(const RcaFlags& f) {
     for (size_t i = 0; i < r.baseline.size() && i < f.top; ++i) std::printf(" %s", r.baseline[i].service.c_str());
     std::printf("\n");
     for (const auto& n : r.notes) std::printf("  note: %s\n", n.c_str());
+  });
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 1;
   }
   if (f.json_out) std::printf("%s\n", all.dump().c_str());
   return 0;
@@ -176,15 +175,6 @@ int RunEvalRca(const EvalFlags& f) {
     std::fprintf(stderr, "error: give a case directory, or --sim\n");
     return 2;
   }
-  auto cases = rca::LoadNezhaCases(dir);
-  if (!temp.empty()) {
-    std::error_code ec;
-    std::filesystem::remove_all(temp, ec);
-  }
-  if (!cases.ok()) {
-    std::fprintf(stderr, "error: %s\n", cases.status().message().c_str());
-    return 1;
-  }
   Tally ensemble, baseline, graph_only, microrank_only;
   std::vector<double> times, base_times;
   rca::LocalizeOptions metrics_only = lo;
@@ -196,8 +186,9 @@ int RunEvalRca(const EvalFlags& f) {
   traces_only.use_call_gaps = false;
   rca::LocalizeOptions score_only = metrics_only;
   score_only.metric_method = rca::LocalizeOptions::MetricMethod::kScore;
-  for (const auto& c : *cases) {
-    if (!f.sim && !f.only.empty() && c.data.id.find(f.only) == std::string::npos) continue;
+  // One case in memory at a time.
+  Status st = rca::ForEachNezhaCase(dir, {}, [&](rca::NezhaCase&& c) {
+    if (!f.sim && !f.only.empty() && c.data.id.find(f.only) == std::string::npos) return;
     auto t0 = std::chrono::steady_clock::now();
     rca::Ranking r = rca::Localize(c.data, lo);
     times.push_back(Ms(t0));
@@ -216,6 +207,14 @@ int RunEvalRca(const EvalFlags& f) {
                   r.causes.empty() ? "-" : r.causes[0].service.c_str(),
                   r.causes.empty() ? "-" : r.causes[0].indicator.c_str());
     }
+  });
+  if (!temp.empty()) {
+    std::error_code ec;
+    std::filesystem::remove_all(temp, ec);
+  }
+  if (!st.ok()) {
+    std::fprintf(stderr, "error: %s\n", st.message().c_str());
+    return 1;
   }
   auto p50 = [](std::vector<double> v) {
     if (v.empty()) return 0.0;
@@ -285,7 +284,7 @@ void AddRcaCasesCommands(CommandContext& ctx) {
                                              "or on the simulator's scenario suite (--sim)");
   ev->add_option("DIR", e->dir, "Nezha-layout case directory");
   ev->add_flag("--sim", e->sim, "Export the simulator's scenario suite to a temporary directory and score it");
-  ev->add_option("--only", e->only, "With --sim: scenario id prefix (e.g. ob-); else: case id substring");
+  ev->add_option("--only", e->only, "With --sim: scenario id prefixes, comma-separated (e.g. ob-); else: case id substring");
   ev->add_option("--keep", e->keep, "With --sim: export to this (empty) directory and keep it");
   ev->add_option("--traces-per-step", e->traces_per_step, "With --sim: sampled traces per 10 s step")->default_val(3);
   ev->add_option("--seed-offset", e->seed_offset, "With --sim: added to every scenario's seed (another draw of the suite)")

@@ -339,7 +339,19 @@ Result<ExportSummary> ExportSimCases(const ExportCasesOptions& o) {
   TimestampMs quiet = o.start_ms, slot = o.start_ms + kDay;
   std::map<std::string, bool> days;
   for (const auto& s : sim::ScenarioSuite()) {
-    if (!o.only.empty() && s.id.rfind(o.only, 0) != 0) continue;
+    if (!o.only.empty()) {
+      // comma-separated id prefixes
+      bool keep = false;
+      size_t start = 0;
+      while (start <= o.only.size() && !keep) {
+        size_t end = o.only.find(',', start);
+        if (end == std::string::npos) end = o.only.size();
+        const std::string prefix = o.only.substr(start, end - start);
+        keep = !prefix.empty() && s.id.rfind(prefix, 0) == 0;
+        start = end + 1;
+      }
+      if (!keep) continue;
+    }
     if (s.faults.size() > 1) continue;
     TimestampMs start;
     if (s.faults.empty()) {

@@ -12,7 +12,7 @@ namespace vigil {
 
 struct ExportCasesOptions {
   std::string dir;
-  std::string only;          // scenario id prefix ("" = the whole suite)
+  std::string only;          // comma-separated scenario id prefixes ("" = the whole suite)
   int traces_per_step = 3;   // sampled traces per 10 s step
   // Added to every scenario's seed: another draw of the same suite (same
   // faults and topologies, other noise, pod names and routine events), for

@@ -63,7 +63,12 @@ std::vector<GapSuspect> RankCallGaps(const std::vector<Span>& baseline, const st
   for (const Gap& g : Gaps(window)) {
     auto it = limits.find(EdgeKey(g));
     if (it == limits.end()) continue;
-    const bool slow = g.gap_us > it->second.limit;
+    // Beyond the edge's baseline, and large beside the callee's own time:
+    // when a slow callee is slower still, the gap's noise grows with it
+    // (clocks, queues in proportion), while a network fault adds time that
+    // has nothing to do with the work done.
+    const bool slow = g.gap_us > it->second.limit &&
+                      g.gap_us - it->second.median > 0.25 * static_cast<double>(g.child->duration_us);
     GapSuspect& in = at(g.child);
     GapSuspect& out = at(g.parent);
     ++in.calls_in;

@@ -162,6 +162,13 @@ TEST(MicroRank, SpectrumPointsAtTheSlowLeaf) {
     if (op.service == "a") a_score = op.score;
   }
   EXPECT_GT(b_score, a_score);
+  // DStar2 agrees on the leaf
+  MicroRankOptions dstar;
+  dstar.formula = MicroRankOptions::Formula::kDStar2;
+  auto d2 = RunMicroRank(normal, window, dstar);
+  ASSERT_FALSE(d2.operations.empty());
+  EXPECT_TRUE(d2.operations[0].service == "b" || d2.operations[0].operation == "GET /b") << d2.operations[0].service;
+  EXPECT_GT(d2.operations[0].score, 1.0);  // not a ratio bounded by 1 like Ochiai
 }
 
 TEST(CallGaps, DelayedEgressShowsBetweenTheSpans) {

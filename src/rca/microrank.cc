@@ -159,12 +159,11 @@ MicroRankResult RunMicroRank(const std::vector<Span>& baseline, const std::vecto
 
   auto pa = PageRank(traces, anomalous, op_calls, op_traces, n_ops, true, o);
   auto pn = PageRank(traces, normal, op_calls, op_traces, n_ops, false, o);
-  const double na = static_cast<double>(anomalous.size()), nn = static_cast<double>(normal.size());
+  const double na = static_cast<double>(anomalous.size());
   for (size_t op = 0; op < n_ops; ++op) {
     OperationSuspect& s = ops[op];
     double ef = pa[op] * s.anomalous_traces, nf = pa[op] * (na - s.anomalous_traces);
     double ep = pn[op] * s.normal_traces;
-    (void)nn;
     s.ef = ef;
     s.ep = ep;
     if (ef <= 0) continue;

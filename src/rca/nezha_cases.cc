@@ -257,9 +257,22 @@ Result<std::vector<MetricSeries>> ParseMetricCsv(const std::string& text, const 
       return Bad(where, ln + 1, "field \"" + h.names[static_cast<size_t>(c_ts >= 0 ? c_ts : c_time)] +
                                     "\": cannot parse \"" + Field(f, c_ts >= 0 ? c_ts : c_time) + "\"");
     }
-    if (*t < from || *t >= to) continue;
+    // Every row is checked, also outside the window: a broken file is
+    // reported whichever case reads it first.
+    const bool inside = *t >= from && *t < to;
     const std::string pod = c_pod >= 0 ? Field(f, c_pod) : "";
     const std::string service = c_pod >= 0 ? ServiceOfPod(pod) : Field(f, c_svc);
+    if (!inside) {
+      for (int c : value_cols) {
+        double v;
+        const std::string& cell = Field(f, c);
+        if (!cell.empty() && !ParseDouble(cell, &v)) {
+          return Bad(where, ln + 1, "field \"" + h.names[static_cast<size_t>(c)] + "\": expected a number, got \"" +
+                                        cell + "\"");
+        }
+      }
+      continue;
+    }
     auto& list = by_entity[service + "/" + pod];
     if (list.empty()) {
       for (int c : value_cols) list.push_back({service, pod, Field(f, c_node), h.names[static_cast<size_t>(c)], {}, {}});
@@ -483,7 +496,8 @@ Status ReadInto(const fs::path& p, std::vector<T>* out, Parse parse) {
 
 }  // namespace
 
-Result<std::vector<NezhaCase>> LoadNezhaCases(const std::string& root, const NezhaLoadOptions& o) {
+Status ForEachNezhaCase(const std::string& root, const NezhaLoadOptions& o,
+                        const std::function<void(NezhaCase&&)>& visit) {
   std::vector<DayFiles> days;
   std::error_code ec;
   std::vector<fs::path> dirs;
@@ -514,7 +528,6 @@ Result<std::vector<NezhaCase>> LoadNezhaCases(const std::string& root, const Nez
   }
   if (normal_spans.size() > o.max_normal_spans) normal_spans.resize(o.max_normal_spans);
 
-  std::vector<NezhaCase> out;
   for (const auto& d : days) {
     for (const auto& f : d.faults) {
       NezhaCase c;
@@ -549,10 +562,25 @@ Result<std::vector<NezhaCase>> LoadNezhaCases(const std::string& root, const Nez
         Status s = ReadInto(d.dependency, &data.dependencies, ParseDependencyCsv);
         if (!s.ok()) return s;
       }
-      data.normal_spans = normal_spans;
-      out.push_back(std::move(c));
+      // The normal period's spans of this case's services only (a day of
+      // normal period may hold other systems), up to a bound per case.
+      std::unordered_map<std::string, bool> services;
+      for (const auto& m : data.metrics) services.emplace(m.service, true);
+      for (const auto& s : data.spans) services.emplace(s.service, true);
+      for (const Span& s : normal_spans) {
+        if (data.normal_spans.size() >= o.max_normal_spans_per_case) break;
+        if (services.count(s.service)) data.normal_spans.push_back(s);
+      }
+      visit(std::move(c));
     }
   }
+  return Status::Ok();
+}
+
+Result<std::vector<NezhaCase>> LoadNezhaCases(const std::string& root, const NezhaLoadOptions& o) {
+  std::vector<NezhaCase> out;
+  Status s = ForEachNezhaCase(root, o, [&](NezhaCase&& c) { out.push_back(std::move(c)); });
+  if (!s.ok()) return s;
   return out;
 }
 

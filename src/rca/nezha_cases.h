@@ -27,6 +27,7 @@
 // out); LoadNezhaCases does the file reading.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -69,11 +70,16 @@ struct NezhaCase {
 struct NezhaLoadOptions {
   int64_t before_ms = 40 * 60000;  // data read before the injection
   int64_t after_ms = 10 * 60000;   // and after it
-  size_t max_normal_spans = 200000;
+  size_t max_normal_spans = 500000;          // read from fault-free days
+  size_t max_normal_spans_per_case = 100000;  // kept per case (its services' only)
 };
 
 // Reads every case of DIR (all days), one case per injected fault, in time
 // order. Errors name the file, line and field.
 Result<std::vector<NezhaCase>> LoadNezhaCases(const std::string& dir, const NezhaLoadOptions& options = {});
+// The same, one case at a time (memory bounded by one case): `visit` is
+// called per case in time order; a read error stops the walk.
+Status ForEachNezhaCase(const std::string& dir, const NezhaLoadOptions& options,
+                        const std::function<void(NezhaCase&&)>& visit);
 
 }  // namespace vigil::rca
