@@ -235,7 +235,15 @@ int RunBench(const BenchFlags& f) {
     // ranking before sending more: ranked_ms then says how much data time
     // passed between the fault and its ranking, not how fast the replay went.
     ro.after_batch = [&client] {
-      for (int attempt = 0; attempt < 50; ++attempt) {
+      // First let vigil judge what it was sent (detector and anomaly queues
+      // empty), so incidents open at the data time they would in real time.
+      for (int attempt = 0; attempt < 200; ++attempt) {
+        auto m = client.Get("/metrics");
+        if (!m.ok() || m->status != 200) break;
+        if (MetricSum(m->body, "vigil_queue_depth_samples") + MetricSum(m->body, "vigil_anomaly_queue_depth") == 0) break;
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      }
+      for (int attempt = 0; attempt < 300; ++attempt) {
         auto r = client.Get("/api/v1/incidents?state=open&limit=200");
         if (!r.ok() || r->status != 200) return;
         bool pending = false;
