@@ -248,7 +248,8 @@ int RunBench(const BenchFlags& f) {
         if (!r.ok() || r->status != 200) return;
         bool pending = false;
         try {
-          for (const auto& inc : nlohmann::json::parse(r->body)["incidents"]) pending = pending || !inc.contains("ranked_ms");
+          const nlohmann::json page = nlohmann::json::parse(r->body);  // named: the range below points into it
+          for (const auto& inc : page["incidents"]) pending = pending || !inc.contains("ranked_ms");
         } catch (const std::exception&) {
           return;
         }
