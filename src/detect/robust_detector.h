@@ -64,7 +64,7 @@
 //
 // Cost. Amortised O(window) per point (sorted-vector insert and erase, a
 // linear MAD pass every few points or when a value is a candidate); about
-// 2 KiB per series at window 240.
+// 4 KiB per series at window 240 (the ring and its sorted copy).
 //
 // Not thread-safe; one object per series. No clock: time only comes in with
 // the samples.
