@@ -125,7 +125,8 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
 }
 
 void RobustDetector::Reset() {
-  values_.clear();
+  ring_.clear();
+  head_ = 0;
   sorted_.clear();
   first_seq_ = 0;
   mad_ = 0;
@@ -187,21 +188,24 @@ void RobustDetector::ReplaceSorted(double old, double v) {
 }
 
 void RobustDetector::Insert(double v) {
-  if (values_.size() == static_cast<size_t>(cfg_.window)) {
-    double old = values_.front();
-    values_.pop_front();
+  const size_t window = static_cast<size_t>(cfg_.window);
+  if (ring_.size() == window) {
+    double old = ring_[head_];
+    ring_[head_] = v;
+    head_ = head_ + 1 == window ? 0 : head_ + 1;
     ++first_seq_;
     ReplaceSorted(old, v);
   } else {
+    if (ring_.capacity() < window) ring_.reserve(window);
+    ring_.push_back(v);  // not full, so not wrapped: head_ is 0
     sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   }
-  values_.push_back(v);
   if (since_mad_ >= 0) ++since_mad_;
 }
 
 void RobustDetector::Replace(uint64_t seq, double v) {
-  if (seq < first_seq_ || seq - first_seq_ >= values_.size()) return;  // already left the window
-  double& slot = values_[seq - first_seq_];
+  if (seq < first_seq_ || seq - first_seq_ >= ring_.size()) return;  // already left the window
+  double& slot = ring_[Slot(seq - first_seq_)];
   ReplaceSorted(slot, v);
   slot = v;
   if (since_mad_ >= 0) ++since_mad_;
@@ -234,7 +238,7 @@ void RobustDetector::Rebaseline(double old_lo, double old_hi) {
 Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   Verdict v;
   if (!std::isfinite(value)) return v;
-  if (values_.size() < static_cast<size_t>(cfg_.warmup)) {
+  if (ring_.size() < static_cast<size_t>(cfg_.warmup)) {
     Insert(value);
     v.expected = Median(sorted_);
     v.lower = sorted_.front();
@@ -288,7 +292,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
   int needed = 1;
   // A young window has not yet seen the series' tails: one point is not enough.
-  bool young = values_.size() < static_cast<size_t>(cfg_.mature_after);
+  bool young = ring_.size() < static_cast<size_t>(cfg_.mature_after);
   if (heavy || young) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
   if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
   if (outside && outside_run_ >= needed) {
@@ -309,14 +313,14 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   // (a value the window holds, so integers stay integers), leaving centre,
   // spread, extremes and resolution as they were.
   Insert(sorted_[sorted_.size() / 2]);
-  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + values_.size() - 1);
+  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + ring_.size() - 1);
   return v;
 }
 
 void RobustDetector::AppendTo(std::string* out) const {
   bytes::PutU8(out, kSnapshotVersion);
-  bytes::PutFixed32(out, static_cast<uint32_t>(values_.size()));
-  for (double x : values_) bytes::PutDouble(out, x);
+  bytes::PutFixed32(out, static_cast<uint32_t>(ring_.size()));
+  for (size_t i = 0; i < ring_.size(); ++i) bytes::PutDouble(out, ring_[Slot(i)]);
   bytes::PutDouble(out, mad_);
   bytes::PutDouble(out, step_);
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
@@ -387,13 +391,15 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   // Keep the newest values when the configured window is smaller.
   size_t keep = std::min<size_t>(n, static_cast<size_t>(d.cfg_.window));
   size_t dropped = n - keep;
-  d.values_.assign(values.begin() + static_cast<ptrdiff_t>(dropped), values.end());
-  d.sorted_.assign(d.values_.begin(), d.values_.end());
+  d.ring_.reserve(static_cast<size_t>(d.cfg_.window));
+  d.ring_.assign(values.begin() + static_cast<ptrdiff_t>(dropped), values.end());
+  d.head_ = 0;
+  d.sorted_.assign(d.ring_.begin(), d.ring_.end());
   std::sort(d.sorted_.begin(), d.sorted_.end());
   d.first_seq_ = dropped;  // sequence numbers count from the snapshot's oldest value
   for (uint64_t r : rel) d.run_seqs_.push_back(r);
   d.since_mad_ = dropped == 0 ? static_cast<int>(std::clamp<int64_t>(since_mad, -1, kMadRefreshEvery)) : -1;
-  if (d.values_.empty()) d.since_mad_ = -1;
+  if (d.ring_.empty()) d.since_mad_ = -1;
   d.run_ = static_cast<int>(std::min<uint32_t>(run, 1u << 30));
   d.outside_run_ = static_cast<int>(std::min<uint32_t>(outside_run, 1u << 30));
   d.run_dir_ = dir == 0 ? Direction::kUp : Direction::kDown;

@@ -64,14 +64,13 @@
 //
 // Cost. Amortised O(window) per point (sorted-vector insert and erase, a
 // linear MAD pass every few points or when a value is a candidate); about
-// 2 KiB per series at window 240.
+// 4 KiB per series at window 240 (the ring and its sorted copy).
 //
 // Not thread-safe; one object per series. No clock: time only comes in with
 // the samples.
 #pragma once
 
 #include <cstdint>
-#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -126,7 +125,7 @@ class RobustDetector {
   // rates).
   void Reset();
   // Values in the window.
-  size_t size() const { return values_.size(); }
+  size_t size() const { return ring_.size(); }
   // Asks the CPU to start loading the state the next Update touches. A
   // caller that analyses many series in turn calls it one series ahead:
   // the window lives in cold memory, and the binary searches of an Update
@@ -135,10 +134,7 @@ class RobustDetector {
     const char* p = reinterpret_cast<const char*>(sorted_.data());
     const char* end = p + sorted_.size() * sizeof(double);
     for (; p < end; p += 64) __builtin_prefetch(p, 1);
-    if (!values_.empty()) {
-      __builtin_prefetch(&values_.front(), 0);
-      __builtin_prefetch(&values_.back(), 1);
-    }
+    if (!ring_.empty()) __builtin_prefetch(&ring_[head_], 1);
   }
   const RobustDetectorConfig& config() const { return cfg_; }
 
@@ -160,10 +156,18 @@ class RobustDetector {
   void ReplaceSorted(double old, double v);
   void Replace(uint64_t seq, double v);
   void EndRun();
+  size_t Slot(size_t i) const {
+    size_t p = head_ + i;
+    return p < ring_.size() ? p : p - ring_.size();
+  }
   void Rebaseline(double old_lo, double old_hi);
 
   RobustDetectorConfig cfg_;
-  std::deque<double> values_;    // window in arrival order; values_[i] has sequence first_seq_ + i
+  // Window in arrival order, as a ring: the value with sequence first_seq_ + i
+  // is ring_[Slot(i)]. Only a full window wraps (head_ != 0). (A deque
+  // allocated and freed a block every 64 points of every series.)
+  std::vector<double> ring_;
+  size_t head_ = 0;              // slot of the oldest value
   std::vector<double> sorted_;   // same values, ascending
   uint64_t first_seq_ = 0;
   double mad_ = 0;               // raw MAD, refreshed lazily

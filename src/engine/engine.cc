@@ -189,7 +189,14 @@ struct Engine::Impl {
 
   // ---- detection (detector threads) ----
 
-  void Analyse(SeriesState& st, const Sample& s, std::vector<Anomaly>* found) {
+  // Counters of one batch, added to the shared stats once per batch: the
+  // detector threads would otherwise bounce the stats' cache line between
+  // cores on every point.
+  struct BatchCounts {
+    uint64_t points = 0, overwrites = 0;
+  };
+
+  void Analyse(SeriesState& st, const Sample& s, std::vector<Anomaly>* found, BatchCounts* counts) {
     if (IsStaleMarker(s.value)) {
       // The series vanished from its target: end its activity, keep what was
       // learned. A counter's next sample must not be read as a huge increase.
@@ -220,15 +227,15 @@ struct Engine::Impl {
       x = *r;
     }
     if (st.window.size() == st.window.capacity()) {
-      stats.window_overwrites.fetch_add(1, std::memory_order_relaxed);
-      if (!logged_window_full.exchange(true)) {
+      ++counts->overwrites;
+      if (!logged_window_full.load(std::memory_order_relaxed) && !logged_window_full.exchange(true)) {
         spdlog::info("series windows are full at limits.window_points={}: oldest points are dropped from memory "
                      "(counter vigil_window_overwrites_total)",
                      cfg.limits.window_points);
       }
     }
     st.window.Append({s.ts_ms, x});
-    stats.points_analysed.fetch_add(1, std::memory_order_relaxed);
+    ++counts->points;
     Verdict v = st.detector.Update(s.ts_ms, x);
     if (const uint64_t fv = feedback.version(); fv != st.feedback_version) {
       st.suite.SetSensitivity(feedback.SensitivityOf(st.id));
@@ -286,6 +293,7 @@ struct Engine::Impl {
         continue;
       }
       found.clear();
+      BatchCounts counts;
       {
         std::lock_guard<std::mutex> lock(shard.state_mu);
         uint32_t begin = 0;
@@ -300,10 +308,12 @@ struct Engine::Impl {
           if (i + 2 < n) PrefetchState(w.series[i + 2]);
           if (i + 1 < n) PrefetchWindows(w.series[i + 1]);
           uint32_t end = w.ends[i];
-          for (uint32_t k = begin; k < end; ++k) Analyse(*w.series[i], w.samples[k], &found);
+          for (uint32_t k = begin; k < end; ++k) Analyse(*w.series[i], w.samples[k], &found, &counts);
           begin = end;
         }
       }
+      if (counts.points) stats.points_analysed.fetch_add(counts.points, std::memory_order_relaxed);
+      if (counts.overwrites) stats.window_overwrites.fetch_add(counts.overwrites, std::memory_order_relaxed);
       stats.detect_latency.Observe(std::chrono::duration<double>(SteadyClock::now() - w.enqueued).count());
       if (!found.empty()) {
         stats.anomalies.fetch_add(found.size(), std::memory_order_relaxed);
@@ -781,7 +791,14 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
     size_t accepted = 0;
     {
       std::lock_guard<std::mutex> lock(sh.mu);
-      for (auto& [id, ts] : by_shard[s]) {
+      // Table slots are cold: look four series ahead.
+      const auto& todo = by_shard[s];
+      constexpr size_t kAhead = 4;
+      for (size_t j = 0; j < std::min(kAhead, todo.size()); ++j) sh.series.Prefetch(todo[j].first);
+      for (size_t j = 0; j < todo.size(); ++j) {
+        if (j + kAhead < todo.size()) sh.series.Prefetch(todo[j + kAhead].first);
+        const SeriesId id = todo[j].first;
+        TimeSeries* ts = todo[j].second;
         auto* slot = sh.series.Find(id);
         if (slot == nullptr) {
           if (d.stats.series_active.load() >= d.cfg.limits.max_series) {
