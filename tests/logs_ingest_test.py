@@ -17,7 +17,6 @@ Usage: logs_ingest_test.py /path/to/vigil   (npm ci runs in tests/node when need
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -26,19 +25,7 @@ import urllib.parse
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigil_testlib as t  # noqa: E402
 
-NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
-
-
-def ensure_node_clients():
-    if not shutil.which("node") or not shutil.which("npm"):
-        t.log("node/npm not installed (scripts/install-deps.sh installs them): skipping")
-        sys.exit(t.SKIP_EXIT_CODE)
-    lock = os.path.join(NODE_DIR, "package-lock.json")
-    stamp = os.path.join(NODE_DIR, "node_modules", ".package-lock.json")
-    if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(lock):
-        t.log("npm ci in tests/node")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True,
-                       timeout=240)
+NODE_DIR = t.NODE_DIR
 
 
 def search(v, **params):
@@ -63,7 +50,7 @@ def wait_for(what, fn, timeout=15.0):
 
 
 def main():
-    ensure_node_clients()
+    t.ensure_node_clients()
     udp_port, tcp_port = t.free_port(), t.free_port()
     with t.Harness("logs-ingest") as h:
         v = h.start_vigil(config={"logs": {"syslog_udp": f"127.0.0.1:{udp_port}",

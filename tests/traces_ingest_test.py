@@ -27,7 +27,6 @@ Usage: traces_ingest_test.py /path/to/vigil   (npm ci runs in tests/node when ne
 import json
 import os
 import random
-import shutil
 import subprocess
 import sys
 import time
@@ -35,20 +34,8 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import vigil_testlib as t  # noqa: E402
 
-NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+NODE_DIR = t.NODE_DIR
 JAEGER_TRACE = "90fc4f2ad61352fe83755b8bd7600704"
-
-
-def ensure_node_clients():
-    if not shutil.which("node") or not shutil.which("npm"):
-        t.log("node/npm not installed (scripts/install-deps.sh installs them): skipping")
-        sys.exit(t.SKIP_EXIT_CODE)
-    lock = os.path.join(NODE_DIR, "package-lock.json")
-    stamp = os.path.join(NODE_DIR, "node_modules", ".package-lock.json")
-    if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(lock):
-        t.log("npm ci in tests/node")
-        subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True,
-                       timeout=240)
 
 
 def span(parent, service, pod, name, kind, start, dur, **kw):
@@ -105,7 +92,7 @@ def edges_by_name(topo):
 
 
 def main():
-    ensure_node_clients()
+    t.ensure_node_clients()
     rng = random.Random(7)
     with t.Harness("traces-ingest") as h:
         v = h.start_vigil(config={"traces": {"idle_flush": "1s", "min_baseline_calls": 20}})

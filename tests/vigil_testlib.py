@@ -640,6 +640,27 @@ class Harness:
 SKIP_EXIT_CODE = 77  # CTest SKIP_RETURN_CODE
 
 
+NODE_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "node")
+
+
+def ensure_node_clients():
+    """Installs tests/node's npm clients (npm ci) when node_modules is missing or
+    older than package-lock.json; skips the test when node/npm are absent.
+    Tests run in parallel, so the check and the install hold a file lock."""
+    if not shutil.which("node") or not shutil.which("npm"):
+        log("node/npm not installed (scripts/install-deps.sh installs them): skipping")
+        sys.exit(SKIP_EXIT_CODE)
+    import fcntl
+    lock = os.path.join(NODE_DIR, "package-lock.json")
+    stamp = os.path.join(NODE_DIR, "node_modules", ".package-lock.json")
+    with open(os.path.join(NODE_DIR, ".npm-ci.lock"), "w") as guard:
+        fcntl.flock(guard, fcntl.LOCK_EX)
+        if not os.path.exists(stamp) or os.path.getmtime(stamp) < os.path.getmtime(lock):
+            log("npm ci in tests/node")
+            subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], cwd=NODE_DIR, check=True,
+                           timeout=240)
+
+
 class Skip(Exception):
     """The test cannot judge vigil here (e.g. the machine is saturated by other jobs)."""
 
