@@ -1019,7 +1019,6 @@ Result<double> Engine::AnomalyFeedback(int64_t anomaly_id, bool false_alarm) {
 Store* Engine::store() const { return impl_->store.get(); }
 LogPipeline* Engine::logs() const { return impl_->logs.get(); }
 TracePipeline* Engine::traces() const { return impl_->traces.get(); }
-RcaRunner* Engine::rca() const { return impl_->rca.get(); }
 
 Status Engine::ReportAnomalies(std::vector<Anomaly> anomalies) {
   auto& d = *impl_;

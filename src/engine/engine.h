@@ -33,7 +33,6 @@ class SeriesSelector;
 class ChangeRiskRunner;
 class LogPipeline;
 class TracePipeline;
-class RcaRunner;
 struct WriteBatch;
 
 struct IngestOutcome {
@@ -107,8 +106,6 @@ class Engine {
   LogPipeline* logs() const;
   // The trace pipeline (trace_pipeline.h): spans, topology, recent traces.
   TracePipeline* traces() const;
-  // Root-cause ranking of open incidents (rca_runner.h).
-  RcaRunner* rca() const;
   // Puts anomalies found outside the detector threads (new log templates) on
   // the anomaly/incident path; ResourceExhausted when its queue is full.
   Status ReportAnomalies(std::vector<Anomaly> anomalies);

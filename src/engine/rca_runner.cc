@@ -68,7 +68,6 @@ struct RcaRunner::Impl {
   mutable std::mutex stats_mu;
   RcaRunnerStats stats;
   std::unordered_map<int64_t, std::string> top_cause;  // incident -> last top service (timeline lines)
-  std::mutex rank_mu;  // one ranking at a time (RankNow from the API vs the thread)
 
   void Run() {
     std::unique_lock<std::mutex> lock(mu);
@@ -115,7 +114,6 @@ struct RcaRunner::Impl {
   }
 
   Status Rank(const Incident& inc) {
-    std::lock_guard<std::mutex> rank_lock(rank_mu);
     const auto t0 = std::chrono::steady_clock::now();
     const TimestampMs now = clock->NowMs();
     rca::CaseData data;
@@ -275,13 +273,6 @@ void RcaRunner::Stop() {
   }
   impl_->cv.notify_all();
   if (impl_->worker.joinable()) impl_->worker.join();
-}
-
-Status RcaRunner::RankNow(int64_t incident_id) {
-  auto inc = impl_->engine->store()->GetIncident(incident_id);
-  if (!inc.ok()) return inc.status();
-  if (!inc->has_value()) return Status::NotFound("no incident with id " + std::to_string(incident_id));
-  return impl_->Rank(**inc);
 }
 
 RcaRunnerStats RcaRunner::stats() const {

@@ -45,8 +45,6 @@ class RcaRunner {
 
   void Start();
   void Stop();
-  // Ranks one incident now (whatever its state); NotFound for an unknown id.
-  Status RankNow(int64_t incident_id);
   RcaRunnerStats stats() const;
   void RenderMetrics(std::string* out) const;
 
