@@ -170,57 +170,49 @@ Status DecodeLokiPushProtobuf(std::string_view body, LogBatch* out) {
   };
   uint32_t field, wire;
   size_t si = 0;
-  while (!req.done()) {
-    if (!req.ReadKey(&field, &wire)) return fail();
-    if (field != 1 || wire != ii::kLen) {
-      if (!req.Skip(wire)) return fail();
-      continue;
-    }
+  Status refused;
+  const bool read = ii::ForEachLenField(req, [&](uint32_t request_field, std::string_view stream_bytes) {
+    if (request_field != 1) return true;
     std::string path = "streams[" + std::to_string(si++) + "]";
-    std::string_view stream_bytes;
-    if (!req.ReadLen(&stream_bytes)) return fail();
     ii::WireReader stream(stream_bytes, pb.data(), "logproto.StreamAdapter", &err);
     std::string_view labels_text;
     std::vector<std::string_view> entries;
-    while (!stream.done()) {
-      if (!stream.ReadKey(&field, &wire)) return fail();
-      if (field == 1 && wire == ii::kLen) {
-        if (!stream.ReadLen(&labels_text)) return fail();
-      } else if (field == 2 && wire == ii::kLen) {
-        std::string_view e;
-        if (!stream.ReadLen(&e)) return fail();
-        entries.push_back(e);
-      } else if (!stream.Skip(wire)) {
-        return fail();
-      }
-    }
+    const bool stream_read = ii::ForEachLenField(stream, [&](uint32_t f, std::string_view bytes) {
+      if (f == 1) labels_text = bytes;
+      else if (f == 2) entries.push_back(bytes);
+      return true;
+    });
+    if (!stream_read) return false;
     auto labels = ParseLokiLabels(labels_text);
-    if (!labels.ok()) return labels.status().WithContext(path);
+    if (!labels.ok()) {
+      refused = labels.status().WithContext(path);
+      return false;
+    }
     for (size_t ei = 0; ei < entries.size(); ++ei) {
       std::string epath = path + ".entries[" + std::to_string(ei) + "]";
       ii::WireReader entry(entries[ei], pb.data(), "logproto.EntryAdapter", &err);
       int64_t seconds = 0, nanos = 0;
       std::string_view line;
       while (!entry.done()) {
-        if (!entry.ReadKey(&field, &wire)) return fail();
+        if (!entry.ReadKey(&field, &wire)) return false;
         if (field == 1 && wire == ii::kLen) {
           std::string_view ts;
-          if (!entry.ReadLen(&ts)) return fail();
+          if (!entry.ReadLen(&ts)) return false;
           ii::WireReader t(ts, pb.data(), "google.protobuf.Timestamp", &err);
           while (!t.done()) {
             uint64_t v;
-            if (!t.ReadKey(&field, &wire)) return fail();
+            if (!t.ReadKey(&field, &wire)) return false;
             if ((field == 1 || field == 2) && wire == ii::kVarint) {
-              if (!t.ReadVarint(&v)) return fail();
+              if (!t.ReadVarint(&v)) return false;
               (field == 1 ? seconds : nanos) = static_cast<int64_t>(v);
             } else if (!t.Skip(wire)) {
-              return fail();
+              return false;
             }
           }
         } else if (field == 2 && wire == ii::kLen) {
-          if (!entry.ReadLen(&line)) return fail();
+          if (!entry.ReadLen(&line)) return false;
         } else if (!entry.Skip(wire)) {
-          return fail();
+          return false;
         }
       }
       if (seconds < 0 || seconds > ii::kMaxTimeMs / 1000 || nanos < 0 || nanos >= 1000000000) {
@@ -230,7 +222,9 @@ Status DecodeLokiPushProtobuf(std::string_view body, LogBatch* out) {
       }
       ii::AddLogLine(out, epath, seconds * 1000 + nanos / 1000000, *labels, line, -1);
     }
-  }
+    return true;
+  });
+  if (!read) return refused.ok() ? fail() : refused;
   return Status::Ok();
 }
 

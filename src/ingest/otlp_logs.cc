@@ -6,6 +6,7 @@
 
 #include "ingest/json_text.h"
 #include "ingest/label_check.h"
+#include "ingest/otlp_wire.h"
 #include "ingest/proto_wire.h"
 
 namespace vigil {
@@ -273,18 +274,8 @@ bool WireAnyValueText(std::string_view bytes, const char* base, ii::WireError* e
         if (field == 1 && wire == ii::kLen) {
           std::string_view kv;
           if (!l.ReadLen(&kv)) return false;
-          ii::WireReader k(kv, base, "opentelemetry.proto.common.v1.KeyValue", err);
           std::string_view key, value;
-          while (!k.done()) {
-            if (!k.ReadKey(&field, &wire)) return false;
-            if (field == 1 && wire == ii::kLen) {
-              if (!k.ReadLen(&key)) return false;
-            } else if (field == 2 && wire == ii::kLen) {
-              if (!k.ReadLen(&value)) return false;
-            } else if (!k.Skip(wire)) {
-              return false;
-            }
-          }
+          if (!ii::ReadOtlpKeyValue(kv, base, err, &key, &value)) return false;
           if (!first) out->push_back(',');
           first = false;
           AppendJsonString(out, key);
@@ -307,112 +298,68 @@ bool WireAnyValueText(std::string_view bytes, const char* base, ii::WireError* e
 Status DecodeOtlpLogsProtobuf(std::string_view pb, LogBatch* out) {
   out->clear();
   ii::WireError err;
-  auto fail = [&] { return Status::InvalidArgument("protobuf: " + err.ToString(pb.size())); };
-  ii::WireReader req(pb, pb.data(), "ExportLogsServiceRequest", &err);
-  uint32_t field, wire;
-  size_t ri = 0;
-  while (!req.done()) {
-    if (!req.ReadKey(&field, &wire)) return fail();
-    if (field != 1 || wire != ii::kLen) {
-      if (!req.Skip(wire)) return fail();
-      continue;
+  Status refused;  // a reason other than the wire format
+  std::vector<std::pair<std::string, std::string>> attrs;
+  Labels labels;
+  std::string path, text;
+  auto on_attribute = [&](std::string_view kv) {
+    std::string_view key, value;
+    if (!ii::ReadOtlpKeyValue(kv, pb.data(), &err, &key, &value)) return false;
+    // Only string attributes name a stream.
+    ii::WireReader v(value, pb.data(), "opentelemetry.proto.common.v1.AnyValue", &err);
+    return ii::ForEachLenField(v, [&](uint32_t field, std::string_view s) {
+      if (field == 1) attrs.emplace_back(std::string(key), std::string(s));
+      return true;
+    });
+  };
+  auto on_resource = [&](size_t ri) {
+    path = "resourceLogs[" + std::to_string(ri) + "]";
+    auto l = ResourceLabels(attrs, path);
+    attrs.clear();
+    if (!l.ok()) {
+      refused = l.status();
+      return false;
     }
-    std::string path = "resourceLogs[" + std::to_string(ri++) + "]";
-    std::string_view rl_bytes;
-    if (!req.ReadLen(&rl_bytes)) return fail();
-    ii::WireReader rl(rl_bytes, pb.data(), "ResourceLogs", &err);
-    std::vector<std::pair<std::string, std::string>> attrs;
-    std::vector<std::string_view> scopes;
-    while (!rl.done()) {
-      if (!rl.ReadKey(&field, &wire)) return fail();
-      if (field == 1 && wire == ii::kLen) {
-        std::string_view res;
-        if (!rl.ReadLen(&res)) return fail();
-        ii::WireReader r(res, pb.data(), "Resource", &err);
-        while (!r.done()) {
-          if (!r.ReadKey(&field, &wire)) return fail();
-          if (field == 1 && wire == ii::kLen) {
-            std::string_view kv;
-            if (!r.ReadLen(&kv)) return fail();
-            ii::WireReader k(kv, pb.data(), "KeyValue", &err);
-            std::string_view key, value;
-            while (!k.done()) {
-              if (!k.ReadKey(&field, &wire)) return fail();
-              if (field == 1 && wire == ii::kLen) {
-                if (!k.ReadLen(&key)) return fail();
-              } else if (field == 2 && wire == ii::kLen) {
-                if (!k.ReadLen(&value)) return fail();
-              } else if (!k.Skip(wire)) {
-                return fail();
-              }
-            }
-            // Only string attributes name a stream.
-            ii::WireReader v(value, pb.data(), "AnyValue", &err);
-            while (!v.done()) {
-              if (!v.ReadKey(&field, &wire)) return fail();
-              if (field == 1 && wire == ii::kLen) {
-                std::string_view s;
-                if (!v.ReadLen(&s)) return fail();
-                attrs.emplace_back(std::string(key), std::string(s));
-              } else if (!v.Skip(wire)) {
-                return fail();
-              }
-            }
-          } else if (!r.Skip(wire)) {
-            return fail();
-          }
-        }
-      } else if (field == 2 && wire == ii::kLen) {
-        std::string_view s;
-        if (!rl.ReadLen(&s)) return fail();
-        scopes.push_back(s);
-      } else if (!rl.Skip(wire)) {
-        return fail();
+    labels = std::move(*l);
+    return true;
+  };
+  auto on_record = [&](size_t, size_t si, size_t li, std::string_view rec_bytes) {
+    ii::WireReader rec(rec_bytes, pb.data(), "opentelemetry.proto.logs.v1.LogRecord", &err);
+    uint64_t t = 0, observed = 0, sev = 0;
+    uint32_t field, wire;
+    text.clear();
+    while (!rec.done()) {
+      if (!rec.ReadKey(&field, &wire)) return false;
+      if (field == 1 && wire == ii::kFixed64) {
+        if (!rec.ReadFixed64(&t)) return false;
+      } else if (field == 11 && wire == ii::kFixed64) {
+        if (!rec.ReadFixed64(&observed)) return false;
+      } else if (field == 2 && wire == ii::kVarint) {
+        if (!rec.ReadVarint(&sev)) return false;
+      } else if (field == 5 && wire == ii::kLen) {
+        std::string_view body;
+        if (!rec.ReadLen(&body)) return false;
+        text.clear();
+        if (!WireAnyValueText(body, pb.data(), &err, &text, true)) return false;
+      } else if (!rec.Skip(wire)) {
+        return false;
       }
     }
-    auto labels = ResourceLabels(attrs, path);
-    if (!labels.ok()) return labels.status();
-    for (size_t si = 0; si < scopes.size(); ++si) {
-      ii::WireReader sl(scopes[si], pb.data(), "ScopeLogs", &err);
-      size_t li = 0;
-      while (!sl.done()) {
-        if (!sl.ReadKey(&field, &wire)) return fail();
-        if (field != 2 || wire != ii::kLen) {
-          if (!sl.Skip(wire)) return fail();
-          continue;
-        }
-        std::string lpath = path + ".scopeLogs[" + std::to_string(si) + "].logRecords[" + std::to_string(li++) + "]";
-        std::string_view rec_bytes;
-        if (!sl.ReadLen(&rec_bytes)) return fail();
-        ii::WireReader rec(rec_bytes, pb.data(), "LogRecord", &err);
-        uint64_t t = 0, observed = 0, sev = 0;
-        std::string text;
-        while (!rec.done()) {
-          if (!rec.ReadKey(&field, &wire)) return fail();
-          if (field == 1 && wire == ii::kFixed64) {
-            if (!rec.ReadFixed64(&t)) return fail();
-          } else if (field == 11 && wire == ii::kFixed64) {
-            if (!rec.ReadFixed64(&observed)) return fail();
-          } else if (field == 2 && wire == ii::kVarint) {
-            if (!rec.ReadVarint(&sev)) return fail();
-          } else if (field == 5 && wire == ii::kLen) {
-            std::string_view body;
-            if (!rec.ReadLen(&body)) return fail();
-            text.clear();
-            if (!WireAnyValueText(body, pb.data(), &err, &text, true)) return fail();
-          } else if (!rec.Skip(wire)) {
-            return fail();
-          }
-        }
-        uint64_t ns = t != 0 ? t : observed;
-        TimestampMs ms = static_cast<TimestampMs>(ns / 1000000);
-        if (ms > ii::kMaxTimeMs) {
-          out->rejected.push_back(lpath + ".time_unix_nano: beyond year 9999");
-          continue;
-        }
-        ii::AddLogLine(out, lpath, ms, *labels, text, SeverityFromOtlp(static_cast<int64_t>(sev)));
-      }
+    std::string lpath = path + ".scopeLogs[" + std::to_string(si) + "].logRecords[" + std::to_string(li) + "]";
+    uint64_t ns = t != 0 ? t : observed;
+    TimestampMs ms = static_cast<TimestampMs>(ns / 1000000);
+    if (ms > ii::kMaxTimeMs) {
+      out->rejected.push_back(lpath + ".time_unix_nano: beyond year 9999");
+      return true;
     }
+    ii::AddLogLine(out, lpath, ms, labels, text, SeverityFromOtlp(static_cast<int64_t>(sev)));
+    return true;
+  };
+  const ii::OtlpEnvelope names{"opentelemetry.proto.collector.logs.v1.ExportLogsServiceRequest",
+                               "opentelemetry.proto.logs.v1.ResourceLogs", "opentelemetry.proto.logs.v1.ScopeLogs"};
+  if (!ii::WalkOtlpExport(pb, names, &err, on_attribute, on_resource, on_record)) {
+    if (!refused.ok()) return refused;
+    return Status::InvalidArgument("protobuf: " + err.ToString(pb.size()));
   }
   return Status::Ok();
 }

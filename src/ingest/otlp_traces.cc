@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "ingest/json_text.h"
+#include "ingest/otlp_wire.h"
 #include "ingest/proto_wire.h"
 
 namespace vigil {
@@ -203,19 +204,9 @@ void JsonSpan(element sp, const std::string& prefix, size_t k, const ii::SpanFac
 
 // Reads a KeyValue into `facts`.
 bool WireAttribute(std::string_view kv, const char* base, ii::WireError* err, ii::SpanFacts* facts) {
-  ii::WireReader k(kv, base, "opentelemetry.proto.common.v1.KeyValue", err);
   std::string_view key, value;
+  if (!ii::ReadOtlpKeyValue(kv, base, err, &key, &value)) return false;
   uint32_t field, wire;
-  while (!k.done()) {
-    if (!k.ReadKey(&field, &wire)) return false;
-    if (field == 1 && wire == ii::kLen) {
-      if (!k.ReadLen(&key)) return false;
-    } else if (field == 2 && wire == ii::kLen) {
-      if (!k.ReadLen(&value)) return false;
-    } else if (!k.Skip(wire)) {
-      return false;
-    }
-  }
   ii::WireReader v(value, base, "opentelemetry.proto.common.v1.AnyValue", err);
   ii::AttrValue av;
   while (!v.done()) {
@@ -384,65 +375,23 @@ Status DecodeOtlpTracesJson(std::string_view body, SpanBatch* out) {
 Status DecodeOtlpTracesProtobuf(std::string_view pb, SpanBatch* out) {
   out->clear();
   ii::WireError err;
-  auto fail = [&] {
+  ii::SpanFacts pending, res;  // the resource being read, the one whose spans are read
+  std::string prefix;
+  auto on_attribute = [&](std::string_view kv) { return WireAttribute(kv, pb.data(), &err, &pending); };
+  auto on_resource = [&](size_t) {
+    res = std::move(pending);
+    pending = {};
+    return true;
+  };
+  auto on_record = [&](size_t ri, size_t si, size_t k, std::string_view sp) {
+    if (k == 0) prefix = "resourceSpans[" + std::to_string(ri) + "].scopeSpans[" + std::to_string(si) + "].spans";
+    return WireSpan(sp, pb.data(), &err, prefix, k, res, out);
+  };
+  const ii::OtlpEnvelope names{"opentelemetry.proto.collector.trace.v1.ExportTraceServiceRequest",
+                               "opentelemetry.proto.trace.v1.ResourceSpans", "opentelemetry.proto.trace.v1.ScopeSpans"};
+  if (!ii::WalkOtlpExport(pb, names, &err, on_attribute, on_resource, on_record)) {
     out->clear();
     return Status::InvalidArgument("protobuf: " + err.ToString(pb.size()));
-  };
-  ii::WireReader req(pb, pb.data(), "ExportTraceServiceRequest", &err);
-  uint32_t field, wire;
-  size_t ri = 0;
-  while (!req.done()) {
-    if (!req.ReadKey(&field, &wire)) return fail();
-    if (field != 1 || wire != ii::kLen) {
-      if (!req.Skip(wire)) return fail();
-      continue;
-    }
-    std::string path = "resourceSpans[" + std::to_string(ri++) + "]";
-    std::string_view rs_bytes;
-    if (!req.ReadLen(&rs_bytes)) return fail();
-    ii::WireReader rs(rs_bytes, pb.data(), "ResourceSpans", &err);
-    ii::SpanFacts res;
-    std::vector<std::string_view> scopes;
-    while (!rs.done()) {
-      if (!rs.ReadKey(&field, &wire)) return fail();
-      if (field == 1 && wire == ii::kLen) {
-        std::string_view resource;
-        if (!rs.ReadLen(&resource)) return fail();
-        ii::WireReader r(resource, pb.data(), "Resource", &err);
-        while (!r.done()) {
-          if (!r.ReadKey(&field, &wire)) return fail();
-          if (field == 1 && wire == ii::kLen) {
-            std::string_view kv;
-            if (!r.ReadLen(&kv) || !WireAttribute(kv, pb.data(), &err, &res)) return fail();
-          } else if (!r.Skip(wire)) {
-            return fail();
-          }
-        }
-      } else if (field == 2 && wire == ii::kLen) {
-        std::string_view s;
-        if (!rs.ReadLen(&s)) return fail();
-        scopes.push_back(s);
-      } else if (!rs.Skip(wire)) {
-        return fail();
-      }
-    }
-    // Resource attributes may follow the scopes on the wire: spans are
-    // decoded once the resource is known.
-    for (size_t si = 0; si < scopes.size(); ++si) {
-      ii::WireReader ss(scopes[si], pb.data(), "ScopeSpans", &err);
-      const std::string prefix = path + ".scopeSpans[" + std::to_string(si) + "].spans";
-      size_t k = 0;
-      while (!ss.done()) {
-        if (!ss.ReadKey(&field, &wire)) return fail();
-        if (field != 2 || wire != ii::kLen) {
-          if (!ss.Skip(wire)) return fail();
-          continue;
-        }
-        std::string_view sp;
-        if (!ss.ReadLen(&sp)) return fail();
-        if (!WireSpan(sp, pb.data(), &err, prefix, k++, res, out)) return fail();
-      }
-    }
   }
   return Status::Ok();
 }

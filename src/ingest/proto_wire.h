@@ -149,4 +149,23 @@ class WireReader {
   WireError* error_;
 };
 
+// Hands each length-delimited field of the message `r` reads to
+// `fn(field, bytes)` (false = stop: the error is already in the reader's
+// WireError); fields of other wire types are checked and skipped. For
+// messages whose fields of interest are all nested messages or strings.
+template <class Fn>
+bool ForEachLenField(WireReader& r, Fn&& fn) {
+  uint32_t field, wire;
+  while (!r.done()) {
+    if (!r.ReadKey(&field, &wire)) return false;
+    if (wire != kLen) {
+      if (!r.Skip(wire)) return false;
+      continue;
+    }
+    std::string_view bytes;
+    if (!r.ReadLen(&bytes) || !fn(field, bytes)) return false;
+  }
+  return true;
+}
+
 }  // namespace vigil::ingest_internal
