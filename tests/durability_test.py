@@ -93,7 +93,8 @@ def main():
               f"timeline={len(inc2.get('timeline', []))} anomalies={len(inc2.get('anomalies', []))}")
 
         # 5. new incidents after the restart get new ids
-        labels_b = {"__name__": "checkout_latency_ms", "service": "checkout", "instance": "durability-2"}
+        # Another service: a second pod of checkout would join the open incident.
+        labels_b = {"__name__": "inventory_latency_ms", "service": "inventory", "instance": "durability-2"}
         t.make_incident_via_samples(v2, labels_b, WARMUP, seed=11)
         inc_b = open_incident_for(v2, "durability-2")
         if inc_b["id"] == inc_id:

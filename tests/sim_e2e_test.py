@@ -50,7 +50,11 @@ def main():
             while time.monotonic() < deadline and match is None:
                 for inc in vigil.incidents(limit=1000):
                     el = inc.get("entity_labels", {})
-                    if (el.get("instance") == fault["instance"] and el.get("service") == fault["service"]
+                    # The pod's own incident, or one it joined (a caller's that opened first).
+                    on_pod = el.get("instance") == fault["instance"] and el.get("service") == fault["service"]
+                    joined = any(f'instance="{fault["instance"]}"' in m and f'service="{fault["service"]}"' in m
+                                 for m in inc.get("members", []))
+                    if ((on_pod or joined)
                             and fault["start_ms"] <= inc["opened_ms"] <= fault["end_ms"] + GRACE_MS):
                         match = inc
                         break

@@ -194,7 +194,9 @@ def main():
             raise AssertionError(f"latency anomaly figures: {slow[0]}")
 
         def payments_incident():
-            return [i for i in v.incidents() if i["entity_labels"].get("service") == "payments"]
+            # payments' own incident, or checkout's that payments joined (it calls payments).
+            return [i for i in v.incidents() if i["entity_labels"].get("service") == "payments" or
+                    any('service="payments"' in m for m in i.get("members", []))]
         inc = t.wait_for(payments_incident, 20, what="an incident on payments")
         t.log(f"incident {inc[0]['id']}: {inc[0]['title']}")
         metrics = t.get(v.url("/metrics")).text

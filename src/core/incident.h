@@ -39,6 +39,9 @@ struct Incident {
   int64_t id = 0;
   std::string entity;        // canonical entity key, e.g. instance="h:9100",job="node"
   Labels entity_labels;
+  // Other entities that joined this incident (pods of the same service,
+  // callers and callees of a young incident), in the order they joined.
+  std::vector<std::string> members;
   std::string title;
   IncidentState state = IncidentState::kOpen;
   TimestampMs opened_ms = 0;

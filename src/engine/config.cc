@@ -233,6 +233,9 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Duration("evidence_window", &c.incidents.evidence_window_ms);
       s.Duration("join_window", &c.incidents.join_window_ms);
       s.Duration("resolve_after", &c.incidents.resolve_after_ms);
+      s.Scalar("group_labels", &c.incidents.group_labels);
+      s.Scalar("peer_labels", &c.incidents.peer_labels);
+      s.Duration("group_window", &c.incidents.group_window_ms);
     }
     {
       Section s(top.Get("notify"), "notify", &err);

@@ -62,6 +62,9 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
   c.evidence_window_ms = s.evidence_window_ms;
   c.join_window_ms = s.join_window_ms;
   c.resolve_after_ms = s.resolve_after_ms;
+  c.group_labels = s.group_labels;
+  c.peer_labels = s.peer_labels;
+  c.group_window_ms = s.group_window_ms;
   return c;
 }
 
@@ -676,6 +679,10 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
     if (!loaded.ok()) return loaded.status();
     acfg = std::move(*loaded);
   }
+  // The declared topology also relates incidents of callers and callees.
+  for (const auto& caller : acfg.topology.Services()) {
+    for (const auto& callee : acfg.topology.Callees(caller)) impl->correlator.AddCall(caller, callee);
+  }
   auto alerts = AlertService::Open(std::move(acfg), impl->store.get(), cfg.data_dir, clock, impl->cfg.notify.external_url);
   if (!alerts.ok()) return alerts.status().WithContext("opening the alert pipeline");
   impl->alerts = std::move(*alerts);
@@ -699,8 +706,11 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   AlertService* alert_service = engine->impl_->alerts.get();
   engine->impl_->traces = std::make_unique<TracePipeline>(
       cfg.traces, clock, [e](std::vector<Anomaly> a) { return e->ReportAnomalies(std::move(a)); },
-      [alert_service, on = cfg.traces.topology_to_alerts](const std::vector<std::pair<std::string, std::string>>& calls) {
+      [alert_service, d = engine->impl_.get(),
+       on = cfg.traces.topology_to_alerts](const std::vector<std::pair<std::string, std::string>>& calls) {
         if (on) alert_service->AddDiscoveredCalls(calls);
+        std::lock_guard<std::mutex> lock(d->incidents_mu);
+        for (const auto& [caller, callee] : calls) d->correlator.AddCall(caller, callee);
       });
   engine->impl_->rca = std::make_unique<RcaRunner>(cfg.rca, e, clock);
   return engine;

@@ -45,6 +45,36 @@ TimelineEntry Line(int64_t incident_id, TimestampMs ts, const char* kind, std::s
   return e;
 }
 
+// The value of label `name` in an entity key (name="value",...), unescaped;
+// "" when absent.
+std::string ValueInEntityKey(std::string_view key, const std::string& name) {
+  const std::string head = name + "=\"";
+  for (size_t at = 0; at < key.size();) {
+    if (key.compare(at, head.size(), head) == 0) {
+      std::string v;
+      for (size_t i = at + head.size(); i < key.size() && key[i] != '"'; ++i) {
+        if (key[i] == '\\' && i + 1 < key.size()) {
+          ++i;
+          v.push_back(key[i] == 'n' ? '\n' : key[i]);
+        } else {
+          v.push_back(key[i]);
+        }
+      }
+      return v;
+    }
+    // Next label: past this one's closing quote and comma.
+    bool in_value = false;
+    size_t i = at;
+    for (; i < key.size(); ++i) {
+      if (key[i] == '"') in_value = !in_value;
+      else if (key[i] == '\\' && in_value) ++i;
+      else if (key[i] == ',' && !in_value) break;
+    }
+    at = i + 1;
+  }
+  return {};
+}
+
 }  // namespace
 
 const char* IncidentChangeKindName(IncidentChange::Kind kind) {
@@ -80,6 +110,24 @@ void IncidentCorrelator::Restore(std::vector<Incident> open_incidents) {
       open_.emplace(std::move(key), std::move(inc));
     }
   }
+  // Grouped incidents: their members and services.
+  for (const auto& [primary, inc] : open_) {
+    std::vector<std::string> groups;
+    auto note = [&](std::string g) {
+      if (!g.empty() && std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(std::move(g));
+    };
+    note(GroupOf(inc.entity_labels));
+    for (const auto& m : inc.members) {
+      member_of_[m] = primary;
+      for (const auto& n : cfg_.group_labels) {
+        if (std::string g = ValueInEntityKey(m, n); !g.empty()) {
+          note(std::move(g));
+          break;
+        }
+      }
+    }
+    if (!groups.empty()) groups_[primary] = std::move(groups);
+  }
 }
 
 std::string IncidentCorrelator::EntityOf(const Labels& labels, Labels* entity_labels) const {
@@ -114,6 +162,9 @@ bool IncidentCorrelator::IsSupporting(const Anomaly& a) const {
 }
 
 void IncidentCorrelator::CountSeries(const Labels& series_labels) {
+  if (std::string peer = PeerOf(series_labels); !peer.empty()) {
+    if (std::string own = GroupOf(series_labels); !own.empty()) AddCall(own, peer);
+  }
   std::string entity = EntityOf(series_labels, nullptr);
   auto it = entity_series_.find(entity);
   if (it != entity_series_.end()) {
@@ -127,6 +178,97 @@ int IncidentCorrelator::RequiredSeries(const std::string& entity) const {
   auto it = entity_series_.find(entity);
   bool large = it != entity_series_.end() && it->second >= cfg_.large_entity_series;
   return large ? std::max(cfg_.min_series, cfg_.min_series_large_entity) : cfg_.min_series;
+}
+
+std::string IncidentCorrelator::GroupOf(const Labels& labels) const {
+  for (const auto& n : cfg_.group_labels) {
+    std::string_view v = labels.Get(n);
+    if (!v.empty()) return std::string(v);
+  }
+  return {};
+}
+
+std::string IncidentCorrelator::PeerOf(const Labels& labels) const {
+  for (const auto& n : cfg_.peer_labels) {
+    std::string_view v = labels.Get(n);
+    if (!v.empty()) return std::string(v);
+  }
+  return {};
+}
+
+void IncidentCorrelator::AddCall(const std::string& caller, const std::string& callee) {
+  if (caller.empty() || callee.empty() || caller == callee || calls_.size() >= cfg_.max_calls) return;
+  calls_.emplace(caller, callee);
+}
+
+bool IncidentCorrelator::Calls(const std::string& caller, const std::string& callee) const {
+  return calls_.count({caller, callee}) > 0;
+}
+
+const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, TimestampMs now, std::string* why) const {
+  if (cfg_.group_labels.empty() || ev.anomalies.empty()) return nullptr;
+  const std::string group = GroupOf(ev.anomalies.back().labels);
+  std::set<std::string> peers;
+  for (const auto& a : ev.anomalies) {
+    if (std::string p = PeerOf(a.labels); !p.empty() && p != group) peers.insert(std::move(p));
+  }
+  // Closest relation first (same service, then a peer the evidence names,
+  // then a known call), the youngest incident among equals.
+  const std::string* best = nullptr;
+  int best_rank = 3;
+  TimestampMs best_opened = 0;
+  for (const auto& [primary, groups] : groups_) {
+    auto inc = open_.find(primary);
+    if (inc == open_.end()) continue;
+    int rank = 3;
+    std::string reason;
+    for (const auto& g : groups) {
+      if (!group.empty() && g == group) {
+        rank = 0;
+        reason = "another entity of " + group;
+        break;
+      }
+      if (rank > 1 && peers.count(g) > 0) {
+        rank = 1;
+        reason = group + " calls " + g;
+      } else if (rank > 2 && !group.empty() && now - inc->second.opened_ms <= cfg_.group_window_ms) {
+        if (Calls(group, g)) {
+          rank = 2;
+          reason = group + " calls " + g;
+        } else if (Calls(g, group)) {
+          rank = 2;
+          reason = group + " is called by " + g;
+        }
+      }
+    }
+    if (rank < best_rank || (rank == best_rank && rank < 3 && inc->second.opened_ms > best_opened)) {
+      best = &primary;
+      best_rank = rank;
+      best_opened = inc->second.opened_ms;
+      *why = reason;
+    }
+  }
+  return best;
+}
+
+IncidentChange IncidentCorrelator::JoinGroup(const std::string& primary, const std::string& entity, Evidence ev,
+                                             const std::string& why) {
+  Incident& inc = open_.at(primary);
+  IncidentChange change;
+  change.kind = IncidentChange::Kind::kUpdated;
+  TimestampMs decided = ev.anomalies.back().ts_ms;
+  change.timeline.push_back(Line(inc.id, decided, "joined",
+                                 entity + " joined after " + std::to_string(ev.anomalies.size()) + " anomalies (" +
+                                     why + ")"));
+  for (const auto& a : ev.anomalies) Absorb(inc, a, &change);
+  inc.members.push_back(entity);
+  member_of_[entity] = primary;
+  if (std::string g = GroupOf(ev.anomalies.back().labels); !g.empty()) {
+    auto& groups = groups_[primary];
+    if (std::find(groups.begin(), groups.end(), g) == groups.end()) groups.push_back(std::move(g));
+  }
+  change.incident = inc;
+  return change;
 }
 
 std::string IncidentCorrelator::Title(const Anomaly& a, const std::string& entity) const {
@@ -197,6 +339,7 @@ IncidentChange IncidentCorrelator::Open(const std::string& entity, Evidence ev) 
                                      Duration(decided - inc.opened_ms) + ": " + inc.title));
   for (auto& l : series_lines) change.timeline.push_back(std::move(l));
   change.incident = inc;
+  if (std::string g = GroupOf(ev.anomalies.back().labels); !g.empty()) groups_[entity] = {std::move(g)};
   open_.emplace(entity, std::move(inc));
   return change;
 }
@@ -220,6 +363,13 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
   if (auto it = open_.find(entity); it != open_.end()) {
     out.push_back(Join(it->second, a, IncidentChange::Kind::kUpdated));
     return out;
+  }
+  if (auto m = member_of_.find(entity); m != member_of_.end()) {
+    if (auto it = open_.find(m->second); it != open_.end()) {
+      out.push_back(Join(it->second, a, IncidentChange::Kind::kUpdated));
+      return out;
+    }
+    member_of_.erase(m);
   }
   if (supporting) return out;  // explains an incident, never starts one
 
@@ -265,7 +415,13 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
       static_cast<int>(distinct.size()) >= RequiredSeries(entity) && strongest >= cfg_.open_score) {
     Evidence taken = std::move(ev);
     evidence_.erase(it);
-    out.push_back(Open(entity, std::move(taken)));
+    std::string why;
+    if (const std::string* primary = RelatedOpen(taken, a.ts_ms, &why)) {
+      const std::string p = *primary;
+      out.push_back(JoinGroup(p, entity, std::move(taken), why));
+    } else {
+      out.push_back(Open(entity, std::move(taken)));
+    }
   }
   return out;
 }
@@ -303,6 +459,8 @@ std::vector<IncidentChange> IncidentCorrelator::Tick(TimestampMs now) {
   for (auto it = open_.begin(); it != open_.end();) {
     TimestampMs quiet = now - it->second.last_anomaly_ms;
     if (quiet >= cfg_.resolve_after_ms) {
+      for (const auto& m : it->second.members) member_of_.erase(m);
+      groups_.erase(it->first);
       Incident done = resolve(std::move(it->second), "resolved: no strong anomaly for " + Duration(quiet));
       resolved_[it->first] = std::move(done);
       it = open_.erase(it);
@@ -350,6 +508,7 @@ void IncidentCorrelator::SetIncidentId(const std::string& entity, int64_t id) {
 
 const Incident* IncidentCorrelator::FindOpen(const std::string& entity) const {
   auto it = open_.find(entity);
+  if (auto m = member_of_.find(entity); it == open_.end() && m != member_of_.end()) it = open_.find(m->second);
   return it == open_.end() ? nullptr : &it->second;
 }
 

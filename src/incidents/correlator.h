@@ -17,6 +17,17 @@
 //   resolved  Tick() resolves an incident whose last strong anomaly (score
 //             open_score or more) is resolve_after_ms old (kResolved): weak
 //             echoes join an incident but do not keep it open.
+//   grouped   An entity whose evidence would open an incident joins a related
+//             open incident instead (kUpdated, a "joined" timeline line, the
+//             entity listed in Incident::members): another pod of the same
+//             service (IncidentConfig::group_labels), or a service that calls
+//             or is called by one of the incident's services (a peer label on
+//             the evidence, e.g. rpc_client_duration_seconds{peer="cart"}, or
+//             a call learned from series labels or AddCall) while the
+//             incident is young (group_window_ms): a fault spreads along
+//             calls within minutes, and one fault is one incident however
+//             many pods and callers show it. Later anomalies of a member
+//             join the incident like the primary entity's.
 //   reopened  A strong anomaly within join_window_ms of a resolved incident's
 //             last anomaly reopens that incident rather than starting a new one
 //             (kOpened with the incident's id and a "reopened" timeline line),
@@ -45,6 +56,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <set>
 #include <unordered_map>
 #include <string>
 #include <vector>
@@ -101,6 +113,15 @@ struct IncidentConfig {
       "node_scrape_collector_duration_seconds", "node_scrape_collector_success", "go_gc_duration_seconds",
       "scrape_duration_seconds", "scrape_samples_scraped", "scrape_samples_post_metric_relabeling",
       "scrape_series_added"};
+  // Entities sharing the value of the first of these labels they have (the
+  // pods of one service) belong in one incident. Empty = no grouping.
+  std::vector<std::string> group_labels = {"service"};
+  // Labels naming the service a series' calls go to: a series with one of
+  // them shows a call from its own service to that one.
+  std::vector<std::string> peer_labels = {"peer", "peer_service", "upstream_service", "destination_service"};
+  // A caller or callee joins an incident opened at most this long before.
+  TimestampMs group_window_ms = 300000;
+  size_t max_calls = 100000;              // learned caller -> callee pairs
   size_t max_series = 50;                 // series listed per incident
   size_t max_evidence = 1000;             // anomalies held per entity without an incident
   size_t max_entities = 100000;           // entities with evidence; beyond, new ones are ignored until Tick
@@ -146,6 +167,10 @@ class IncidentCorrelator {
   // "acknowledged by <by>". NotFound when no open incident has that id.
   Result<IncidentChange> Acknowledge(int64_t incident_id, const std::string& by, TimestampMs now);
 
+  // Tells the correlator that `caller` calls `callee` (services, the values
+  // of group_labels), e.g. from traces or the configured topology.
+  void AddCall(const std::string& caller, const std::string& callee);
+
   // Records the store's id for the incident of `entity` (see "Ids" above).
   // Unknown entities are ignored.
   void SetIncidentId(const std::string& entity, int64_t id);
@@ -173,13 +198,24 @@ class IncidentCorrelator {
   };
 
   IncidentChange Open(const std::string& entity, Evidence ev);
+  // The open incident (its primary entity) that an entity's qualifying
+  // evidence should join rather than open its own, or null; `why` says how
+  // they are related.
+  const std::string* RelatedOpen(const Evidence& ev, TimestampMs now, std::string* why) const;
+  IncidentChange JoinGroup(const std::string& primary, const std::string& entity, Evidence ev, const std::string& why);
+  std::string GroupOf(const Labels& labels) const;
+  std::string PeerOf(const Labels& labels) const;
+  bool Calls(const std::string& caller, const std::string& callee) const;
   IncidentChange Join(Incident& inc, const Anomaly& a, IncidentChange::Kind kind);
   void Absorb(Incident& inc, const Anomaly& a, IncidentChange* change);
   std::string Title(const Anomaly& strongest, const std::string& entity) const;
   void TrimEvidence(Evidence& ev, TimestampMs now) const;
 
   IncidentConfig cfg_;
-  std::map<std::string, Incident> open_;        // by entity
+  std::map<std::string, Incident> open_;        // by (primary) entity
+  std::unordered_map<std::string, std::string> member_of_;  // member entity -> primary entity of its open incident
+  std::map<std::string, std::vector<std::string>> groups_;  // primary entity -> groups (services) of its entities
+  std::set<std::pair<std::string, std::string>> calls_;     // caller, callee
   std::map<std::string, Incident> resolved_;    // recently resolved, by entity (join window)
   std::map<std::string, Evidence> evidence_;    // by entity, no incident yet
   std::unordered_map<std::string, size_t> entity_series_;  // series per entity (CountSeries)

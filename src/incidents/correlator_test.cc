@@ -48,6 +48,127 @@ class Timeline {
   int64_t next_id_ = 0;
 };
 
+Labels PodSeries(const std::string& service, const std::string& pod, const std::string& metric,
+                 const std::string& peer = "") {
+  std::vector<Label> l = {{"__name__", metric}, {"service", service}, {"instance", pod}};
+  if (!peer.empty()) l.push_back({"peer", peer});
+  return *Labels::FromPairs(std::move(l));
+}
+
+// Three strong anomalies of `pod` (two series), enough to open an incident.
+std::vector<IncidentChange> Burst(IncidentCorrelator& c, Timeline& t, const std::string& service,
+                                  const std::string& pod, const std::string& peer = "") {
+  std::vector<IncidentChange> out;
+  const std::string metric = peer.empty() ? "latency_seconds" : "rpc_client_duration_seconds";
+  for (int i = 0; i < 3; ++i) {
+    auto ch = c.OnAnomaly(t.Make(PodSeries(service, pod, i == 1 ? "errors_total" : metric, i == 1 ? "" : peer), 30));
+    for (auto& x : ch) out.push_back(std::move(x));
+    t.Advance(1000);
+  }
+  return out;
+}
+
+TEST(IncidentCorrelator, PodsOfOneServiceShareAnIncident) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto first = Burst(c, t, "cart", "cart-1");
+  ASSERT_EQ(first.size(), 1u);
+  ASSERT_EQ(first[0].kind, IncidentChange::Kind::kOpened);
+  c.SetIncidentId(first[0].incident.entity, 7);
+  auto second = Burst(c, t, "cart", "cart-2");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_EQ(second[0].incident.id, 7);
+  ASSERT_EQ(second[0].incident.members.size(), 1u);
+  EXPECT_EQ(second[0].incident.members[0], "instance=\"cart-2\",service=\"cart\"");
+  ASSERT_FALSE(second[0].timeline.empty());
+  EXPECT_EQ(second[0].timeline[0].kind, "joined");
+  EXPECT_NE(second[0].timeline[0].text.find("another entity of cart"), std::string::npos);
+  EXPECT_EQ(second[0].anomaly_ids.size(), 3u);
+  EXPECT_EQ(c.open_count(), 1u);
+  // A later anomaly of the member joins the same incident at once.
+  auto later = c.OnAnomaly(t.Make(PodSeries("cart", "cart-2", "latency_seconds"), 9));
+  ASSERT_EQ(later.size(), 1u);
+  EXPECT_EQ(later[0].incident.id, 7);
+  EXPECT_EQ(c.FindOpen("instance=\"cart-2\",service=\"cart\"")->id, 7);
+  // Resolution frees the member: its next trouble is a new incident.
+  auto resolved = c.Tick(t.now() + 10 * 60 * 1000);
+  ASSERT_EQ(resolved.size(), 1u);
+  t.Advance(60 * 60 * 1000);
+  auto fresh = Burst(c, t, "cart", "cart-2");
+  ASSERT_EQ(fresh.size(), 1u);
+  EXPECT_EQ(fresh[0].kind, IncidentChange::Kind::kOpened);
+  EXPECT_TRUE(fresh[0].incident.members.empty());
+}
+
+TEST(IncidentCorrelator, CallersJoinThroughPeerLabelsAndKnownCalls) {
+  Timeline t;
+  IncidentCorrelator c({});
+  // checkout's series name its calls to payments: a learned call.
+  c.CountSeries(PodSeries("checkout", "co-1", "rpc_client_duration_seconds", "payments"));
+  c.AddCall("frontend", "checkout");
+  auto root = Burst(c, t, "payments", "pay-1");
+  ASSERT_EQ(root.size(), 1u);
+  // A caller whose evidence names payments as its peer.
+  auto caller = Burst(c, t, "checkout", "co-1", "payments");
+  ASSERT_EQ(caller.size(), 1u);
+  EXPECT_EQ(caller[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_NE(caller[0].timeline[0].text.find("checkout calls payments"), std::string::npos);
+  // frontend calls checkout (declared), which is now in the incident.
+  auto front = Burst(c, t, "frontend", "fe-1");
+  ASSERT_EQ(front.size(), 1u);
+  EXPECT_EQ(front[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_NE(front[0].timeline[0].text.find("frontend calls checkout"), std::string::npos);
+  EXPECT_EQ(front[0].incident.members.size(), 2u);
+  // An unrelated service opens its own incident.
+  auto other = Burst(c, t, "search", "s-1");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].kind, IncidentChange::Kind::kOpened);
+  EXPECT_EQ(c.open_count(), 2u);
+}
+
+TEST(IncidentCorrelator, KnownCallsRelateOnlyYoungIncidents) {
+  Timeline t;
+  IncidentConfig cfg;
+  cfg.resolve_after_ms = 60 * 60 * 1000;  // keep the first incident open
+  IncidentCorrelator c(cfg);
+  c.AddCall("frontend", "payments");
+  ASSERT_EQ(Burst(c, t, "payments", "pay-1").size(), 1u);
+  t.Advance(cfg.group_window_ms + 1000);
+  auto late = Burst(c, t, "frontend", "fe-1");
+  ASSERT_EQ(late.size(), 1u);
+  EXPECT_EQ(late[0].kind, IncidentChange::Kind::kOpened);  // a new fault, not the old one spreading
+}
+
+TEST(IncidentCorrelator, GroupingCanBeTurnedOff) {
+  Timeline t;
+  IncidentConfig cfg;
+  cfg.group_labels.clear();
+  IncidentCorrelator c(cfg);
+  ASSERT_EQ(Burst(c, t, "cart", "cart-1").size(), 1u);
+  auto second = Burst(c, t, "cart", "cart-2");
+  ASSERT_EQ(second.size(), 1u);
+  EXPECT_EQ(second[0].kind, IncidentChange::Kind::kOpened);
+}
+
+TEST(IncidentCorrelator, RestoreKeepsMembers) {
+  Timeline t;
+  IncidentCorrelator c({});
+  auto first = Burst(c, t, "cart", "cart-1");
+  c.SetIncidentId(first[0].incident.entity, 3);
+  auto second = Burst(c, t, "cart", "cart-2");
+  IncidentCorrelator restored({});
+  restored.Restore({second[0].incident});
+  auto ch = restored.OnAnomaly(t.Make(PodSeries("cart", "cart-2", "latency_seconds"), 30));
+  ASSERT_EQ(ch.size(), 1u);
+  EXPECT_EQ(ch[0].incident.id, 3);
+  // A third pod of the restored service still joins.
+  auto third = Burst(restored, t, "cart", "cart-3");
+  ASSERT_EQ(third.size(), 1u);
+  EXPECT_EQ(third[0].incident.id, 3);
+  EXPECT_EQ(third[0].incident.members.size(), 2u);
+}
+
 TEST(IncidentCorrelator, EntityKeys) {
   IncidentCorrelator c({});
   Labels el;

@@ -110,6 +110,7 @@ json IncidentJson(const Incident& i) {
           {"state", IncidentStateName(i.state)},
           {"entity", i.entity},
           {"entity_labels", LabelsJson(i.entity_labels)},
+          {"members", i.members},
           {"title", i.title},
           {"opened_ms", i.opened_ms},
           {"opened_at", FormatRfc3339(i.opened_ms)},

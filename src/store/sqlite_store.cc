@@ -135,6 +135,11 @@ CREATE TABLE root_causes (
   first_ranking TEXT NOT NULL
 );
 )sql",
+    // v2 -> v3: entities that joined an incident besides its own (pods of
+    // the same service, callers and callees), one entity key per line.
+    R"sql(
+ALTER TABLE incidents ADD COLUMN members TEXT NOT NULL DEFAULT '';
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -496,7 +501,7 @@ Result<Event> ReadEvent(const Stmt& st) {
 
 constexpr const char* kIncidentColumns =
     "id, entity, entity_labels, title, state, opened_ms, updated_ms, resolved_ms, last_anomaly_ms, acknowledged, "
-    "acknowledged_by, max_score, anomaly_count, series";
+    "acknowledged_by, max_score, anomaly_count, series, members";
 
 Result<Incident> ReadIncident(const Stmt& st) {
   Incident inc;
@@ -521,6 +526,12 @@ Result<Incident> ReadIncident(const Stmt& st) {
   auto series = blob_columns::DecodeIncidentSeries(st.ColBytes(13));
   if (!series.ok()) return series.status().WithContext(context);
   inc.series = std::move(series).value();
+  std::string_view members = st.ColBytes(14);
+  while (!members.empty()) {
+    size_t nl = members.find('\n');
+    inc.members.emplace_back(members.substr(0, nl));
+    members = nl == std::string_view::npos ? std::string_view() : members.substr(nl + 1);
+  }
   return inc;
 }
 
@@ -708,17 +719,23 @@ Status Store::UpsertIncident(Incident* inc) {
   bool insert = inc->id == 0;
   auto stmt = Prepare(insert ? "INSERT INTO incidents (entity, entity_labels, title, state, opened_ms, updated_ms, "
                                "resolved_ms, last_anomaly_ms, acknowledged, acknowledged_by, max_score, "
-                               "anomaly_count, series) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                               "anomaly_count, series, members) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                              : "UPDATE incidents SET entity = ?, entity_labels = ?, title = ?, state = ?, "
                                "opened_ms = ?, updated_ms = ?, resolved_ms = ?, last_anomaly_ms = ?, "
                                "acknowledged = ?, acknowledged_by = ?, max_score = ?, anomaly_count = ?, "
-                               "series = ? WHERE id = ?");
+                               "series = ?, members = ? WHERE id = ?");
   if (!stmt.ok()) return stmt.status();
   Stmt st(*stmt);
   st.Text(inc->entity).Blob(blob_columns::EncodeLabels(inc->entity_labels)).Text(inc->title);
   st.Text(IncidentStateName(inc->state)).Int(inc->opened_ms).Int(inc->updated_ms).Int(inc->resolved_ms);
   st.Int(inc->last_anomaly_ms).Int(inc->acknowledged ? 1 : 0).Text(inc->acknowledged_by).Real(inc->max_score);
   st.Int(inc->anomaly_count).Blob(blob_columns::EncodeIncidentSeries(inc->series));
+  std::string members;
+  for (const auto& m : inc->members) {
+    if (!members.empty()) members += '\n';
+    members += m;  // entity keys are label text: quotes escape newlines
+  }
+  st.Text(members);
   if (!insert) st.Int(inc->id);
   if (int rc = st.Step(); rc != SQLITE_DONE) return SqlError(rc, insert ? "inserting incident" : "updating incident");
   if (insert) {

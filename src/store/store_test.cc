@@ -617,18 +617,32 @@ TEST_F(StoreTest, MigratesAVersionOneDatabase) {
   Incident inc = MakeIncident(100);
   ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
   store_.reset();
-  RawSql("DROP TABLE root_causes; PRAGMA user_version = 1;");
+  RawSql("DROP TABLE root_causes; ALTER TABLE incidents DROP COLUMN members; PRAGMA user_version = 1;");
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 2);
-  EXPECT_TRUE(store_->GetIncident(inc.id)->has_value());
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  auto got = store_->GetIncident(inc.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_TRUE((*got)->members.empty());
   RootCauseRecord rc{.incident_id = inc.id, .ranking_json = "{}"};
   EXPECT_TRUE(store_->PutRootCauses(&rc).ok());
+}
+
+TEST_F(StoreTest, IncidentMembersRoundTrip) {
+  Incident inc = MakeIncident(100);
+  inc.members = {R"(instance="cart-1",service="cart")", R"(instance="odd\nname",service="front")"};
+  ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
+  auto got = store_->GetIncident(inc.id);
+  ASSERT_TRUE(got.ok() && got->has_value());
+  EXPECT_EQ((*got)->members, inc.members);
+  inc.members.push_back(R"(service="db")");
+  ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
+  EXPECT_EQ((*store_->GetIncident(inc.id))->members.size(), 3u);
 }
 
 TEST_F(StoreTest, OpensInWalModeWithVersionedSchema) {
   EXPECT_TRUE(fs::exists(dir_ + "/vigil.db"));
   EXPECT_EQ(store_->db_path(), dir_ + "/vigil.db");
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 2);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
   EXPECT_EQ(RawInt("PRAGMA application_id"), 0x5647494c);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/vigil.db").c_str(), &db), SQLITE_OK);
