@@ -122,7 +122,7 @@ Result<SimRunStats> RunSimulation(sim::Simulator& simulator, const SimRunOptions
       if (r.ok() && r->status == 404) ++st.trace_404;
       else if (!r.ok() || r->status / 100 != 2) ++st.trace_failures;
     }
-    if (o.after_batch) o.after_batch();
+    if (o.after_batch) o.after_batch(ptrs.back()->ts_ms);
   }
   if (o.client) st.backoffs = o.client->backoffs();
   st.wall_s = Since(wall_start);

@@ -23,7 +23,7 @@ struct SimRunOptions {
   int batch_steps = 0;         // steps per request; 0 = about one request per wall second (at most 30 s of data), 1 at max speed
   std::function<void(const sim::StepOutput&)> observe;  // sees every step (e.g. the baseline alerter)
   std::function<void(const std::string&)> say;          // fault start/end announcements
-  std::function<void()> after_batch;                     // after each batch of requests was sent
+  std::function<void(TimestampMs)> after_batch;          // after each batch was sent, with the batch's last data time
 };
 
 struct SimRunStats {

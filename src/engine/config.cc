@@ -183,10 +183,11 @@ Status Validate(const ServeConfig& c) {
   }
   const RcaSettings& r = c.rca;
   if (r.poll_ms < 100 || r.min_interval_ms < 1000 || r.max_incidents < 1 || r.max_series < 1 || r.max_spans < 1 ||
-      r.max_logs < 1 || r.normal_ms < 60'000 || r.max_abnormal_ms < 60'000 || r.onset_lead_ms < 0) {
+      r.max_logs < 1 || r.normal_ms < 60'000 || r.max_abnormal_ms < 60'000 || r.onset_lead_ms < 0 ||
+      r.first_rank_after_ms < 0) {
     return Status::InvalidArgument(
         "config: rca needs poll >= 100ms, min_interval >= 1s, normal_window and max_abnormal_window >= 1m, "
-        "onset_lead >= 0 and positive bounds");
+        "onset_lead and first_rank_after >= 0 and positive bounds");
   }
   if (c.detector_threads < 0 || c.detector_threads > 256) {
     return Status::InvalidArgument("config: detector_threads must be between 0 and 256");
@@ -310,6 +311,7 @@ Result<ServeConfig> ParseServeConfig(const std::string& yaml_text) {
       s.Scalar("enabled", &r.enabled);
       s.Duration("poll", &r.poll_ms);
       s.Duration("min_interval", &r.min_interval_ms);
+      s.Duration("first_rank_after", &r.first_rank_after_ms);
       s.Duration("rerank_for", &r.rerank_for_ms);
       s.Duration("onset_lead", &r.onset_lead_ms);
       s.Duration("normal_window", &r.normal_ms);

@@ -101,6 +101,10 @@ struct RcaRunner::Impl {
       if (!rec->has_value() && inc.state != IncidentState::kOpen && now - inc.updated_ms > settings.rerank_for_ms) {
         continue;  // long over: nobody is waiting for its ranking
       }
+      if (!rec->has_value() && inc.state == IncidentState::kOpen && settings.first_rank_after_ms > 0 &&
+          now - inc.opened_ms < settings.first_rank_after_ms) {
+        continue;  // too young: let the abnormal window fill first
+      }
       if (rec->has_value()) {
         const RootCauseRecord& r = **rec;
         if (inc.state != IncidentState::kOpen) continue;

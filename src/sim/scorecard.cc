@@ -152,7 +152,9 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       const double delay = static_cast<double>(first->opened_ms - f.start_ms) / 1000.0;
       bool on_root = false;
       for (const auto& inc : run.incidents) {
-        on_root = on_root || (inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && inc.service == f.service);
+        const bool names_root = inc.service == f.service || std::find(inc.member_services.begin(), inc.member_services.end(),
+                                                                         f.service) != inc.member_services.end();
+        on_root = on_root || (inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && names_root);
       }
       double ac[5] = {0, 0, 0, 0, 0};
       for (size_t k = 0; k < first->ranking.size() && k < 5; ++k) {

@@ -36,6 +36,7 @@ struct ScoredIncident {
   std::vector<std::string> ranking;   // root-cause services, best first; empty when none
   TimestampMs ranked_ms = 0;          // when the ranking was made (0 = none)
   TimestampMs remediated_ms = 0;      // when a remediation ran (0 = none)
+  std::vector<std::string> member_services;  // services of the entities that joined it
 };
 
 struct ScenarioResult {

@@ -24,14 +24,14 @@ TEST(ScorecardTest, RecallDelayAndFalseAlarms) {
   a.faults = {Fault("cpu-load", "cart", 1000000, 1600000)};
   a.scored_from_ms = 0;
   a.end_ms = day;  // one day minus the fault window (+2 min grace) is fault-free
-  a.incidents = {{1030000, "frontend", "fe-1", {}, 0, 0},  // detected after 30 s
-                 {1040000, "cart", "cart-0", {}, 0, 0},
-                 {5000000, "cart", "cart-0", {}, 0, 0}};  // a false alarm
+  a.incidents = {{1030000, "frontend", "fe-1", {}, 0, 0, {}},  // detected after 30 s
+                 {1040000, "cart", "cart-0", {}, 0, 0, {}},
+                 {5000000, "cart", "cart-0", {}, 0, 0, {}}};  // a false alarm
   ScenarioResult b;
   b.faults = {Fault("memory-leak", "ad", 1000000, 1600000)};
   b.scored_from_ms = 0;
   b.end_ms = day;
-  b.incidents = {{900000, "ad", "ad-0", {}, 0, 0}};  // before the fault: false alarm, fault missed
+  b.incidents = {{900000, "ad", "ad-0", {}, 0, 0, {}}};  // before the fault: false alarm, fault missed
   Scorecard sc = Score({a, b});
   EXPECT_EQ(sc.overall.faults, 2);
   EXPECT_EQ(sc.overall.detected, 1);
@@ -56,8 +56,8 @@ TEST(ScorecardTest, RankingGivesAcAtK) {
   ScenarioResult a;
   a.faults = {Fault("cpu-load", "cart", 1000000, 1600000), Fault("slow-sql", "db", 3000000, 3600000)};
   a.end_ms = 4000000;
-  a.incidents = {{1010000, "frontend", "fe", {"frontend", "cart", "redis"}, 1020000, 1100000},
-                 {3010000, "db", "db-0", {"db"}, 3015000, 0}};
+  a.incidents = {{1010000, "frontend", "fe", {"frontend", "cart", "redis"}, 1020000, 1100000, {}},
+                 {3010000, "db", "db-0", {"db"}, 3015000, 0, {}}};
   Scorecard sc = Score({a});
   EXPECT_DOUBLE_EQ(*sc.overall.ac1, 0.5);
   EXPECT_DOUBLE_EQ(*sc.overall.ac3, 1.0);
@@ -97,7 +97,7 @@ TEST(ScorecardTest, RelatedServicesAreTheRootItsCallersAndThePeer) {
   run.faults = {Fault("cpu-load", "redis-cart", 1000000, 1600000)};
   run.related = {RelatedServices(ob, run.faults[0])};
   run.end_ms = 4000000;
-  run.incidents = {{1010000, "currencyservice", "c-0", {}, 0, 0}};
+  run.incidents = {{1010000, "currencyservice", "c-0", {}, 0, 0, {}}};
   Scorecard sc = Score({run});
   EXPECT_EQ(sc.overall.detected, 0);
   EXPECT_EQ(sc.overall.false_alarms, 0);
