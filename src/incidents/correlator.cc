@@ -163,7 +163,10 @@ bool IncidentCorrelator::IsSupporting(const Anomaly& a) const {
 
 void IncidentCorrelator::CountSeries(const Labels& series_labels) {
   if (std::string peer = PeerOf(series_labels); !peer.empty()) {
-    if (std::string own = GroupOf(series_labels); !own.empty()) AddCall(own, peer);
+    if (std::string own = GroupOf(series_labels); !own.empty() && own != peer) {
+      AddCall(own, peer);
+      if (instrumented_.size() < cfg_.max_calls) instrumented_.emplace(own, peer);
+    }
   }
   std::string entity = EntityOf(series_labels, nullptr);
   auto it = entity_series_.find(entity);
@@ -202,7 +205,14 @@ void IncidentCorrelator::AddCall(const std::string& caller, const std::string& c
 }
 
 bool IncidentCorrelator::Calls(const std::string& caller, const std::string& callee) const {
-  return calls_.count({caller, callee}) > 0;
+  return calls_.count({caller, callee}) > 0 && instrumented_.count({caller, callee}) == 0;
+}
+
+void IncidentCorrelator::NotePeers(const std::string& primary, const Anomaly& a) {
+  if (std::string p = PeerOf(a.labels); !p.empty()) {
+    auto& peers = peers_[primary];
+    if (peers.size() < 64) peers.insert(std::move(p));
+  }
 }
 
 const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, TimestampMs now, std::string* why) const {
@@ -222,6 +232,10 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
     if (inc == open_.end()) continue;
     int rank = 3;
     std::string reason;
+    if (auto p = peers_.find(primary); !group.empty() && p != peers_.end() && p->second.count(group) > 0) {
+      rank = 1;
+      reason = "the incident's calls to " + group + " are affected";
+    }
     for (const auto& g : groups) {
       if (!group.empty() && g == group) {
         rank = 0;
@@ -260,7 +274,10 @@ IncidentChange IncidentCorrelator::JoinGroup(const std::string& primary, const s
   change.timeline.push_back(Line(inc.id, decided, "joined",
                                  entity + " joined after " + std::to_string(ev.anomalies.size()) + " anomalies (" +
                                      why + ")"));
-  for (const auto& a : ev.anomalies) Absorb(inc, a, &change);
+  for (const auto& a : ev.anomalies) {
+    Absorb(inc, a, &change);
+    NotePeers(primary, a);
+  }
   inc.members.push_back(entity);
   member_of_[entity] = primary;
   if (std::string g = GroupOf(ev.anomalies.back().labels); !g.empty()) {
@@ -340,6 +357,7 @@ IncidentChange IncidentCorrelator::Open(const std::string& entity, Evidence ev) 
   for (auto& l : series_lines) change.timeline.push_back(std::move(l));
   change.incident = inc;
   if (std::string g = GroupOf(ev.anomalies.back().labels); !g.empty()) groups_[entity] = {std::move(g)};
+  for (const auto& a : ev.anomalies) NotePeers(entity, a);
   open_.emplace(entity, std::move(inc));
   return change;
 }
@@ -361,11 +379,13 @@ std::vector<IncidentChange> IncidentCorrelator::OnAnomaly(const Anomaly& a) {
   std::string entity = EntityOf(a.labels, &entity_labels);
 
   if (auto it = open_.find(entity); it != open_.end()) {
+    if (!cfg_.group_labels.empty()) NotePeers(entity, a);
     out.push_back(Join(it->second, a, IncidentChange::Kind::kUpdated));
     return out;
   }
   if (auto m = member_of_.find(entity); m != member_of_.end()) {
     if (auto it = open_.find(m->second); it != open_.end()) {
+      NotePeers(m->second, a);
       out.push_back(Join(it->second, a, IncidentChange::Kind::kUpdated));
       return out;
     }
@@ -461,6 +481,7 @@ std::vector<IncidentChange> IncidentCorrelator::Tick(TimestampMs now) {
     if (quiet >= cfg_.resolve_after_ms) {
       for (const auto& m : it->second.members) member_of_.erase(m);
       groups_.erase(it->first);
+      peers_.erase(it->first);
       Incident done = resolve(std::move(it->second), "resolved: no strong anomaly for " + Duration(quiet));
       resolved_[it->first] = std::move(done);
       it = open_.erase(it);

@@ -206,6 +206,7 @@ class IncidentCorrelator {
   std::string GroupOf(const Labels& labels) const;
   std::string PeerOf(const Labels& labels) const;
   bool Calls(const std::string& caller, const std::string& callee) const;
+  void NotePeers(const std::string& primary, const Anomaly& a);
   IncidentChange Join(Incident& inc, const Anomaly& a, IncidentChange::Kind kind);
   void Absorb(Incident& inc, const Anomaly& a, IncidentChange* change);
   std::string Title(const Anomaly& strongest, const std::string& entity) const;
@@ -216,6 +217,11 @@ class IncidentCorrelator {
   std::unordered_map<std::string, std::string> member_of_;  // member entity -> primary entity of its open incident
   std::map<std::string, std::vector<std::string>> groups_;  // primary entity -> groups (services) of its entities
   std::set<std::pair<std::string, std::string>> calls_;     // caller, callee
+  // Calls whose caller has series labelled with the callee (peer labels):
+  // for those, vigil sees whether the calls moved, so a call alone does not
+  // relate two incidents; the peer evidence must.
+  std::set<std::pair<std::string, std::string>> instrumented_;
+  std::map<std::string, std::set<std::string>> peers_;      // primary entity -> peers its anomalies name
   std::map<std::string, Incident> resolved_;    // recently resolved, by entity (join window)
   std::map<std::string, Evidence> evidence_;    // by entity, no incident yet
   std::unordered_map<std::string, size_t> entity_series_;  // series per entity (CountSeries)

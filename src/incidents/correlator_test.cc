@@ -127,6 +127,32 @@ TEST(IncidentCorrelator, CallersJoinThroughPeerLabelsAndKnownCalls) {
   EXPECT_EQ(c.open_count(), 2u);
 }
 
+TEST(IncidentCorrelator, InstrumentedCallsNeedPeerEvidence) {
+  Timeline t;
+  IncidentCorrelator c({});
+  // frontend's series measure its calls to cart: vigil sees those calls.
+  c.CountSeries(PodSeries("frontend", "fe-1", "rpc_client_duration_seconds", "cart"));
+  // frontend's calls to cart are slow: an incident naming cart as a peer.
+  auto caller = Burst(c, t, "frontend", "fe-1", "cart");
+  ASSERT_EQ(caller.size(), 1u);
+  ASSERT_EQ(caller[0].kind, IncidentChange::Kind::kOpened);
+  // cart itself then shows trouble: the cause joins the symptom's incident.
+  auto root = Burst(c, t, "cart", "cart-1");
+  ASSERT_EQ(root.size(), 1u);
+  EXPECT_EQ(root[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_NE(root[0].timeline[0].text.find("calls to cart are affected"), std::string::npos);
+
+  // A second system: search's own trouble while its caller's calls to it
+  // look normal (no peer anomaly) is a fault of its own.
+  Timeline t2;
+  IncidentCorrelator d({});
+  d.CountSeries(PodSeries("frontend", "fe-1", "rpc_client_duration_seconds", "search"));
+  ASSERT_EQ(Burst(d, t2, "frontend", "fe-1").size(), 1u);
+  auto other = Burst(d, t2, "search", "s-1");
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].kind, IncidentChange::Kind::kOpened);
+}
+
 TEST(IncidentCorrelator, KnownCallsRelateOnlyYoungIncidents) {
   Timeline t;
   IncidentConfig cfg;
