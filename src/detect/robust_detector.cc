@@ -30,7 +30,6 @@ constexpr double kZeroBaselineScoreCap = 1.5;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
-constexpr int kMadRefreshEvery = 32;       // inserts between MAD recomputations (candidates always get a fresh one)
 constexpr uint8_t kSnapshotVersion = 2;
 constexpr uint32_t kMaxSnapshotValues = 1u << 20;
 
@@ -128,6 +127,8 @@ void RobustDetector::Reset() {
   ring_.clear();
   head_ = 0;
   sorted_.clear();
+  pending_old_.clear();
+  fast_ok_ = false;
   first_seq_ = 0;
   mad_ = 0;
   step_ = 0;
@@ -211,6 +212,85 @@ void RobustDetector::Replace(uint64_t seq, double v) {
   if (since_mad_ >= 0) ++since_mad_;
 }
 
+// Brings the sorted copy up to date with the ring: removes the values that
+// left the window (pending_old_) and inserts the newest ring values that
+// replaced them, in two linear passes over the part of the array they
+// touch. Values that left and came back in the same batch cancel out.
+void RobustDetector::CatchUpSorted() {
+  const size_t p = pending_old_.size();
+  if (p == 0) return;
+  double gone[kMadRefreshEvery], came[kMadRefreshEvery];
+  const size_t n = ring_.size();
+  for (size_t i = 0; i < p; ++i) {
+    gone[i] = pending_old_[i];
+    came[i] = ring_[Slot(n - p + i)];
+  }
+  pending_old_.clear();
+  std::sort(gone, gone + p);
+  std::sort(came, came + p);
+  // Cancel values both in and out (multiset difference, in place).
+  size_t q = 0, j = 0, kept_came = 0;
+  for (size_t i = 0; i < p; ++i) {
+    while (j < p && came[j] < gone[i]) came[kept_came++] = came[j++];
+    if (j < p && came[j] == gone[i]) {
+      ++j;  // gone[i] came back: neither leaves nor enters
+    } else {
+      gone[q++] = gone[i];
+    }
+  }
+  while (j < p) came[kept_came++] = came[j++];
+  if (q == 0) return;  // q == kept_came: as many leave as enter
+  // Remove gone[0..q) (each is in sorted_, which holds the old window).
+  double* s = sorted_.data();
+  size_t r = static_cast<size_t>(std::lower_bound(s, s + n, gone[0]) - s), w = r;
+  for (size_t g = 0; r < n; ++r) {
+    if (g < q && s[r] == gone[g]) {
+      ++g;
+    } else {
+      s[w++] = s[r];
+    }
+  }
+  // Merge came[0..q) in from the back: s[0..n-q) is sorted, room for q.
+  ptrdiff_t a = static_cast<ptrdiff_t>(n - q) - 1, c = static_cast<ptrdiff_t>(q) - 1, out = static_cast<ptrdiff_t>(n) - 1;
+  while (c >= 0) {
+    if (a >= 0 && s[a] > came[c]) {
+      s[out--] = s[a--];
+    } else {
+      s[out--] = came[c--];
+    }
+  }
+}
+
+// After a point judged in full: the narrowest z band any window reachable by
+// up to kMadRefreshEvery replacements can have, from order statistics kMad-
+// RefreshEvery ranks further out (each replacement moves an order statistic
+// by at most one rank) and the MAD and resolution in force until the next
+// refresh. Every step is monotone under IEEE rounding, so a value inside
+// [fast_lo_, fast_hi_] is inside ComputeBand's z band then.
+void RobustDetector::ArmFastPath() {
+  fast_ok_ = false;
+  const size_t n = sorted_.size();
+  const size_t k = kMadRefreshEvery;
+  if (n != static_cast<size_t>(cfg_.window) || has_prev_normal_ || run_ != 0 || since_mad_ < 0) return;
+  const size_t mid_a = n % 2 == 1 ? n / 2 : n / 2 - 1, mid_b = n / 2;
+  const size_t q10 = static_cast<size_t>(std::lround(0.1 * static_cast<double>(n - 1)));
+  const size_t q90 = static_cast<size_t>(std::lround(0.9 * static_cast<double>(n - 1)));
+  if (mid_a < k || mid_b + k >= n || q10 + k >= n || q90 < k) return;  // window too small to gain
+  const double* s = sorted_.data();
+  const double med_min = n % 2 == 1 ? s[mid_a - k] : 0.5 * (s[mid_a - k] + s[mid_b - k]);
+  const double med_max = n % 2 == 1 ? s[mid_a + k] : 0.5 * (s[mid_a + k] + s[mid_b + k]);
+  const double spread_min = s[q90 - k] - s[q10 + k];
+  const double abs_med_min = med_min <= 0 && med_max >= 0 ? 0.0 : std::min(std::fabs(med_min), std::fabs(med_max));
+  // The same expression as ComputeBand's, in the same order, on lower bounds.
+  const bool sparse = mad_ == 0;
+  double median_floor = (sparse ? kSparseMedianFloor : kMedianFloor) * abs_med_min;
+  double floor = median_floor + kSpreadFloor * spread_min + kStepFloor * step_ + cfg_.min_scale + kEpsilonFloor;
+  double reach = cfg_.threshold * std::max(kMadToSigma * mad_, floor);
+  fast_lo_ = med_max - reach;
+  fast_hi_ = med_min + reach;
+  fast_ok_ = fast_lo_ <= fast_hi_;
+}
+
 // A short excursion is over: it was a burst, and the series can do that, so
 // its real values replace the clipped copies (learned extremes).
 void RobustDetector::EndRun() {
@@ -235,9 +315,35 @@ void RobustDetector::Rebaseline(double old_lo, double old_hi) {
   since_rebaseline_ = 0;
 }
 
-Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
+Verdict RobustDetector::Update(TimestampMs /*ts*/, double value, Detail detail) {
+  // -0.0 is kept as 0.0: equal values, but which of the two zeros a sorted
+  // update keeps would otherwise leak into the window (the median stand-in).
+  value += 0.0;
+  if (detail == Detail::kAnomalies && FastPathArmed() && value >= fast_lo_ && value <= fast_hi_) {
+    // Inside the z band whatever the deferred replacements do to it: the
+    // verdict is "not anomalous" and the state change that of Insert on a
+    // full window, minus the sorted copy (run_ is 0, so EndRun has nothing
+    // to do; has_prev_normal_ is false).
+    double old = ring_[head_];
+    ring_[head_] = value;
+    head_ = head_ + 1 == ring_.size() ? 0 : head_ + 1;
+    ++first_seq_;
+    pending_old_.push_back(old);
+    ++since_mad_;
+    Verdict v;
+    v.ready = true;
+    return v;
+  }
+  fast_ok_ = false;
+  if (!std::isfinite(value)) return Verdict{};
+  CatchUpSorted();
+  Verdict v = UpdateInFull(value, detail);
+  if (detail == Detail::kAnomalies && v.ready) ArmFastPath();
+  return v;
+}
+
+Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   Verdict v;
-  if (!std::isfinite(value)) return v;
   if (ring_.size() < static_cast<size_t>(cfg_.warmup)) {
     Insert(value);
     v.expected = Median(sorted_);

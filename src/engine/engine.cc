@@ -236,7 +236,8 @@ struct Engine::Impl {
     }
     st.window.Append({s.ts_ms, x});
     ++counts->points;
-    Verdict v = st.detector.Update(s.ts_ms, x);
+    // Only anomalies are reported: the band of a normal point is not needed.
+    Verdict v = st.detector.Update(s.ts_ms, x, RobustDetector::Detail::kAnomalies);
     if (const uint64_t fv = feedback.version(); fv != st.feedback_version) {
       st.suite.SetSensitivity(feedback.SensitivityOf(st.id));
       st.feedback_version = fv;
