@@ -336,6 +336,14 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
 
   // Learning buffer, history.
   if (!profiled_) {
+    if (buf_ts_.size() == buf_ts_.capacity()) {
+      // Two allocations each instead of a doubling series of them (a
+      // series that lives for a few points still holds a small buffer).
+      const size_t full = static_cast<size_t>(std::clamp(cfg_.profile_after, 1, 4096));
+      const size_t want = std::max(buf_ts_.empty() ? std::min<size_t>(full, 64) : full, 2 * buf_ts_.size());
+      buf_ts_.reserve(want);
+      buf_values_.reserve(want);
+    }
     buf_ts_.push_back(ts);
     buf_values_.push_back(static_cast<float>(x));
   }
