@@ -126,8 +126,9 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
 void RobustDetector::Reset() {
   ring_.clear();
   head_ = 0;
+  count_ = 0;
+  deferred_ = 0;
   sorted_.clear();
-  pending_old_.clear();
   fast_ok_ = false;
   first_seq_ = 0;
   mad_ = 0;
@@ -188,44 +189,58 @@ void RobustDetector::ReplaceSorted(double old, double v) {
   }
 }
 
+// Writes v into the slot after the newest value (the ring grows until it
+// has all its slots; the slot it overwrites then is one that left the
+// window kMadRefreshEvery values ago).
+void RobustDetector::PutNewest(double v) {
+  const size_t cap = static_cast<size_t>(cfg_.window) + kMadRefreshEvery;
+  const size_t slot = Physical(head_ + count_);
+  if (slot < ring_.size()) {
+    ring_[slot] = v;
+  } else {
+    if (ring_.capacity() < cap) ring_.reserve(cap);
+    ring_.push_back(v);  // not wrapped yet: slot == ring_.size()
+  }
+}
+
 void RobustDetector::Insert(double v) {
   const size_t window = static_cast<size_t>(cfg_.window);
-  if (ring_.size() == window) {
+  if (count_ == window) {
     double old = ring_[head_];
-    ring_[head_] = v;
-    head_ = head_ + 1 == window ? 0 : head_ + 1;
+    PutNewest(v);
+    head_ = Physical(head_ + 1);
     ++first_seq_;
     ReplaceSorted(old, v);
   } else {
-    if (ring_.capacity() < window) ring_.reserve(window);
-    ring_.push_back(v);  // not full, so not wrapped: head_ is 0
+    PutNewest(v);
+    ++count_;
     sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   }
   if (since_mad_ >= 0) ++since_mad_;
 }
 
 void RobustDetector::Replace(uint64_t seq, double v) {
-  if (seq < first_seq_ || seq - first_seq_ >= ring_.size()) return;  // already left the window
+  if (seq < first_seq_ || seq - first_seq_ >= count_) return;  // already left the window
   double& slot = ring_[Slot(seq - first_seq_)];
   ReplaceSorted(slot, v);
   slot = v;
   if (since_mad_ >= 0) ++since_mad_;
 }
 
-// Brings the sorted copy up to date with the ring: removes the values that
-// left the window (pending_old_) and inserts the newest ring values that
-// replaced them, in two linear passes over the part of the array they
+// Brings the sorted copy up to date with the ring: removes the deferred_
+// values that left the window (still in the slots before the oldest) and
+// inserts the newest deferred_ values that replaced them, in two linear passes over the part of the array they
 // touch. Values that left and came back in the same batch cancel out.
 void RobustDetector::CatchUpSorted() {
-  const size_t p = pending_old_.size();
+  const size_t p = deferred_;
   if (p == 0) return;
   double gone[kMadRefreshEvery], came[kMadRefreshEvery];
-  const size_t n = ring_.size();
+  const size_t n = count_, cap = n + kMadRefreshEvery;  // deferring needs a full window
   for (size_t i = 0; i < p; ++i) {
-    gone[i] = pending_old_[i];
+    gone[i] = ring_[Physical(head_ + cap - p + i)];
     came[i] = ring_[Slot(n - p + i)];
   }
-  pending_old_.clear();
+  deferred_ = 0;
   std::sort(gone, gone + p);
   std::sort(came, came + p);
   // Cancel values both in and out (multiset difference, in place).
@@ -324,11 +339,10 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value, Detail detail) 
     // verdict is "not anomalous" and the state change that of Insert on a
     // full window, minus the sorted copy (run_ is 0, so EndRun has nothing
     // to do; has_prev_normal_ is false).
-    double old = ring_[head_];
-    ring_[head_] = value;
-    head_ = head_ + 1 == ring_.size() ? 0 : head_ + 1;
+    PutNewest(value);
+    head_ = Physical(head_ + 1);
     ++first_seq_;
-    pending_old_.push_back(old);
+    ++deferred_;
     ++since_mad_;
     Verdict v;
     v.ready = true;
@@ -344,7 +358,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value, Detail detail) 
 
 Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   Verdict v;
-  if (ring_.size() < static_cast<size_t>(cfg_.warmup)) {
+  if (count_ < static_cast<size_t>(cfg_.warmup)) {
     Insert(value);
     v.expected = Median(sorted_);
     v.lower = sorted_.front();
@@ -398,7 +412,7 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
   int needed = 1;
   // A young window has not yet seen the series' tails: one point is not enough.
-  bool young = ring_.size() < static_cast<size_t>(cfg_.mature_after);
+  bool young = count_ < static_cast<size_t>(cfg_.mature_after);
   if (heavy || young) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
   if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
   if (outside && outside_run_ >= needed) {
@@ -419,14 +433,14 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   // (a value the window holds, so integers stay integers), leaving centre,
   // spread, extremes and resolution as they were.
   Insert(sorted_[sorted_.size() / 2]);
-  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + ring_.size() - 1);
+  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + count_ - 1);
   return v;
 }
 
 void RobustDetector::AppendTo(std::string* out) const {
   bytes::PutU8(out, kSnapshotVersion);
-  bytes::PutFixed32(out, static_cast<uint32_t>(ring_.size()));
-  for (size_t i = 0; i < ring_.size(); ++i) bytes::PutDouble(out, ring_[Slot(i)]);
+  bytes::PutFixed32(out, static_cast<uint32_t>(count_));
+  for (size_t i = 0; i < count_; ++i) bytes::PutDouble(out, ring_[Slot(i)]);
   bytes::PutDouble(out, mad_);
   bytes::PutDouble(out, step_);
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
@@ -497,9 +511,10 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   // Keep the newest values when the configured window is smaller.
   size_t keep = std::min<size_t>(n, static_cast<size_t>(d.cfg_.window));
   size_t dropped = n - keep;
-  d.ring_.reserve(static_cast<size_t>(d.cfg_.window));
+  d.ring_.reserve(static_cast<size_t>(d.cfg_.window) + kMadRefreshEvery);
   d.ring_.assign(values.begin() + static_cast<ptrdiff_t>(dropped), values.end());
   d.head_ = 0;
+  d.count_ = keep;
   d.sorted_.assign(d.ring_.begin(), d.ring_.end());
   std::sort(d.sorted_.begin(), d.sorted_.end());
   d.first_seq_ = dropped;  // sequence numbers count from the snapshot's oldest value

@@ -151,17 +151,16 @@ class RobustDetector {
   // rates).
   void Reset();
   // Values in the window.
-  size_t size() const { return ring_.size(); }
+  size_t size() const { return count_; }
   // Asks the CPU to start loading the state the next Update touches. A
   // caller that analyses many series in turn calls it one series ahead:
   // the window lives in cold memory, and the binary searches of an Update
   // otherwise wait for one cache miss after another.
   void Prefetch() const {
-    if (!ring_.empty()) __builtin_prefetch(&ring_[head_], 1);
-    if (FastPathArmed()) {  // likely only the ring and the waiting list
-      __builtin_prefetch(pending_old_.data() + pending_old_.size(), 1);
-      return;
-    }
+    const size_t slot = Physical(head_ + count_);  // where the value goes
+    if (slot < ring_.size()) __builtin_prefetch(ring_.data() + slot, 1);
+    if (FastPathArmed()) return;  // likely nothing else
+    if (!ring_.empty()) __builtin_prefetch(ring_.data() + head_, 0);
     const char* p = reinterpret_cast<const char*>(sorted_.data());
     const char* end = p + sorted_.size() * sizeof(double);
     for (; p < end; p += 64) __builtin_prefetch(p, 1);
@@ -187,13 +186,16 @@ class RobustDetector {
   void CatchUpSorted();
   Verdict UpdateInFull(double value, Detail detail);
   void Insert(double v);
+  void PutNewest(double v);
   void ReplaceSorted(double old, double v);
   void Replace(uint64_t seq, double v);
   void EndRun();
-  size_t Slot(size_t i) const {
-    size_t p = head_ + i;
-    return p < ring_.size() ? p : p - ring_.size();
+  // Ring slot of position p counted from the oldest slot (p < 2 * ring size).
+  size_t Physical(size_t p) const {
+    const size_t cap = static_cast<size_t>(cfg_.window) + kMadRefreshEvery;
+    return p < cap ? p : p - cap;
   }
+  size_t Slot(size_t i) const { return Physical(head_ + i); }
   void Rebaseline(double old_lo, double old_hi);
 
   // Inserts between MAD recomputations (candidates always get a fresh one);
@@ -201,15 +203,20 @@ class RobustDetector {
   static constexpr int kMadRefreshEvery = 32;
 
   RobustDetectorConfig cfg_;
-  // Window in arrival order, as a ring: the value with sequence first_seq_ + i
-  // is ring_[Slot(i)]. Only a full window wraps (head_ != 0). (A deque
-  // allocated and freed a block every 64 points of every series.)
+  // Window in arrival order, as a ring of window + kMadRefreshEvery slots:
+  // the value with sequence first_seq_ + i (i < count_) is ring_[Slot(i)].
+  // The slots just before the oldest still hold the last values that left
+  // the window, which a deferred catch-up of the sorted copy removes (see
+  // "Deferred sorted copy"). ring_ grows by push_back until it has all its
+  // slots, and wraps only then. (A deque allocated and freed a block every
+  // 64 points of every series.)
   std::vector<double> ring_;
   size_t head_ = 0;              // slot of the oldest value
-  std::vector<double> sorted_;   // same values, ascending, except that
-  // the values in pending_old_ are still in it and the newest
-  // pending_old_.size() ring values not yet (see "Deferred sorted copy")
-  std::vector<double> pending_old_;
+  size_t count_ = 0;             // values in the window
+  std::vector<double> sorted_;   // same values, ascending, except that the
+  // deferred_ values that left last are still in it and the newest
+  // deferred_ values not yet
+  size_t deferred_ = 0;
   // Values in [fast_lo_, fast_hi_] are inside the z band of any
   // window the next kMadRefreshEvery replacements can make (valid while
   // fast_ok_ and since_mad_ < kMadRefreshEvery).
