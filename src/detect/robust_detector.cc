@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/byte_codec.h"
 #include "detect/snapshot_fields.h"
@@ -227,11 +228,54 @@ void RobustDetector::Replace(uint64_t seq, double v) {
   if (since_mad_ >= 0) ++since_mad_;
 }
 
+namespace {
+
+// Sorts a[0..N) (N a power of two) with Batcher's bitonic network (K. E.
+// Batcher, "Sorting networks and their applications", AFIPS 1968): a fixed
+// sequence of min/max exchanges, so no branch depends on the values (the
+// values of a catch-up are noise, and a comparison sort mispredicts about
+// every other comparison on them).
+template <size_t N>
+void BitonicSort(double* a) {
+  for (size_t k = 2; k <= N; k <<= 1) {
+    for (size_t j = k >> 1; j > 0; j >>= 1) {
+      for (size_t b = 0; b < N; b += 2 * j) {
+        const bool up = (b & k) == 0;
+        for (size_t i = b; i < b + j; ++i) {
+          const double x = a[i], y = a[i + j];
+          const double lo = std::min(x, y), hi = std::max(x, y);
+          a[i] = up ? lo : hi;
+          a[i + j] = up ? hi : lo;
+        }
+      }
+    }
+  }
+}
+
+// Sorts the p finite values of a[0..p) (p <= 32; a has room for 32): padded
+// with +inf to the next network size.
+void SortFew(double* a, size_t p) {
+  if (p <= 1) return;
+  const size_t size = p <= 8 ? 8 : p <= 16 ? 16 : 32;
+  for (size_t i = p; i < size; ++i) a[i] = INFINITY;
+  if (size == 8) {
+    BitonicSort<8>(a);
+  } else if (size == 16) {
+    BitonicSort<16>(a);
+  } else {
+    BitonicSort<32>(a);
+  }
+}
+
+}  // namespace
+
 // Brings the sorted copy up to date with the ring: removes the deferred_
 // values that left the window (still in the slots before the oldest) and
-// inserts the newest deferred_ values that replaced them, in two linear passes over the part of the array they
-// touch. Values that left and came back in the same batch cancel out.
+// inserts the newest deferred_ values that replaced them, in two linear
+// passes over the part of the array they touch. Values that left and came
+// back in the same batch cancel out.
 void RobustDetector::CatchUpSorted() {
+  static_assert(kMadRefreshEvery == 32, "SortFew sorts at most 32 values");
   const size_t p = deferred_;
   if (p == 0) return;
   double gone[kMadRefreshEvery], came[kMadRefreshEvery];
@@ -241,8 +285,8 @@ void RobustDetector::CatchUpSorted() {
     came[i] = ring_[Slot(n - p + i)];
   }
   deferred_ = 0;
-  std::sort(gone, gone + p);
-  std::sort(came, came + p);
+  SortFew(gone, p);
+  SortFew(came, p);
   // Cancel values both in and out (multiset difference, in place).
   size_t q = 0, j = 0, kept_came = 0;
   for (size_t i = 0; i < p; ++i) {
@@ -256,6 +300,8 @@ void RobustDetector::CatchUpSorted() {
   while (j < p) came[kept_came++] = came[j++];
   if (q == 0) return;  // q == kept_came: as many leave as enter
   // Remove gone[0..q) (each is in sorted_, which holds the old window).
+  // (Branches here mispredict only at the q hits; a branch-free form makes
+  // every step wait for the previous one and was slower.)
   double* s = sorted_.data();
   size_t r = static_cast<size_t>(std::lower_bound(s, s + n, gone[0]) - s), w = r;
   for (size_t g = 0; r < n; ++r) {
