@@ -283,6 +283,7 @@ struct Engine::Impl {
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();
     st->window.Prefetch();
+    st->suite.Prefetch();
   }
 
   void RunShard(Shard& shard) {
