@@ -336,6 +336,14 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
 
   // Learning buffer, history.
   if (!profiled_) {
+    if (buf_ts_.size() == buf_ts_.capacity()) {
+      // Two allocations each instead of a doubling series of them (a
+      // series that lives for a few points still holds a small buffer).
+      const size_t full = static_cast<size_t>(std::clamp(cfg_.profile_after, 1, 4096));
+      const size_t want = std::max(buf_ts_.empty() ? std::min<size_t>(full, 64) : full, 2 * buf_ts_.size());
+      buf_ts_.reserve(want);
+      buf_values_.reserve(want);
+    }
     buf_ts_.push_back(ts);
     buf_values_.push_back(static_cast<float>(x));
   }
@@ -422,6 +430,13 @@ bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double
   *lower = e - thr * sc;
   *upper = e + thr * sc;
   return true;
+}
+
+void KpiDetector::Prefetch() const {
+  if (bocpd_ && profiled_ && bocpd_n_ == kBocpdBlock - 1) {
+    const char* p = reinterpret_cast<const char*>(bocpd_.get());
+    for (size_t off = 0; off < sizeof(Bocpd); off += 64) __builtin_prefetch(p + off, 1);
+  }
 }
 
 size_t KpiDetector::StateBytes() const {

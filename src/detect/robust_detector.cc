@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 
 #include "core/byte_codec.h"
 #include "detect/snapshot_fields.h"
@@ -30,7 +31,6 @@ constexpr double kZeroBaselineScoreCap = 1.5;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
-constexpr int kMadRefreshEvery = 32;       // inserts between MAD recomputations (candidates always get a fresh one)
 constexpr uint8_t kSnapshotVersion = 2;
 constexpr uint32_t kMaxSnapshotValues = 1u << 20;
 
@@ -45,28 +45,41 @@ double Median(const std::vector<double>& sorted) {
   return n % 2 == 1 ? sorted[n / 2] : 0.5 * (sorted[n / 2 - 1] + sorted[n / 2]);
 }
 
-// Median of |x - med| over an ascending vector, in one linear pass: the
-// deviations left of `med` grow walking left, those right of it grow walking
-// right, so merging the two walks visits deviations in ascending order.
-double MedianAbsDeviation(const std::vector<double>& sorted, double med) {
-  size_t n = sorted.size();
-  size_t right = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), med) - sorted.begin());
-  ptrdiff_t left = static_cast<ptrdiff_t>(right) - 1;
-  size_t k_lo = (n - 1) / 2, k_hi = n / 2;
-  double lo_val = 0, cur = 0;
-  for (size_t k = 0; k <= k_hi; ++k) {
-    double dl = left >= 0 ? med - sorted[static_cast<size_t>(left)] : INFINITY;
-    double dr = right < n ? sorted[right] - med : INFINITY;
-    if (dl <= dr) {
-      cur = dl;
-      --left;
+// Median of |x - med| over an ascending vector. The deviations left of
+// `med` grow walking left, those right of it grow walking right: two sorted
+// sequences, whose k-th smallest element a binary search over how many come
+// from the left one finds in O(log n) (the classic selection in the union
+// of two sorted arrays), instead of merging the walks (which mispredicted a
+// branch at every other step). Each deviation is computed as the merge did,
+// so the result is the same double.
+double KthDeviation(const std::vector<double>& sorted, double med, size_t right, size_t k) {
+  const double* s = sorted.data();
+  const size_t m = right, p = sorted.size() - right;  // left and right sequence lengths
+  auto left_dev = [&](size_t i) { return med - s[right - 1 - i]; };
+  auto right_dev = [&](size_t j) { return s[right + j] - med; };
+  const size_t take = k + 1;  // the take smallest: i from the left, take - i from the right
+  size_t lo = take > p ? take - p : 0, hi = std::min(take, m);
+  while (lo < hi) {
+    const size_t i = lo + (hi - lo) / 2;
+    if (left_dev(i) < right_dev(take - i - 1)) {
+      lo = i + 1;
     } else {
-      cur = dr;
-      ++right;
+      hi = i;
     }
-    if (k == k_lo) lo_val = cur;
   }
-  return 0.5 * (lo_val + cur);
+  const size_t i = lo, j = take - lo;
+  const double a = i > 0 ? left_dev(i - 1) : -INFINITY;
+  const double b = j > 0 ? right_dev(j - 1) : -INFINITY;
+  return std::max(a, b);
+}
+
+double MedianAbsDeviation(const std::vector<double>& sorted, double med) {
+  const size_t n = sorted.size();
+  const size_t right = static_cast<size_t>(std::lower_bound(sorted.begin(), sorted.end(), med) - sorted.begin());
+  const size_t k_lo = (n - 1) / 2, k_hi = n / 2;
+  const double lo_val = KthDeviation(sorted, med, right, k_lo);
+  const double hi_val = k_hi == k_lo ? lo_val : KthDeviation(sorted, med, right, k_hi);
+  return 0.5 * (lo_val + hi_val);
 }
 
 // Decimal resolution of one value as exporters print it: 0.03 -> 0.01,
@@ -127,7 +140,10 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
 void RobustDetector::Reset() {
   ring_.clear();
   head_ = 0;
+  count_ = 0;
+  deferred_ = 0;
   sorted_.clear();
+  fast_ok_ = false;
   first_seq_ = 0;
   mad_ = 0;
   step_ = 0;
@@ -187,28 +203,166 @@ void RobustDetector::ReplaceSorted(double old, double v) {
   }
 }
 
+// Writes v into the slot after the newest value (the ring grows until it
+// has all its slots; the slot it overwrites then is one that left the
+// window kMadRefreshEvery values ago).
+void RobustDetector::PutNewest(double v) {
+  const size_t cap = static_cast<size_t>(cfg_.window) + kMadRefreshEvery;
+  const size_t slot = Physical(head_ + count_);
+  if (slot < ring_.size()) {
+    ring_[slot] = v;
+  } else {
+    if (ring_.capacity() < cap) ring_.reserve(cap);
+    ring_.push_back(v);  // not wrapped yet: slot == ring_.size()
+  }
+}
+
 void RobustDetector::Insert(double v) {
   const size_t window = static_cast<size_t>(cfg_.window);
-  if (ring_.size() == window) {
+  if (count_ == window) {
     double old = ring_[head_];
-    ring_[head_] = v;
-    head_ = head_ + 1 == window ? 0 : head_ + 1;
+    PutNewest(v);
+    head_ = Physical(head_ + 1);
     ++first_seq_;
     ReplaceSorted(old, v);
   } else {
-    if (ring_.capacity() < window) ring_.reserve(window);
-    ring_.push_back(v);  // not full, so not wrapped: head_ is 0
+    PutNewest(v);
+    ++count_;
     sorted_.insert(std::upper_bound(sorted_.begin(), sorted_.end(), v), v);
   }
   if (since_mad_ >= 0) ++since_mad_;
 }
 
 void RobustDetector::Replace(uint64_t seq, double v) {
-  if (seq < first_seq_ || seq - first_seq_ >= ring_.size()) return;  // already left the window
+  if (seq < first_seq_ || seq - first_seq_ >= count_) return;  // already left the window
   double& slot = ring_[Slot(seq - first_seq_)];
   ReplaceSorted(slot, v);
   slot = v;
   if (since_mad_ >= 0) ++since_mad_;
+}
+
+namespace {
+
+// Sorts a[0..N) (N a power of two) with Batcher's bitonic network (K. E.
+// Batcher, "Sorting networks and their applications", AFIPS 1968): a fixed
+// sequence of min/max exchanges, so no branch depends on the values (the
+// values of a catch-up are noise, and a comparison sort mispredicts about
+// every other comparison on them).
+template <size_t N>
+void BitonicSort(double* a) {
+  for (size_t k = 2; k <= N; k <<= 1) {
+    for (size_t j = k >> 1; j > 0; j >>= 1) {
+      for (size_t b = 0; b < N; b += 2 * j) {
+        const bool up = (b & k) == 0;
+        for (size_t i = b; i < b + j; ++i) {
+          const double x = a[i], y = a[i + j];
+          const double lo = std::min(x, y), hi = std::max(x, y);
+          a[i] = up ? lo : hi;
+          a[i + j] = up ? hi : lo;
+        }
+      }
+    }
+  }
+}
+
+// Sorts the p finite values of a[0..p) (p <= 32; a has room for 32): padded
+// with +inf to the next network size.
+void SortFew(double* a, size_t p) {
+  if (p <= 1) return;
+  const size_t size = p <= 8 ? 8 : p <= 16 ? 16 : 32;
+  for (size_t i = p; i < size; ++i) a[i] = INFINITY;
+  if (size == 8) {
+    BitonicSort<8>(a);
+  } else if (size == 16) {
+    BitonicSort<16>(a);
+  } else {
+    BitonicSort<32>(a);
+  }
+}
+
+}  // namespace
+
+// Brings the sorted copy up to date with the ring: removes the deferred_
+// values that left the window (still in the slots before the oldest) and
+// inserts the newest deferred_ values that replaced them, in two linear
+// passes over the part of the array they touch. Values that left and came
+// back in the same batch cancel out.
+void RobustDetector::CatchUpSorted() {
+  static_assert(kMadRefreshEvery == 32, "SortFew sorts at most 32 values");
+  const size_t p = deferred_;
+  if (p == 0) return;
+  double gone[kMadRefreshEvery], came[kMadRefreshEvery];
+  const size_t n = count_, cap = n + kMadRefreshEvery;  // deferring needs a full window
+  for (size_t i = 0; i < p; ++i) {
+    gone[i] = ring_[Physical(head_ + cap - p + i)];
+    came[i] = ring_[Slot(n - p + i)];
+  }
+  deferred_ = 0;
+  SortFew(gone, p);
+  SortFew(came, p);
+  // Cancel values both in and out (multiset difference, in place).
+  size_t q = 0, j = 0, kept_came = 0;
+  for (size_t i = 0; i < p; ++i) {
+    while (j < p && came[j] < gone[i]) came[kept_came++] = came[j++];
+    if (j < p && came[j] == gone[i]) {
+      ++j;  // gone[i] came back: neither leaves nor enters
+    } else {
+      gone[q++] = gone[i];
+    }
+  }
+  while (j < p) came[kept_came++] = came[j++];
+  if (q == 0) return;  // q == kept_came: as many leave as enter
+  // Remove gone[0..q) (each is in sorted_, which holds the old window).
+  // (Branches here mispredict only at the q hits; a branch-free form makes
+  // every step wait for the previous one and was slower.)
+  double* s = sorted_.data();
+  size_t r = static_cast<size_t>(std::lower_bound(s, s + n, gone[0]) - s), w = r;
+  for (size_t g = 0; r < n; ++r) {
+    if (g < q && s[r] == gone[g]) {
+      ++g;
+    } else {
+      s[w++] = s[r];
+    }
+  }
+  // Merge came[0..q) in from the back: s[0..n-q) is sorted, room for q.
+  ptrdiff_t a = static_cast<ptrdiff_t>(n - q) - 1, c = static_cast<ptrdiff_t>(q) - 1, out = static_cast<ptrdiff_t>(n) - 1;
+  while (c >= 0) {
+    if (a >= 0 && s[a] > came[c]) {
+      s[out--] = s[a--];
+    } else {
+      s[out--] = came[c--];
+    }
+  }
+}
+
+// After a point judged in full: the narrowest z band any window reachable by
+// up to kMadRefreshEvery replacements can have, from order statistics kMad-
+// RefreshEvery ranks further out (each replacement moves an order statistic
+// by at most one rank) and the MAD and resolution in force until the next
+// refresh. Every step is monotone under IEEE rounding, so a value inside
+// [fast_lo_, fast_hi_] is inside ComputeBand's z band then.
+void RobustDetector::ArmFastPath() {
+  fast_ok_ = false;
+  const size_t n = sorted_.size();
+  const size_t k = kMadRefreshEvery;
+  if (n != static_cast<size_t>(cfg_.window) || has_prev_normal_ || run_ != 0 || since_mad_ < 0) return;
+  const size_t mid_a = n % 2 == 1 ? n / 2 : n / 2 - 1, mid_b = n / 2;
+  const size_t q10 = static_cast<size_t>(std::lround(0.1 * static_cast<double>(n - 1)));
+  const size_t q90 = static_cast<size_t>(std::lround(0.9 * static_cast<double>(n - 1)));
+  if (mid_a < k || mid_b + k >= n || q10 + k >= n || q90 < k) return;  // window too small to gain
+  const double* s = sorted_.data();
+  const double med_min = n % 2 == 1 ? s[mid_a - k] : 0.5 * (s[mid_a - k] + s[mid_b - k]);
+  const double med_max = n % 2 == 1 ? s[mid_a + k] : 0.5 * (s[mid_a + k] + s[mid_b + k]);
+  const double spread_min = s[q90 - k] - s[q10 + k];
+  const double abs_med_min = med_min <= 0 && med_max >= 0 ? 0.0 : std::min(std::fabs(med_min), std::fabs(med_max));
+  // The same expression as ComputeBand's, in the same order, on lower bounds.
+  const bool sparse = mad_ == 0;
+  double median_floor = (sparse ? kSparseMedianFloor : kMedianFloor) * abs_med_min;
+  double floor = median_floor + kSpreadFloor * spread_min + kStepFloor * step_ + cfg_.min_scale + kEpsilonFloor;
+  double reach = cfg_.threshold * std::max(kMadToSigma * mad_, floor);
+  fast_lo_ = med_max - reach;
+  fast_hi_ = med_min + reach;
+  fast_ok_ = fast_lo_ <= fast_hi_;
 }
 
 // A short excursion is over: it was a burst, and the series can do that, so
@@ -235,10 +389,35 @@ void RobustDetector::Rebaseline(double old_lo, double old_hi) {
   since_rebaseline_ = 0;
 }
 
-Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
+Verdict RobustDetector::Update(TimestampMs /*ts*/, double value, Detail detail) {
+  // -0.0 is kept as 0.0: equal values, but which of the two zeros a sorted
+  // update keeps would otherwise leak into the window (the median stand-in).
+  value += 0.0;
+  if (detail == Detail::kAnomalies && FastPathArmed() && value >= fast_lo_ && value <= fast_hi_) {
+    // Inside the z band whatever the deferred replacements do to it: the
+    // verdict is "not anomalous" and the state change that of Insert on a
+    // full window, minus the sorted copy (run_ is 0, so EndRun has nothing
+    // to do; has_prev_normal_ is false).
+    PutNewest(value);
+    head_ = Physical(head_ + 1);
+    ++first_seq_;
+    ++deferred_;
+    ++since_mad_;
+    Verdict v;
+    v.ready = true;
+    return v;
+  }
+  fast_ok_ = false;
+  if (!std::isfinite(value)) return Verdict{};
+  CatchUpSorted();
+  Verdict v = UpdateInFull(value, detail);
+  if (detail == Detail::kAnomalies && v.ready) ArmFastPath();
+  return v;
+}
+
+Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   Verdict v;
-  if (!std::isfinite(value)) return v;
-  if (ring_.size() < static_cast<size_t>(cfg_.warmup)) {
+  if (count_ < static_cast<size_t>(cfg_.warmup)) {
     Insert(value);
     v.expected = Median(sorted_);
     v.lower = sorted_.front();
@@ -292,7 +471,7 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   bool heavy = v.direction == Direction::kUp ? b.heavy_up : b.heavy_down;
   int needed = 1;
   // A young window has not yet seen the series' tails: one point is not enough.
-  bool young = ring_.size() < static_cast<size_t>(cfg_.mature_after);
+  bool young = count_ < static_cast<size_t>(cfg_.mature_after);
   if (heavy || young) needed = std::max(needed, cfg_.heavy_tail_confirm_points);
   if (b.sparse) needed = std::max(needed, cfg_.sparse_confirm_points);
   if (outside && outside_run_ >= needed) {
@@ -313,14 +492,14 @@ Verdict RobustDetector::Update(TimestampMs /*ts*/, double value) {
   // (a value the window holds, so integers stay integers), leaving centre,
   // spread, extremes and resolution as they were.
   Insert(sorted_[sorted_.size() / 2]);
-  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + ring_.size() - 1);
+  if (run_ < cfg_.level_shift_points) run_seqs_.push_back(first_seq_ + count_ - 1);
   return v;
 }
 
 void RobustDetector::AppendTo(std::string* out) const {
   bytes::PutU8(out, kSnapshotVersion);
-  bytes::PutFixed32(out, static_cast<uint32_t>(ring_.size()));
-  for (size_t i = 0; i < ring_.size(); ++i) bytes::PutDouble(out, ring_[Slot(i)]);
+  bytes::PutFixed32(out, static_cast<uint32_t>(count_));
+  for (size_t i = 0; i < count_; ++i) bytes::PutDouble(out, ring_[Slot(i)]);
   bytes::PutDouble(out, mad_);
   bytes::PutDouble(out, step_);
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
@@ -391,9 +570,10 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   // Keep the newest values when the configured window is smaller.
   size_t keep = std::min<size_t>(n, static_cast<size_t>(d.cfg_.window));
   size_t dropped = n - keep;
-  d.ring_.reserve(static_cast<size_t>(d.cfg_.window));
+  d.ring_.reserve(static_cast<size_t>(d.cfg_.window) + kMadRefreshEvery);
   d.ring_.assign(values.begin() + static_cast<ptrdiff_t>(dropped), values.end());
   d.head_ = 0;
+  d.count_ = keep;
   d.sorted_.assign(d.ring_.begin(), d.ring_.end());
   std::sort(d.sorted_.begin(), d.sorted_.end());
   d.first_seq_ = dropped;  // sequence numbers count from the snapshot's oldest value

@@ -64,7 +64,24 @@
 //
 // Cost. Amortised O(window) per point (sorted-vector insert and erase, a
 // linear MAD pass every few points or when a value is a candidate); about
-// 4 KiB per series at window 240 (the ring and its sorted copy).
+// 4.3 KiB per series at window 240 (the ring, its sorted copy and the
+// values waiting to leave it, below).
+//
+// Deferred sorted copy (Update with Detail::kAnomalies, what the daemon
+// calls). Most points of a full window are well inside the band; for them
+// the sorted copy need not be touched at once. After each point judged in
+// full, the detector bounds where the median and the 10-90% spread can be
+// after up to kMadRefreshEvery more replacements (each moves an order
+// statistic by at most one rank), and from those bounds and the current
+// (stale, as always between refreshes) MAD the narrowest z band any such
+// window could give. A later value inside it cannot be beyond the z band,
+// so it only goes into the ring; the value it pushes out waits in a short
+// list. The sorted copy catches up in one merge pass before the next point
+// judged in full: a candidate, a MAD refresh (every kMadRefreshEvery
+// points), an excursion or a young window. Floating-point rounding is
+// monotone, so the bound is exact, not approximate: verdicts, state and
+// snapshots are identical to judging every point in full (the equivalence
+// test checks it against the previous implementation).
 //
 // Not thread-safe; one object per series. No clock: time only comes in with
 // the samples.
@@ -116,25 +133,37 @@ class RobustDetector {
   // Out-of-range config values are clamped to the nearest sane value.
   explicit RobustDetector(const RobustDetectorConfig& cfg);
 
+  // What a verdict carries for a point that is not anomalous.
+  enum class Detail {
+    kFull,       // everything (expected, band, score, direction) for every point
+    kAnomalies,  // the band fields only when anomalous: a point well inside the
+                 // band comes back ready, not anomalous, band fields 0, and
+                 // costs no touch of the sorted window (see "Deferred" above)
+  };
+
   // Judges `value` against the window BEFORE adding it, then adds it (or its
   // clipped form, see above). Non-finite values are ignored: a not-ready
   // verdict and no state change. `ts` is not used for the judgement; values
-  // must come in time order.
-  Verdict Update(TimestampMs ts, double value);
+  // must come in time order. ready, anomalous and pattern, and every field
+  // of an anomalous verdict, do not depend on `detail`.
+  Verdict Update(TimestampMs ts, double value, Detail detail = Detail::kFull);
   // Forgets everything (e.g. when a series switches between raw values and
   // rates).
   void Reset();
   // Values in the window.
-  size_t size() const { return ring_.size(); }
+  size_t size() const { return count_; }
   // Asks the CPU to start loading the state the next Update touches. A
   // caller that analyses many series in turn calls it one series ahead:
   // the window lives in cold memory, and the binary searches of an Update
   // otherwise wait for one cache miss after another.
   void Prefetch() const {
+    const size_t slot = Physical(head_ + count_);  // where the value goes
+    if (slot < ring_.size()) __builtin_prefetch(ring_.data() + slot, 1);
+    if (FastPathArmed()) return;  // likely nothing else
+    if (!ring_.empty()) __builtin_prefetch(ring_.data() + head_, 0);
     const char* p = reinterpret_cast<const char*>(sorted_.data());
     const char* end = p + sorted_.size() * sizeof(double);
     for (; p < end; p += 64) __builtin_prefetch(p, 1);
-    if (!ring_.empty()) __builtin_prefetch(&ring_[head_], 1);
   }
   const RobustDetectorConfig& config() const { return cfg_; }
 
@@ -152,23 +181,47 @@ class RobustDetector {
 
   Band ComputeBand();
   void RefreshMad();
+  bool FastPathArmed() const { return fast_ok_ && since_mad_ >= 0 && since_mad_ < kMadRefreshEvery; }
+  void ArmFastPath();
+  void CatchUpSorted();
+  Verdict UpdateInFull(double value, Detail detail);
   void Insert(double v);
+  void PutNewest(double v);
   void ReplaceSorted(double old, double v);
   void Replace(uint64_t seq, double v);
   void EndRun();
-  size_t Slot(size_t i) const {
-    size_t p = head_ + i;
-    return p < ring_.size() ? p : p - ring_.size();
+  // Ring slot of position p counted from the oldest slot (p < 2 * ring size).
+  size_t Physical(size_t p) const {
+    const size_t cap = static_cast<size_t>(cfg_.window) + kMadRefreshEvery;
+    return p < cap ? p : p - cap;
   }
+  size_t Slot(size_t i) const { return Physical(head_ + i); }
   void Rebaseline(double old_lo, double old_hi);
 
+  // Inserts between MAD recomputations (candidates always get a fresh one);
+  // also the most replacements the sorted copy may lag behind.
+  static constexpr int kMadRefreshEvery = 32;
+
   RobustDetectorConfig cfg_;
-  // Window in arrival order, as a ring: the value with sequence first_seq_ + i
-  // is ring_[Slot(i)]. Only a full window wraps (head_ != 0). (A deque
-  // allocated and freed a block every 64 points of every series.)
+  // Window in arrival order, as a ring of window + kMadRefreshEvery slots:
+  // the value with sequence first_seq_ + i (i < count_) is ring_[Slot(i)].
+  // The slots just before the oldest still hold the last values that left
+  // the window, which a deferred catch-up of the sorted copy removes (see
+  // "Deferred sorted copy"). ring_ grows by push_back until it has all its
+  // slots, and wraps only then. (A deque allocated and freed a block every
+  // 64 points of every series.)
   std::vector<double> ring_;
   size_t head_ = 0;              // slot of the oldest value
-  std::vector<double> sorted_;   // same values, ascending
+  size_t count_ = 0;             // values in the window
+  std::vector<double> sorted_;   // same values, ascending, except that the
+  // deferred_ values that left last are still in it and the newest
+  // deferred_ values not yet
+  size_t deferred_ = 0;
+  // Values in [fast_lo_, fast_hi_] are inside the z band of any
+  // window the next kMadRefreshEvery replacements can make (valid while
+  // fast_ok_ and since_mad_ < kMadRefreshEvery).
+  bool fast_ok_ = false;
+  double fast_lo_ = 0, fast_hi_ = 0;
   uint64_t first_seq_ = 0;
   double mad_ = 0;               // raw MAD, refreshed lazily
   double step_ = 0;              // resolution of the window's values, refreshed with mad_

@@ -239,7 +239,8 @@ struct Engine::Impl {
     }
     st.window.Append({s.ts_ms, x});
     ++counts->points;
-    Verdict v = st.detector.Update(s.ts_ms, x);
+    // Only anomalies are reported: the band of a normal point is not needed.
+    Verdict v = st.detector.Update(s.ts_ms, x, RobustDetector::Detail::kAnomalies);
     if (const uint64_t fv = feedback.version(); fv != st.feedback_version) {
       st.suite.SetSensitivity(feedback.SensitivityOf(st.id));
       st.feedback_version = fv;
@@ -285,6 +286,7 @@ struct Engine::Impl {
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();
     st->window.Prefetch();
+    st->suite.Prefetch();
   }
 
   void RunShard(Shard& shard) {

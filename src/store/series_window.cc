@@ -15,7 +15,8 @@ SeriesWindow::SeriesWindow(size_t capacity)
     : capacity_(std::clamp<size_t>(capacity, 1, kMaxCapacity)) {}
 
 bool SeriesWindow::Append(Sample s) {
-  if (size_ > 0 && s.ts_ms <= back().ts_ms) return false;
+  if (size_ > 0 && s.ts_ms <= newest_ts_) return false;
+  newest_ts_ = s.ts_ms;
   if (size_ < capacity_) {
     // Growing phase: the ring has not wrapped, so buf_ is in time order and
     // a plain push_back keeps it so. Reserve explicitly so that the vector
@@ -61,6 +62,7 @@ void SeriesWindow::Clear() {
   std::vector<Sample>().swap(buf_);
   head_ = 0;
   size_ = 0;
+  newest_ts_ = 0;
 }
 
 void SeriesWindow::AppendTo(std::string* out) const {
@@ -114,6 +116,7 @@ Result<SeriesWindow> SeriesWindow::Parse(std::string_view* in) {
     if (!bytes::GetDouble(&p, &w.buf_[i].value)) return Status::Corruption("series window: truncated values");
   }
   w.size_ = count;
+  if (count > 0) w.newest_ts_ = w.buf_[count - 1].ts_ms;
   *in = p;
   return w;
 }

@@ -43,13 +43,12 @@ class SeriesWindow {
   bool empty() const { return size_ == 0; }
   // The i-th sample, oldest first. Requires i < size().
   const Sample& at(size_t i) const { return buf_[Physical(i)]; }
-  // Asks the CPU to start loading what the next Append reads (the newest
-  // sample, for the time-order check) and writes (the oldest slot once the
-  // ring is full; a different cache line from the newest one in three
-  // cases out of four): see RobustDetector::Prefetch.
+  // Asks the CPU to start loading the slot the next Append writes (see
+  // RobustDetector::Prefetch). The time-order check reads a copy of the
+  // newest timestamp kept in the object, not the ring: the ring's newest
+  // sample sits in cold memory, and waiting for it was a tenth of the
+  // daemon's CPU on make bench.
   void Prefetch() const {
-    if (size_ == 0) return;
-    __builtin_prefetch(&buf_[Physical(size_ - 1)], 0);
     if (size_ == capacity_) __builtin_prefetch(&buf_[head_], 1);
   }
   // The newest sample. Requires !empty().
@@ -83,6 +82,7 @@ class SeriesWindow {
   std::vector<Sample> buf_;
   size_t head_ = 0;
   size_t size_ = 0;
+  TimestampMs newest_ts_ = 0;  // back().ts_ms when size_ > 0
 };
 
 }  // namespace vigil
