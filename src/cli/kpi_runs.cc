@@ -70,7 +70,7 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
   return run;
 }
 
-Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
+Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg, const std::string& dump_dir) {
   auto kpis = ReadKpiCsv(path);
   if (!kpis.ok()) return kpis.status();
   KpiRun run;
@@ -80,10 +80,21 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
     KpiDetector det(cfg);
     KpiSeriesResult r;
     r.labels = k.labels;
+    std::ofstream dump;
+    if (!dump_dir.empty()) {
+      std::string flat = id;
+      std::replace(flat.begin(), flat.end(), '/', '_');
+      dump.open(dump_dir + "/" + flat + ".csv");
+      dump << "value,label,surprise,score,threshold,alarm,pattern\n";
+    }
     for (size_t i = 0; i < k.values.size(); ++i) {
       KpiVerdict v = det.Update(k.ts[i], k.values[i]);
       r.scores.push_back(v.ready ? v.surprise : 0);  // calibrated per series: one global threshold fits all
       r.alarms.push_back(v.anomalous);
+      if (dump.is_open()) {
+        dump << k.values[i] << ',' << k.labels[i] << ',' << r.scores.back() << ',' << v.score << ',' << v.threshold
+             << ',' << v.anomalous << ',' << KpiPatternName(v.pattern) << '\n';
+      }
     }
     results.push_back(std::move(r));
   }

@@ -153,6 +153,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
+  double sustained = 0, variance = 0;  // surprises of the sustained views
   {
     const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
     const double ratio = std::fabs(x - expected) / scale;
@@ -165,7 +166,6 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
     short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
     medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
-    double sustained = 0, variance = 0;
     if (slow_.count() >= kLevelWarmup) {
       const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
       sustained = spot_shift_.Surprise(zb);
@@ -221,6 +221,8 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   v.anomalous = combined > threshold;
   if (v.anomalous) v.fired |= best_bit;
   if (v.anomalous && best_bit != primary_bit && std::fabs(z) > threshold) v.fired |= primary_bit;
+  const double point_surprise = spot_.Surprise(combined);
+  v.surprise = std::max(v.surprise, point_surprise);
   if (hard != 0) {
     v.anomalous = true;
     v.fired |= kDetHardLimits;
@@ -272,10 +274,30 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     }
   }
 
+  // The calibrated surprise alarms too (the same risk on every series and
+  // view, where the score threshold is the point view's alone). Such an
+  // alarm is reported but, unlike a score alarm, does not count as an
+  // excursion point for learning and re-baselining: the baselines adapt as
+  // they did without it.
+  surprise_only_ = false;
+  bool variance_alarm = false;
+  if (!v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_) {
+    v.anomalous = true;
+    surprise_only_ = true;
+    if (point_surprise >= std::max(sustained, variance)) {
+      v.fired |= best_bit;
+    } else if (sustained >= variance) {
+      v.fired |= kDetCusum;  // a sustained shift of the mean
+    } else {
+      variance_alarm = true;
+      v.fired |= primary_bit;
+    }
+  }
+
   // Pattern, excursion bookkeeping.
   if (v.anomalous && v.pattern == KpiPattern::kNone) {
     const bool same = run_ > 0 && v.direction == run_dir_;
-    if (run_ > 0 && !same) {
+    if ((run_ > 0 && !same) || variance_alarm) {
       v.pattern = KpiPattern::kVarianceChange;  // flips sides within one excursion
     } else if ((v.fired & kDetCusum) || (same && run_ + 1 >= cfg_.level_shift_points) || confirmed_shift) {
       v.pattern = v.direction == Direction::kUp ? KpiPattern::kLevelShiftUp : KpiPattern::kLevelShiftDown;
@@ -381,9 +403,12 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   spot_.Update(v.score);
 
   // Excursion state.
-  if (v.anomalous) {
+  v.onset = v.anomalous && alarm_quiet_ >= kQuietToEnd;
+  alarm_quiet_ = v.anomalous ? 0 : std::min(alarm_quiet_ + 1, 1 << 20);
+  const bool excursion = v.anomalous && !surprise_only_;
+  surprise_only_ = false;
+  if (excursion) {
     if (run_ == 0 || v.direction != run_dir_) {
-      v.onset = run_ == 0 && quiet_ >= kQuietToEnd;
       run_ = 0;
       run_sum_ = 0;
       run_dir_ = v.direction;
@@ -399,7 +424,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
   }
   if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
-  Learn(ts, x, v.anomalous);
+  Learn(ts, x, excursion);
   return v;
 }
 
@@ -434,7 +459,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 1;
+constexpr uint32_t kSuiteSnapshotVersion = 2;  // 2: alarm_quiet_
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -490,6 +515,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, have_last_);
   PutPod(&b, run_);
   PutPod(&b, quiet_);
+  PutPod(&b, alarm_quiet_);
   PutPod(&b, run_dir_);
   PutPod(&b, run_sum_);
   PutPod(&b, after_jump_);
@@ -555,6 +581,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");
   if (s.ok()) s = GetPod(&b, &d.run_, "kpi run");
   if (s.ok()) s = GetPod(&b, &d.quiet_, "kpi quiet");
+  if (s.ok()) s = GetPod(&b, &d.alarm_quiet_, "kpi alarm quiet");
   if (s.ok()) s = GetPod(&b, &d.run_dir_, "kpi run direction");
   if (s.ok()) s = GetPod(&b, &d.run_sum_, "kpi run sum");
   if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");

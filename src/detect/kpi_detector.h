@@ -53,6 +53,7 @@ struct KpiDetectorConfig {
   bool reprofile = true;        // re-profile from the block-mean history
   double spot_risk = 1e-4;      // SPOT false-alarm probability per point
   double min_threshold = 5.0;   // the alarm threshold never goes below this z
+  double alarm_surprise = 3.2;  // a calibrated surprise (-log10 risk) above this alarms too
   int level_shift_points = 5;   // consecutive alarms in one direction that make a level shift
   int rebaseline_after = 12;    // consecutive excursion points after which the new level is accepted
   int gap_steps = 5;            // a gap of this many steps is "data missing"
@@ -165,6 +166,8 @@ class KpiDetector {
   bool have_last_ = false;
   int run_ = 0;                  // consecutive alarms
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
+  int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
+  bool surprise_only_ = false;   // the current verdict alarms by its surprise alone (Judge -> Update)
   Direction run_dir_ = Direction::kUp;
   double run_sum_ = 0;           // of the raw values in the run
   bool after_jump_ = false;      // a level shift was accepted recently

@@ -227,9 +227,16 @@ TEST(KpiDetector, SeasonalSeriesIsQuietUntilItsShapeBreaks) {
   FeedResult normal = Feed(det, 288 * 8, 5 * kMinute, daily);
   EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
   EXPECT_EQ(det.profile().period_ms, kDay);
-  int late = 0;
-  for (size_t i = 288 * 4; i < normal.verdicts.size(); ++i) late += normal.verdicts[i].anomalous;
+  // No score alarm; the surprise alarm (a calibrated risk of ~6e-4 per point
+  // and view) may fire once or twice in these 1152 points.
+  int late = 0, late_by_surprise = 0;
+  for (size_t i = 288 * 4; i < normal.verdicts.size(); ++i) {
+    const KpiVerdict& v = normal.verdicts[i];
+    late += v.anomalous && v.score > v.threshold;
+    late_by_surprise += v.anomalous && v.score <= v.threshold;
+  }
   EXPECT_EQ(late, 0);
+  EXPECT_LE(late_by_surprise, 2);
   // At the daily trough (value ~50) a value of 100 is normal for the level
   // but not for this time of day: only the seasonal baseline sees it.
   const int trough = 288 * 8 + 216;
