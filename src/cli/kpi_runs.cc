@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "eval/kpi_csv.h"
@@ -95,6 +96,11 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg, con
         dump << k.values[i] << ',' << k.labels[i] << ',' << r.scores.back() << ',' << v.score << ',' << v.threshold
              << ',' << v.anomalous << ',' << KpiPatternName(v.pattern) << '\n';
       }
+    }
+    if (dump.is_open()) {
+      const KpiProfile& p = det.profile();
+      std::fprintf(stderr, "%s: period %lld ms (strength %.2f), detectors 0x%x\n", id.c_str(),
+                   static_cast<long long>(p.period_ms), p.period_strength, p.detectors);
     }
     results.push_back(std::move(r));
   }

@@ -77,6 +77,24 @@ TEST(SeasonalProfile, LearnsTheDailyShape) {
   EXPECT_NEAR(p.Expected(six_am + 12 * 3600000), 50, 2);
 }
 
+TEST(SeasonalProfile, AGapInTheFirstPeriodDoesNotLeaveAnEmptySlot) {
+  // No value between 06:00 and 08:00 of the first day: those slots must not
+  // expect 0 (with the spread of the floor) for days afterwards.
+  SeasonalProfile p(kDay, 48, 30.0);
+  auto value = [](int64_t t) { return 100 + 50 * std::sin(2 * M_PI * static_cast<double>(t % kDay) / kDay) + (t / kMinute % 7) * 0.5; };
+  for (int64_t t = 0; t < 3 * kDay; t += kMinute) {
+    if (t >= 6 * 3600000 && t < 8 * 3600000) continue;
+    p.Learn(t, value(t), 1e-9);
+  }
+  const int64_t seven_am = 3 * kDay + 7 * 3600000;
+  EXPECT_NEAR(p.Expected(seven_am), value(seven_am), 6);
+  EXPECT_GT(p.Scale(seven_am, 1e-9), 0.5);
+  // Before any value reached it, a slot borrows its neighbour's.
+  SeasonalProfile q(kDay, 48, 30.0);
+  for (int64_t t = 0; t < 6 * 3600000; t += kMinute) q.Learn(t, value(t), 1e-9);
+  EXPECT_NEAR(q.Expected(7 * 3600000), q.Expected(6 * 3600000 - kMinute), 1e-9);
+}
+
 TEST(Cusum, SignalsASmallShiftButNotNoise) {
   std::mt19937 rng(3);
   std::normal_distribution<double> z(0, 1);
