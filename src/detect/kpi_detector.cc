@@ -19,6 +19,7 @@ constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
 constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
+constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -278,10 +279,15 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // view, where the score threshold is the point view's alone). Such an
   // alarm is reported but, unlike a score alarm, does not count as an
   // excursion point for learning and re-baselining: the baselines adapt as
-  // they did without it.
+  // they did without it. It alarms for the first kSurpriseAlarmPoints
+  // points of a surprising stretch only, then stays quiet until the
+  // surprise falls back (a refractory period: the onset is the news; a
+  // sustained view can stay surprising for a hundred points).
   surprise_only_ = false;
   bool variance_alarm = false;
-  if (!v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_) {
+  const bool surprising = !v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_;
+  surprise_run_ = surprising ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
+  if (surprising && surprise_run_ <= kSurpriseAlarmPoints) {
     v.anomalous = true;
     surprise_only_ = true;
     if (point_surprise >= std::max(sustained, variance)) {
@@ -459,7 +465,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 2;  // 2: alarm_quiet_
+constexpr uint32_t kSuiteSnapshotVersion = 2;  // 2: alarm_quiet_, surprise_run_
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -516,6 +522,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, run_);
   PutPod(&b, quiet_);
   PutPod(&b, alarm_quiet_);
+  PutPod(&b, surprise_run_);
   PutPod(&b, run_dir_);
   PutPod(&b, run_sum_);
   PutPod(&b, after_jump_);
@@ -582,6 +589,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.run_, "kpi run");
   if (s.ok()) s = GetPod(&b, &d.quiet_, "kpi quiet");
   if (s.ok()) s = GetPod(&b, &d.alarm_quiet_, "kpi alarm quiet");
+  if (s.ok()) s = GetPod(&b, &d.surprise_run_, "kpi surprise run");
   if (s.ok()) s = GetPod(&b, &d.run_dir_, "kpi run direction");
   if (s.ok()) s = GetPod(&b, &d.run_sum_, "kpi run sum");
   if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");

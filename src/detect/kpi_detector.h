@@ -167,6 +167,7 @@ class KpiDetector {
   int run_ = 0;                  // consecutive alarms
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
   int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
+  int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
   bool surprise_only_ = false;   // the current verdict alarms by its surprise alone (Judge -> Update)
   Direction run_dir_ = Direction::kUp;
   double run_sum_ = 0;           // of the raw values in the run

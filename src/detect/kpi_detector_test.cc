@@ -3,6 +3,7 @@
 // normal data).
 #include "detect/kpi_detector.h"
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 #include <string>
@@ -263,6 +264,26 @@ TEST(KpiDetector, SeasonalSeriesIsQuietUntilItsShapeBreaks) {
   EXPECT_TRUE(v.anomalous);
   EXPECT_TRUE(v.fired & kDetSeasonal);
   EXPECT_NEAR(v.expected, 50, 3);
+}
+
+TEST(KpiDetector, ASurpriseAloneAlarmsAtTheStartOfItsStretchOnly) {
+  // A shift of 2.5 noise sds: below the score threshold (z 5), but the
+  // sustained views find it surprising for many points. Their alarm is the
+  // onset: at most kSurpriseAlarmPoints (3) points in a row.
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0.0, 1.0);
+  KpiDetector det;
+  Feed(det, 3000, kMinute, [&](int) { return 50 + noise(rng); });
+  FeedResult shifted = Feed(det, 300, kMinute, [&](int) { return 52.5 + noise(rng); }, 3000);
+  int surprise_alarms = 0, run = 0, longest = 0;
+  for (const KpiVerdict& v : shifted.verdicts) {
+    const bool by_surprise = v.anomalous && v.score <= v.threshold && v.surprise > 3.2;
+    surprise_alarms += by_surprise;
+    run = by_surprise ? run + 1 : 0;
+    longest = std::max(longest, run);
+  }
+  EXPECT_GT(surprise_alarms, 0);
+  EXPECT_LE(longest, 3);
 }
 
 TEST(KpiDetector, SlowRiseIsReported) {
