@@ -229,6 +229,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     v.fired |= kDetHardLimits;
     v.direction = hard > 0 ? Direction::kUp : Direction::kDown;
     v.score = std::max(v.score, threshold);
+    v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
   }
 
   // Change points: CUSUM on the clipped residual; BOCPD for step-like series.
@@ -405,8 +406,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   v = Judge(ts, x);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
-  v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
-  spot_.Update(v.score);
+  spot_.Update(v.score);  // (Judge took the point view's surprise; a hard limit only raises the score to the threshold)
 
   // Excursion state.
   v.onset = v.anomalous && alarm_quiet_ >= kQuietToEnd;
