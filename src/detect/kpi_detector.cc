@@ -284,13 +284,12 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // points of a surprising stretch only, then stays quiet until the
   // surprise falls back (a refractory period: the onset is the news; a
   // sustained view can stay surprising for a hundred points).
-  surprise_only_ = false;
   bool variance_alarm = false;
   const bool surprising = !v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_;
   surprise_run_ = surprising ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
   if (surprising && surprise_run_ <= kSurpriseAlarmPoints) {
     v.anomalous = true;
-    surprise_only_ = true;
+    v.by_surprise = true;
     if (point_surprise >= std::max(sustained, variance)) {
       v.fired |= best_bit;
     } else if (sustained >= variance) {
@@ -405,16 +404,18 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
 
   v = Judge(ts, x);
   v.missing_ms = missing;
-  if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
+  if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
   spot_.Update(v.score);  // (Judge took the point view's surprise; a hard limit only raises the score to the threshold)
 
   // Excursion state.
-  v.onset = v.anomalous && alarm_quiet_ >= kQuietToEnd;
+  // A surprise alarm is not an excursion point (see Judge); its onset is
+  // the first alarm of any kind after a quiet stretch.
+  const bool excursion = v.anomalous && !v.by_surprise;
+  if (v.by_surprise) v.onset = alarm_quiet_ >= kQuietToEnd;
   alarm_quiet_ = v.anomalous ? 0 : std::min(alarm_quiet_ + 1, 1 << 20);
-  const bool excursion = v.anomalous && !surprise_only_;
-  surprise_only_ = false;
   if (excursion) {
     if (run_ == 0 || v.direction != run_dir_) {
+      v.onset = run_ == 0 && quiet_ >= kQuietToEnd;
       run_ = 0;
       run_sum_ = 0;
       run_dir_ = v.direction;

@@ -79,6 +79,7 @@ struct KpiVerdict {
   bool ready = false;      // false while learning, outside the calendar, or non-finite input
   bool anomalous = false;
   bool onset = false;      // first anomalous point of an excursion (what the daemon reports)
+  bool by_surprise = false;  // anomalous by the calibrated surprise alone (not the score threshold)
   double expected = 0, lower = 0, upper = 0;
   double score = 0;        // combined score in robust sds
   double surprise = 0;     // -log10 P(score this large) under the series' own fitted tail (SPOT)
@@ -168,7 +169,6 @@ class KpiDetector {
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
   int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
   int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
-  bool surprise_only_ = false;   // the current verdict alarms by its surprise alone (Judge -> Update)
   Direction run_dir_ = Direction::kUp;
   double run_sum_ = 0;           // of the raw values in the run
   bool after_jump_ = false;      // a level shift was accepted recently
