@@ -9,7 +9,9 @@
 //     standard deviations (z); the combined score is the largest of them
 //     (detectors whose scores live on other scales are mapped to z first).
 //     The alarm threshold on the combined score comes from SPOT (extreme
-//     value theory), times the feedback sensitivity.
+//     value theory), times the feedback sensitivity. The calibrated
+//     surprise (the fitted tails of the point and sustained views) alarms
+//     too, at the start of a surprising stretch (`by_surprise`).
 //  3. Explanation: expected value and band from the primary baseline
 //     (seasonal when ready, else Holt-Winters, else level), the detectors
 //     that fired, and a pattern label.
