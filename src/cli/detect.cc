@@ -162,11 +162,14 @@ int RunDetect(const DetectFlags& flags) {
         anomalies.push_back({{"time", FormatRfc3339(s.ts[i])}, {"value", s.values[i]}, {"expected", v.expected},
                              {"lower", v.lower}, {"upper", v.upper}, {"score", v.score}, {"threshold", v.threshold},
                              {"onset", v.onset}, {"pattern", KpiPatternName(v.pattern)},
+                             {"surprise", v.surprise}, {"by_surprise", v.by_surprise},
                              {"detectors", DetectorNames(v.fired)}});
       } else {
-        std::printf("%s  %-20s value %.6g expected %.6g band [%.6g, %.6g] score %.1f (threshold %.1f) by %s%s\n",
+        char why[64] = "";
+        if (v.by_surprise) std::snprintf(why, sizeof why, ", surprise %.1f", v.surprise);
+        std::printf("%s  %-20s value %.6g expected %.6g band [%.6g, %.6g] score %.1f (threshold %.1f%s) by %s%s\n",
                     FormatRfc3339(s.ts[i]).c_str(), KpiPatternName(v.pattern), s.values[i], v.expected, v.lower,
-                    v.upper, v.score, v.threshold, DetectorNames(v.fired).c_str(), v.onset ? "" : " (continuing)");
+                    v.upper, v.score, v.threshold, why, DetectorNames(v.fired).c_str(), v.onset ? "" : " (continuing)");
       }
     }
     const KpiProfile& p = det.profile();

@@ -31,6 +31,7 @@ struct NabFlags {
 
 struct KpiFlags {
   std::string file;
+  std::string dump;
   bool json = false;
 };
 
@@ -73,7 +74,7 @@ int RunEvalNab(const NabFlags& flags) {
 }
 
 int RunEvalKpi(const KpiFlags& flags) {
-  auto run = RunKpi(flags.file, KpiDetectorConfig{});
+  auto run = RunKpi(flags.file, KpiDetectorConfig{}, flags.dump);
   if (!run.ok()) {
     std::fprintf(stderr, "vigil eval kpi: %s\n", run.status().message().c_str());
     return 2;
@@ -112,6 +113,7 @@ void AddEvalKpiCommands(CommandContext& ctx) {
   auto* kpi = ctx.eval->add_subcommand("kpi", "Point-adjusted F1 on labelled KPIs (AIOps Challenge 2018 CSV)");
   kpi->add_option("file", kpi_flags->file, "CSV with timestamp,value,label,KPI ID")->required();
   kpi->add_flag("--json", kpi_flags->json, "Print one JSON object");
+  kpi->add_option("--dump-scores", kpi_flags->dump, "Write each KPI's per-point scores and alarms into this directory");
   kpi->callback([&ctx, kpi_flags] { ctx.exit_code = RunEvalKpi(*kpi_flags); });
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <fstream>
 
 #include "eval/kpi_csv.h"
@@ -70,7 +71,7 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
   return run;
 }
 
-Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
+Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg, const std::string& dump_dir) {
   auto kpis = ReadKpiCsv(path);
   if (!kpis.ok()) return kpis.status();
   KpiRun run;
@@ -80,10 +81,26 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg) {
     KpiDetector det(cfg);
     KpiSeriesResult r;
     r.labels = k.labels;
+    std::ofstream dump;
+    if (!dump_dir.empty()) {
+      std::string flat = id;
+      std::replace(flat.begin(), flat.end(), '/', '_');
+      dump.open(dump_dir + "/" + flat + ".csv");
+      dump << "value,label,surprise,score,threshold,alarm,pattern\n";
+    }
     for (size_t i = 0; i < k.values.size(); ++i) {
       KpiVerdict v = det.Update(k.ts[i], k.values[i]);
       r.scores.push_back(v.ready ? v.surprise : 0);  // calibrated per series: one global threshold fits all
       r.alarms.push_back(v.anomalous);
+      if (dump.is_open()) {
+        dump << k.values[i] << ',' << k.labels[i] << ',' << r.scores.back() << ',' << v.score << ',' << v.threshold
+             << ',' << v.anomalous << ',' << KpiPatternName(v.pattern) << '\n';
+      }
+    }
+    if (dump.is_open()) {
+      const KpiProfile& p = det.profile();
+      std::fprintf(stderr, "%s: period %lld ms (strength %.2f), detectors 0x%x\n", id.c_str(),
+                   static_cast<long long>(p.period_ms), p.period_strength, p.detectors);
     }
     results.push_back(std::move(r));
   }

@@ -45,6 +45,8 @@ struct KpiRun {
   KpiScore overall;
   std::map<std::string, KpiScore> series;
 };
-Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg);
+// dump_dir: when not empty, writes <dump_dir>/<KPI ID>.csv with every point's
+// value, label, surprise, combined score, threshold and alarm.
+Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg, const std::string& dump_dir = "");
 
 }  // namespace vigil

@@ -19,6 +19,7 @@ constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
 constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
+constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -153,6 +154,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
+  double sustained = 0, variance = 0;  // surprises of the sustained views
   {
     const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
     const double ratio = std::fabs(x - expected) / scale;
@@ -165,7 +167,6 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
     short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
     medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
-    double sustained = 0, variance = 0;
     if (slow_.count() >= kLevelWarmup) {
       const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
       sustained = spot_shift_.Surprise(zb);
@@ -221,11 +222,14 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   v.anomalous = combined > threshold;
   if (v.anomalous) v.fired |= best_bit;
   if (v.anomalous && best_bit != primary_bit && std::fabs(z) > threshold) v.fired |= primary_bit;
+  const double point_surprise = spot_.Surprise(combined);
+  v.surprise = std::max(v.surprise, point_surprise);
   if (hard != 0) {
     v.anomalous = true;
     v.fired |= kDetHardLimits;
     v.direction = hard > 0 ? Direction::kUp : Direction::kDown;
     v.score = std::max(v.score, threshold);
+    v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
   }
 
   // Change points: CUSUM on the clipped residual; BOCPD for step-like series.
@@ -272,10 +276,34 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     }
   }
 
+  // The calibrated surprise alarms too (the same risk on every series and
+  // view, where the score threshold is the point view's alone). Such an
+  // alarm is reported but, unlike a score alarm, does not count as an
+  // excursion point for learning and re-baselining: the baselines adapt as
+  // they did without it. It alarms for the first kSurpriseAlarmPoints
+  // points of a surprising stretch only, then stays quiet until the
+  // surprise falls back (a refractory period: the onset is the news; a
+  // sustained view can stay surprising for a hundred points).
+  bool variance_alarm = false;
+  const bool surprising = !v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_;
+  surprise_run_ = surprising ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
+  if (surprising && surprise_run_ <= kSurpriseAlarmPoints) {
+    v.anomalous = true;
+    v.by_surprise = true;
+    if (point_surprise >= std::max(sustained, variance)) {
+      v.fired |= best_bit;
+    } else if (sustained >= variance) {
+      v.fired |= kDetCusum;  // a sustained shift of the mean
+    } else {
+      variance_alarm = true;
+      v.fired |= primary_bit;
+    }
+  }
+
   // Pattern, excursion bookkeeping.
   if (v.anomalous && v.pattern == KpiPattern::kNone) {
     const bool same = run_ > 0 && v.direction == run_dir_;
-    if (run_ > 0 && !same) {
+    if ((run_ > 0 && !same) || variance_alarm) {
       v.pattern = KpiPattern::kVarianceChange;  // flips sides within one excursion
     } else if ((v.fired & kDetCusum) || (same && run_ + 1 >= cfg_.level_shift_points) || confirmed_shift) {
       v.pattern = v.direction == Direction::kUp ? KpiPattern::kLevelShiftUp : KpiPattern::kLevelShiftDown;
@@ -384,12 +412,16 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
 
   v = Judge(ts, x);
   v.missing_ms = missing;
-  if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = false;
-  v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
-  spot_.Update(v.score);
+  if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
+  spot_.Update(v.score);  // (Judge took the point view's surprise; a hard limit only raises the score to the threshold)
 
   // Excursion state.
-  if (v.anomalous) {
+  // A surprise alarm is not an excursion point (see Judge); its onset is
+  // the first alarm of any kind after a quiet stretch.
+  const bool excursion = v.anomalous && !v.by_surprise;
+  if (v.by_surprise) v.onset = alarm_quiet_ >= kQuietToEnd;
+  alarm_quiet_ = v.anomalous ? 0 : std::min(alarm_quiet_ + 1, 1 << 20);
+  if (excursion) {
     if (run_ == 0 || v.direction != run_dir_) {
       v.onset = run_ == 0 && quiet_ >= kQuietToEnd;
       run_ = 0;
@@ -407,7 +439,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
   }
   if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
-  Learn(ts, x, v.anomalous);
+  Learn(ts, x, excursion);
   return v;
 }
 
@@ -449,7 +481,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 1;
+constexpr uint32_t kSuiteSnapshotVersion = 2;  // 2: alarm_quiet_, surprise_run_
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -505,6 +537,8 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, have_last_);
   PutPod(&b, run_);
   PutPod(&b, quiet_);
+  PutPod(&b, alarm_quiet_);
+  PutPod(&b, surprise_run_);
   PutPod(&b, run_dir_);
   PutPod(&b, run_sum_);
   PutPod(&b, after_jump_);
@@ -570,6 +604,8 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");
   if (s.ok()) s = GetPod(&b, &d.run_, "kpi run");
   if (s.ok()) s = GetPod(&b, &d.quiet_, "kpi quiet");
+  if (s.ok()) s = GetPod(&b, &d.alarm_quiet_, "kpi alarm quiet");
+  if (s.ok()) s = GetPod(&b, &d.surprise_run_, "kpi surprise run");
   if (s.ok()) s = GetPod(&b, &d.run_dir_, "kpi run direction");
   if (s.ok()) s = GetPod(&b, &d.run_sum_, "kpi run sum");
   if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");

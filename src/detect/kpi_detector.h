@@ -9,7 +9,9 @@
 //     standard deviations (z); the combined score is the largest of them
 //     (detectors whose scores live on other scales are mapped to z first).
 //     The alarm threshold on the combined score comes from SPOT (extreme
-//     value theory), times the feedback sensitivity.
+//     value theory), times the feedback sensitivity. The calibrated
+//     surprise (the fitted tails of the point and sustained views) alarms
+//     too, at the start of a surprising stretch (`by_surprise`).
 //  3. Explanation: expected value and band from the primary baseline
 //     (seasonal when ready, else Holt-Winters, else level), the detectors
 //     that fired, and a pattern label.
@@ -53,6 +55,7 @@ struct KpiDetectorConfig {
   bool reprofile = true;        // re-profile from the block-mean history
   double spot_risk = 1e-4;      // SPOT false-alarm probability per point
   double min_threshold = 5.0;   // the alarm threshold never goes below this z
+  double alarm_surprise = 3.2;  // a calibrated surprise (-log10 risk) above this alarms too
   int level_shift_points = 5;   // consecutive alarms in one direction that make a level shift
   int rebaseline_after = 12;    // consecutive excursion points after which the new level is accepted
   int gap_steps = 5;            // a gap of this many steps is "data missing"
@@ -78,6 +81,7 @@ struct KpiVerdict {
   bool ready = false;      // false while learning, outside the calendar, or non-finite input
   bool anomalous = false;
   bool onset = false;      // first anomalous point of an excursion (what the daemon reports)
+  bool by_surprise = false;  // anomalous by the calibrated surprise alone (not the score threshold)
   double expected = 0, lower = 0, upper = 0;
   double score = 0;        // combined score in robust sds
   double surprise = 0;     // -log10 P(score this large) under the series' own fitted tail (SPOT)
@@ -170,6 +174,8 @@ class KpiDetector {
   bool have_last_ = false;
   int run_ = 0;                  // consecutive alarms
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
+  int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
+  int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
   Direction run_dir_ = Direction::kUp;
   double run_sum_ = 0;           // of the raw values in the run
   bool after_jump_ = false;      // a level shift was accepted recently

@@ -11,7 +11,22 @@ SeasonalProfile::SeasonalProfile(int64_t period_ms, int slots, double points_per
   slots = std::max(1, slots);
   slot_ms_ = std::max<int64_t>(1, (period_ms + slots - 1) / slots);
   alpha_ = static_cast<float>(std::clamp(0.3 / std::max(1.0, points_per_slot), 0.002, 0.3));
-  slots_.assign(static_cast<size_t>((period_ms + slot_ms_ - 1) / slot_ms_), Slot{});
+  slots_.assign(static_cast<size_t>((period_ms + slot_ms_ - 1) / slot_ms_), Slot{0.0f, kUnseen});
+}
+
+const SeasonalProfile::Slot& SeasonalProfile::SlotAt(int64_t ts) const {
+  const size_t i = SlotOf(ts);
+  if (slots_[i].dev >= 0) return slots_[i];
+  // A slot that no value has reached yet (a gap in the first period): its
+  // nearest learned neighbour stands in, instead of an expected value of 0
+  // that would alarm at this time of day, and inflate the score tail, for
+  // days. Rare, so the linear search costs nothing on the common path.
+  const size_t n = slots_.size();
+  for (size_t d = 1; d <= n / 2; ++d) {
+    if (slots_[(i + d) % n].dev >= 0) return slots_[(i + d) % n];
+    if (slots_[(i + n - d) % n].dev >= 0) return slots_[(i + n - d) % n];
+  }
+  return slots_[i];
 }
 
 size_t SeasonalProfile::SlotOf(int64_t ts) const {
@@ -27,11 +42,9 @@ size_t SeasonalProfile::SlotOf(int64_t ts) const {
 
 bool SeasonalProfile::Ready(int64_t ts) const { return started_ && ts - first_ts_ >= 2 * period_ms_; }
 
-double SeasonalProfile::Expected(int64_t ts) const { return slots_[SlotOf(ts)].level; }
+double SeasonalProfile::Expected(int64_t ts) const { return SlotAt(ts).level; }
 
-double SeasonalProfile::Scale(int64_t ts, double floor) const {
-  return std::max<double>(slots_[SlotOf(ts)].dev * 1.2533, floor);
-}
+double SeasonalProfile::Scale(int64_t ts, double floor) const { return std::max<double>(SlotAt(ts).dev * 1.2533, floor); }
 
 void SeasonalProfile::Learn(int64_t ts, double x, double floor) {
   Slot& s = slots_[SlotOf(ts)];
@@ -39,10 +52,14 @@ void SeasonalProfile::Learn(int64_t ts, double x, double floor) {
     started_ = true;
     first_ts_ = ts;
   }
+  if (s.dev < 0) {  // the slot's first value (later than the first period after a gap: from its neighbour's spread)
+    const Slot& stand_in = SlotAt(ts);
+    s.dev = stand_in.dev >= 0 ? stand_in.dev : 0.0f;
+    s.level = static_cast<float>(x);
+    return;
+  }
   if (ts - first_ts_ < period_ms_) {  // first period: take the values as they come
-    if (s.level == 0 && s.dev == 0) {
-      s.level = static_cast<float>(x);
-    } else {
+    {
       s.dev = static_cast<float>(s.dev + 0.3 * (std::fabs(x - s.level) - s.dev));
       s.level = static_cast<float>(s.level + 0.3 * (x - s.level));
     }

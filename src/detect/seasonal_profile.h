@@ -48,9 +48,12 @@ class SeasonalProfile {
 
  private:
   struct Slot {
-    float level = 0, dev = 0;
+    float level = 0, dev = 0;  // dev < 0: no value has reached the slot yet
   };
+  static constexpr float kUnseen = -1.0f;
   size_t SlotOf(int64_t ts) const;
+  // The slot of ts, or its nearest learned neighbour while it has none.
+  const Slot& SlotAt(int64_t ts) const;
 
   int64_t period_ms_ = 0, slot_ms_ = 1;
   int64_t first_ts_ = 0;

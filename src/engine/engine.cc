@@ -249,8 +249,10 @@ struct Engine::Impl {
     // The robust detector stays the first line (hardened on node_exporter
     // data); the suite explains its alarms, and alarms alone only where its
     // seasonal baseline is ready (a time-of-day anomaly the flat window
-    // cannot see), once per excursion.
-    const bool suite_alone = !v.anomalous && kv.anomalous && kv.onset && (kv.fired & kDetSeasonal) != 0;
+    // cannot see), once per excursion, and not by the surprise alone (its
+    // risk, ~1e-3 per point, suits scoring more than paging).
+    const bool suite_alone =
+        !v.anomalous && kv.anomalous && !kv.by_surprise && kv.onset && (kv.fired & kDetSeasonal) != 0;
     if (!v.anomalous && !suite_alone) return;
     Anomaly a;
     a.series = st.id;
