@@ -79,6 +79,10 @@ struct AlertingConfig {
   ServiceTopology topology;
   CorrelationConfig correlation;
   DedupConfig dedup;
+  // global.resolved_digest: the all-clears a receiver is due within one
+  // flush go out as one notification listing the resolved groups (see
+  // docs/alerts.md); false sends one all-clear per group.
+  bool resolved_digest = true;
 
   const Receiver* FindReceiver(const std::string& name) const;
 };

@@ -138,6 +138,13 @@ TEST(Route, ConfigErrorsNameTheKey) {
   auto unknown = ParseAlertingConfig("route: {receiver: a, grup_by: [x]}\nreceivers: [{name: a}]\n");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("route.grup_by"), std::string::npos);
+  auto digest = ParseAlertingConfig("global: {resolved_digest: maybe}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(digest.ok());
+  EXPECT_NE(digest.status().message().find("global.resolved_digest"), std::string::npos);
+  auto off = ParseAlertingConfig("global: {resolved_digest: false}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->resolved_digest);
+  EXPECT_TRUE(ParseAlertingConfig("route: {receiver: a}\nreceivers: [{name: a}]\n")->resolved_digest);
   EXPECT_EQ(*ParsePromDuration("1h30m"), 5400'000);
   EXPECT_EQ(*ParsePromDuration("500ms"), 500);
 }

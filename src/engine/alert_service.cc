@@ -213,9 +213,11 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
       add("slack", s.api_url, GroupSlack(m, s.channel));
     }
     for (const auto& a : r->alertmanagers) add("alertmanager", a.url + "/api/v2/alerts", GroupAlertsV2(m, now));
-    if (n.incident_id) {
+    std::vector<int64_t> ids = n.incident_ids;  // an all-clear digest names several
+    if (n.incident_id) ids.push_back(n.incident_id);
+    for (int64_t id : ids) {
       TimelineEntry e;
-      e.incident_id = n.incident_id;
+      e.incident_id = id;
       e.ts_ms = now;
       e.kind = "notification";
       e.text = "notified " + n.receiver + ": " + std::to_string(n.firing.size()) + " firing, " +

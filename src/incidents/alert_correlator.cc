@@ -68,7 +68,15 @@ std::string AlertCorrelator::RuleOf(const Labels& labels) const {
 
 bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& service) const {
   // Only a root that is itself firing (and not flapping) explains others away.
-  return inc.root_firing && Downstream(inc, service);
+  if (inc.root_firing) return Downstream(inc, service);
+  // Once its own root recovered, an alert still firing downstream of another
+  // live incident's failing root is explained by that one (two faults
+  // reaching one caller keep its alerts firing; the receiver was paged about
+  // both roots). Downstream of no failing root, it is news.
+  for (const auto& [id, other] : incidents_) {
+    if (&other != &inc && !other.resolved && other.root_firing && Downstream(other, service)) return true;
+  }
+  return false;
 }
 
 void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
@@ -429,14 +437,24 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
     for (Fingerprint fp : candidates_[k].alerts) candidate_of_.erase(fp);
     candidates_.erase(k);
   }
+  // A root starting or stopping to fail changes what explains alerts in the
+  // other incidents whose own root recovered (IsSymptom).
+  bool roots_changed = false;
+  for (auto& [id, inc] : incidents_) {
+    if (inc.resolved) continue;
+    bool was = inc.root_firing;
+    UpdateRootFiring(inc, alerts, now);
+    if (was != inc.root_firing) {
+      inc.dirty = true;
+      roots_changed = true;
+    }
+  }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {
       // Re-mark only what changed: a full pass over a large incident every
       // second would stall ingest (the caller holds the pipeline's lock).
-      bool was = inc.root_firing;
-      UpdateRootFiring(inc, alerts, now);
-      if (inc.dirty || was != inc.root_firing) {
+      if (inc.dirty || (roots_changed && !inc.root_firing)) {
         const TrackedAlert* first = nullptr;
         for (Fingerprint fp : inc.alerts) {
           const TrackedAlert* t = alerts(fp);

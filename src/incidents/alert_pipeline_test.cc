@@ -179,6 +179,40 @@ TEST(AlertPipeline, SilenceMutesAndResolvedIsNotified) {
   EXPECT_TRUE(g.p.correlator().Find(1)->resolved);
 }
 
+// Two incidents that clear a few seconds apart: one all-clear message
+// listing both (global.resolved_digest, the default), or one each.
+TEST(AlertPipeline, AllClearsDueTogetherGoOutAsOneDigest) {
+  for (bool digest : {true, false}) {
+    AlertingConfig cfg = Config();
+    cfg.resolved_digest = digest;
+    int64_t ids = 0;
+    AlertPipeline p(cfg, [&ids] { return ++ids; });
+    AlertPipeline::Output out;
+    for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &out);
+    for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &out);
+    for (TimestampMs t = 4000; t <= 60000; t += 1000) p.Tick(t, &out);
+    ASSERT_EQ(ids, 2);
+    ASSERT_EQ(out.notifications.size(), 2u);
+    for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &out);
+    for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000, 90000), 90000, &out);
+    for (TimestampMs t = 61000; t <= 700000; t += 1000) p.Tick(t, &out);
+    if (digest) {
+      ASSERT_EQ(out.notifications.size(), 3u);
+      const auto& n = out.notifications[2];
+      EXPECT_TRUE(n.all_resolved());
+      EXPECT_EQ(n.resolved.size(), 6u);
+      EXPECT_EQ(n.group_keys.size(), 2u);
+      EXPECT_EQ(n.incident_ids, (std::vector<int64_t>{1, 2}));
+      EXPECT_EQ(n.incident_id, 0);
+    } else {
+      ASSERT_EQ(out.notifications.size(), 4u);
+      EXPECT_EQ(out.notifications[2].incident_id, 1);
+      EXPECT_EQ(out.notifications[3].incident_id, 2);
+      EXPECT_EQ(out.notifications[3].resolved.size(), 3u);
+    }
+  }
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
@@ -234,7 +268,7 @@ TEST(StormEval, DeterministicAndCompresses) {
   EXPECT_GT(a.alert_episodes, 200);
   StormScore s = RunStorm(a, StormAlertingConfig(a));
   // Floors a little below the figures measured at this commit (seed 3).
-  EXPECT_GT(s.compression(), 0.965);  // measured 0.974
+  EXPECT_GT(s.compression(), 0.977);  // measured 0.982
   EXPECT_GT(s.purity(), 0.86);        // measured 0.881
   EXPECT_GT(s.completeness(), 0.92);  // measured 0.939
   EXPECT_EQ(s.missed_faults, 0);
@@ -242,13 +276,13 @@ TEST(StormEval, DeterministicAndCompresses) {
 }
 
 // A floor under `vigil eval storms` on a storm the correlator was not tuned
-// on (seed 101; measured 0.977 / 0.985 / 1.000, 0 missed).
+// on (seed 101; measured 0.985 / 0.985 / 1.000, 0 missed).
 TEST(StormEval, HeldOutStormFloor) {
   StormConfig sc;
   sc.seed = 101;
   Storm storm = GenerateStorm(sc);
   StormScore s = RunStorm(storm, StormAlertingConfig(storm));
-  EXPECT_GE(s.compression(), 0.97);
+  EXPECT_GE(s.compression(), 0.98);
   EXPECT_GE(s.purity(), 0.96);
   EXPECT_GE(s.completeness(), 0.98);
   EXPECT_EQ(s.missed_faults, 0);
