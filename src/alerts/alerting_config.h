@@ -1,6 +1,7 @@
 // AlertingConfig: the YAML that configures vigil's alert pipeline. It is an
 // Alertmanager configuration file (route, receivers, inhibit_rules,
-// global.resolve_timeout; `templates` is accepted and ignored) plus three
+// global.resolve_timeout; `templates` is accepted and ignored; vigil adds
+// global.resolved_digest, see AlertingConfig) plus three
 // vigil sections:
 //
 //   topology:            # service -> the services it calls
