@@ -191,7 +191,8 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
   for (const auto& n : out.notifications) {
     const Receiver* r = pipeline_->config().FindReceiver(n.receiver);
     if (!r) continue;
-    GroupMessage m{n.receiver, n.group_key, n.group_labels, n.incident_id, &n.firing, &n.resolved, external_url_, 0};
+    GroupMessage m{n.receiver, n.group_key,   n.group_labels, n.incident_id, &n.firing,
+                   &n.resolved, external_url_, 0,              n.incident_ids};
     auto add = [&](const char* kind, const std::string& url, std::string payload) {
       NotificationRecord rec;
       rec.incident_id = n.incident_id;
