@@ -171,6 +171,17 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
       (downstream || DependsOn(inc.root_service, service))) {
     consider(1, root->second);  // further up the path, or deeper than the suspected root
   }
+  if (downstream && best <= 11) {
+    // Further up the path, the fault's front nearest to it decides: its
+    // dependency in the incident that began failing most recently (two
+    // concurrent faults below a caller whose direct callee has not alerted
+    // yet: the root that began last is not the better guess, the front
+    // that just moved next to it is).
+    for (const auto& [dep, n] : inc.services) {
+      auto d = inc.service_since.find(dep);
+      if (d != inc.service_since.end() && fresh(d->second) && DependsOn(service, dep)) consider(1, d->second);
+    }
+  }
   return best;
 }
 

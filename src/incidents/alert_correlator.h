@@ -11,7 +11,9 @@
 // alert's service depends on the incident's suspected root and calls a
 // service alerting in it with at least two alerts (it sits on the fault's
 // propagation path); it depends on the root, or the root depends on it (a
-// deeper suspected root), these last two ranking lower. Each relation has an
+// deeper suspected root), these last two ranking lower, with the evidence
+// of the incident's service it depends on that began failing last (the
+// fault's nearest front). Each relation has an
 // evidence time (when the current episode of alerts of the entity, service
 // or root began in the incident; an episode ends after a propagation window
 // without a new alert), and only fresh evidence (within propagation_window)

@@ -213,6 +213,39 @@ TEST(AlertPipeline, AllClearsDueTogetherGoOutAsOneDigest) {
   }
 }
 
+// Two concurrent faults below a caller whose direct callee has not alerted:
+// the caller goes with the fault whose front came nearest to it last, not
+// with the root that began failing last.
+TEST(AlertPipeline, CallerGoesWithTheNearestFront) {
+  auto cfg = ParseAlertingConfig(R"(
+route: {receiver: oncall, group_by: [incident], group_wait: 30s}
+receivers: [{name: oncall}]
+topology: {edge: [gw], gw: [checkout, search], checkout: [payments], search: [index]}
+correlation: {min_alerts: 3}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  int64_t ids = 0;
+  AlertPipeline p(*cfg, [&ids] { return ++ids; });
+  AlertPipeline::Output out;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at) {
+    Alert a = A(name, svc, at);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  for (int i = 0; i < 3; ++i) p.Receive(pod("DbDown", "payments", i, 0), 0, &out);
+  for (int i = 0; i < 3; ++i) p.Receive(pod("IndexLag", "index", i, 10000), 10000, &out);
+  ASSERT_EQ(ids, 2);
+  for (int i = 0; i < 2; ++i) p.Receive(pod("Errors", "checkout", i, 60000), 60000, &out);
+  const TrackedAlert* c = p.alerts().Find(FingerprintOf(pod("Errors", "checkout", 0, 0).labels));
+  ASSERT_NE(c, nullptr);
+  EXPECT_EQ(c->incident_id, 1);
+  Alert e = pod("Latency", "edge", 0, 70000);
+  p.Receive(e, 70000, &out);
+  const TrackedAlert* t = p.alerts().Find(FingerprintOf(e.labels));
+  ASSERT_NE(t, nullptr);
+  EXPECT_EQ(t->incident_id, 1);
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
