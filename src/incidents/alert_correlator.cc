@@ -379,6 +379,33 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   // or the propagation path): loose topology relations would let unrelated
   // blips add up to the evidence of an incident.
   AlertIncident* cand = BestMatch(candidates_, svc, ent, rule, now, true, &cand_score);
+  if (open && cand && open_score < cand_score && OnPropagationPath(*open, *cand, now)) {
+    // The candidate's services all call services failing in the open
+    // incident, downstream of its root: a fast fault's callers that began
+    // their own candidate before the root's incident could pull them in.
+    // Nothing was paged about them yet; they join the incident.
+    AlertIncidentChange moved;
+    moved.incident_id = open->id;
+    for (Fingerprint fp : cand->alerts) {
+      candidate_of_.erase(fp);
+      TrackedAlert* a = alerts(fp);
+      if (!a) continue;
+      Add(*open, *a, now);
+      if (!a->firing) open->firing.erase(fp);
+      a->incident_id = open->id;
+      moved.alerts.push_back(fp);
+    }
+    for (auto it = candidates_.begin(); it != candidates_.end(); ++it) {
+      if (&it->second == cand) {
+        candidates_.erase(it);
+        break;
+      }
+    }
+    cand = nullptr;
+    cand_score = 0;
+    MarkSymptoms(*open, alerts, now);
+    out->push_back(std::move(moved));
+  }
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
     std::string old_root = open->root_service;
@@ -412,6 +439,22 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   Add(c, *t, now);
   candidate_of_[t->fingerprint] = key;
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
+}
+
+bool AlertCorrelator::OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const {
+  if (!topo_ || cand.services.empty()) return false;
+  for (const auto& [svc, n] : cand.services) {
+    if (!Downstream(inc, svc)) return false;
+    bool path = false;
+    for (const auto& callee : topo_->Callees(svc)) {
+      auto since = inc.service_since.find(callee);
+      auto m = inc.services.find(callee);
+      path = path || (since != inc.service_since.end() && now - since->second <= cfg_.propagation_window_ms &&
+                      m != inc.services.end() && m->second >= 2);
+    }
+    if (!path) return false;
+  }
+  return true;
 }
 
 void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChange>* out) {

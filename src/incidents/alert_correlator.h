@@ -158,6 +158,9 @@ class AlertCorrelator {
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                            const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score);
   void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
+  // True when every service of `cand` calls a service failing in `inc`
+  // (fresh, two alerts at least) and depends on its root.
+  bool OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const;
   void UpdateRoot(AlertIncident& inc, const std::string& service);
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);

@@ -246,6 +246,36 @@ correlation: {min_alerts: 3}
   EXPECT_EQ(t->incident_id, 1);
 }
 
+// A fast fault: the caller's first alerts start a candidate of their own
+// before the root's candidate has the two alerts that pull callers in. Once
+// the root's incident opens, the caller's candidate (nothing paged about it)
+// joins it instead of opening a second incident.
+TEST(AlertPipeline, CallersCandidateJoinsTheRootsIncident) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at) {
+    Alert a = A(name, svc, at);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  f.p.Receive(pod("DbErrors", "payments", 0, 0), 0, &f.out);
+  f.p.Receive(pod("Errors5xx", "checkout", 0, 1000), 1000, &f.out);
+  f.p.Receive(pod("Errors5xx", "checkout", 1, 2000), 2000, &f.out);
+  f.p.Receive(pod("DbErrors", "payments", 1, 3000), 3000, &f.out);
+  f.p.Receive(pod("DbErrors", "payments", 2, 4000), 4000, &f.out);
+  ASSERT_EQ(f.ids, 1);
+  EXPECT_EQ(f.p.correlator().Find(1)->root_service, "payments");
+  f.p.Receive(pod("Errors5xx", "checkout", 2, 5000), 5000, &f.out);
+  EXPECT_EQ(f.ids, 1);
+  EXPECT_EQ(f.p.correlator().Find(1)->alerts.size(), 6u);
+  EXPECT_EQ(f.p.correlator().candidates(), 0u);
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* t = f.p.alerts().Find(FingerprintOf(pod("Errors5xx", "checkout", i, 0).labels));
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->incident_id, 1);
+    EXPECT_TRUE(t->symptom);
+  }
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
