@@ -267,6 +267,12 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
       if (k == "resolve_timeout") {
         st = GetDuration(kv.second, "global.resolve_timeout", &cfg->dedup.resolve_timeout_ms);
         if (!st.ok()) return st;
+      } else if (k == "resolved_digest") {
+        bool b = false;
+        if (!kv.second.IsScalar() || !YAML::convert<bool>::decode(kv.second, b)) {
+          return Bad("global.resolved_digest", "expected true or false");
+        }
+        cfg->resolved_digest = b;
       }
       // Other global keys configure notifiers vigil does not implement
       // (smtp, pagerduty, ...) or HTTP clients; they do not change

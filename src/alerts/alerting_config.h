@@ -1,6 +1,7 @@
 // AlertingConfig: the YAML that configures vigil's alert pipeline. It is an
 // Alertmanager configuration file (route, receivers, inhibit_rules,
-// global.resolve_timeout; `templates` is accepted and ignored) plus three
+// global.resolve_timeout; `templates` is accepted and ignored; vigil adds
+// global.resolved_digest, see AlertingConfig) plus three
 // vigil sections:
 //
 //   topology:            # service -> the services it calls
@@ -79,6 +80,10 @@ struct AlertingConfig {
   ServiceTopology topology;
   CorrelationConfig correlation;
   DedupConfig dedup;
+  // global.resolved_digest: the all-clears a receiver is due within one
+  // flush go out as one notification listing the resolved groups (see
+  // docs/alerts.md); false sends one all-clear per group.
+  bool resolved_digest = true;
 
   const Receiver* FindReceiver(const std::string& name) const;
 };

@@ -7,6 +7,7 @@
 #include "alerts/inhibit.h"
 #include "alerts/matcher.h"
 #include "alerts/notification_log.h"
+#include "alerts/notify_payloads.h"
 #include "alerts/route.h"
 #include "alerts/silence.h"
 #include "alerts/topology.h"
@@ -138,6 +139,13 @@ TEST(Route, ConfigErrorsNameTheKey) {
   auto unknown = ParseAlertingConfig("route: {receiver: a, grup_by: [x]}\nreceivers: [{name: a}]\n");
   ASSERT_FALSE(unknown.ok());
   EXPECT_NE(unknown.status().message().find("route.grup_by"), std::string::npos);
+  auto digest = ParseAlertingConfig("global: {resolved_digest: maybe}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(digest.ok());
+  EXPECT_NE(digest.status().message().find("global.resolved_digest"), std::string::npos);
+  auto off = ParseAlertingConfig("global: {resolved_digest: false}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_TRUE(off.ok()) << off.status().ToString();
+  EXPECT_FALSE(off->resolved_digest);
+  EXPECT_TRUE(ParseAlertingConfig("route: {receiver: a}\nreceivers: [{name: a}]\n")->resolved_digest);
   EXPECT_EQ(*ParsePromDuration("1h30m"), 5400'000);
   EXPECT_EQ(*ParsePromDuration("500ms"), 500);
 }
@@ -242,6 +250,23 @@ TEST(NotificationLog, RepeatOnlyAfterIntervalUnlessChanged) {
   EXPECT_FALSE(log.ShouldNotify("r", "g", {}, false, false, 1000, 500));    // ... unless send_resolved is off
   log.Record({"r", "g", {}, {1, 2}, 600});
   EXPECT_FALSE(log.ShouldNotify("r", "g", {}, false, true, 1000, 5000));    // all-clear sent once
+}
+
+// An all-clear digest names every incident it resolves.
+TEST(NotifyPayloads, AllClearDigestListsItsIncidents) {
+  TrackedAlert t;
+  t.alert = A({{"alertname", "E"}, {"service", "db"}}, 1000, 5000);
+  t.firing = false;
+  t.resolved_ms = 5000;
+  std::vector<TrackedAlert> firing, resolved{t, t};
+  GroupMessage m{"oncall", "all-clear:a,b", Labels(), 0, &firing, &resolved, "http://vigil", 0, {3, 5}};
+  std::string hook = GroupWebhookV4(m);
+  EXPECT_NE(hook.find("\"status\":\"resolved\""), std::string::npos) << hook;
+  EXPECT_NE(hook.find("\"vigilIncidents\":[\"http://vigil/incidents/3\",\"http://vigil/incidents/5\"]"), std::string::npos)
+      << hook;
+  EXPECT_NE(GroupSlack(m, "").find("[RESOLVED] incidents 3, 5"), std::string::npos);
+  m.incident_ids.clear();
+  EXPECT_EQ(GroupWebhookV4(m).find("vigilIncidents"), std::string::npos);
 }
 
 TEST(Aggregation, GroupWaitThenInterval) {

@@ -75,6 +75,11 @@ std::string GroupWebhookV4(const GroupMessage& m) {
               {"externalURL", m.external_url},
               {"alerts", alerts}};
   if (m.incident_id) out["vigilIncident"] = m.external_url + "/incidents/" + std::to_string(m.incident_id);
+  if (!m.incident_ids.empty()) {
+    json links = json::array();
+    for (int64_t id : m.incident_ids) links.push_back(m.external_url + "/incidents/" + std::to_string(id));
+    out["vigilIncidents"] = links;
+  }
   return out.dump();
 }
 
@@ -101,6 +106,10 @@ std::string GroupSlack(const GroupMessage& m, const std::string& channel) {
   size_t nf = m.firing ? m.firing->size() : 0, nr = m.resolved ? m.resolved->size() : 0;
   std::string title = std::string(nf ? "[FIRING:" + std::to_string(nf) + "]" : "[RESOLVED]") + " " +
                       m.group_labels.ToString();
+  if (!m.incident_ids.empty()) {
+    title = "[RESOLVED] incidents";
+    for (size_t i = 0; i < m.incident_ids.size(); ++i) title += (i ? ", " : " ") + std::to_string(m.incident_ids[i]);
+  }
   std::string text;
   for (bool firing : {true, false}) {
     const auto* list = firing ? m.firing : m.resolved;

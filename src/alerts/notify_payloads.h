@@ -20,6 +20,7 @@ struct GroupMessage {
   const std::vector<TrackedAlert>* resolved = nullptr;
   std::string external_url;
   int max_alerts = 0;  // webhook: 0 = all; beyond, truncatedAlerts counts the rest
+  std::vector<int64_t> incident_ids;  // an all-clear digest: the incidents it resolves
 };
 
 std::string GroupWebhookV4(const GroupMessage& m);

@@ -183,9 +183,13 @@ Storm GenerateStorm(const StormConfig& cfg) {
     s.alert.ends_ms = e.end;
     s.alert.source = "storm";
     storm.sends.push_back(std::move(s));
-    storm.truth.emplace_back(FingerprintOf(e.labels), e.fault);
     ++storm.alert_episodes;
   }
+  std::vector<const Episode*> by_start;
+  for (const auto& e : episodes) by_start.push_back(&e);
+  std::stable_sort(by_start.begin(), by_start.end(),
+                   [](const Episode* a, const Episode* b) { return a->start < b->start; });
+  for (const Episode* e : by_start) storm.truth.emplace_back(FingerprintOf(e->labels), e->fault);
   std::stable_sort(storm.sends.begin(), storm.sends.end(),
                    [](const StormSend& a, const StormSend& b) { return a.at < b.at; });
   return storm;

@@ -53,7 +53,9 @@ struct Storm {
   std::vector<std::pair<std::string, std::string>> calls;  // caller, callee (for YAML dumps)
   std::vector<StormSend> sends;                             // in time order
   std::vector<StormFault> faults;
-  // Truth per alert firing episode: fingerprint -> fault id (-1 = noise).
+  // Truth per alert firing episode: fingerprint -> fault id (-1 = noise),
+  // in order of the episodes' start (two faults may fire the same rule on
+  // the same pod; the first in time started the alert).
   std::vector<std::pair<Fingerprint, int>> truth;
   int alert_episodes = 0;                                   // alerts received (firing episodes)
 };

@@ -66,7 +66,8 @@ std::string SilenceDoc(const Silence& s) {
 std::string IncidentDoc(const AlertIncident& i) {
   return json{{"id", i.id}, {"resolved", i.resolved}, {"alerts", i.alerts}, {"firing", i.firing},
               {"services", i.services}, {"service_since", i.service_since}, {"service_last", i.service_last},
-              {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
+              {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last},
+              {"rule_since", i.rule_since}, {"rule_last", i.rule_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
               {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity}}
       .dump();
@@ -85,6 +86,8 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.entity_since = j["entity_since"].get<std::map<std::string, TimestampMs>>();
   i.service_last = j.value("service_last", std::map<std::string, TimestampMs>{});
   i.entity_last = j.value("entity_last", std::map<std::string, TimestampMs>{});
+  i.rule_since = j.value("rule_since", std::map<std::string, TimestampMs>{});
+  i.rule_last = j.value("rule_last", std::map<std::string, TimestampMs>{});
   i.root_service = j["root"];
   i.title = j["title"];
   i.first_ms = j["first"];
@@ -188,7 +191,8 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
   for (const auto& n : out.notifications) {
     const Receiver* r = pipeline_->config().FindReceiver(n.receiver);
     if (!r) continue;
-    GroupMessage m{n.receiver, n.group_key, n.group_labels, n.incident_id, &n.firing, &n.resolved, external_url_, 0};
+    GroupMessage m{n.receiver, n.group_key,   n.group_labels, n.incident_id, &n.firing,
+                   &n.resolved, external_url_, 0,              n.incident_ids};
     auto add = [&](const char* kind, const std::string& url, std::string payload) {
       NotificationRecord rec;
       rec.incident_id = n.incident_id;
@@ -210,9 +214,11 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
       add("slack", s.api_url, GroupSlack(m, s.channel));
     }
     for (const auto& a : r->alertmanagers) add("alertmanager", a.url + "/api/v2/alerts", GroupAlertsV2(m, now));
-    if (n.incident_id) {
+    std::vector<int64_t> ids = n.incident_ids;  // an all-clear digest names several
+    if (n.incident_id) ids.push_back(n.incident_id);
+    for (int64_t id : ids) {
       TimelineEntry e;
-      e.incident_id = n.incident_id;
+      e.incident_id = id;
       e.ts_ms = now;
       e.kind = "notification";
       e.text = "notified " + n.receiver + ": " + std::to_string(n.firing.size()) + " firing, " +

@@ -59,9 +59,24 @@ std::string AlertCorrelator::EntityOf(const Labels& labels) const {
   return {};
 }
 
+std::string AlertCorrelator::RuleOf(const Labels& labels) const {
+  std::string svc = ServiceOf(labels);
+  std::string_view name = labels.Get("alertname");
+  if (svc.empty() || name.empty()) return {};
+  return svc + "/" + std::string(name);
+}
+
 bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& service) const {
   // Only a root that is itself firing (and not flapping) explains others away.
-  return inc.root_firing && Downstream(inc, service);
+  if (inc.root_firing) return Downstream(inc, service);
+  // Once its own root recovered, an alert still firing downstream of another
+  // live incident's failing root is explained by that one (two faults
+  // reaching one caller keep its alerts firing; the receiver was paged about
+  // both roots). Downstream of no failing root, it is news.
+  for (const auto& [id, other] : incidents_) {
+    if (&other != &inc && !other.resolved && other.root_firing && Downstream(other, service)) return true;
+  }
+  return false;
 }
 
 void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
@@ -94,7 +109,7 @@ bool AlertCorrelator::DependsOn(const std::string& service, const std::string& d
 }
 
 int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
-                                 TimestampMs now, TimestampMs* evidence) const {
+                                 const std::string& rule, TimestampMs now, TimestampMs* evidence) const {
   auto fresh = [&](TimestampMs since) { return now - since <= cfg_.propagation_window_ms; };
   int best = 0;
   *evidence = INT64_MIN;
@@ -113,6 +128,20 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
       *evidence = since;
     }
   };
+  // The strongest relation: the same rule already failing on the same
+  // service in the incident (one fault shows the same symptom on the pods of
+  // a service; a second fault reaching a shared caller mostly fires other
+  // rules there). Measured on the storm suite: attributing shared callers by
+  // service and recency alone gave many of a fault's late alerts there to a
+  // concurrent fault.
+  if (!rule.empty()) {
+    auto it = inc.rule_since.find(rule);
+    if (it != inc.rule_since.end() && fresh(it->second)) {
+      best = 13;
+      *evidence = it->second;
+      return best;
+    }
+  }
   if (!entity.empty()) {
     auto it = inc.entity_since.find(entity);
     if (it != inc.entity_since.end()) consider(3, it->second);
@@ -127,10 +156,12 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
     for (const auto& callee : topo_->Callees(service)) {
       auto it = inc.service_since.find(callee);
       // One alert on the callee is too weak a cause to pull callers in,
-      // when other services of the incident have more.
+      // when other services of the incident have more; in a candidate it
+      // never is (chains of single blips on adjacent services would add up
+      // to an incident, and catch the first alerts of a real fault).
       auto n = inc.services.find(callee);
-      if (it != inc.service_since.end() && fresh(it->second) && n != inc.services.end() &&
-          n->second >= std::min(2, inc.max_service_alerts)) {
+      int need = inc.open ? std::min(2, inc.max_service_alerts) : 2;
+      if (it != inc.service_since.end() && fresh(it->second) && n != inc.services.end() && n->second >= need) {
         consider(2, it->second);
       }
     }
@@ -140,18 +171,30 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
       (downstream || DependsOn(inc.root_service, service))) {
     consider(1, root->second);  // further up the path, or deeper than the suspected root
   }
+  if (downstream && best <= 11) {
+    // Further up the path, the fault's front nearest to it decides: its
+    // dependency in the incident that began failing most recently (two
+    // concurrent faults below a caller whose direct callee has not alerted
+    // yet: the root that began last is not the better guess, the front
+    // that just moved next to it is).
+    for (const auto& [dep, n] : inc.services) {
+      auto d = inc.service_since.find(dep);
+      if (d != inc.service_since.end() && fresh(d->second) && DependsOn(service, dep)) consider(1, d->second);
+    }
+  }
   return best;
 }
 
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                                          const std::string& entity, TimestampMs now, bool close_only, int* score) {
+                                          const std::string& entity, const std::string& rule, TimestampMs now,
+                                          bool close_only, int* score) {
   AlertIncident* best = nullptr;
   *score = 0;
   TimestampMs best_evidence = INT64_MIN;
   for (auto& [id, inc] : pool) {
     if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
     TimestampMs evidence = 0;
-    int s = Relatedness(inc, service, entity, now, &evidence);
+    int s = Relatedness(inc, service, entity, rule, now, &evidence);
     if (s == 0 || (close_only && s % 10 < 2)) continue;
     // Among equally related incidents, the one with the most recent evidence.
     if (s > *score || (s == *score && evidence > best_evidence)) {
@@ -230,6 +273,8 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     inc.entities.insert(ent);
     episode(inc.entity_since, inc.entity_last, ent);
   }
+  std::string rule = RuleOf(t.alert.labels);
+  if (!rule.empty()) episode(inc.rule_since, inc.rule_last, rule);
   inc.last_ms = std::max(inc.last_ms, now);
   if (SeverityRank(t.severity) > SeverityRank(inc.worst_severity)) inc.worst_severity = t.severity;
   UpdateRoot(inc, svc);
@@ -327,12 +372,40 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   if (!t->firing) return;
   std::string svc = ServiceOf(t->alert.labels);
   std::string ent = EntityOf(t->alert.labels);
+  std::string rule = RuleOf(t->alert.labels);
   int open_score = 0, cand_score = 0;
-  AlertIncident* open = BestMatch(incidents_, svc, ent, now, false, &open_score);
+  AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score);
   // Candidates gather only closely related alerts (same entity or service,
   // or the propagation path): loose topology relations would let unrelated
   // blips add up to the evidence of an incident.
-  AlertIncident* cand = BestMatch(candidates_, svc, ent, now, true, &cand_score);
+  AlertIncident* cand = BestMatch(candidates_, svc, ent, rule, now, true, &cand_score);
+  if (open && cand && open_score < cand_score && OnPropagationPath(*open, *cand, now)) {
+    // The candidate's services all call services failing in the open
+    // incident, downstream of its root: a fast fault's callers that began
+    // their own candidate before the root's incident could pull them in.
+    // Nothing was paged about them yet; they join the incident.
+    AlertIncidentChange moved;
+    moved.incident_id = open->id;
+    for (Fingerprint fp : cand->alerts) {
+      candidate_of_.erase(fp);
+      TrackedAlert* a = alerts(fp);
+      if (!a) continue;
+      Add(*open, *a, now);
+      if (!a->firing) open->firing.erase(fp);
+      a->incident_id = open->id;
+      moved.alerts.push_back(fp);
+    }
+    for (auto it = candidates_.begin(); it != candidates_.end(); ++it) {
+      if (&it->second == cand) {
+        candidates_.erase(it);
+        break;
+      }
+    }
+    cand = nullptr;
+    cand_score = 0;
+    MarkSymptoms(*open, alerts, now);
+    out->push_back(std::move(moved));
+  }
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
     std::string old_root = open->root_service;
@@ -368,12 +441,28 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
 }
 
+bool AlertCorrelator::OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const {
+  if (!topo_ || cand.services.empty()) return false;
+  for (const auto& [svc, n] : cand.services) {
+    if (!Downstream(inc, svc)) return false;
+    bool path = false;
+    for (const auto& callee : topo_->Callees(svc)) {
+      auto since = inc.service_since.find(callee);
+      auto m = inc.services.find(callee);
+      path = path || (since != inc.service_since.end() && now - since->second <= cfg_.propagation_window_ms &&
+                      m != inc.services.end() && m->second >= 2);
+    }
+    if (!path) return false;
+  }
+  return true;
+}
+
 void AlertCorrelator::OnAnomaly(const Anomaly& a, std::vector<AlertIncidentChange>* out) {
   std::string svc = ServiceOf(a.labels);
   std::string ent = EntityOf(a.labels);
   if (svc.empty() && ent.empty()) return;
   int score = 0;
-  AlertIncident* inc = BestMatch(incidents_, svc, ent, a.ts_ms, false, &score);
+  AlertIncident* inc = BestMatch(incidents_, svc, ent, "", a.ts_ms, false, &score);
   if (!inc) return;
   inc->anomaly_ids.push_back(a.id);
   AlertIncidentChange ch;
@@ -402,14 +491,24 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
     for (Fingerprint fp : candidates_[k].alerts) candidate_of_.erase(fp);
     candidates_.erase(k);
   }
+  // A root starting or stopping to fail changes what explains alerts in the
+  // other incidents whose own root recovered (IsSymptom).
+  bool roots_changed = false;
+  for (auto& [id, inc] : incidents_) {
+    if (inc.resolved) continue;
+    bool was = inc.root_firing;
+    UpdateRootFiring(inc, alerts, now);
+    if (was != inc.root_firing) {
+      inc.dirty = true;
+      roots_changed = true;
+    }
+  }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {
       // Re-mark only what changed: a full pass over a large incident every
       // second would stall ingest (the caller holds the pipeline's lock).
-      bool was = inc.root_firing;
-      UpdateRootFiring(inc, alerts, now);
-      if (inc.dirty || was != inc.root_firing) {
+      if (inc.dirty || (roots_changed && !inc.root_firing)) {
         const TrackedAlert* first = nullptr;
         for (Fingerprint fp : inc.alerts) {
           const TrackedAlert* t = alerts(fp);

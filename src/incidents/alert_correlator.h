@@ -5,12 +5,15 @@
 //
 // Joining. An alert names a service (the first of correlation.service_labels
 // it has) and an entity (the first of correlation.entity_labels). It joins
-// the live incident that it is most related to. Relations: the incident has
-// an alert on the same entity (pod, instance); ... on the same service; the
+// the live incident that it is most related to. Relations, strongest first:
+// the incident has the same rule (alertname) failing on the same service;
+// it has an alert on the same entity (pod, instance); ... on the same service; the
 // alert's service depends on the incident's suspected root and calls a
 // service alerting in it with at least two alerts (it sits on the fault's
 // propagation path); it depends on the root, or the root depends on it (a
-// deeper suspected root), these last two ranking lower. Each relation has an
+// deeper suspected root), these last two ranking lower, with the evidence
+// of the incident's service it depends on that began failing last (the
+// fault's nearest front). Each relation has an
 // evidence time (when the current episode of alerts of the entity, service
 // or root began in the incident; an episode ends after a propagation window
 // without a new alert), and only fresh evidence (within propagation_window)
@@ -76,6 +79,8 @@ struct AlertIncident {
   std::set<std::string> entities;
   std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
   std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
+  std::map<std::string, TimestampMs> rule_since;     // service + alertname -> start of its current episode
+  std::map<std::string, TimestampMs> rule_last;      // service + alertname -> when its latest new alert joined
   std::string root_service;
   std::string title;
   TimestampMs first_ms = 0, last_ms = 0, opened_ms = 0, resolved_ms = 0, quiet_since_ms = 0;
@@ -134,6 +139,8 @@ class AlertCorrelator {
   Incident ToIncident(const AlertIncident& inc) const;
   std::string ServiceOf(const Labels& labels) const;
   std::string EntityOf(const Labels& labels) const;
+  // The alert rule on its service ("service/alertname"), "" without either.
+  std::string RuleOf(const Labels& labels) const;
   // True when `service` depends on the incident's root (downstream of the
   // fault).
   bool Downstream(const AlertIncident& inc, const std::string& service) const;
@@ -146,11 +153,14 @@ class AlertCorrelator {
   size_t candidates() const { return candidates_.size(); }
 
  private:
-  int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
+  int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity, const std::string& rule,
                   TimestampMs now, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                           const std::string& entity, TimestampMs now, bool close_only, int* score);
+                           const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score);
   void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
+  // True when every service of `cand` calls a service failing in `inc`
+  // (fresh, two alerts at least) and depends on its root.
+  bool OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const;
   void UpdateRoot(AlertIncident& inc, const std::string& service);
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);

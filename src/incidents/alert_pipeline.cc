@@ -88,8 +88,35 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
   Apply(changes, now, out);
   std::vector<std::string> due;
   for (AggregationGroup* g : groups_.Due(now)) due.push_back(g->key);
+  std::map<std::string, GroupNotification> clears;  // receiver -> all-clear digest
+  auto* digest = cfg_.resolved_digest ? &clears : nullptr;
   for (const auto& k : due) {
-    if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out);  // Flush may delete groups
+    if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out, digest);  // Flush may delete groups
+  }
+  if (!clears.empty()) {
+    // All-clears are news nobody acts on: a receiver due one now also hears
+    // now of its other groups that have stopped firing (they would follow
+    // at their own next flush, minutes apart), in the same message.
+    std::vector<std::string> ready;
+    for (const auto& [key, g] : groups_.groups()) {
+      if (clears.count(g.route->receiver)) ready.push_back(key);
+    }
+    for (const auto& k : ready) {
+      if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out, &clears, true);
+    }
+    for (auto& [receiver, n] : clears) {
+      if (n.group_keys.size() == 1) {
+        n.group_key = n.group_keys[0];
+        n.incident_id = n.incident_ids.empty() ? 0 : n.incident_ids[0];
+        n.group_keys.clear();
+        n.incident_ids.clear();
+      } else {
+        n.group_key = "all-clear:";
+        for (size_t i = 0; i < n.group_keys.size(); ++i) n.group_key += (i ? "," : "") + n.group_keys[i];
+        n.group_labels = Labels();
+      }
+      out->notifications.push_back(std::move(n));
+    }
   }
   // Alerts forgotten by the dedup stage leave their groups.
   std::vector<std::pair<std::string, Fingerprint>> gone;
@@ -103,7 +130,8 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
   for (auto& id : silences_.Collect(now)) out->forgotten_silences.push_back(std::move(id));
 }
 
-void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
+void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
+                          std::map<std::string, GroupNotification>* clears, bool clear_only) {
   GroupNotification n;
   n.receiver = g.route->receiver;
   n.group_key = g.key;
@@ -148,8 +176,11 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
       return std::hash<std::string>{}(correlator_.ServiceOf(t->alert.labels));
     };
   }
-  if (nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved, g.route->repeat_interval_ms, now,
-                          news_key)) {
+  bool notify = nflog_.ShouldNotify(n.receiver, g.key, firing, any_firing, send_resolved,
+                                    g.route->repeat_interval_ms, now, news_key);
+  bool all_clear = notify && !any_firing;
+  if (clear_only && !all_clear) return;
+  if (notify) {
     // The resolutions shown are of alerts the receiver was told were firing.
     std::vector<Fingerprint> resolved_fps;
     for (const TrackedAlert* t : resolved) {
@@ -162,7 +193,20 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out) {
     NotificationLogEntry e{n.receiver, g.key, firing, resolved_fps, now};
     nflog_.Record(e);
     out->nflog.push_back(std::move(e));
-    out->notifications.push_back(std::move(n));
+    if (all_clear && clears) {
+      auto [it, fresh] = clears->try_emplace(n.receiver);
+      GroupNotification& d = it->second;
+      if (fresh) {
+        d.receiver = n.receiver;
+        d.group_labels = n.group_labels;
+        d.at = now;
+      }
+      d.group_keys.push_back(n.group_key);
+      if (n.incident_id > 0) d.incident_ids.push_back(n.incident_id);
+      for (auto& t : n.resolved) d.resolved.push_back(std::move(t));
+    } else {
+      out->notifications.push_back(std::move(n));
+    }
   }
   // Resolved alerts stay in the group until everything in it has resolved,
   // so that the all-clear can list them; then the group empties.

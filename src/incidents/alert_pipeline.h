@@ -11,6 +11,9 @@
 //   Tick(now), per due group:
 //     -> mute              silenced, inhibited, flapping (held) or symptom
 //     -> NotificationLog   send only news, or a repeat after repeat_interval
+//     -> all-clear digest  a receiver's all-clears due in one tick, and those
+//                          of its other groups that have nothing firing any
+//                          more, go out as one notification
 //     -> GroupNotification out (the engine renders and queues it durably)
 //
 // Alerts are routed only once their incident opened: the minimum-evidence
@@ -43,6 +46,10 @@ struct GroupNotification {
   std::string group_key;
   Labels group_labels;
   int64_t incident_id = 0;             // when every alert belongs to one incident
+  // An all-clear digest (several groups' all-clears to one receiver in one
+  // notification): the groups and incidents it resolves.
+  std::vector<std::string> group_keys;
+  std::vector<int64_t> incident_ids;
   std::vector<TrackedAlert> firing;
   std::vector<TrackedAlert> resolved;
   TimestampMs at = 0;
@@ -107,7 +114,11 @@ class AlertPipeline {
  private:
   void Route(const TrackedAlert& t, TimestampMs now);
   void Apply(std::vector<AlertIncidentChange>& changes, TimestampMs now, Output* out);
-  void Flush(AggregationGroup& g, TimestampMs now, Output* out);
+  // Sends what the group's flush calls for. With `clears`, an all-clear is
+  // folded into its receiver's digest there instead; with `clear_only`,
+  // nothing but an all-clear is done.
+  void Flush(AggregationGroup& g, TimestampMs now, Output* out,
+             std::map<std::string, GroupNotification>* clears = nullptr, bool clear_only = false);
 
   AlertingConfig cfg_;
   AlertDedup dedup_;

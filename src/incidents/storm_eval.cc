@@ -66,7 +66,8 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
   score.incidents = ids;
   score.alerts = storm.alert_episodes;
   score.faults = static_cast<int64_t>(storm.faults.size());
-  // Truth per fingerprint (the first fault that fired it; noise = -1).
+  // Truth per fingerprint: the fault whose episode started it (the first in
+  // time, when two faults fire the same rule on the same pod; noise = -1).
   std::map<Fingerprint, int> truth;
   for (const auto& [fp, f] : storm.truth) {
     auto it = truth.find(fp);
