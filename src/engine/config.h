@@ -28,7 +28,7 @@ struct IncidentSettings {
   TimestampMs join_window_ms = 300'000;
   TimestampMs resolve_after_ms = 120'000;
   // One incident for a fault however many entities show it: pods sharing a
-  // group label, and callers/callees (peer labels, traces, topology) of an
+  // group label and callers/callees (peer labels, traces, topology) join an
   // incident opened within group_window. See IncidentCorrelator.
   std::vector<std::string> group_labels = {"service"};
   std::vector<std::string> peer_labels = {"peer", "peer_service", "upstream_service", "destination_service"};

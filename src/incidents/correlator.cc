@@ -229,7 +229,10 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
   TimestampMs best_opened = 0;
   for (const auto& [primary, groups] : groups_) {
     auto inc = open_.find(primary);
-    if (inc == open_.end()) continue;
+    // Only a young incident gathers: a fault spreads within minutes, and a
+    // pod or caller failing long after is more likely a new fault (its own
+    // page, and its own entry in the scorecard's recall).
+    if (inc == open_.end() || now - inc->second.opened_ms > cfg_.group_window_ms) continue;
     int rank = 3;
     std::string reason;
     if (auto p = peers_.find(primary); !group.empty() && p != peers_.end() && p->second.count(group) > 0) {
@@ -245,7 +248,7 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
       if (rank > 1 && peers.count(g) > 0) {
         rank = 1;
         reason = group + " calls " + g;
-      } else if (rank > 2 && !group.empty() && now - inc->second.opened_ms <= cfg_.group_window_ms) {
+      } else if (rank > 2 && !group.empty()) {
         if (Calls(group, g)) {
           rank = 2;
           reason = group + " calls " + g;

@@ -22,8 +22,9 @@
 //             entity listed in Incident::members): another pod of the same
 //             service (IncidentConfig::group_labels), or a service that calls
 //             or is called by one of the incident's services (a peer label on
-//             the evidence, e.g. rpc_client_duration_seconds{peer="cart"}, or
-//             a call learned from series labels or AddCall) while the
+//             the evidence or on the incident's anomalies, e.g.
+//             rpc_client_duration_seconds{peer="cart"}, or a call from traces
+//             or AddCall that no peer-labelled series measures), while the
 //             incident is young (group_window_ms): a fault spreads along
 //             calls within minutes, and one fault is one incident however
 //             many pods and callers show it. Later anomalies of a member
@@ -119,7 +120,7 @@ struct IncidentConfig {
   // Labels naming the service a series' calls go to: a series with one of
   // them shows a call from its own service to that one.
   std::vector<std::string> peer_labels = {"peer", "peer_service", "upstream_service", "destination_service"};
-  // A caller or callee joins an incident opened at most this long before.
+  // An entity joins a related incident opened at most this long before.
   TimestampMs group_window_ms = 300000;
   size_t max_calls = 100000;              // learned caller -> callee pairs
   size_t max_series = 50;                 // series listed per incident
