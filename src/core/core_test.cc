@@ -1,4 +1,6 @@
 #include <cmath>
+#include <string>
+#include <string_view>
 
 #include <gtest/gtest.h>
 
@@ -59,6 +61,41 @@ TEST(Hash, KnownValuesStayFixed) {
   // Pin the function: if this fails, every stored series id changes.
   EXPECT_EQ(StableHash64("node_cpu_seconds_total"), 0x4c693f55b1b2d380ULL);
   EXPECT_EQ(SeriesIdOf(*Labels::FromPairs({{"__name__", "up"}, {"job", "node"}})), 0x9bf833e2d694a45bULL);
+}
+
+// The function as first written (bytes read one by one into words): the
+// word loads may be done any way that gives these values, at every length
+// and alignment.
+uint64_t ByteWiseHash64(std::string_view data, uint64_t seed) {
+  constexpr uint64_t kA = 0x9e3779b97f4a7c15ULL, kB = 0xbf58476d1ce4e5b9ULL;
+  auto word = [](const unsigned char* p, size_t n) {
+    uint64_t w = 0;
+    for (size_t i = 0; i < n; ++i) w |= static_cast<uint64_t>(p[i]) << (8 * i);
+    return w;
+  };
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+  size_t n = data.size();
+  uint64_t h = seed ^ (n * kA);
+  for (; n >= 8; p += 8, n -= 8) {
+    h = (h ^ Mix64(word(p, 8) + kB)) * kA;
+    h ^= h >> 29;
+  }
+  if (n > 0) {
+    h = (h ^ Mix64((word(p, n) | (static_cast<uint64_t>(n) << 56)) + kB)) * kA;
+    h ^= h >> 29;
+  }
+  return Mix64(h);
+}
+
+TEST(Hash, SameAsByteWiseReadingAtEveryLengthAndAlignment) {
+  std::string bytes;
+  for (int i = 0; i < 80; ++i) bytes += static_cast<char>((i * 151 + 7) & 0xff);
+  for (size_t off = 0; off < 8; ++off) {
+    for (size_t len = 0; off + len <= bytes.size(); ++len) {
+      std::string_view d(bytes.data() + off, len);
+      ASSERT_EQ(StableHash64(d, 42), ByteWiseHash64(d, 42)) << off << " " << len;
+    }
+  }
 }
 
 TEST(Sample, StaleMarker) {

@@ -464,13 +464,6 @@ bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double
   return true;
 }
 
-void KpiDetector::Prefetch() const {
-  if (bocpd_ && profiled_ && bocpd_n_ == kBocpdBlock - 1) {
-    const char* p = reinterpret_cast<const char*>(bocpd_.get());
-    for (size_t off = 0; off < sizeof(Bocpd); off += 64) __builtin_prefetch(p + off, 1);
-  }
-}
-
 size_t KpiDetector::StateBytes() const {
   size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float) +
              hist_.capacity() * sizeof(float);

@@ -112,11 +112,6 @@ class KpiDetector {
   bool BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const;
   // Approximate bytes of state held (for the memory budget).
   size_t StateBytes() const;
-  // Asks the CPU to start loading the heap state the next Update touches
-  // beyond the object itself (the change-point run table, every fourth
-  // point): a caller analysing many series calls it one series ahead (see
-  // RobustDetector::Prefetch).
-  void Prefetch() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
   // buffer), one length-prefixed blob; the configuration is not in it (it

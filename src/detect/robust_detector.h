@@ -63,9 +63,9 @@
 // the end of a long excursion is not itself reported as one.
 //
 // Cost. Amortised O(window) per point (sorted-vector insert and erase, a
-// linear MAD pass every few points or when a value is a candidate); about
-// 4.3 KiB per series at window 240 (the ring, its sorted copy and the
-// values waiting to leave it, below).
+// O(log n) MAD selection every few points or when a value is a candidate);
+// about 4.3 KiB per series at window 240 (the ring with 32 spare slots, its
+// sorted copy: see below).
 //
 // Deferred sorted copy (Update with Detail::kAnomalies, what the daemon
 // calls). Most points of a full window are well inside the band; for them

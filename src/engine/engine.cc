@@ -288,7 +288,6 @@ struct Engine::Impl {
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();
     st->window.Prefetch();
-    st->suite.Prefetch();
   }
 
   void RunShard(Shard& shard) {
