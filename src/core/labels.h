@@ -50,6 +50,14 @@ class Labels {
   // Value of `name`, or "" when absent.
   std::string_view Get(std::string_view name) const;
   bool Has(std::string_view name) const { return !Get(name).empty(); }
+  // The value of the first of `names` this set has, or "" (e.g. the service
+  // of a series from a preference list: service, job, app).
+  std::string_view FirstOf(const std::vector<std::string>& names) const {
+    for (const auto& n : names) {
+      if (std::string_view v = Get(n); !v.empty()) return v;
+    }
+    return {};
+  }
   // The value of __name__.
   std::string_view MetricName() const { return Get("__name__"); }
 

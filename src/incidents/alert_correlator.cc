@@ -44,11 +44,7 @@ AlertCorrelator::AlertCorrelator(const CorrelationConfig& cfg, const ServiceTopo
     : cfg_(cfg), topo_(topology), next_id_(std::move(next_id)) {}
 
 std::string AlertCorrelator::ServiceOf(const Labels& labels) const {
-  for (const auto& n : cfg_.service_labels) {
-    std::string_view v = labels.Get(n);
-    if (!v.empty()) return std::string(v);
-  }
-  return {};
+  return std::string(labels.FirstOf(cfg_.service_labels));
 }
 
 std::string AlertCorrelator::EntityOf(const Labels& labels) const {

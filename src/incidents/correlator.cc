@@ -184,19 +184,11 @@ int IncidentCorrelator::RequiredSeries(const std::string& entity) const {
 }
 
 std::string IncidentCorrelator::GroupOf(const Labels& labels) const {
-  for (const auto& n : cfg_.group_labels) {
-    std::string_view v = labels.Get(n);
-    if (!v.empty()) return std::string(v);
-  }
-  return {};
+  return std::string(labels.FirstOf(cfg_.group_labels));
 }
 
 std::string IncidentCorrelator::PeerOf(const Labels& labels) const {
-  for (const auto& n : cfg_.peer_labels) {
-    std::string_view v = labels.Get(n);
-    if (!v.empty()) return std::string(v);
-  }
-  return {};
+  return std::string(labels.FirstOf(cfg_.peer_labels));
 }
 
 void IncidentCorrelator::AddCall(const std::string& caller, const std::string& callee) {
