@@ -44,6 +44,12 @@
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
 //
+// After the root: once an incident's root has been quiet for a
+// propagation window, its services still firing, none of whose alerts
+// ended with the root, and explained by no other failing root, were
+// another fault that only looked like propagation; their alerts move
+// together into a new incident (RegroupAfterRoot).
+//
 // Resolution: an incident with no firing alert for resolve_after resolves.
 //
 // Anomalies never open incidents here (IncidentCorrelator does that); an
