@@ -499,14 +499,20 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   if (it == incidents_.end() || it->second.resolved || !topo_) return;
   AlertIncident& inc = it->second;
   std::set<std::string> ended;
+  TimestampMs root_ended = INT64_MIN;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && ServiceOf(t->alert.labels) == inc.root_service) root_ended = std::max(root_ended, t->resolved_ms);
     // Ended with the root: within a window of its last alert (which
     // resolved a window ago); a blip that ended long before says nothing.
     if (t && !t->flapping && !t->firing && t->resolved_ms >= now - 2 * cfg_.propagation_window_ms) {
       ended.insert(ServiceOf(t->alert.labels));
     }
   }
+  // Only just after the root's recovery (after a restart, root_firing
+  // starts true and is re-derived: an incident whose root recovered long
+  // ago has nothing left to tell apart by "ended with the root").
+  if (root_ended == INT64_MIN || now - root_ended > 2 * cfg_.propagation_window_ms) return;
   std::set<Fingerprint> moving;
   for (Fingerprint fp : inc.firing) {
     const TrackedAlert* t = alerts(fp);
