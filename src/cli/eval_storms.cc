@@ -20,6 +20,7 @@ struct StormFlags {
   uint64_t seed = 1;
   int faults = 6;
   bool json = false;
+  bool explain = false;
   std::string dump_dir;
 };
 
@@ -54,7 +55,9 @@ int Run(const StormFlags& f) {
     sc.faults = f.faults;
     Storm storm = GenerateStorm(sc);
     if (!f.dump_dir.empty()) Dump(storm, sc.seed, f.dump_dir);
-    StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+    std::string explain;
+    StormScore s = RunStorm(storm, StormAlertingConfig(storm), f.explain ? &explain : nullptr);
+    if (f.explain) std::fprintf(stderr, "seed %llu\n%s", static_cast<unsigned long long>(sc.seed), explain.c_str());
     total.Add(s);
     if (!f.json) {
       std::printf("%-6llu %7lld %6lld %9lld %11.4f %7.4f %12.4f %6lld\n", static_cast<unsigned long long>(sc.seed),
@@ -88,6 +91,8 @@ void AddEvalStormsCommand(CommandContext& ctx) {
   cmd->add_option("--seed", flags->seed, "First seed");
   cmd->add_option("--faults", flags->faults, "Concurrent faults per storm")->check(CLI::Range(1, 20));
   cmd->add_flag("--json", flags->json, "Print one JSON object");
+  cmd->add_flag("--explain", flags->explain,
+                "Print to stderr where each fault's alerts went and every alert in another fault's incident");
   cmd->add_option("--dump-dir", flags->dump_dir, "Also write each storm's sends as storm-<seed>.json here");
   cmd->callback([flags, &ctx] { ctx.exit_code = Run(*flags); });
 }

@@ -44,6 +44,12 @@
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
 //
+// After the root: once an incident's root has been quiet for a
+// propagation window, its services still firing, none of whose alerts
+// ended with the root, and explained by no other failing root, were
+// another fault that only looked like propagation; their alerts move
+// together into a new incident (RegroupAfterRoot).
+//
 // Resolution: an incident with no firing alert for resolve_after resolves.
 //
 // Anomalies never open incidents here (IncidentCorrelator does that); an
@@ -162,6 +168,14 @@ class AlertCorrelator {
   // (fresh, two alerts at least) and depends on its root.
   bool OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const;
   void UpdateRoot(AlertIncident& inc, const std::string& service);
+  // The root of incident `id` stopped failing: services still firing that
+  // did not stop with it belong to another fault (see the .cc); their
+  // alerts move together into a new incident.
+  void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                        std::vector<AlertIncidentChange>* out);
+  // Takes `fps` out of `inc`, keeping the episode times of what stays.
+  void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
+              const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);
   void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs now) const;

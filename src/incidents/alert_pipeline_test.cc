@@ -276,6 +276,68 @@ TEST(AlertPipeline, CallersCandidateJoinsTheRootsIncident) {
   }
 }
 
+// A second fault whose root (checkout) calls the first fault's root
+// (payments) a minute later looks exactly like propagation and joins its
+// incident. Once payments has been quiet for a propagation window, what
+// still fires on checkout, none of which ended with payments, is another
+// fault: it moves to a new incident, which pages (it is no symptom now).
+// A service some of whose alerts ended with the root stays.
+TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
+  for (bool one_ended_with_root : {false, true}) {
+    SCOPED_TRACE(one_ended_with_root);
+    Fixture f;
+    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+      Alert a = A(name, svc, at, ends);
+      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+      return a;
+    };
+    // Prometheus re-sends firing alerts every minute with endsAt ahead.
+    auto send = [&](TimestampMs now) {
+      for (int i = 0; i < 3; ++i) {
+        TimestampMs db_end = now < 300'000 ? now + 240'000 : 300'000;
+        f.p.Receive(pod("DbErrors", "payments", i, i * 1000, db_end), now, &f.out);
+        if (now >= 60'000) {
+          TimestampMs end = one_ended_with_root && i == 0 && now >= 300'000 ? 300'000 : now + 240'000;
+          f.p.Receive(pod("Saturation", "checkout", i, 60'000, end), now, &f.out);
+        }
+      }
+    };
+    for (TimestampMs t = 0; t <= 900'000; t += 1000) {
+      if (t % 60'000 == 0 && t <= 360'000) send(t);
+      if (t > 360'000 && t % 60'000 == 0) {
+        for (int i = 0; i < 3; ++i) {
+          if (one_ended_with_root && i == 0) continue;
+          f.p.Receive(pod("Saturation", "checkout", i, 60'000, t + 240'000), t, &f.out);
+        }
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const AlertIncident* first = f.p.correlator().Find(1);
+    ASSERT_NE(first, nullptr);
+    EXPECT_EQ(first->root_service, "payments");
+    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+    ASSERT_NE(sat, nullptr);
+    ASSERT_TRUE(sat->firing);
+    if (one_ended_with_root) {
+      EXPECT_EQ(f.ids, 1);
+      EXPECT_EQ(sat->incident_id, 1);
+      continue;
+    }
+    ASSERT_EQ(f.ids, 2);
+    EXPECT_EQ(sat->incident_id, 2);
+    EXPECT_FALSE(sat->symptom);
+    const AlertIncident* second = f.p.correlator().Find(2);
+    ASSERT_NE(second, nullptr);
+    EXPECT_EQ(second->root_service, "checkout");
+    EXPECT_EQ(second->alerts.size(), 3u);
+    EXPECT_EQ(first->alerts.size(), 3u);
+    EXPECT_EQ(first->services.count("checkout"), 0u);
+    bool paged = false;
+    for (const auto& n : f.out.notifications) paged = paged || (n.incident_id == 2 && !n.firing.empty());
+    EXPECT_TRUE(paged);
+  }
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
@@ -336,6 +398,40 @@ TEST(StormEval, DeterministicAndCompresses) {
   EXPECT_GT(s.completeness(), 0.92);  // measured 0.939
   EXPECT_EQ(s.missed_faults, 0);
   EXPECT_EQ(s.faults, 6);
+}
+
+// --explain accounts for every fault and names the alerts that went to an
+// incident another fault dominates (seed 4: two faults reaching the same
+// callers share their alerts there).
+TEST(StormEval, ExplainNamesMisplacedAlerts) {
+  StormConfig sc;
+  sc.seed = 4;
+  Storm storm = GenerateStorm(sc);
+  std::string explain;
+  StormScore s = RunStorm(storm, StormAlertingConfig(storm), &explain);
+  for (const auto& f : storm.faults) {
+    EXPECT_NE(explain.find("fault " + std::to_string(f.id) + " root " + f.root_service), std::string::npos) << f.id;
+  }
+  ASSERT_LT(s.purity(), 0.95);
+  EXPECT_NE(explain.find("alert in incident"), std::string::npos) << explain;
+  StormScore quiet = RunStorm(storm, StormAlertingConfig(storm));
+  EXPECT_EQ(quiet.notifications, s.notifications);
+  EXPECT_DOUBLE_EQ(quiet.purity(), s.purity());
+}
+
+// Seed 5: a fault whose root calls the root of a fault begun two minutes
+// earlier joined that fault's incident; since the first root recovered it
+// has its own (measured 0.975 / 0.978 / 1.000, 0 missed; 0.846 purity
+// before).
+TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
+  StormConfig sc;
+  sc.seed = 5;
+  Storm storm = GenerateStorm(sc);
+  StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+  EXPECT_GE(s.compression(), 0.97);
+  EXPECT_GE(s.purity(), 0.97);
+  EXPECT_GE(s.completeness(), 0.99);
+  EXPECT_EQ(s.missed_faults, 0);
 }
 
 // A floor under `vigil eval storms` on a storm the correlator was not tuned

@@ -1,5 +1,6 @@
 #include "incidents/storm_eval.h"
 
+#include <cstdio>
 #include <map>
 #include <set>
 
@@ -31,19 +32,69 @@ AlertingConfig StormAlertingConfig(const Storm& storm) {
 
 namespace {
 double Pairs(double n) { return n * (n - 1) / 2; }
+
+void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, int>& truth,
+             const std::map<int, std::set<Fingerprint>>& by_fault, const std::map<Fingerprint, int64_t>& incident_of,
+             const std::map<Fingerprint, std::string>& described, std::string* out) {
+  char buf[256];
+  for (const auto& fault : storm.faults) {
+    std::snprintf(buf, sizeof buf, "fault %d root %s %llds-%llds, %d alerts:", fault.id, fault.root_service.c_str(),
+                  static_cast<long long>((fault.start_ms - begin) / 1000),
+                  static_cast<long long>((fault.end_ms - begin) / 1000), fault.alerts);
+    *out += buf;
+    std::map<int64_t, int> where;  // incident (0 = none) -> alerts
+    auto f = by_fault.find(fault.id);
+    if (f != by_fault.end()) {
+      for (Fingerprint fp : f->second) {
+        auto it = incident_of.find(fp);
+        ++where[it == incident_of.end() ? 0 : it->second];
+      }
+    }
+    for (auto [inc, n] : where) *out += " incident " + std::to_string(inc) + ": " + std::to_string(n) + ";";
+    *out += "\n";
+  }
+  std::map<int64_t, std::map<int, int>> mix;  // incident -> fault (-1 = noise) -> alerts
+  for (const auto& [fp, f] : truth) {
+    auto it = incident_of.find(fp);
+    if (it != incident_of.end()) ++mix[it->second][f];
+  }
+  std::map<int64_t, int> major;
+  for (const auto& [inc, faults] : mix) {
+    *out += "incident " + std::to_string(inc) + ":";
+    int best = -1, most = 0;
+    for (auto [f, n] : faults) {
+      *out += (f < 0 ? std::string(" noise ") : " fault " + std::to_string(f) + " ") + std::to_string(n) + ";";
+      if (n > most) best = f, most = n;
+    }
+    major[inc] = best;
+    *out += "\n";
+  }
+  for (const auto& [fp, f] : truth) {
+    auto it = incident_of.find(fp);
+    if (f < 0 || it == incident_of.end() || major[it->second] == f) continue;
+    auto d = described.find(fp);
+    *out += "  fault " + std::to_string(f) + " alert in incident " + std::to_string(it->second) + " (mostly fault " +
+            std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) + "\n";
+  }
+}
 }  // namespace
 
-StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain) {
   int64_t ids = 0;
   AlertPipeline p(cfg, [&ids] { return ++ids; });
   std::map<Fingerprint, int64_t> incident_of;  // last incident each alert was in
   std::set<Fingerprint> notified;              // alerts shown firing in a notification
+  std::map<Fingerprint, std::string> described;  // --explain: labels and first seen
   StormScore score;
   AlertPipeline::Output out;
+  TimestampMs begin = storm.sends.empty() ? 0 : storm.sends.front().at;
   auto collect = [&] {
     for (Fingerprint fp : out.changed_alerts) {
       const TrackedAlert* t = p.alerts().Find(fp);
       if (t && t->incident_id) incident_of[fp] = t->incident_id;
+      if (explain && t && !described.count(fp)) {
+        described[fp] = t->alert.labels.ToString() + " first seen " + std::to_string((t->first_seen_ms - begin) / 1000) + "s";
+      }
     }
     for (const auto& n : out.notifications) {
       for (const auto& t : n.firing) notified.insert(t.fingerprint);
@@ -53,7 +104,6 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
     out = {};
   };
   size_t next = 0;
-  TimestampMs begin = storm.sends.empty() ? 0 : storm.sends.front().at;
   TimestampMs end = storm.sends.empty() ? 0 : storm.sends.back().at + 30 * 60'000;
   for (TimestampMs now = begin; now <= end; now += 1000) {
     while (next < storm.sends.size() && storm.sends[next].at <= now) {
@@ -94,6 +144,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg) {
     true_size[tc] += 1;
     pred_size[pc] += 1;
   }
+  if (explain) Explain(storm, begin, truth, by_fault, incident_of, described, explain);
   for (const auto& [k, n] : cell) score.agreeing_pairs += Pairs(n);
   for (const auto& [k, n] : true_size) score.same_fault_pairs += Pairs(n);
   for (const auto& [k, n] : pred_size) score.same_incident_pairs += Pairs(n);

@@ -45,6 +45,11 @@ struct StormScore {
 // topology.
 AlertingConfig StormAlertingConfig(const Storm& storm);
 
-StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg);
+// With `explain`, appends where each fault's alerts went (one line per
+// fault: its root, start and end in seconds from the first send, and its
+// alerts per incident), each incident's mix of faults, and every fault
+// alert that landed in an incident another fault dominates (labels, first
+// seen). What `vigil eval storms --explain` prints, to see what costs.
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain = nullptr);
 
 }  // namespace vigil
