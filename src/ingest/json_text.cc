@@ -328,6 +328,30 @@ bool TimeInRange(TimestampMs ms, std::string* why) {
 
 }  // namespace
 
+bool JsonUnixNanos(element e, uint64_t* out) {
+  if (e.type() == element_type::STRING) {
+    std::string_view s = StringOf(e);
+    if (s.empty() || s.size() > 20) return false;
+    uint64_t v = 0;
+    for (char c : s) {
+      if (c < '0' || c > '9') return false;
+      uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
+      if (next / 10 != v) return false;  // overflow
+      v = next;
+    }
+    *out = v;
+    return true;
+  }
+  if (e.type() == element_type::UINT64) return !e.get(*out);
+  if (e.type() == element_type::INT64) {
+    int64_t v = 0;
+    if (e.get(v) || v < 0) return false;
+    *out = static_cast<uint64_t>(v);
+    return true;
+  }
+  return false;
+}
+
 bool JsonToTime(element e, TimestampMs* out, std::string* why) {
   constexpr double kSecondsBelow = 1e11;
   switch (e.type()) {

@@ -87,6 +87,11 @@ bool JsonToTime(simdjson::dom::element e, TimestampMs* out, std::string* why);
 // "NaN", "+Inf", "-Inf", "1.5", "1e3". On failure returns false and sets `why`.
 bool JsonToValue(simdjson::dom::element e, double* out, std::string* why);
 
+// OTLP's JSON Unix nanoseconds: a decimal string (the proto3 JSON mapping
+// of fixed64) or a non-negative number. False for anything else, including
+// a string of more than 20 digits or one that overflows 64 bits.
+bool JsonUnixNanos(simdjson::dom::element e, uint64_t* out);
+
 // A path component for an object key: `.name` when the key is a plain
 // identifier, otherwise `["quoted key"]`.
 std::string KeyPath(std::string_view key);

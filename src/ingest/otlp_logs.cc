@@ -93,28 +93,6 @@ void JsonAnyValueText(element v, std::string* out, bool top) {
   }
 }
 
-bool JsonNanos(element e, uint64_t* out) {
-  if (e.type() == element_type::STRING) {
-    std::string_view s = ii::StringOf(e);
-    if (s.empty() || s.size() > 20) return false;
-    uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      v = v * 10 + static_cast<uint64_t>(c - '0');
-    }
-    *out = v;
-    return true;
-  }
-  if (e.type() == element_type::UINT64) return !e.get(*out);
-  if (e.type() == element_type::INT64) {
-    int64_t v = 0;
-    if (e.get(v) || v < 0) return false;
-    *out = static_cast<uint64_t>(v);
-    return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 int SeverityFromOtlp(int64_t n) {
@@ -176,11 +154,11 @@ Status DecodeOtlpLogsJson(std::string_view body, LogBatch* out) {
         auto obj = ii::ObjectOf(rec);
         uint64_t ns = 0;
         element t;
-        if (!obj["timeUnixNano"].get(t) && !JsonNanos(t, &ns)) {
+        if (!obj["timeUnixNano"].get(t) && !ii::JsonUnixNanos(t, &ns)) {
           out->rejected.push_back(lpath + ".timeUnixNano: expected Unix nanoseconds (string or number)");
           continue;
         }
-        if (ns == 0 && !obj["observedTimeUnixNano"].get(t) && !JsonNanos(t, &ns)) {
+        if (ns == 0 && !obj["observedTimeUnixNano"].get(t) && !ii::JsonUnixNanos(t, &ns)) {
           out->rejected.push_back(lpath + ".observedTimeUnixNano: expected Unix nanoseconds (string or number)");
           continue;
         }

@@ -20,30 +20,6 @@ constexpr uint64_t kMaxNanos = 253402300799999ULL * 1000000ULL;
 
 // ---- JSON ----
 
-bool JsonNanos(element e, uint64_t* out) {
-  if (e.type() == element_type::STRING) {
-    std::string_view s = ii::StringOf(e);
-    if (s.empty() || s.size() > 20) return false;
-    uint64_t v = 0;
-    for (char c : s) {
-      if (c < '0' || c > '9') return false;
-      uint64_t next = v * 10 + static_cast<uint64_t>(c - '0');
-      if (next / 10 != v) return false;  // overflow
-      v = next;
-    }
-    *out = v;
-    return true;
-  }
-  if (e.type() == element_type::UINT64) return !e.get(*out);
-  if (e.type() == element_type::INT64) {
-    int64_t v = 0;
-    if (e.get(v) || v < 0) return false;
-    *out = static_cast<uint64_t>(v);
-    return true;
-  }
-  return false;
-}
-
 // AnyValue (JSON mapping) of a scalar kind.
 ii::AttrValue JsonAttrValue(element v) {
   ii::AttrValue out;
@@ -170,10 +146,10 @@ void JsonSpan(element sp, const std::string& prefix, size_t k, const ii::SpanFac
     span.kind = static_cast<SpanKind>(kv);
   }
   uint64_t start = 0, end = 0;
-  if (!has_start || !JsonNanos(start_e, &start)) {
+  if (!has_start || !ii::JsonUnixNanos(start_e, &start)) {
     return reject(".startTimeUnixNano: expected Unix nanoseconds (string or number)");
   }
-  if (!has_end || !JsonNanos(end_e, &end)) return reject(".endTimeUnixNano: expected Unix nanoseconds (string or number)");
+  if (!has_end || !ii::JsonUnixNanos(end_e, &end)) return reject(".endTimeUnixNano: expected Unix nanoseconds (string or number)");
   if (start > kMaxNanos) return reject(".startTimeUnixNano: beyond year 9999");
   if (end > kMaxNanos) return reject(".endTimeUnixNano: beyond year 9999");
   if (end < start) return reject(".endTimeUnixNano: before startTimeUnixNano");
