@@ -196,7 +196,7 @@ void IncidentCorrelator::AddCall(const std::string& caller, const std::string& c
   calls_.emplace(caller, callee);
 }
 
-bool IncidentCorrelator::Calls(const std::string& caller, const std::string& callee) const {
+bool IncidentCorrelator::UnmeasuredCall(const std::string& caller, const std::string& callee) const {
   return calls_.count({caller, callee}) > 0 && instrumented_.count({caller, callee}) == 0;
 }
 
@@ -241,10 +241,10 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
         rank = 1;
         reason = group + " calls " + g;
       } else if (rank > 2 && !group.empty()) {
-        if (Calls(group, g)) {
+        if (UnmeasuredCall(group, g)) {
           rank = 2;
           reason = group + " calls " + g;
-        } else if (Calls(g, group)) {
+        } else if (UnmeasuredCall(g, group)) {
           rank = 2;
           reason = group + " is called by " + g;
         }

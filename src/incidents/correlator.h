@@ -206,7 +206,9 @@ class IncidentCorrelator {
   IncidentChange JoinGroup(const std::string& primary, const std::string& entity, Evidence ev, const std::string& why);
   std::string GroupOf(const Labels& labels) const;
   std::string PeerOf(const Labels& labels) const;
-  bool Calls(const std::string& caller, const std::string& callee) const;
+  // A call from traces or the declared topology that no peer-labelled series
+  // measures (measured calls relate incidents only through peer evidence).
+  bool UnmeasuredCall(const std::string& caller, const std::string& callee) const;
   void NotePeers(const std::string& primary, const Anomaly& a);
   IncidentChange Join(Incident& inc, const Anomaly& a, IncidentChange::Kind kind);
   void Absorb(Incident& inc, const Anomaly& a, IncidentChange* change);
