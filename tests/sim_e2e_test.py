@@ -91,6 +91,11 @@ def main():
                   f"{[e['text'] for e in ranking[0]['evidence']][:3]}")
             if fault["service"] not in top:
                 raise AssertionError(f"{sc}: {fault['service']} not in the top 3 root causes {top}")
+            # The ranking is stored before its timeline line is appended: wait for both.
+            def ranked_line():
+                d = vigil.incident(match["id"])
+                return d if "root_causes" in [e["kind"] for e in d["timeline"]] else None
+            doc = t.wait_for(ranked_line, 10, what=f"{sc}: root_causes line on incident {match['id']}'s timeline")
             kinds = [e["kind"] for e in doc["timeline"]]
             if "root_causes" not in kinds:
                 raise AssertionError(f"{sc}: no root_causes line on the timeline: {kinds}")
