@@ -271,6 +271,65 @@ TEST(RobustDetector, PermanentChangeBecomesTheNewNormal) {
   EXPECT_NEAR(v.expected, 80, 1.0);
 }
 
+TEST(RobustDetector, LevelShiftStraddlingTheBandEdgeIsAccepted) {
+  // An idle host's interrupt rate after a load test (e2e run of 2026-11-24):
+  // ~920/s learned before, then mostly 450-535/s with stretches of 560-600/s
+  // just inside the band. Those stretches must not restart the excursion
+  // each time, or the new level is reported for ever and no incident
+  // resolves.
+  RobustDetectorConfig cfg;
+  cfg.window = 240;
+  cfg.warmup = 20;
+  std::mt19937_64 rng(21);
+  std::normal_distribution<double> before(920.0, 60.0);
+  std::uniform_real_distribution<double> low(450.0, 535.0), edge(560.0, 600.0);
+  Feed f(cfg);
+  for (int i = 0; i < 120; ++i) f.Push(before(rng));
+  const int accept_at = f.det.config().rebaseline_after;
+  int inside = 0, last_anomaly = -1;
+  double expected_after = 0;
+  for (int i = 0; i < 120; ++i) {
+    const bool at_edge = i % 10 >= 7;  // 7 points well below, 3 near the band's edge
+    const Verdict v = f.det.Update(kStart + kStep * f.n++, at_edge ? edge(rng) : low(rng),
+                                   RobustDetector::Detail::kFull);
+    if (v.anomalous) last_anomaly = i;
+    if (i < 10 && at_edge && !v.anomalous && v.ready) ++inside;
+    if (i == accept_at + 1) expected_after = v.expected;
+  }
+  EXPECT_GT(inside, 0) << "the scenario needs points back inside the band";
+  EXPECT_GE(last_anomaly, 0) << "the drop was seen";
+  EXPECT_LT(last_anomaly, accept_at) << "and accepted as the new level";
+  // Accepted after rebaseline_after points of the shift, not after that many
+  // points counted again from the last stretch near the edge (which the old
+  // rule did, meanwhile learning the edge values as the series' tail).
+  EXPECT_LT(expected_after, 620.0);
+}
+
+TEST(RobustDetector, RateOfACoarseCounterIgnoresRoundingNoise) {
+  // process_cpu_seconds_total moves in steps of 0.01 s; its per-second rate
+  // comes out as 0.010000000000000009, 0.009999999999999787, 0.02...: the
+  // rounding differences are not the series' resolution, so 0.03 (three
+  // hundredths of a core) is not news, while a busy process still is.
+  Feed f;
+  double counter = 1234.56;
+  int quiet_anomalies = 0;
+  for (int i = 0; i < 400; ++i) {
+    const double prev = counter;
+    counter += (i % 5 == 0) ? 0.02 : 0.01;
+    counter = std::round(counter * 100) / 100;
+    quiet_anomalies += f.Push(counter - prev).anomalous;
+  }
+  for (int i = 0; i < 3; ++i) {  // three busier seconds in a row
+    const double prev = counter;
+    counter = std::round((counter + 0.03) * 100) / 100;
+    quiet_anomalies += f.Push(counter - prev).anomalous;
+  }
+  EXPECT_EQ(quiet_anomalies, 0);
+  int busy = 0;
+  for (int i = 0; i < 5; ++i) busy += f.Push(0.5).anomalous;
+  EXPECT_GT(busy, 0);
+}
+
 TEST(RobustDetector, RampIsDetected) {
   // A steady value that starts to climb by half a sigma per point: every
   // point is only a little above the last, but the climb is news. (Ramps are
