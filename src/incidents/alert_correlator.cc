@@ -557,6 +557,108 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   out->push_back(std::move(opened));
 }
 
+void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                             std::vector<AlertIncidentChange>* out) {
+  // A fault's symptoms clear with it. Two concurrent faults reaching the
+  // same callers leave alerts there that, while both fail, could be either
+  // one's; the grouping had to guess (same rule, nearest front). When this
+  // incident's root recovers and alerts in another incident, whose own root
+  // still fails, clear at the same time on services that depend on this
+  // root, the guess was wrong for them: they were this fault's symptoms.
+  // They move here (resolved: nobody is paged again; the incident record
+  // is what the postmortem reads). Only alerts that began after this
+  // root's episode (a symptom does not precede its cause) and cleared
+  // between the root's first alert resolving (less the jitter slack) and
+  // now.
+  auto it = incidents_.find(id);
+  if (it == incidents_.end() || it->second.resolved || !topo_ || it->second.root_service.empty()) return;
+  AlertIncident& inc = it->second;
+  TimestampMs root_last = INT64_MIN;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
+      root_last = std::max(root_last, t->resolved_ms);
+    }
+  }
+  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return;
+  // The root's recovery: its alerts that resolved within a window of its last.
+  TimestampMs root_first = root_last;
+  TimestampMs root_began = INT64_MAX;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != inc.root_service) continue;
+    root_began = std::min(root_began, StartOf(*t));
+    if (!t->firing && root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
+      root_first = std::min(root_first, t->resolved_ms);
+    }
+  }
+  const TimestampMs cleared_from = root_first - kCauseSlackMs, cleared_to = root_last + kCauseSlackMs;
+  for (auto& [other_id, other] : incidents_) {
+    if (other_id == id || other.resolved || !other.root_firing || other.root_service == inc.root_service) continue;
+    // The other root must be failing still, and must not have begun to
+    // recover around the same time (then what cleared could be either's).
+    bool other_root_firing = false, other_root_cleared = false;
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->flapping || ServiceOf(t->alert.labels) != other.root_service) continue;
+      other_root_firing = other_root_firing || t->firing;
+      other_root_cleared = other_root_cleared || (!t->firing && t->resolved_ms >= cleared_from);
+    }
+    if (!other_root_firing || other_root_cleared) continue;
+    std::set<Fingerprint> moving;
+    std::set<std::string> where;
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to ||
+          StartOf(*t) + kCauseSlackMs < root_began) {
+        continue;
+      }
+      std::string svc = ServiceOf(t->alert.labels);
+      if (svc == other.root_service || !Downstream(inc, svc)) continue;
+      moving.insert(fp);
+      where.insert(svc);
+    }
+    if (moving.empty()) continue;
+    Detach(other, moving, alerts);
+    AlertIncidentChange here;
+    here.incident_id = id;
+    for (Fingerprint fp : moving) {
+      TrackedAlert* t = alerts(fp);
+      // Counted, not dated: a resolved alert starts no episode here (new
+      // alerts on its service must not join a recovered fault by it).
+      std::string svc = ServiceOf(t->alert.labels), ent = EntityOf(t->alert.labels);
+      inc.alerts.insert(fp);
+      if (!svc.empty()) inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
+      if (!ent.empty()) inc.entities.insert(ent);
+      t->incident_id = id;
+      t->symptom = true;
+      here.alerts.push_back(fp);
+    }
+    inc.dirty = true;
+    inc.title.clear();
+    std::string services;
+    for (const auto& s : where) services += (services.empty() ? "" : ", ") + s;
+    here.timeline.push_back(Line(now, "reattributed",
+                                 std::to_string(moving.size()) + " resolved alert(s) on " + services +
+                                     " moved here from incident " + std::to_string(other_id) + ": they cleared with " +
+                                     inc.root_service + " while that incident's root " + other.root_service +
+                                     " still fails",
+                                 other_id));
+    here.timeline.back().incident_id = id;
+    AlertIncidentChange there;
+    there.incident_id = other_id;
+    there.timeline.push_back(Line(now, "reattributed",
+                                  std::to_string(moving.size()) + " resolved alert(s) on " + services +
+                                      " moved to incident " + std::to_string(id) + ": they cleared with its root " +
+                                      inc.root_service,
+                                  id));
+    there.timeline.back().incident_id = other_id;
+    out->push_back(std::move(there));
+    out->push_back(std::move(here));
+  }
+}
+
 bool AlertCorrelator::OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const {
   if (!topo_ || cand.services.empty()) return false;
   for (const auto& [svc, n] : cand.services) {
@@ -621,7 +723,10 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
       if (was) recovered.push_back(id);
     }
   }
-  for (int64_t id : recovered) RegroupAfterRoot(id, now, alerts, out);
+  for (int64_t id : recovered) {
+    ReclaimClearedWithRoot(id, now, alerts, out);
+    RegroupAfterRoot(id, now, alerts, out);
+  }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {

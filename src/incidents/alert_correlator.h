@@ -173,6 +173,11 @@ class AlertCorrelator {
   // alerts move together into a new incident.
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
+  // The root of incident `id` stopped failing: resolved alerts in other
+  // incidents (whose roots still fail) that cleared with it, downstream of
+  // it, were its symptoms; they move here (see the .cc).
+  void ReclaimClearedWithRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out);
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;

@@ -338,6 +338,69 @@ TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
   }
 }
 
+// Two concurrent faults (payments, index) reach one caller (frontend);
+// while both fail, its alerts go to the nearest front (index, begun last).
+// They clear when payments recovers while index still fails: they were
+// payments' symptoms and move to its incident, resolved, with a timeline
+// line on both. When both roots clear together nothing moves (either
+// could have held them), nor does an alert that cleared before payments did.
+TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
+  for (bool both_recover : {false, true}) {
+    SCOPED_TRACE(both_recover);
+    Fixture f;
+    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+      Alert a = A(name, svc, at, ends);
+      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+      return a;
+    };
+    const TimestampMs payments_end = 300'000, index_end = both_recover ? 300'000 : 900'000;
+    // Prometheus re-sends firing alerts every minute with endsAt ahead,
+    // then once with the real end.
+    auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+    for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+      if (t % 60'000 == 0 || t == 10'000) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+          if (t >= 10'000 && t <= index_end) {
+            f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+          }
+          if (t >= 60'000 && t <= payments_end + 10'000) {
+            f.p.Receive(pod("Latency", "frontend", i, 60'000, until(t, payments_end + 10'000)), t, &f.out);
+          }
+        }
+        // A blip on frontend that cleared well before payments recovered.
+        if (t == 120'000 || t == 180'000) f.p.Receive(pod("Errors5xx", "frontend", 0, 120'000, until(t, 180'000)), t, &f.out);
+      }
+      if (t == 250'000) {
+        ASSERT_EQ(f.ids, 2);
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 0, 0, 0).labels));
+        ASSERT_NE(l, nullptr);
+        ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const TrackedAlert* blip = f.p.alerts().Find(FingerprintOf(pod("Errors5xx", "frontend", 0, 0, 0).labels));
+    ASSERT_NE(blip, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      EXPECT_FALSE(l->firing);
+      EXPECT_EQ(l->incident_id, both_recover ? 2 : 1) << i;
+    }
+    if (blip->incident_id != 0) {
+      EXPECT_NE(blip->incident_id, 1);
+    }
+    bool line = false;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) line = line || e.kind == "reattributed";
+    }
+    EXPECT_EQ(line, !both_recover);
+    if (!both_recover) {
+      EXPECT_EQ(f.p.correlator().Find(1)->services.count("frontend"), 1u);
+    }
+  }
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
