@@ -596,21 +596,23 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   const TimestampMs cleared_from = root_first - kCauseSlackMs, cleared_to = root_last + kCauseSlackMs;
   for (auto& [other_id, other] : incidents_) {
     if (other_id == id || other.resolved || !other.root_firing || other.root_service == inc.root_service) continue;
-    // The other root must be failing still, and must not have begun to
-    // recover around the same time (then what cleared could be either's).
-    bool other_root_firing = false, other_root_cleared = false;
+    // The other root must be failing still, and only what cleared before it
+    // began to recover moves (after that, what cleared could be either's).
+    bool other_root_firing = false;
+    TimestampMs other_root_clearing = INT64_MAX;
     for (Fingerprint fp : other.alerts) {
       const TrackedAlert* t = alerts(fp);
       if (!t || t->flapping || ServiceOf(t->alert.labels) != other.root_service) continue;
       other_root_firing = other_root_firing || t->firing;
-      other_root_cleared = other_root_cleared || (!t->firing && t->resolved_ms >= cleared_from);
+      if (!t->firing && t->resolved_ms >= cleared_from) other_root_clearing = std::min(other_root_clearing, t->resolved_ms);
     }
-    if (!other_root_firing || other_root_cleared) continue;
+    if (!other_root_firing) continue;
     std::set<Fingerprint> moving;
     std::set<std::string> where;
     for (Fingerprint fp : other.alerts) {
       const TrackedAlert* t = alerts(fp);
       if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to ||
+          t->resolved_ms >= other_root_clearing ||
           StartOf(*t) + kCauseSlackMs < root_began) {
         continue;
       }
