@@ -401,6 +401,57 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   }
 }
 
+// The converse: the nearest front (index) took frontend's alerts, index
+// recovers first and they keep firing through its recovery while payments
+// still fails: they were payments' symptoms and move to its incident. One
+// that resolved with index and fired again since stays (it may be index's
+// alert that payments carried on).
+TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+  const TimestampMs index_end = 300'000, payments_end = 900'000;
+  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 10'000) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+        if (t >= 10'000 && t <= index_end) f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+        if (t >= 60'000 && t <= payments_end) {
+          // Pod 0 resolves with index and fires again a little later.
+          bool gap = i == 0 && t >= index_end && t < index_end + 60'000;
+          TimestampMs starts = i == 0 && t >= index_end + 60'000 ? index_end + 60'000 : 60'000;
+          if (!gap) f.p.Receive(pod("Latency", "frontend", i, starts, until(t, payments_end)), t, &f.out);
+        }
+      }
+    }
+    if (t == index_end) {
+      f.p.Receive(pod("Latency", "frontend", 0, 60'000, index_end), t, &f.out);
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 1, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+    }
+    f.p.Tick(t, &f.out);
+    if (t == 700'000) {
+      for (int i = 0; i < 3; ++i) {
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+        ASSERT_NE(l, nullptr);
+        EXPECT_TRUE(l->firing);
+        EXPECT_EQ(l->incident_id, i == 0 ? 2 : 1) << i;
+      }
+    }
+  }
+  bool line = false;
+  for (const auto& ch : f.out.incidents) {
+    for (const auto& e : ch.timeline) line = line || (e.kind == "reattributed" && ch.incident_id == 1);
+  }
+  EXPECT_TRUE(line);
+  EXPECT_EQ(f.ids, 2);
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
@@ -457,8 +508,8 @@ TEST(StormEval, DeterministicAndCompresses) {
   StormScore s = RunStorm(a, StormAlertingConfig(a));
   // Floors a little below the figures measured at this commit (seed 3).
   EXPECT_GT(s.compression(), 0.977);  // measured 0.982
-  EXPECT_GT(s.purity(), 0.86);        // measured 0.881
-  EXPECT_GT(s.completeness(), 0.92);  // measured 0.939
+  EXPECT_GT(s.purity(), 0.92);        // measured 0.941 (0.881 before the re-attribution on recovery)
+  EXPECT_GT(s.completeness(), 0.95);  // measured 0.973 (0.939 before)
   EXPECT_EQ(s.missed_faults, 0);
   EXPECT_EQ(s.faults, 6);
 }
@@ -475,7 +526,7 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
   for (const auto& f : storm.faults) {
     EXPECT_NE(explain.find("fault " + std::to_string(f.id) + " root " + f.root_service), std::string::npos) << f.id;
   }
-  ASSERT_LT(s.purity(), 0.95);
+  ASSERT_LT(s.purity(), 0.999);
   EXPECT_NE(explain.find("alert in incident"), std::string::npos) << explain;
   StormScore quiet = RunStorm(storm, StormAlertingConfig(storm));
   EXPECT_EQ(quiet.notifications, s.notifications);
