@@ -164,6 +164,38 @@ Storm GenerateStorm(const StormConfig& cfg) {
       episodes.push_back(std::move(e));
     }
   }
+  // One rule on one pod is one alert: when two faults make it fire at
+  // overlapping times (or one right after the other, within a resend
+  // interval), Prometheus sees the condition hold throughout and sends one
+  // episode, with the first start and the last end (not two interleaved
+  // streams with a resolve in between). It belongs to the fault that began
+  // it (the scorer's label; the other fault carried it on).
+  {
+    std::map<Fingerprint, std::vector<size_t>> by_fp;
+    for (size_t i = 0; i < episodes.size(); ++i) {
+      if (episodes[i].fault >= 0) by_fp[FingerprintOf(episodes[i].labels)].push_back(i);
+    }
+    std::vector<bool> gone(episodes.size(), false);
+    for (auto& [fp, idx] : by_fp) {
+      std::sort(idx.begin(), idx.end(), [&](size_t a, size_t b) { return episodes[a].start < episodes[b].start; });
+      size_t keep = idx[0];
+      for (size_t k = 1; k < idx.size(); ++k) {
+        Episode& e = episodes[idx[k]];
+        if (e.start <= episodes[keep].end + cfg.resend_ms) {
+          episodes[keep].end = std::max(episodes[keep].end, e.end);
+          if (e.fault != episodes[keep].fault) storm.shared.insert(fp);
+          gone[idx[k]] = true;
+        } else {
+          keep = idx[k];
+        }
+      }
+    }
+    std::vector<Episode> merged;
+    for (size_t i = 0; i < episodes.size(); ++i) {
+      if (!gone[i]) merged.push_back(std::move(episodes[i]));
+    }
+    episodes = std::move(merged);
+  }
   // Sends, the way Prometheus sends: every resend interval while firing
   // (endsAt four intervals ahead), then once with the real end.
   for (const auto& e : episodes) {

@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -58,6 +59,10 @@ struct Storm {
   // the same pod; the first in time started the alert).
   std::vector<std::pair<Fingerprint, int>> truth;
   int alert_episodes = 0;                                   // alerts received (firing episodes)
+  // Alerts two faults fired together (one continuous episode begun by one
+  // fault and carried on by another): their truth is both faults; the
+  // scorer leaves them out of the pairwise figures (`truth` names the first).
+  std::set<Fingerprint> shared;
 };
 
 Storm GenerateStorm(const StormConfig& cfg);

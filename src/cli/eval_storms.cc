@@ -70,7 +70,8 @@ int Run(const StormFlags& f) {
     nlohmann::ordered_json j = {{"compression", total.compression()}, {"purity", total.purity()},
                         {"completeness", total.completeness()}, {"missed_faults", total.missed_faults},
                         {"alerts", total.alerts},           {"notifications", total.notifications},
-                        {"all_clear_notifications", total.all_clears}, {"incidents", total.incidents}};
+                        {"all_clear_notifications", total.all_clears}, {"incidents", total.incidents},
+                        {"shared_alerts", total.shared_alerts}};
     std::printf("%s\n", j.dump().c_str());
   } else {
     std::printf("%-6s %7lld %6lld %9lld %11.4f %7.4f %12.4f %6lld\n", "all", static_cast<long long>(total.alerts),

@@ -557,6 +557,209 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   out->push_back(std::move(opened));
 }
 
+void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                             std::vector<AlertIncidentChange>* out) {
+  // A fault's symptoms clear with it. Two concurrent faults reaching the
+  // same callers leave alerts there that, while both fail, could be either
+  // one's; the grouping had to guess (same rule, nearest front). When this
+  // incident's root recovers and alerts in another incident, whose own root
+  // still fails, clear at the same time on services that depend on this
+  // root, the guess was wrong for them: they were this fault's symptoms.
+  // They move here (resolved: nobody is paged again; the incident record
+  // is what the postmortem reads). Only alerts that began after this
+  // root's episode (a symptom does not precede its cause) and cleared
+  // between the root's first alert resolving (less the jitter slack) and
+  // now.
+  auto it = incidents_.find(id);
+  if (it == incidents_.end() || it->second.resolved || !topo_ || it->second.root_service.empty()) return;
+  AlertIncident& inc = it->second;
+  TimestampMs root_last = INT64_MIN;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
+      root_last = std::max(root_last, t->resolved_ms);
+    }
+  }
+  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return;
+  // The root's recovery: its alerts that resolved within a window of its last.
+  TimestampMs root_first = root_last;
+  TimestampMs root_began = INT64_MAX;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != inc.root_service) continue;
+    root_began = std::min(root_began, StartOf(*t));
+    if (!t->firing && root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
+      root_first = std::min(root_first, t->resolved_ms);
+    }
+  }
+  const TimestampMs cleared_from = root_first - kCauseSlackMs, cleared_to = root_last + kCauseSlackMs;
+  for (auto& [other_id, other] : incidents_) {
+    if (other_id == id || other.resolved || !other.root_firing || other.root_service == inc.root_service) continue;
+    // The other root must be failing still, and only what cleared before it
+    // began to recover moves (after that, what cleared could be either's).
+    bool other_root_firing = false;
+    TimestampMs other_root_clearing = INT64_MAX;
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->flapping || ServiceOf(t->alert.labels) != other.root_service) continue;
+      other_root_firing = other_root_firing || t->firing;
+      if (!t->firing && t->resolved_ms >= cleared_from) other_root_clearing = std::min(other_root_clearing, t->resolved_ms);
+    }
+    if (!other_root_firing) continue;
+    std::set<Fingerprint> moving;
+    std::set<std::string> where;
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to ||
+          t->resolved_ms >= other_root_clearing ||
+          StartOf(*t) + kCauseSlackMs < root_began) {
+        continue;
+      }
+      std::string svc = ServiceOf(t->alert.labels);
+      if (svc == other.root_service || !Downstream(inc, svc)) continue;
+      moving.insert(fp);
+      where.insert(svc);
+    }
+    if (moving.empty()) continue;
+    Detach(other, moving, alerts);
+    AlertIncidentChange here;
+    here.incident_id = id;
+    for (Fingerprint fp : moving) {
+      TrackedAlert* t = alerts(fp);
+      Adopt(inc, t);
+      t->symptom = true;
+      here.alerts.push_back(fp);
+    }
+    std::string services;
+    for (const auto& s : where) services += (services.empty() ? "" : ", ") + s;
+    here.timeline.push_back(Line(now, "reattributed",
+                                 std::to_string(moving.size()) + " resolved alert(s) on " + services +
+                                     " moved here from incident " + std::to_string(other_id) + ": they cleared with " +
+                                     inc.root_service + " while that incident's root " + other.root_service +
+                                     " still fails",
+                                 other_id));
+    here.timeline.back().incident_id = id;
+    AlertIncidentChange there;
+    there.incident_id = other_id;
+    there.timeline.push_back(Line(now, "reattributed",
+                                  std::to_string(moving.size()) + " resolved alert(s) on " + services +
+                                      " moved to incident " + std::to_string(id) + ": they cleared with its root " +
+                                      inc.root_service,
+                                  id));
+    there.timeline.back().incident_id = other_id;
+    out->push_back(std::move(there));
+    out->push_back(std::move(here));
+  }
+}
+
+void AlertCorrelator::Adopt(AlertIncident& inc, TrackedAlert* t) const {
+  std::string svc = ServiceOf(t->alert.labels), ent = EntityOf(t->alert.labels);
+  inc.alerts.insert(t->fingerprint);
+  if (t->firing) {
+    inc.firing.insert(t->fingerprint);
+    inc.quiet_since_ms = 0;
+  }
+  if (!svc.empty()) inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
+  if (!ent.empty()) inc.entities.insert(ent);
+  t->incident_id = inc.id;
+  inc.dirty = true;
+  inc.title.clear();
+}
+
+void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
+                                            const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                            std::vector<AlertIncidentChange>* out) {
+  // The converse of ReclaimClearedWithRoot: once this incident's root has
+  // been quiet for a propagation window, an alert still firing here on a
+  // service downstream of another incident's failing root, when no alert of
+  // its rule (service and alertname) here ended with this root, is that
+  // fault's symptom: it began on a caller both faults reach and went to
+  // this incident while both failed. It moves there. A rule some of whose
+  // alerts ended with the root stays: what still fires of it may be one
+  // continuous alert that the other fault carried on (it began here).
+  auto it = incidents_.find(id);
+  if (it == incidents_.end() || it->second.resolved || !topo_) return;
+  AlertIncident& inc = it->second;
+  TimestampMs root_last = INT64_MIN;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
+      root_last = std::max(root_last, t->resolved_ms);
+    }
+  }
+  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return;
+  TimestampMs root_first = root_last;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service &&
+        root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
+      root_first = std::min(root_first, t->resolved_ms);
+    }
+  }
+  std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
+  for (Fingerprint fp : inc.firing) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || !t->firing || t->flapping) continue;
+    std::string svc = ServiceOf(t->alert.labels), rule = RuleOf(t->alert.labels);
+    if (svc.empty() || svc == inc.root_service) continue;
+    // It kept firing through the root's recovery: no change of state since
+    // the root began to recover (one that resolved with the root and fired
+    // again since may be this fault's alert that another carried on).
+    if (!t->transitions.empty() && t->transitions.back() >= root_first - kCauseSlackMs) continue;
+    // The failing root that explains it: the same rule failing there
+    // first, else the root whose episode began last before the alert did.
+    int64_t to = 0;
+    bool same_rule = false;
+    TimestampMs to_since = INT64_MIN;
+    for (const auto& [oid, other] : incidents_) {
+      if (oid == id || other.resolved || !other.root_firing || !Downstream(other, svc)) continue;
+      auto rs = other.service_since.find(other.root_service);
+      if (rs == other.service_since.end() || rs->second > StartOf(*t) + kCauseSlackMs) continue;
+      bool r = other.rule_since.count(rule) > 0;
+      if ((r && !same_rule) || (r == same_rule && rs->second > to_since)) {
+        to = oid;
+        same_rule = r;
+        to_since = rs->second;
+      }
+    }
+    if (to != 0) moving[to].push_back(fp);
+  }
+  for (const auto& [to, fps] : moving) {
+    AlertIncident& dst = incidents_[to];
+    Detach(inc, std::set<Fingerprint>(fps.begin(), fps.end()), alerts);
+    AlertIncidentChange there;
+    there.incident_id = to;
+    std::set<std::string> where;
+    for (Fingerprint fp : fps) {
+      TrackedAlert* t = alerts(fp);
+      Adopt(dst, t);
+      t->symptom = IsSymptom(dst, ServiceOf(t->alert.labels));
+      where.insert(ServiceOf(t->alert.labels));
+      there.alerts.push_back(fp);
+    }
+    std::string services;
+    for (const auto& s : where) services += (services.empty() ? "" : ", ") + s;
+    there.timeline.push_back(Line(now, "reattributed",
+                                  std::to_string(fps.size()) + " alert(s) on " + services + " moved here from incident " +
+                                      std::to_string(id) + ": still firing after its root " + inc.root_service +
+                                      " recovered, downstream of this incident's root " + dst.root_service,
+                                  id));
+    there.timeline.back().incident_id = to;
+    AlertIncidentChange here;
+    here.incident_id = id;
+    here.timeline.push_back(Line(now, "reattributed",
+                                 std::to_string(fps.size()) + " alert(s) on " + services +
+                                     " still firing after the root recovered moved to incident " + std::to_string(to) +
+                                     ", whose root " + dst.root_service + " still fails",
+                                 to));
+    here.timeline.back().incident_id = id;
+    out->push_back(std::move(here));
+    out->push_back(std::move(there));
+  }
+  if (!moving.empty() && inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
+}
+
 bool AlertCorrelator::OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const {
   if (!topo_ || cand.services.empty()) return false;
   for (const auto& [svc, n] : cand.services) {
@@ -621,7 +824,11 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
       if (was) recovered.push_back(id);
     }
   }
-  for (int64_t id : recovered) RegroupAfterRoot(id, now, alerts, out);
+  for (int64_t id : recovered) {
+    ReclaimClearedWithRoot(id, now, alerts, out);
+    RegroupAfterRoot(id, now, alerts, out);
+    HandOverToFailingRoot(id, now, alerts, out);
+  }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;
     if (!inc.resolved) {

@@ -173,6 +173,19 @@ class AlertCorrelator {
   // alerts move together into a new incident.
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
+  // The root of incident `id` stopped failing: resolved alerts in other
+  // incidents (whose roots still fail) that cleared with it, downstream of
+  // it, were its symptoms; they move here (see the .cc).
+  void ReclaimClearedWithRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out);
+  // The root of incident `id` stopped failing: alerts still firing in it,
+  // whose rule has no alert that ended with the root, downstream of
+  // another incident's failing root, were that fault's; they move there.
+  void HandOverToFailingRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                             std::vector<AlertIncidentChange>* out);
+  // Counts an alert moved into `inc` without dating it (it starts no
+  // episode there: new alerts on its service must not join by it).
+  void Adopt(AlertIncident& inc, TrackedAlert* t) const;
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;

@@ -2,6 +2,9 @@
 // evidence, topology symptoms, silences and notification dedup.
 #include <gtest/gtest.h>
 
+#include <map>
+#include <set>
+
 #include "incidents/alert_pipeline.h"
 
 namespace vigil {
@@ -338,6 +341,120 @@ TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
   }
 }
 
+// Two concurrent faults (payments, index) reach one caller (frontend);
+// while both fail, its alerts go to the nearest front (index, begun last).
+// They clear when payments recovers while index still fails: they were
+// payments' symptoms and move to its incident, resolved, with a timeline
+// line on both. When both roots clear together nothing moves (either
+// could have held them), nor does an alert that cleared before payments did.
+TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
+  for (bool both_recover : {false, true}) {
+    SCOPED_TRACE(both_recover);
+    Fixture f;
+    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+      Alert a = A(name, svc, at, ends);
+      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+      return a;
+    };
+    const TimestampMs payments_end = 300'000, index_end = both_recover ? 300'000 : 900'000;
+    // Prometheus re-sends firing alerts every minute with endsAt ahead,
+    // then once with the real end.
+    auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+    for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+      if (t % 60'000 == 0 || t == 10'000) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+          if (t >= 10'000 && t <= index_end) {
+            f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+          }
+          if (t >= 60'000 && t <= payments_end + 10'000) {
+            f.p.Receive(pod("Latency", "frontend", i, 60'000, until(t, payments_end + 10'000)), t, &f.out);
+          }
+        }
+        // A blip on frontend that cleared well before payments recovered.
+        if (t == 120'000 || t == 180'000) f.p.Receive(pod("Errors5xx", "frontend", 0, 120'000, until(t, 180'000)), t, &f.out);
+      }
+      if (t == 250'000) {
+        ASSERT_EQ(f.ids, 2);
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 0, 0, 0).labels));
+        ASSERT_NE(l, nullptr);
+        ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const TrackedAlert* blip = f.p.alerts().Find(FingerprintOf(pod("Errors5xx", "frontend", 0, 0, 0).labels));
+    ASSERT_NE(blip, nullptr);
+    for (int i = 0; i < 3; ++i) {
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      EXPECT_FALSE(l->firing);
+      EXPECT_EQ(l->incident_id, both_recover ? 2 : 1) << i;
+    }
+    if (blip->incident_id != 0) {
+      EXPECT_NE(blip->incident_id, 1);
+    }
+    bool line = false;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) line = line || e.kind == "reattributed";
+    }
+    EXPECT_EQ(line, !both_recover);
+    if (!both_recover) {
+      EXPECT_EQ(f.p.correlator().Find(1)->services.count("frontend"), 1u);
+    }
+  }
+}
+
+// The converse: the nearest front (index) took frontend's alerts, index
+// recovers first and they keep firing through its recovery while payments
+// still fails: they were payments' symptoms and move to its incident. One
+// that resolved with index and fired again since stays (it may be index's
+// alert that payments carried on).
+TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+  const TimestampMs index_end = 300'000, payments_end = 900'000;
+  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 10'000) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+        if (t >= 10'000 && t <= index_end) f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+        if (t >= 60'000 && t <= payments_end) {
+          // Pod 0 resolves with index and fires again a little later.
+          bool gap = i == 0 && t >= index_end && t < index_end + 60'000;
+          TimestampMs starts = i == 0 && t >= index_end + 60'000 ? index_end + 60'000 : 60'000;
+          if (!gap) f.p.Receive(pod("Latency", "frontend", i, starts, until(t, payments_end)), t, &f.out);
+        }
+      }
+    }
+    if (t == index_end) {
+      f.p.Receive(pod("Latency", "frontend", 0, 60'000, index_end), t, &f.out);
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 1, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+    }
+    f.p.Tick(t, &f.out);
+    if (t == 700'000) {
+      for (int i = 0; i < 3; ++i) {
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+        ASSERT_NE(l, nullptr);
+        EXPECT_TRUE(l->firing);
+        EXPECT_EQ(l->incident_id, i == 0 ? 2 : 1) << i;
+      }
+    }
+  }
+  bool line = false;
+  for (const auto& ch : f.out.incidents) {
+    for (const auto& e : ch.timeline) line = line || (e.kind == "reattributed" && ch.incident_id == 1);
+  }
+  EXPECT_TRUE(line);
+  EXPECT_EQ(f.ids, 2);
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
@@ -393,11 +510,44 @@ TEST(StormEval, DeterministicAndCompresses) {
   EXPECT_GT(a.alert_episodes, 200);
   StormScore s = RunStorm(a, StormAlertingConfig(a));
   // Floors a little below the figures measured at this commit (seed 3).
-  EXPECT_GT(s.compression(), 0.977);  // measured 0.982
-  EXPECT_GT(s.purity(), 0.86);        // measured 0.881
-  EXPECT_GT(s.completeness(), 0.92);  // measured 0.939
+  EXPECT_GT(s.compression(), 0.975);  // measured 0.979
+  EXPECT_GT(s.purity(), 0.92);        // measured 0.946 (0.881 before the re-attribution on recovery)
+  EXPECT_GT(s.completeness(), 0.95);  // measured 0.977 (0.939 before)
   EXPECT_EQ(s.missed_faults, 0);
   EXPECT_EQ(s.faults, 6);
+}
+
+// One rule on one pod is one alert: where two faults fire it at overlapping
+// times the storm sends one episode (one startsAt, never resolved in
+// between), and the scorer leaves such shared alerts out of the pairs.
+TEST(StormEval, OverlappingFaultsFireOneContinuousAlert) {
+  StormConfig sc;
+  sc.seed = 4;
+  Storm storm = GenerateStorm(sc);
+  ASSERT_FALSE(storm.shared.empty());
+  std::map<Fingerprint, std::set<TimestampMs>> starts;
+  std::map<Fingerprint, TimestampMs> resolved_at;
+  for (const auto& s : storm.sends) {
+    Fingerprint fp = FingerprintOf(s.alert.labels);
+    if (!storm.shared.count(fp)) continue;
+    starts[fp].insert(s.alert.starts_ms);
+    auto r = resolved_at.find(fp);
+    if (r != resolved_at.end()) {
+      EXPECT_GT(s.at - r->second, sc.resend_ms) << "re-fired right after resolving";
+    }
+    if (s.alert.ends_ms <= s.at) resolved_at[fp] = s.at;
+  }
+  for (const auto& [fp, st] : starts) EXPECT_EQ(st.size(), 1u) << SeriesIdToHex(fp);
+  StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+  EXPECT_EQ(s.shared_alerts, static_cast<int64_t>(storm.shared.size()));
+  // Pairs leave the shared alerts out: fewer than over every fault alert.
+  std::map<int, double> per_fault;
+  for (const auto& [fp, f] : storm.truth) {
+    if (f >= 0) per_fault[f] += 1;
+  }
+  double all_pairs = 0;
+  for (const auto& [f, n] : per_fault) all_pairs += n * (n - 1) / 2;
+  EXPECT_LT(s.same_fault_pairs, all_pairs);
 }
 
 // --explain accounts for every fault and names the alerts that went to an
@@ -412,7 +562,7 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
   for (const auto& f : storm.faults) {
     EXPECT_NE(explain.find("fault " + std::to_string(f.id) + " root " + f.root_service), std::string::npos) << f.id;
   }
-  ASSERT_LT(s.purity(), 0.95);
+  ASSERT_LT(s.purity(), 0.999);
   EXPECT_NE(explain.find("alert in incident"), std::string::npos) << explain;
   StormScore quiet = RunStorm(storm, StormAlertingConfig(storm));
   EXPECT_EQ(quiet.notifications, s.notifications);
@@ -435,7 +585,7 @@ TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
 }
 
 // A floor under `vigil eval storms` on a storm the correlator was not tuned
-// on (seed 101; measured 0.985 / 0.985 / 1.000, 0 missed).
+// on (seed 101; measured 0.985 / 0.984 / 1.000, 0 missed).
 TEST(StormEval, HeldOutStormFloor) {
   StormConfig sc;
   sc.seed = 101;

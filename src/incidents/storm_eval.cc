@@ -15,6 +15,7 @@ void StormScore::Add(const StormScore& o) {
   incidents += o.incidents;
   faults += o.faults;
   missed_faults += o.missed_faults;
+  shared_alerts += o.shared_alerts;
   same_incident_pairs += o.same_incident_pairs;
   same_fault_pairs += o.same_fault_pairs;
   agreeing_pairs += o.agreeing_pairs;
@@ -136,7 +137,9 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
   std::map<std::pair<int64_t, int64_t>, double> cell;
   std::map<int64_t, double> true_size, pred_size;
   int64_t singleton = -1;
+  score.shared_alerts = static_cast<int64_t>(storm.shared.size());
   for (const auto& [fp, f] : truth) {
+    if (storm.shared.count(fp)) continue;
     int64_t tc = f >= 0 ? f : (1LL << 40) + static_cast<int64_t>(fp % (1ULL << 40));
     auto it = incident_of.find(fp);
     int64_t pc = it != incident_of.end() ? it->second : singleton--;

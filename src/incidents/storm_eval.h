@@ -13,6 +13,9 @@
 // The unit is the alert (fingerprint). Noise and flapping alerts are each
 // their own true cluster, so one that joins a fault's incident costs
 // purity; an alert never put in an incident is its own predicted cluster.
+// An alert two faults fired as one continuous episode (Storm::shared) has
+// no single true fault and is left out of the pairs (it still counts in
+// alerts, compression and missed faults).
 // (Pairwise precision/recall as in clustering evaluation, e.g. Amigo et al.,
 // "A comparison of extrinsic clustering evaluation metrics", 2009.)
 #pragma once
@@ -31,6 +34,7 @@ struct StormScore {
   int64_t incidents = 0;
   int64_t faults = 0;
   int64_t missed_faults = 0;
+  int64_t shared_alerts = 0;  // alerts two faults fired together: left out of purity and completeness
   // Pair counts, so that several storms pool into one figure.
   double same_incident_pairs = 0, same_fault_pairs = 0, agreeing_pairs = 0;
 
