@@ -54,10 +54,19 @@ def main():
             assert len(clear["alerts"]) == 4, clear
             links = clear.get("vigilIncidents", [])
             assert sorted(int(u.rsplit("/", 1)[1]) for u in links) == ids, clear
+            digest_ids = set()
             for i in ids:
-                lines = [e for e in v.incident(i)["timeline"] if e["kind"] == "notification"]
+                inc = v.incident(i)
+                lines = [e for e in inc["timeline"] if e["kind"] == "notification"]
                 assert any("all-clear:" in e["text"] for e in lines), lines
-            t.log("one all-clear for both incidents, on both timelines")
+                # Each incident lists its own page and the shared all-clear.
+                t.wait_for(lambda: len(v.incident(i).get("notifications", [])) >= 2, 15,
+                           what=f"incident {i}'s page and the all-clear in its notifications")
+                notes = v.incident(i)["notifications"]
+                assert len(notes) == 2, notes
+                digest_ids.add(notes[-1]["id"])
+            assert len(digest_ids) == 1, f"one all-clear notification shared by both incidents: {digest_ids}"
+            t.log("one all-clear for both incidents, on both timelines and notification lists")
     finally:
         rec.close()
 

@@ -196,6 +196,7 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
     auto add = [&](const char* kind, const std::string& url, std::string payload) {
       NotificationRecord rec;
       rec.incident_id = n.incident_id;
+      rec.covers = n.incident_ids;  // an all-clear digest: listed with each incident it closes
       rec.receiver = n.receiver;
       rec.kind = kind;
       rec.url = url;

@@ -89,6 +89,10 @@ Status AlertStore::Commit(const std::vector<DocWrite>& writes, std::vector<Notif
       sqlite3_bind_int64(s, 11, n.updated_ms);
       if (sqlite3_step(s) != SQLITE_DONE) return fail("queueing a notification");
       n.id = sqlite3_last_insert_rowid(db_);
+      if (Status linked = LinkNotification(db_, n); !linked.ok()) {
+        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+        return linked;
+      }
     }
   }
   if (sqlite3_exec(db_, "COMMIT", nullptr, nullptr, nullptr) != SQLITE_OK) return fail("commit");

@@ -140,6 +140,15 @@ CREATE TABLE root_causes (
     R"sql(
 ALTER TABLE incidents ADD COLUMN members TEXT NOT NULL DEFAULT '';
 )sql",
+    // v3 -> v4: the incidents a notification covers besides its own (the
+    // all-clear digest of several incidents is one notification).
+    R"sql(
+CREATE TABLE notification_incidents (
+  incident_id INTEGER NOT NULL,
+  notification_id INTEGER NOT NULL,
+  PRIMARY KEY (incident_id, notification_id)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = static_cast<int>(std::size(kMigrations));
 
@@ -809,8 +818,31 @@ Result<std::vector<TimelineEntry>> Store::Timeline(int64_t incident_id) {
 // ---------------------------------------------------------------------------
 // Notifications
 
+Status LinkNotification(sqlite3* db, const NotificationRecord& n) {
+  if (n.covers.empty()) return Status::Ok();
+  sqlite3_stmt* raw = nullptr;
+  if (sqlite3_prepare_v2(db, "INSERT OR IGNORE INTO notification_incidents (incident_id, notification_id) VALUES (?, ?)",
+                         -1, &raw, nullptr) != SQLITE_OK) {
+    return Status::IOError(std::string("preparing the notification links: ") + sqlite3_errmsg(db));
+  }
+  std::unique_ptr<sqlite3_stmt, int (*)(sqlite3_stmt*)> st(raw, sqlite3_finalize);
+  for (int64_t incident : n.covers) {
+    if (incident == n.incident_id || incident <= 0) continue;
+    sqlite3_reset(raw);
+    sqlite3_bind_int64(raw, 1, incident);
+    sqlite3_bind_int64(raw, 2, n.id);
+    if (sqlite3_step(raw) != SQLITE_DONE) {
+      return Status::IOError("linking notification " + std::to_string(n.id) + " to incident " +
+                             std::to_string(incident) + ": " + sqlite3_errmsg(db));
+    }
+  }
+  return Status::Ok();
+}
+
 Status Store::EnqueueNotification(NotificationRecord* n) {
   std::lock_guard lock(mu_);
+  Transaction txn(this);  // the row and its links together
+  if (Status s = txn.Begin(); !s.ok()) return s;
   auto stmt = Prepare(
       "INSERT INTO notifications (incident_id, receiver, kind, url, payload, status, attempts, next_attempt_ms, "
       "last_error, created_ms, updated_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
@@ -820,7 +852,8 @@ Status Store::EnqueueNotification(NotificationRecord* n) {
   st.Int(n->attempts).Int(n->next_attempt_ms).Text(n->last_error).Int(n->created_ms).Int(n->updated_ms);
   if (int rc = st.Step(); rc != SQLITE_DONE) return SqlError(rc, "enqueueing notification");
   n->id = sqlite3_last_insert_rowid(db_);
-  return Status::Ok();
+  if (Status s = LinkNotification(db_, *n); !s.ok()) return s;
+  return txn.Commit();
 }
 
 Status Store::UpdateNotification(const NotificationRecord& n) {
@@ -851,7 +884,9 @@ Result<std::vector<NotificationRecord>> Store::DueNotifications(TimestampMs now,
 
 Result<std::vector<NotificationRecord>> Store::NotificationsFor(int64_t incident_id) {
   std::lock_guard lock(mu_);
-  auto stmt = Prepare(Select(kNotificationColumns, "notifications", "WHERE incident_id = ? ORDER BY id"));
+  auto stmt = Prepare(Select(kNotificationColumns, "notifications",
+                             "WHERE incident_id = ?1 OR id IN "
+                             "(SELECT notification_id FROM notification_incidents WHERE incident_id = ?1) ORDER BY id"));
   if (!stmt.ok()) return stmt.status();
   Stmt st(*stmt);
   st.Int(incident_id);
@@ -978,6 +1013,14 @@ Result<int64_t> Store::ApplyRetention(TimestampMs cutoff) {
        true},
       {"DELETE FROM notifications WHERE incident_id IN "
        "(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < ?)",
+       true},
+      {"DELETE FROM notification_incidents WHERE incident_id IN "
+       "(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < ?)",
+       false},
+      // A notification that belongs to no incident of its own (a digest) goes
+      // once it is no longer queued and none of the incidents it covers is left.
+      {"DELETE FROM notifications WHERE incident_id = 0 AND status != 'pending' AND created_ms < ? AND id NOT IN "
+       "(SELECT notification_id FROM notification_incidents)",
        true},
       {"DELETE FROM root_causes WHERE incident_id IN "
        "(SELECT id FROM incidents WHERE state = 'resolved' AND resolved_ms < ?)",

@@ -91,7 +91,17 @@ struct NotificationRecord {
   TimestampMs next_attempt_ms = 0;
   std::string last_error;
   TimestampMs created_ms = 0, updated_ms = 0;
+  // Further incidents the notification speaks for besides incident_id (an
+  // all-clear digest names every incident it closes, with incident_id 0):
+  // NotificationsFor(any of them) lists it. Written with the row; read back
+  // only by NotificationsFor's callers through incident_id / this list.
+  std::vector<int64_t> covers;
 };
+
+// Writes the notification_incidents rows for `n.covers` (n.id already set)
+// on `db`, inside the caller's transaction; shared by Store and AlertStore,
+// which queue notifications on their own connections.
+Status LinkNotification(sqlite3* db, const NotificationRecord& n);
 
 // The root-cause ranking of one incident, as rca/ computed it (JSON text, so
 // the store does not depend on rca/).

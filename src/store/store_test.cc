@@ -617,14 +617,46 @@ TEST_F(StoreTest, MigratesAVersionOneDatabase) {
   Incident inc = MakeIncident(100);
   ASSERT_TRUE(store_->UpsertIncident(&inc).ok());
   store_.reset();
-  RawSql("DROP TABLE root_causes; ALTER TABLE incidents DROP COLUMN members; PRAGMA user_version = 1;");
+  RawSql(
+      "DROP TABLE root_causes; DROP TABLE notification_incidents; ALTER TABLE incidents DROP COLUMN members; "
+      "PRAGMA user_version = 1;");
   Reopen();
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 4);
   auto got = store_->GetIncident(inc.id);
   ASSERT_TRUE(got.ok() && got->has_value());
   EXPECT_TRUE((*got)->members.empty());
   RootCauseRecord rc{.incident_id = inc.id, .ranking_json = "{}"};
   EXPECT_TRUE(store_->PutRootCauses(&rc).ok());
+}
+
+TEST_F(StoreTest, DigestNotificationIsListedWithEachIncidentItCovers) {
+  // An all-clear digest closes several incidents in one message: it belongs
+  // to none of them (incident_id 0) and is listed with each.
+  Incident a = MakeIncident(100, IncidentState::kResolved, 900);
+  Incident b = MakeIncident(100, IncidentState::kResolved, 2000);
+  Incident c = MakeIncident(100);
+  for (Incident* i : {&a, &b, &c}) ASSERT_TRUE(store_->UpsertIncident(i).ok());
+  NotificationRecord own;
+  own.incident_id = a.id;
+  own.status = "sent";
+  NotificationRecord digest;
+  digest.covers = {a.id, b.id};
+  digest.status = "sent";
+  digest.created_ms = 950;
+  for (NotificationRecord* n : {&own, &digest}) ASSERT_TRUE(store_->EnqueueNotification(n).ok());
+  Reopen();
+  EXPECT_EQ(Ids(*store_->NotificationsFor(a.id)), (std::vector<int64_t>{own.id, digest.id}));
+  EXPECT_EQ(Ids(*store_->NotificationsFor(b.id)), (std::vector<int64_t>{digest.id}));
+  EXPECT_TRUE(store_->NotificationsFor(c.id)->empty());
+
+  // Retention takes a's rows and links; the digest stays while b is kept.
+  ASSERT_TRUE(store_->ApplyRetention(1000).ok());
+  EXPECT_TRUE(store_->NotificationsFor(a.id)->empty());
+  EXPECT_EQ(Ids(*store_->NotificationsFor(b.id)), (std::vector<int64_t>{digest.id}));
+  // ... and goes with the last incident it covers.
+  ASSERT_TRUE(store_->ApplyRetention(3000).ok());
+  EXPECT_EQ(RawInt("SELECT count(*) FROM notifications"), 0);
+  EXPECT_EQ(RawInt("SELECT count(*) FROM notification_incidents"), 0);
 }
 
 TEST_F(StoreTest, IncidentMembersRoundTrip) {
@@ -642,7 +674,7 @@ TEST_F(StoreTest, IncidentMembersRoundTrip) {
 TEST_F(StoreTest, OpensInWalModeWithVersionedSchema) {
   EXPECT_TRUE(fs::exists(dir_ + "/vigil.db"));
   EXPECT_EQ(store_->db_path(), dir_ + "/vigil.db");
-  EXPECT_EQ(RawInt("PRAGMA user_version"), 3);
+  EXPECT_EQ(RawInt("PRAGMA user_version"), 4);
   EXPECT_EQ(RawInt("PRAGMA application_id"), 0x5647494c);
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open((dir_ + "/vigil.db").c_str(), &db), SQLITE_OK);
