@@ -340,6 +340,19 @@ int RunBench(const BenchFlags& f) {
       }
       sim::ScoredIncident s;
       s.opened_ms = inc["opened_ms"].get<int64_t>();
+      // The incident is dated by its first evidence, which can precede the
+      // moment vigil decided (by up to the evidence window); the delay is
+      // scored to the decision, read from the "opened" timeline line.
+      if (auto d = client.Get("/api/v1/incidents/" + std::to_string(inc["id"].get<int64_t>()));
+          d.ok() && d->status == 200) {
+        const nlohmann::json detail = nlohmann::json::parse(d->body);
+        for (const auto& e : detail.value("timeline", nlohmann::json::array())) {
+          if (e.value("kind", "") == "opened") {
+            s.declared_ms = e.value("ts_ms", int64_t{0});
+            break;
+          }
+        }
+      }
       s.instance = instance;
       s.service = pod_service[instance];
       // Entities that joined the incident (entity keys: ...,instance="pod",...).

@@ -149,7 +149,8 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
         }
       }
       if (!first) continue;
-      const double delay = static_cast<double>(first->opened_ms - f.start_ms) / 1000.0;
+      const TimestampMs known_ms = std::max(first->opened_ms, first->declared_ms);
+      const double delay = static_cast<double>(known_ms - f.start_ms) / 1000.0;
       bool on_root = false;
       for (const auto& inc : run.incidents) {
         const bool names_root = inc.service == f.service || std::find(inc.member_services.begin(), inc.member_services.end(),

@@ -31,12 +31,16 @@
 namespace vigil::sim {
 
 struct ScoredIncident {
-  TimestampMs opened_ms = 0;
+  TimestampMs opened_ms = 0;          // when its first evidence was seen (the trouble's start)
   std::string service, instance;      // the incident's entity
   std::vector<std::string> ranking;   // root-cause services, best first; empty when none
   TimestampMs ranked_ms = 0;          // when the ranking was made (0 = none)
   TimestampMs remediated_ms = 0;      // when a remediation ran (0 = none)
   std::vector<std::string> member_services;  // services of the entities that joined it
+  // When the detector decided to open it (the "opened" timeline line: the
+  // anomaly that completed the evidence); 0 = same as opened_ms. Detection
+  // delay is measured to this moment, the earliest anyone could be paged.
+  TimestampMs declared_ms = 0;
 };
 
 struct ScenarioResult {

@@ -37,6 +37,9 @@ TEST(ScorecardTest, RecallDelayAndFalseAlarms) {
   EXPECT_EQ(sc.overall.detected, 1);
   EXPECT_DOUBLE_EQ(*sc.overall.detection_recall, 0.5);
   EXPECT_DOUBLE_EQ(*sc.overall.detect_delay_p50_s, 30);
+  // Dated by its first evidence, decided later: the delay runs to the decision.
+  a.incidents[0].declared_ms = 1045000;
+  EXPECT_DOUBLE_EQ(*Score({a, b}).overall.detect_delay_p50_s, 45);
   EXPECT_EQ(sc.overall.false_alarms, 2);
   const double free_days = 2 * (day - 720000.0) / day;
   EXPECT_NEAR(*sc.overall.false_alarms_per_day, 2 / free_days, 1e-9);
