@@ -11,6 +11,7 @@
 #include "ingest/label_check.h"
 #include "ingest/proto_wire.h"
 #include "ingest/remote_write_internal.h"
+#include "ingest/series_key_cache.h"
 #include "remote_write.pb.h"
 
 namespace vigil {
@@ -48,16 +49,43 @@ struct RemoteWriteDecoder::Impl {
   std::string buffer;               // decompressed body
   std::vector<ii::LabelView> labels;  // one series' labels, pointing into the request
   std::vector<Sample> samples;      // one series' samples
+  std::vector<std::string_view> label_messages;  // one series' Label payloads (cached path)
+  size_t cache_bound = 0;
+  std::unique_ptr<ii::SeriesKeyCache> cache;  // null while the cache is off
+  CacheStats stats;
 
   Status Parse(std::string_view pb, size_t limit, WriteBatch* out);
   bool ParseSeries(std::string_view data, const char* base, ii::WireError* error);
+  bool AddSeriesCached(size_t index, std::string_view data, const char* base, ii::WireError* error, WriteBatch* out);
+  bool release_pending = false;
+
   void ReleaseIfLarge(size_t bytes) {
     if (bytes > kRetainBytes) std::string().swap(buffer);
+  }
+  void ReleaseDeferred() {
+    if (release_pending) std::string().swap(buffer);
+    release_pending = false;
   }
 };
 
 RemoteWriteDecoder::RemoteWriteDecoder() : impl_(std::make_unique<Impl>()) {}
 RemoteWriteDecoder::~RemoteWriteDecoder() = default;
+
+void RemoteWriteDecoder::EnableSeriesCache(size_t max_series) {
+  if (max_series == impl_->cache_bound) return;
+  impl_->cache_bound = max_series;
+  impl_->cache = max_series == 0 ? nullptr : std::make_unique<ii::SeriesKeyCache>(max_series);
+}
+
+RemoteWriteDecoder::CacheStats RemoteWriteDecoder::cache_stats() const {
+  CacheStats s = impl_->stats;
+  if (impl_->cache) {
+    s.resets = impl_->cache->resets();
+    s.entries = impl_->cache->size();
+    s.bytes = impl_->cache->bytes();
+  }
+  return s;
+}
 
 Status RemoteWriteDecoder::Decode(std::string_view body, WriteBatch* out) {
   out->Clear();
@@ -72,6 +100,7 @@ Status RemoteWriteDecoder::Decode(std::string_view body, WriteBatch* out) {
     return Status::InvalidArgument("snappy: body decompresses to " + std::to_string(length) +
                                    " bytes, above the limit of " + std::to_string(max_decompressed_bytes));
   }
+  impl_->ReleaseDeferred();
   std::string& buffer = impl_->buffer;
   if (buffer.size() < length) buffer.resize(length);
   if (!snappy::RawUncompress(body.data(), body.size(), buffer.data())) {
@@ -80,12 +109,19 @@ Status RemoteWriteDecoder::Decode(std::string_view body, WriteBatch* out) {
                                    " bytes, announcing " + std::to_string(length) + " decompressed)");
   }
   Status st = impl_->Parse(std::string_view(buffer.data(), length), max_decompressed_bytes, out);
-  impl_->ReleaseIfLarge(length);
+  // The batch's SeriesKey::label_fields point into the buffer: with the
+  // cache on, a large buffer is released at the next call instead.
+  if (impl_->cache && st.ok()) {
+    impl_->release_pending = length > kRetainBytes;
+  } else {
+    impl_->ReleaseIfLarge(length);
+  }
   return st;
 }
 
 Status RemoteWriteDecoder::DecodeUncompressed(std::string_view pb, WriteBatch* out) {
   out->Clear();
+  impl_->ReleaseDeferred();
   return impl_->Parse(pb, max_decompressed_bytes, out);
 }
 
@@ -119,8 +155,13 @@ Status RemoteWriteDecoder::Impl::Parse(std::string_view pb, size_t limit, WriteB
   for (WireReader r(pb, pb.data(), "prometheus.WriteRequest", &error); !r.done();) {
     if (!r.ReadKey(&field, &wire)) return fail();
     if (field == kRequestTimeseries && wire == ii::kLen) {
-      if (!r.ReadLen(&payload) || !ParseSeries(payload, pb.data(), &error)) return fail();
-      ii::AddSeries(index++, labels, samples, out);
+      if (!r.ReadLen(&payload)) return fail();
+      if (cache) {
+        if (!AddSeriesCached(index++, payload, pb.data(), &error, out)) return fail();
+      } else {
+        if (!ParseSeries(payload, pb.data(), &error)) return fail();
+        ii::AddSeries(index++, labels, samples, out);
+      }
     } else if (field == kRequestMetadata && wire == ii::kLen) {
       // Counted, and checked to be well-formed (as the protobuf runtime
       // would), but not kept.
@@ -181,6 +222,141 @@ bool RemoteWriteDecoder::Impl::ParseSeries(std::string_view data, const char* ba
     }
   }
   return true;
+}
+
+namespace {
+
+// Parses one prometheus.Label payload into `label`.
+bool ParseLabel(std::string_view payload, const char* base, ii::WireError* error, ii::LabelView* label) {
+  uint32_t field, wire;
+  WireReader lr(payload, base, "prometheus.Label", error);
+  while (!lr.done()) {
+    if (!lr.ReadKey(&field, &wire)) return false;
+    bool ok;
+    if (field == kLabelName && wire == ii::kLen) ok = lr.ReadLen(&label->name);
+    else if (field == kLabelValue && wire == ii::kLen) ok = lr.ReadLen(&label->value);
+    else ok = lr.Skip(wire);
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+// The cached path of one TimeSeries: the same result as ParseSeries then
+// AddSeries (same series, labels, samples, rejections, errors), plus an
+// entry in out->keys. A first walk reads the samples and only notes where
+// each Label field is; when the Label fields are one run of bytes that the
+// cache knows, the series is emitted with its cached id and no label is
+// parsed. Otherwise the Label payloads are parsed and checked as usual and
+// a valid series is cached under its bytes. Any wire error sends the series
+// through ParseSeries again, so that the error reported is the first one
+// in byte order, exactly as without the cache.
+bool RemoteWriteDecoder::Impl::AddSeriesCached(size_t index, std::string_view data, const char* base,
+                                               ii::WireError* error, WriteBatch* out) {
+  const auto full_path = [&] {
+    *error = ii::WireError{};
+    if (!ParseSeries(data, base, error)) return false;
+    ii::AddSeries(index, labels, samples, out);
+    if (out->keys.size() < out->series.size()) out->keys.emplace_back();
+    return true;
+  };
+  samples.clear();
+  label_messages.clear();
+  const char* fields_begin = nullptr;
+  const char* fields_end = nullptr;
+  bool one_run = true;  // no other field between the first and the last Label
+  uint32_t field, wire;
+  std::string_view payload;
+  WireReader r(data, base, "prometheus.TimeSeries", error);
+  while (!r.done()) {
+    const char* at = r.position();
+    if (!r.ReadKey(&field, &wire)) return full_path();
+    if (field == kSeriesLabels && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return full_path();
+      if (fields_begin == nullptr) fields_begin = at;
+      else if (fields_end != at) one_run = false;
+      fields_end = payload.data() + payload.size();
+      label_messages.push_back(payload);
+    } else if (field == kSeriesSamples && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return full_path();
+      Sample& sample = samples.emplace_back();
+      WireReader sr(payload, base, "prometheus.Sample", error);
+      while (!sr.done()) {
+        if (!sr.ReadKey(&field, &wire)) return full_path();
+        uint64_t bits = 0;
+        bool ok;
+        if (field == kSampleValue && wire == ii::kFixed64) {
+          ok = sr.ReadFixed64(&bits);
+          sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
+        } else if (field == kSampleTimestamp && wire == ii::kVarint) {
+          ok = sr.ReadVarint(&bits);
+          sample.ts_ms = static_cast<int64_t>(bits);
+        } else {
+          ok = sr.Skip(wire);
+        }
+        if (!ok) return full_path();
+      }
+    } else if (!r.Skip(wire)) {
+      return full_path();
+    }
+  }
+  const std::string_view fields =
+      one_run && fields_begin != nullptr ? std::string_view(fields_begin, fields_end - fields_begin) : std::string_view();
+  uint64_t hash = 0;
+  if (!fields.empty() && !samples.empty()) {
+    hash = ii::SeriesKeyCache::HashKey(fields);
+    SeriesId id;
+    if (cache->Find(fields, hash, &id)) {
+      ++stats.hits;
+      TimeSeries& series = out->NextSeries();
+      series.labels = Labels();
+      series.samples.assign(samples.begin(), samples.end());
+      out->sample_count += samples.size();
+      out->keys.push_back(SeriesKey{true, id, fields});
+      return true;
+    }
+  }
+  labels.clear();
+  for (std::string_view message : label_messages) {
+    if (!ParseLabel(message, base, error, &labels.emplace_back())) return full_path();
+  }
+  if (samples.empty()) return true;  // nothing to apply (AddSeries skips it too)
+  ++stats.misses;
+  const size_t before = out->series.size();
+  ii::AddSeries(index, labels, samples, out);
+  if (out->series.size() == before) return true;  // refused: never cached
+  const SeriesId id = SeriesIdOf(out->series.back().labels);
+  out->keys.push_back(SeriesKey{true, id, {}});
+  if (!fields.empty()) cache->Insert(fields, hash, id);
+  return true;
+}
+
+Labels WriteBatch::LabelsOf(size_t i) const {
+  if (!LabelsElsewhere(i)) return series[i].labels;
+  auto labels = LabelsFromRemoteWriteFields(keys[i].label_fields);
+  return labels.ok() ? std::move(*labels) : Labels();
+}
+
+Result<Labels> LabelsFromRemoteWriteFields(std::string_view label_fields) {
+  ii::WireError error;
+  std::vector<ii::LabelView> labels;
+  uint32_t field, wire;
+  std::string_view payload;
+  for (WireReader r(label_fields, label_fields.data(), "prometheus.TimeSeries", &error); !r.done();) {
+    if (!r.ReadKey(&field, &wire)) break;
+    if (field == kSeriesLabels && wire == ii::kLen) {
+      if (!r.ReadLen(&payload) || !ParseLabel(payload, label_fields.data(), &error, &labels.emplace_back())) break;
+    } else if (!r.Skip(wire)) {
+      break;
+    }
+  }
+  if (error.what != nullptr) {
+    return Status::InvalidArgument("protobuf: malformed label fields: " + error.ToString(label_fields.size()));
+  }
+  std::string why = ii::NormalizeLabels(labels, /*require_metric_name=*/true);
+  if (!why.empty()) return Status::InvalidArgument(why);
+  return ii::LabelsFromViews(labels);
 }
 
 namespace ingest_internal {
