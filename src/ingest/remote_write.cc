@@ -49,14 +49,24 @@ struct RemoteWriteDecoder::Impl {
   std::string buffer;               // decompressed body
   std::vector<ii::LabelView> labels;  // one series' labels, pointing into the request
   std::vector<Sample> samples;      // one series' samples
-  std::vector<std::string_view> label_messages;  // one series' Label payloads (cached path)
   size_t cache_bound = 0;
   std::unique_ptr<ii::SeriesKeyCache> cache;  // null while the cache is off
   CacheStats stats;
+  // The cached path's view of one request (ParseCached).
+  struct PendingSeries {
+    size_t index = 0;             // position in the request
+    std::string_view fields;      // its Label fields when they are one run and it has samples
+    uint64_t hash = 0;            // of `fields`
+    uint32_t labels_begin = 0, labels_end = 0;    // in label_messages
+    uint32_t samples_begin = 0, samples_end = 0;  // in samples
+  };
+  std::vector<PendingSeries> pending;
+  std::vector<std::string_view> label_messages;  // every Label payload of the request
+  std::vector<Sample> series_samples;            // one series' samples
 
   Status Parse(std::string_view pb, size_t limit, WriteBatch* out);
   bool ParseSeries(std::string_view data, const char* base, ii::WireError* error);
-  bool AddSeriesCached(size_t index, std::string_view data, const char* base, ii::WireError* error, WriteBatch* out);
+  bool ParseCached(std::string_view pb, ii::WireError* error, WriteBatch* out);
   bool release_pending = false;
 
   void ReleaseIfLarge(size_t bytes) {
@@ -150,18 +160,20 @@ Status RemoteWriteDecoder::Impl::Parse(std::string_view pb, size_t limit, WriteB
     }
   }
   out->series.reserve(n_series);
+  if (cache) {
+    out->keys.reserve(n_series);
+    if (ParseCached(pb, &error, out)) return Status::Ok();
+    // A wire error somewhere: the plain walk below finds the first one.
+    out->Clear();
+    error = ii::WireError{};
+  }
 
   size_t index = 0;
   for (WireReader r(pb, pb.data(), "prometheus.WriteRequest", &error); !r.done();) {
     if (!r.ReadKey(&field, &wire)) return fail();
     if (field == kRequestTimeseries && wire == ii::kLen) {
-      if (!r.ReadLen(&payload)) return fail();
-      if (cache) {
-        if (!AddSeriesCached(index++, payload, pb.data(), &error, out)) return fail();
-      } else {
-        if (!ParseSeries(payload, pb.data(), &error)) return fail();
-        ii::AddSeries(index++, labels, samples, out);
-      }
+      if (!r.ReadLen(&payload) || !ParseSeries(payload, pb.data(), &error)) return fail();
+      ii::AddSeries(index++, labels, samples, out);
     } else if (field == kRequestMetadata && wire == ii::kLen) {
       // Counted, and checked to be well-formed (as the protobuf runtime
       // would), but not kept.
@@ -243,92 +255,125 @@ bool ParseLabel(std::string_view payload, const char* base, ii::WireError* error
 
 }  // namespace
 
-// The cached path of one TimeSeries: the same result as ParseSeries then
-// AddSeries (same series, labels, samples, rejections, errors), plus an
-// entry in out->keys. A first walk reads the samples and only notes where
-// each Label field is; when the Label fields are one run of bytes that the
-// cache knows, the series is emitted with its cached id and no label is
-// parsed. Otherwise the Label payloads are parsed and checked as usual and
-// a valid series is cached under its bytes. Any wire error sends the series
-// through ParseSeries again, so that the error reported is the first one
-// in byte order, exactly as without the cache.
-bool RemoteWriteDecoder::Impl::AddSeriesCached(size_t index, std::string_view data, const char* base,
-                                               ii::WireError* error, WriteBatch* out) {
-  const auto full_path = [&] {
-    *error = ii::WireError{};
-    if (!ParseSeries(data, base, error)) return false;
-    ii::AddSeries(index, labels, samples, out);
-    if (out->keys.size() < out->series.size()) out->keys.emplace_back();
-    return true;
-  };
-  samples.clear();
+// The cached path of a whole request: the same result as the plain loop in
+// Parse (same series, labels, samples, rejections), plus out->keys.
+//
+// A first walk over the request reads each TimeSeries' samples and only
+// notes where its Label fields are; when they are one run of bytes, it
+// hashes them and starts loading the cache slot. A second walk looks the
+// runs up (loading the record of the series a few ahead): a known run gives
+// its id with no label parsed; otherwise the Label payloads are parsed and
+// checked as usual and a valid series is cached under its bytes.
+//
+// Returns false at the first wire error of any kind, leaving `out` in any
+// state: the caller then runs the plain loop, which reports the first error
+// in byte order, exactly as without the cache (the walks here meet errors
+// in another order: a label payload is read only on a miss).
+bool RemoteWriteDecoder::Impl::ParseCached(std::string_view pb, ii::WireError* error, WriteBatch* out) {
+  const char* base = pb.data();
+  pending.clear();
   label_messages.clear();
-  const char* fields_begin = nullptr;
-  const char* fields_end = nullptr;
-  bool one_run = true;  // no other field between the first and the last Label
+  samples.clear();
   uint32_t field, wire;
-  std::string_view payload;
-  WireReader r(data, base, "prometheus.TimeSeries", error);
-  while (!r.done()) {
-    const char* at = r.position();
-    if (!r.ReadKey(&field, &wire)) return full_path();
-    if (field == kSeriesLabels && wire == ii::kLen) {
-      if (!r.ReadLen(&payload)) return full_path();
-      if (fields_begin == nullptr) fields_begin = at;
-      else if (fields_end != at) one_run = false;
-      fields_end = payload.data() + payload.size();
-      label_messages.push_back(payload);
-    } else if (field == kSeriesSamples && wire == ii::kLen) {
-      if (!r.ReadLen(&payload)) return full_path();
-      Sample& sample = samples.emplace_back();
-      WireReader sr(payload, base, "prometheus.Sample", error);
-      while (!sr.done()) {
-        if (!sr.ReadKey(&field, &wire)) return full_path();
-        uint64_t bits = 0;
-        bool ok;
-        if (field == kSampleValue && wire == ii::kFixed64) {
-          ok = sr.ReadFixed64(&bits);
-          sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
-        } else if (field == kSampleTimestamp && wire == ii::kVarint) {
-          ok = sr.ReadVarint(&bits);
-          sample.ts_ms = static_cast<int64_t>(bits);
-        } else {
-          ok = sr.Skip(wire);
+  std::string_view payload, sub;
+  size_t index = 0;
+  for (WireReader r(pb, base, "prometheus.WriteRequest", error); !r.done();) {
+    if (!r.ReadKey(&field, &wire)) return false;
+    if (field == kRequestMetadata && wire == ii::kLen) {
+      if (!r.ReadLen(&payload)) return false;
+      if (!WireReader(payload, base, "prometheus.MetricMetadata", error).SkipAll()) return false;
+      ++out->metadata_count;
+      continue;
+    }
+    if (field != kRequestTimeseries || wire != ii::kLen) {
+      if (!r.Skip(wire)) return false;
+      continue;
+    }
+    if (!r.ReadLen(&payload)) return false;
+    PendingSeries& ps = pending.emplace_back();
+    ps.index = index++;
+    ps.labels_begin = static_cast<uint32_t>(label_messages.size());
+    ps.samples_begin = static_cast<uint32_t>(samples.size());
+    const char* fields_begin = nullptr;
+    const char* fields_end = nullptr;
+    bool one_run = true;  // no other field between the first and the last Label
+    WireReader tr(payload, base, "prometheus.TimeSeries", error);
+    while (!tr.done()) {
+      const char* at = tr.position();
+      if (!tr.ReadKey(&field, &wire)) return false;
+      if (field == kSeriesLabels && wire == ii::kLen) {
+        if (!tr.ReadLen(&sub)) return false;
+        if (fields_begin == nullptr) fields_begin = at;
+        else if (fields_end != at) one_run = false;
+        fields_end = sub.data() + sub.size();
+        label_messages.push_back(sub);
+      } else if (field == kSeriesSamples && wire == ii::kLen) {
+        if (!tr.ReadLen(&sub)) return false;
+        Sample& sample = samples.emplace_back();
+        WireReader sr(sub, base, "prometheus.Sample", error);
+        while (!sr.done()) {
+          if (!sr.ReadKey(&field, &wire)) return false;
+          uint64_t bits = 0;
+          bool ok;
+          if (field == kSampleValue && wire == ii::kFixed64) {
+            ok = sr.ReadFixed64(&bits);
+            sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
+          } else if (field == kSampleTimestamp && wire == ii::kVarint) {
+            ok = sr.ReadVarint(&bits);
+            sample.ts_ms = static_cast<int64_t>(bits);
+          } else {
+            ok = sr.Skip(wire);
+          }
+          if (!ok) return false;
         }
-        if (!ok) return full_path();
+      } else if (!tr.Skip(wire)) {
+        return false;
       }
-    } else if (!r.Skip(wire)) {
-      return full_path();
+    }
+    ps.labels_end = static_cast<uint32_t>(label_messages.size());
+    ps.samples_end = static_cast<uint32_t>(samples.size());
+    if (one_run && fields_begin != nullptr && ps.samples_end > ps.samples_begin) {
+      ps.fields = std::string_view(fields_begin, static_cast<size_t>(fields_end - fields_begin));
+      ps.hash = ii::SeriesKeyCache::HashKey(ps.fields);
+      cache->Prefetch(ps.hash);
     }
   }
-  const std::string_view fields =
-      one_run && fields_begin != nullptr ? std::string_view(fields_begin, fields_end - fields_begin) : std::string_view();
-  uint64_t hash = 0;
-  if (!fields.empty() && !samples.empty()) {
-    hash = ii::SeriesKeyCache::HashKey(fields);
+
+  constexpr size_t kAhead = 4;  // records are loaded this many series ahead
+  for (size_t k = 0; k < std::min(kAhead, pending.size()); ++k) {
+    if (!pending[k].fields.empty()) cache->PrefetchRecord(pending[k].hash);
+  }
+  for (size_t k = 0; k < pending.size(); ++k) {
+    if (k + kAhead < pending.size() && !pending[k + kAhead].fields.empty()) {
+      cache->PrefetchRecord(pending[k + kAhead].hash);
+    }
+    const PendingSeries& ps = pending[k];
+    const Sample* first = samples.data() + ps.samples_begin;
+    const Sample* last = samples.data() + ps.samples_end;
     SeriesId id;
-    if (cache->Find(fields, hash, &id)) {
+    if (!ps.fields.empty() && cache->Find(ps.fields, ps.hash, &id)) {
       ++stats.hits;
       TimeSeries& series = out->NextSeries();
       series.labels = Labels();
-      series.samples.assign(samples.begin(), samples.end());
-      out->sample_count += samples.size();
-      out->keys.push_back(SeriesKey{true, id, fields});
-      return true;
+      series.samples.assign(first, last);
+      out->sample_count += static_cast<size_t>(last - first);
+      out->keys.push_back(SeriesKey{true, id, ps.fields});
+      continue;
     }
+    labels.clear();
+    for (uint32_t m = ps.labels_begin; m < ps.labels_end; ++m) {
+      if (!ParseLabel(label_messages[m], base, error, &labels.emplace_back())) return false;
+    }
+    if (first == last) continue;  // nothing to apply (AddSeries skips it too)
+    ++stats.misses;
+    const size_t before = out->series.size();
+    series_samples.assign(first, last);
+    ii::AddSeries(ps.index, labels, series_samples, out);
+    if (out->series.size() == before) continue;  // refused: never cached
+    id = SeriesIdOf(out->series.back().labels);
+    out->keys.push_back(SeriesKey{true, id, {}});
+    if (!ps.fields.empty()) cache->Insert(ps.fields, ps.hash, id);
   }
-  labels.clear();
-  for (std::string_view message : label_messages) {
-    if (!ParseLabel(message, base, error, &labels.emplace_back())) return full_path();
-  }
-  if (samples.empty()) return true;  // nothing to apply (AddSeries skips it too)
-  ++stats.misses;
-  const size_t before = out->series.size();
-  ii::AddSeries(index, labels, samples, out);
-  if (out->series.size() == before) return true;  // refused: never cached
-  const SeriesId id = SeriesIdOf(out->series.back().labels);
-  out->keys.push_back(SeriesKey{true, id, {}});
-  if (!fields.empty()) cache->Insert(fields, hash, id);
   return true;
 }
 

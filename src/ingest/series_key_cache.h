@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "core/labels.h"
+#include "core/prefetch.h"
 
 namespace vigil::ingest_internal {
 
@@ -50,8 +51,17 @@ class SeriesKeyCache {
   // True and *id when `key` (with hash `hash`) is cached.
   bool Find(std::string_view key, uint64_t hash, SeriesId* id) const;
   // Starts loading the slot Find(…, hash, …) reads first.
-  void Prefetch(uint64_t hash) const {
-    if (!slots_.empty()) __builtin_prefetch(&slots_[Home(hash)]);
+  void Prefetch(uint64_t hash) const { PrefetchLine(slots_.data() + Home(hash)); }
+  // Starts loading the record that hash's home slot points to (the next
+  // step of Find); issue it after Prefetch(hash) has had time to load the
+  // slot. An empty slot prefetches the arena's start, harmlessly.
+  void PrefetchRecord(uint64_t hash) const {
+    const uint32_t record = slots_.data()[Home(hash)].record;
+    // Integer arithmetic: the arena may be empty (null data()).
+    const uintptr_t r = reinterpret_cast<uintptr_t>(arena_.data()) + (record - (record != 0));
+    PrefetchLine(reinterpret_cast<const char*>(r));
+    PrefetchLine(reinterpret_cast<const char*>(r + 64));
+    PrefetchLine(reinterpret_cast<const char*>(r + 128));
   }
   // Caches key -> id. `key` must not be cached already. Keys longer than
   // kMaxKeyBytes and a cache of max_entries() == 0 keep nothing.
