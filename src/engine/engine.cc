@@ -769,13 +769,16 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
   }
 
   const size_t n = d.shards.size();
-  std::vector<std::vector<std::pair<SeriesId, TimeSeries*>>> by_shard(n);
+  // (id, index in batch->series) per shard; the id comes from the decoder
+  // when it knew the series (remote_write's series cache), else from the labels.
+  std::vector<std::vector<std::pair<SeriesId, size_t>>> by_shard(n);
   std::vector<size_t> weight(n, 0);
-  for (auto& ts : batch->series) {
+  for (size_t i = 0; i < batch->series.size(); ++i) {
+    const TimeSeries& ts = batch->series[i];
     if (ts.samples.empty()) continue;
-    SeriesId id = SeriesIdOf(ts.labels);
+    SeriesId id = batch->IdOf(i);
     size_t s = id % n;
-    by_shard[s].emplace_back(id, &ts);
+    by_shard[s].emplace_back(id, i);
     weight[s] += ts.samples.size();
   }
   // All or nothing: reserve room in every shard the batch touches first.
@@ -811,9 +814,12 @@ Result<IngestOutcome> Engine::Ingest(WriteBatch* batch) {
       for (size_t j = 0; j < todo.size(); ++j) {
         if (j + kAhead < todo.size()) sh.series.Prefetch(todo[j + kAhead].first);
         const SeriesId id = todo[j].first;
-        TimeSeries* ts = todo[j].second;
+        TimeSeries* ts = &batch->series[todo[j].second];
         auto* slot = sh.series.Find(id);
         if (slot == nullptr) {
+          // A series the decoder recognised (from an earlier request that
+          // this engine may have refused) comes without its labels.
+          if (batch->LabelsElsewhere(todo[j].second)) ts->labels = batch->LabelsOf(todo[j].second);
           if (d.stats.series_active.load() >= d.cfg.limits.max_series) {
             over_limit += ts->samples.size();
             d.stats.series_limit_hits.fetch_add(1);

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include "engine/selector.h"
+#include "ingest/remote_write.h"
 #include "ingest/write_batch.h"
 #include "store/sqlite_store.h"
 
@@ -185,6 +186,56 @@ TEST_F(EngineTest, SeriesLimitRejectsNewSeriesWithReason) {
   ASSERT_FALSE(r.reasons.empty());
   EXPECT_NE(r.reasons[0].find("limits.max_series=2"), std::string::npos) << r.reasons[0];
   EXPECT_EQ(e->stats().series_limit_hits.load(), 1u);
+}
+
+TEST_F(EngineTest, SeriesKnownToTheDecoderComeWithoutLabels) {
+  // The remote_write decoder's series cache leaves the labels of a series it
+  // recognises empty and hands over its id and Label fields: the engine must
+  // create such a series with its full labels and the id of those labels,
+  // also when the decoder learnt it from a request this engine refused.
+  cfg_.limits.max_series = 1;
+  auto limited = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  auto request = [&](TimestampMs ts) {
+    return EncodeRemoteWrite({Series({{"__name__", "x"}, {"job", "j"}}, {{ts, 1}}),
+                              Series({{"__name__", "y"}, {"job", "j"}}, {{ts, StaleMarker()}})});
+  };
+  RemoteWriteDecoder decoder;
+  decoder.EnableSeriesCache(100);
+  WriteBatch b;
+  ASSERT_TRUE(decoder.Decode(request(t0), &b).ok());
+  auto r = limited->Ingest(&b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 1u);
+  ASSERT_FALSE(r->reasons.empty());
+  const std::string refused = r->reasons[0];  // x or y, as the shards come
+  EXPECT_NE(refused.find("{job=\"j\"}: series limit reached"), std::string::npos) << refused;
+  ASSERT_TRUE(decoder.Decode(request(t0 + 1000), &b).ok());
+  ASSERT_TRUE(b.LabelsElsewhere(0) && b.LabelsElsewhere(1)) << "both series are cache hits";
+  r = limited->Ingest(&b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 1u);
+  ASSERT_FALSE(r->reasons.empty());
+  EXPECT_EQ(r->reasons[0], refused) << "the refused series is named by its labels";
+  limited->Stop();
+
+  cfg_.limits.max_series = 100;
+  cfg_.data_dir = (dir_ / "second").string();
+  auto e = Open();
+  ASSERT_TRUE(decoder.Decode(request(t0 + 2000), &b).ok());
+  ASSERT_TRUE(b.LabelsElsewhere(0) && b.LabelsElsewhere(1));
+  r = e->Ingest(&b);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->accepted, 2u);
+  e->Flush();
+  for (const char* name : {"x", "y"}) {
+    auto found = e->FindSeries(*SeriesSelector::Parse(name), 10);
+    ASSERT_EQ(found.size(), 1u) << name;
+    const Labels want = *Labels::FromPairs({{"__name__", name}, {"job", "j"}});
+    EXPECT_EQ(found[0].labels, want);
+    EXPECT_EQ(found[0].id, SeriesIdOf(want));
+  }
+  EXPECT_TRUE(e->FindSeries(*SeriesSelector::Parse("y"), 10)[0].stale);
 }
 
 TEST_F(EngineTest, FullQueueRefusesWholeBatch) {

@@ -49,9 +49,14 @@ inline void CheckBatch(const WriteBatch& b, bool ok) {
     return;
   }
   size_t samples = 0;
-  for (const TimeSeries& s : b.series) {
+  FuzzCheck(b.keys.empty() || b.keys.size() == b.series.size(), "keys not one per series");
+  for (size_t i = 0; i < b.series.size(); ++i) {
+    const TimeSeries& s = b.series[i];
     FuzzCheck(!s.samples.empty(), "series without samples kept");
-    CheckLabels(s.labels, /*require_metric_name=*/true);
+    const Labels labels = b.LabelsOf(i);
+    CheckLabels(labels, /*require_metric_name=*/true);
+    FuzzCheck(!labels.empty(), "series without labels");
+    FuzzCheck(b.IdOf(i) == SeriesIdOf(labels), "series id is not the hash of its labels");
     samples += s.samples.size();
   }
   FuzzCheck(samples == b.sample_count, "sample_count does not match the series");

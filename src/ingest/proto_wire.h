@@ -43,6 +43,8 @@ class WireReader {
         error_(error) {}
 
   bool done() const { return p_ == end_; }
+  // Where the next field starts.
+  const char* position() const { return reinterpret_cast<const char*>(p_); }
 
   bool ReadKey(uint32_t* field, uint32_t* wire) {
     const uint8_t* start = p_;

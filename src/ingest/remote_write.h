@@ -60,6 +60,24 @@ class RemoteWriteDecoder {
   // Larger payloads are refused with InvalidArgument before decompressing.
   size_t max_decompressed_bytes = 64 << 20;
 
+  // Series cache (ingest/series_key_cache.h): with a non-zero bound, a
+  // series whose Label fields are byte for byte those of a valid series of
+  // an earlier request is not parsed again: its TimeSeries comes out with
+  // empty labels and out->keys[i] holds its id and its Label fields
+  // (WriteBatch::LabelsOf). Every emitted series then has an entry in
+  // out->keys (with its id when the decoder computed it). 0 (the default)
+  // keeps every series' labels in its TimeSeries. Takes effect on the next
+  // call; a smaller bound empties the cache.
+  void EnableSeriesCache(size_t max_series);
+  struct CacheStats {
+    uint64_t hits = 0;    // series whose labels were not parsed again
+    uint64_t misses = 0;  // series that took the full path with the cache on
+    uint64_t resets = 0;  // times the bound emptied the cache
+    size_t entries = 0;
+    size_t bytes = 0;
+  };
+  CacheStats cache_stats() const;
+
  private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
@@ -70,5 +88,11 @@ class RemoteWriteDecoder {
 // generator and the simulator. Labels are written as given (Labels are
 // already sorted); samples in order.
 std::string EncodeRemoteWrite(const std::vector<TimeSeries>& series);
+
+// The labels of a series given as its remote_write Label fields (as sent,
+// e.g. SeriesKey::label_fields): parsed, normalized and validated as the
+// decoder does. InvalidArgument when the bytes are not valid Label fields
+// or the labels are not a valid series.
+Result<Labels> LabelsFromRemoteWriteFields(std::string_view label_fields);
 
 }  // namespace vigil

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "ingest/fuzz_checks.h"
 #include "ingest/remote_write.h"
@@ -27,7 +28,7 @@ void CheckSameBatch(const vigil::WriteBatch& a, const vigil::WriteBatch& b, cons
     FuzzCheck(a.rejected[i].reason == b.rejected[i].reason && a.rejected[i].samples == b.rejected[i].samples, what);
   }
   for (size_t i = 0; i < a.series.size(); ++i) {
-    FuzzCheck(a.series[i].labels == b.series[i].labels, what);
+    FuzzCheck(a.LabelsOf(i) == b.LabelsOf(i) && a.IdOf(i) == b.IdOf(i), what);
     FuzzCheck(a.series[i].samples.size() == b.series[i].samples.size(), what);
     for (size_t j = 0; j < a.series[i].samples.size(); ++j) {
       FuzzCheck(a.series[i].samples[j].ts_ms == b.series[i].samples[j].ts_ms, what);
@@ -50,15 +51,19 @@ void CheckAgainstReference(std::string_view pb, const vigil::Status& st, const v
 }
 
 void CheckRoundTrip(vigil::RemoteWriteDecoder& decoder, const vigil::WriteBatch& batch) {
+  // The batch's labels, resolved before the decoder's next call (a cached
+  // series' Label fields point into the decoder's buffer).
+  std::vector<vigil::TimeSeries> series = batch.series;
+  for (size_t i = 0; i < series.size(); ++i) series[i].labels = batch.LabelsOf(i);
   vigil::WriteBatch again;
-  const vigil::Status st = decoder.Decode(vigil::EncodeRemoteWrite(batch.series), &again);
+  const vigil::Status st = decoder.Decode(vigil::EncodeRemoteWrite(series), &again);
   FuzzCheck(st.ok(), "re-encoded batch does not decode");
   FuzzCheck(again.rejected.empty(), "re-encoded batch has rejections");
-  FuzzCheck(again.series.size() == batch.series.size(), "re-encoded batch lost series");
-  for (size_t i = 0; i < batch.series.size(); ++i) {
-    const auto& a = batch.series[i];
+  FuzzCheck(again.series.size() == series.size(), "re-encoded batch lost series");
+  for (size_t i = 0; i < series.size(); ++i) {
+    const auto& a = series[i];
     const auto& b = again.series[i];
-    FuzzCheck(a.labels == b.labels, "labels changed in a round trip");
+    FuzzCheck(a.labels == again.LabelsOf(i), "labels changed in a round trip");
     FuzzCheck(a.samples.size() == b.samples.size(), "samples lost in a round trip");
     for (size_t j = 0; j < a.samples.size(); ++j) {
       FuzzCheck(a.samples[j].ts_ms == b.samples[j].ts_ms, "timestamp changed in a round trip");
@@ -77,18 +82,36 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     d->max_decompressed_bytes = 4 << 20;
     return d;
   }();
+  // The same with the series cache on (a small bound, so that it also
+  // resets): series seen in earlier inputs skip their label parsing, and
+  // the result must be the plain decoder's.
+  static vigil::RemoteWriteDecoder* cached = [] {
+    auto* d = new vigil::RemoteWriteDecoder();
+    d->max_decompressed_bytes = 4 << 20;
+    d->EnableSeriesCache(64);
+    return d;
+  }();
   const std::string_view input(reinterpret_cast<const char*>(data), size);
-  vigil::WriteBatch batch;
+  vigil::WriteBatch batch, with_cache;
 
   vigil::Status st = decoder->Decode(input, &batch);
   if (!st.ok()) CheckMessage(st.message());
   CheckBatch(batch, st.ok());
+  vigil::Status cst = cached->Decode(input, &with_cache);
+  FuzzCheck(cst.ok() == st.ok() && cst.message() == st.message(), "cached decoder status differs");
+  CheckBatch(with_cache, cst.ok());
+  CheckSameBatch(with_cache, batch, "cached decoder and plain decoder disagree");
   if (st.ok()) CheckRoundTrip(*decoder, batch);
 
   st = decoder->DecodeUncompressed(input, &batch);
   if (!st.ok()) CheckMessage(st.message());
   CheckBatch(batch, st.ok());
   CheckAgainstReference(input, st, batch);
+  cst = cached->DecodeUncompressed(input, &with_cache);
+  FuzzCheck(cst.ok() == st.ok() && cst.message() == st.message(), "cached decoder status differs");
+  CheckBatch(with_cache, cst.ok());
+  CheckSameBatch(with_cache, batch, "cached decoder and plain decoder disagree");
+  if (cst.ok()) CheckRoundTrip(*cached, with_cache);
   if (st.ok()) CheckRoundTrip(*decoder, batch);
   return 0;
 }

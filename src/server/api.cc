@@ -229,6 +229,9 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     }
     thread_local RemoteWriteDecoder decoder;
     thread_local WriteBatch batch;
+    // Series already seen by this thread skip label parsing and hashing;
+    // the bound is the engine's series limit (a thread may see them all).
+    decoder.EnableSeriesCache(engine_->config().limits.max_series);
     Status s = decoder.Decode(req.body, &batch);
     if (!s.ok()) {
       stats.samples_rejected[static_cast<size_t>(RejectReason::kMalformed)].fetch_add(1);
