@@ -164,7 +164,7 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
   }
   auto root = inc.service_since.find(inc.root_service);
   if (root != inc.service_since.end() && fresh(root->second) &&
-      (downstream || DependsOn(inc.root_service, service))) {
+      (downstream || (DependsOn(inc.root_service, service) && now - root->second <= kCauseSlackMs))) {
     consider(1, root->second);  // further up the path, or deeper than the suspected root
   }
   if (downstream && best <= 11) {
