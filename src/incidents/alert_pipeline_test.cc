@@ -513,6 +513,45 @@ TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
   EXPECT_EQ(f.ids, 2);
 }
 
+// Two faults whose roots call each other (checkout -> payments) begin
+// together: one incident, payments its root. checkout's alerts end two
+// minutes after payments' (before the check a propagation window after
+// payments' last alert): they outlived the root, so they were another
+// fault's and move, resolved, into their own incident.
+TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+  const TimestampMs payments_end = 300'000, checkout_end = 420'000;
+  for (TimestampMs t = 0; t <= 900'000; t += 1000) {
+    if (t % 60'000 == 0) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+        if (t >= 5000 && t <= checkout_end) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+      }
+    }
+    if (t == 5000) {
+      for (int i = 0; i < 3; ++i) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+    }
+    if (t == 250'000) {
+      ASSERT_EQ(f.ids, 1);
+      ASSERT_EQ(f.p.correlator().Find(1)->root_service, "payments");
+    }
+    f.p.Tick(t, &f.out);
+  }
+  ASSERT_EQ(f.ids, 2);
+  const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+  ASSERT_NE(sat, nullptr);
+  EXPECT_FALSE(sat->firing);
+  EXPECT_EQ(sat->incident_id, 2);
+  EXPECT_EQ(f.p.correlator().Find(1)->services.count("checkout"), 0u);
+  EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
