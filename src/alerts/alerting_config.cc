@@ -273,6 +273,9 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
           return Bad("global.resolved_digest", "expected true or false");
         }
         cfg->resolved_digest = b;
+      } else if (k == "resolved_digest_wait") {
+        st = GetDuration(kv.second, "global.resolved_digest_wait", &cfg->resolved_digest_wait_ms);
+        if (!st.ok()) return st;
       }
       // Other global keys configure notifiers vigil does not implement
       // (smtp, pagerduty, ...) or HTTP clients; they do not change

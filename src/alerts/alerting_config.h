@@ -84,6 +84,11 @@ struct AlertingConfig {
   // flush go out as one notification listing the resolved groups (see
   // docs/alerts.md); false sends one all-clear per group.
   bool resolved_digest = true;
+  // global.resolved_digest_wait: with the digest, an all-clear that falls
+  // due waits this long for the receiver's other groups to clear too (a new
+  // firing alert in the group cancels it); -1 (default) = one group_interval
+  // of the group whose all-clear fell due first, 0 = no wait.
+  TimestampMs resolved_digest_wait_ms = -1;
 
   const Receiver* FindReceiver(const std::string& name) const;
 };

@@ -146,6 +146,13 @@ TEST(Route, ConfigErrorsNameTheKey) {
   ASSERT_TRUE(off.ok()) << off.status().ToString();
   EXPECT_FALSE(off->resolved_digest);
   EXPECT_TRUE(ParseAlertingConfig("route: {receiver: a}\nreceivers: [{name: a}]\n")->resolved_digest);
+  EXPECT_EQ(ParseAlertingConfig("route: {receiver: a}\nreceivers: [{name: a}]\n")->resolved_digest_wait_ms, -1);
+  auto wait = ParseAlertingConfig("global: {resolved_digest_wait: 2m}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_TRUE(wait.ok()) << wait.status().ToString();
+  EXPECT_EQ(wait->resolved_digest_wait_ms, 120'000);
+  auto bad_wait = ParseAlertingConfig("global: {resolved_digest_wait: soon}\nroute: {receiver: a}\nreceivers: [{name: a}]\n");
+  ASSERT_FALSE(bad_wait.ok());
+  EXPECT_NE(bad_wait.status().message().find("global.resolved_digest_wait"), std::string::npos);
   EXPECT_EQ(*ParsePromDuration("1h30m"), 5400'000);
   EXPECT_EQ(*ParsePromDuration("500ms"), 500);
 }

@@ -1,6 +1,7 @@
 #include "alerts/storm.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -104,10 +105,17 @@ Storm GenerateStorm(const StormConfig& cfg) {
         }
         frontier = std::move(next);
       }
+      // Nor is a fault whose root calls the other's (directly or not), or is
+      // called by it, when both began and ended within the generator's own
+      // jitter of each other (alerts start up to 90 s after their service's
+      // onset and end up to 120 s after the fault): that is exactly what one
+      // fault spreading to a caller looks like, start and end alike.
       bool clash = false;
       for (const auto& o : spreads) {
         bool overlap = start <= o.end + 5 * 60'000 && o.start <= end + 5 * 60'000;
         if (overlap && (o.root == root || o.onset.count(root) || onset.count(o.root))) clash = true;
+        bool chained = storm.topology.DependsOn(root, o.root) || storm.topology.DependsOn(o.root, root);
+        if (chained && std::llabs(start - o.start) <= 120'000 && std::llabs(end - o.end) <= 120'000) clash = true;
       }
       if (!clash || attempt > 200) {
         fault.root_service = root;

@@ -164,7 +164,7 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
   }
   auto root = inc.service_since.find(inc.root_service);
   if (root != inc.service_since.end() && fresh(root->second) &&
-      (downstream || DependsOn(inc.root_service, service))) {
+      (downstream || (DependsOn(inc.root_service, service) && now - root->second <= kCauseSlackMs))) {
     consider(1, root->second);  // further up the path, or deeper than the suspected root
   }
   if (downstream && best <= 11) {
@@ -489,30 +489,36 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   //  - alerts another live incident's failing root explains stay (they are
   //    muted symptoms; moving them there cost purity on seeds 6-15, as such
   //    alerts were mostly continuous alerts begun by this fault).
-  // Only firing, non-flapping alerts move; resolved ones stay where the
-  // operator saw them.
+  // Alerts that outlived the root move: still firing, or resolved more than
+  // the jitter slack after the root's last alert (two faults whose roots
+  // call each other and began together look like one until then; measured
+  // on the storm suite: seeds 301-310 purity 0.932 -> 0.956, one missed
+  // fault fewer). Flapping alerts and those that ended earlier stay.
   auto it = incidents_.find(id);
   if (it == incidents_.end() || it->second.resolved || !topo_) return;
   AlertIncident& inc = it->second;
-  std::set<std::string> ended;
-  TimestampMs root_ended = INT64_MIN;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && !t->firing && ServiceOf(t->alert.labels) == inc.root_service) root_ended = std::max(root_ended, t->resolved_ms);
-    // Ended with the root: within a window of its last alert (which
-    // resolved a window ago); a blip that ended long before says nothing.
-    if (t && !t->flapping && !t->firing && t->resolved_ms >= now - 2 * cfg_.propagation_window_ms) {
-      ended.insert(ServiceOf(t->alert.labels));
-    }
-  }
   // Only just after the root's recovery (after a restart, root_firing
   // starts true and is re-derived: an incident whose root recovered long
   // ago has nothing left to tell apart by "ended with the root").
-  if (root_ended == INT64_MIN || now - root_ended > 2 * cfg_.propagation_window_ms) return;
-  std::set<Fingerprint> moving;
-  for (Fingerprint fp : inc.firing) {
+  TimestampMs root_first = 0, root_last = 0;
+  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
+  // Ended with the root: while its alerts resolved (within the jitter
+  // slack); a blip that ended before says nothing, nor does an alert that
+  // ended minutes later (it outlived the root).
+  const TimestampMs with_from = root_first - kCauseSlackMs, with_to = root_last + kCauseSlackMs;
+  std::set<std::string> ended;
+  for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
-    if (!t || !t->firing || t->flapping) continue;
+    if (t && !t->flapping && !t->firing && t->resolved_ms >= with_from && t->resolved_ms <= with_to) {
+      ended.insert(ServiceOf(t->alert.labels));
+    }
+  }
+  // What outlived the root: still firing, or resolved after it (the check
+  // runs a propagation window after the root's last alert).
+  std::set<Fingerprint> moving;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || (!t->firing && t->resolved_ms <= with_to)) continue;
     std::string svc = ServiceOf(t->alert.labels);
     if (svc.empty() || svc == inc.root_service || ended.count(svc) || IsSymptom(inc, svc)) continue;
     moving.insert(fp);
@@ -537,24 +543,48 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     opened.alerts.push_back(fp);
     if (!first || StartOf(*t) < StartOf(*first)) first = t;
   }
+  if (dst.firing.empty()) dst.quiet_since_ms = now;
   Retitle(dst, first);
   MarkSymptoms(dst, alerts, now);
   dst.dirty = false;
-  opened.timeline.push_back(Line(now, "split", "opened with " + std::to_string(moving.size()) +
-                                                   " alert(s) still firing in incident " + std::to_string(id) +
-                                                   " after its root " + inc.root_service +
-                                                   " recovered; suspected root " + dst.root_service,
+  opened.timeline.push_back(Line(now, "split", "opened with " + std::to_string(moving.size()) + " alert(s) of incident " +
+                                                   std::to_string(id) + " that outlived its root " + inc.root_service +
+                                                   "; suspected root " + dst.root_service,
                                  id));
   opened.timeline.back().incident_id = fresh_id;
   AlertIncidentChange left;
   left.incident_id = id;
   left.timeline.push_back(Line(now, "split", std::to_string(moving.size()) +
-                                                 " alert(s) still firing after the root recovered moved to incident " +
+                                                 " alert(s) that outlived the root moved to incident " +
                                                  std::to_string(fresh_id),
                                fresh_id));
   left.timeline.back().incident_id = id;
   out->push_back(std::move(left));
   out->push_back(std::move(opened));
+}
+
+bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
+                                   const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs* first,
+                                   TimestampMs* last) const {
+  TimestampMs root_last = INT64_MIN;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
+      root_last = std::max(root_last, t->resolved_ms);
+    }
+  }
+  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return false;
+  TimestampMs root_first = root_last;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service &&
+        root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
+      root_first = std::min(root_first, t->resolved_ms);
+    }
+  }
+  *first = root_first;
+  *last = root_last;
+  return true;
 }
 
 void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,

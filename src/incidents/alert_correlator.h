@@ -183,6 +183,11 @@ class AlertCorrelator {
   // another incident's failing root, were that fault's; they move there.
   void HandOverToFailingRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                              std::vector<AlertIncidentChange>* out);
+  // The root of `inc` recovered just now (its last alert resolved within
+  // two propagation windows): when its alerts resolved, first (of those
+  // within a window of the last) and last.
+  bool RootRecovery(const AlertIncident& inc, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                    TimestampMs* first, TimestampMs* last) const;
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;

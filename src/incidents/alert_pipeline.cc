@@ -1,6 +1,7 @@
 #include "incidents/alert_pipeline.h"
 
 #include <algorithm>
+#include <set>
 
 namespace vigil {
 
@@ -93,13 +94,18 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
   for (const auto& k : due) {
     if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out, digest);  // Flush may delete groups
   }
-  if (!clears.empty()) {
+  // Receivers whose held all-clear has waited resolved_digest_wait.
+  std::set<std::string> waited;
+  for (const auto& [receiver, until] : clear_held_until_) {
+    if (now >= until) waited.insert(receiver);
+  }
+  if (!clears.empty() || !waited.empty()) {
     // All-clears are news nobody acts on: a receiver due one now also hears
     // now of its other groups that have stopped firing (they would follow
     // at their own next flush, minutes apart), in the same message.
     std::vector<std::string> ready;
     for (const auto& [key, g] : groups_.groups()) {
-      if (clears.count(g.route->receiver)) ready.push_back(key);
+      if (clears.count(g.route->receiver) || waited.count(g.route->receiver)) ready.push_back(key);
     }
     for (const auto& k : ready) {
       if (AggregationGroup* g = groups_.FindMutable(k)) Flush(*g, now, out, &clears, true);
@@ -117,6 +123,7 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
       }
       out->notifications.push_back(std::move(n));
     }
+    for (const auto& receiver : waited) clear_held_until_.erase(receiver);
   }
   // Alerts forgotten by the dedup stage leave their groups.
   std::vector<std::pair<std::string, Fingerprint>> gone;
@@ -180,6 +187,14 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
                                     g.route->repeat_interval_ms, now, news_key);
   bool all_clear = notify && !any_firing;
   if (clear_only && !all_clear) return;
+  TimestampMs wait = cfg_.resolved_digest_wait_ms < 0 ? g.route->group_interval_ms : cfg_.resolved_digest_wait_ms;
+  if (all_clear && clears && wait > 0) {
+    // Held: nothing recorded, so the group flushes again (and a restart
+    // derives the all-clear again); it goes out with the receiver's digest
+    // once the first held all-clear has waited.
+    auto until = clear_held_until_.try_emplace(n.receiver, now + wait).first;
+    if (now < until->second) return;
+  }
   if (notify) {
     // The resolutions shown are of alerts the receiver was told were firing.
     std::vector<Fingerprint> resolved_fps;

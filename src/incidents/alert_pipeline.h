@@ -129,6 +129,9 @@ class AlertPipeline {
   NotificationLog nflog_;
   std::map<Fingerprint, std::vector<std::string>> memberships_;  // alert -> its current group keys
   std::function<TrackedAlert*(Fingerprint)> lookup_;
+  // Receiver -> when its held all-clears go out (resolved_digest_wait; in
+  // memory: after a restart the wait starts again at the next flush).
+  std::map<std::string, TimestampMs> clear_held_until_;
 };
 
 }  // namespace vigil

@@ -80,8 +80,11 @@ TEST(AlertPipeline, CascadeBecomesOneIncidentWithRootAndOneNotification) {
   EXPECT_EQ(f.ids, 1);
   EXPECT_EQ(f.out.notifications.size(), 1u);  // nothing new: no repeat before 4h
   // Not re-sent and without endsAt, the alerts resolve after the 5m resolve
-  // timeout, and the all-clear goes out at the next group_interval tick.
+  // timeout; the all-clear falls due at the next group_interval tick and
+  // waits one more group_interval for others (resolved_digest_wait).
   f.Run(250000, 400000);
+  EXPECT_EQ(f.out.notifications.size(), 1u);
+  f.Run(400000, 700000);
   ASSERT_EQ(f.out.notifications.size(), 2u);
   EXPECT_TRUE(f.out.notifications[1].all_resolved());
 }
@@ -175,7 +178,7 @@ TEST(AlertPipeline, SilenceMutesAndResolvedIsNotified) {
   g.Run(0, 40000);
   ASSERT_EQ(g.out.notifications.size(), 1u);
   for (int i = 0; i < 3; ++i) g.p.Receive(A("E" + std::to_string(i), "payments", 0, 50000), 50000, &g.out);
-  g.Run(40000, 400000);
+  g.Run(40000, 700000);
   ASSERT_EQ(g.out.notifications.size(), 2u);
   EXPECT_TRUE(g.out.notifications[1].all_resolved());
   EXPECT_EQ(g.out.notifications[1].resolved.size(), 3u);
@@ -219,6 +222,61 @@ TEST(AlertPipeline, AllClearsDueTogetherGoOutAsOneDigest) {
 // Two concurrent faults below a caller whose direct callee has not alerted:
 // the caller goes with the fault whose front came nearest to it last, not
 // with the root that began failing last.
+// All-clears falling due minutes apart: the first waits one group_interval
+// (resolved_digest_wait, default) and goes out with the second in one
+// message; with the wait off, one each. A group that fires again during the
+// wait is not cleared (no all-clear, then a page).
+TEST(AlertPipeline, AnAllClearWaitsForOthersToClear) {
+  for (TimestampMs wait : {TimestampMs{-1}, TimestampMs{0}}) {
+    for (bool refires : {false, true}) {
+      SCOPED_TRACE(std::to_string(wait) + (refires ? " refires" : ""));
+      AlertingConfig cfg = Config();
+      cfg.resolved_digest_wait_ms = wait;
+      int64_t ids = 0;
+      AlertPipeline p(cfg, [&ids] { return ++ids; });
+      AlertPipeline::Output out;
+      for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &out);
+      for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &out);
+      for (TimestampMs t = 4000; t <= 60000; t += 1000) p.Tick(t, &out);
+      ASSERT_EQ(out.notifications.size(), 2u);
+      for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &out);
+      for (TimestampMs t = 61000; t <= 1'600'000; t += 1000) {
+        if (t % 60000 == 0 && t < 400000) {
+          for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), t, &out);  // still firing
+        }
+        if (t == 400000) {
+          for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000, 400000), t, &out);
+        }
+        if (refires && t == 350000) p.Receive(A("E0", "payments", 350000, 800000), t, &out);
+        p.Tick(t, &out);
+      }
+      std::vector<const GroupNotification*> clears;
+      for (const auto& n : out.notifications) {
+        if (n.all_resolved()) clears.push_back(&n);
+      }
+      if (refires && wait < 0) {
+        // payments fired again before its held all-clear went out: only
+        // index is cleared then (payments at the end).
+        ASSERT_EQ(clears.size(), 2u);
+        EXPECT_EQ(clears[0]->incident_id, 2);
+        EXPECT_EQ(clears[1]->incident_id, 1);
+      } else if (refires) {
+        // Without the wait, payments was cleared, then fired again.
+        ASSERT_GE(clears.size(), 2u);
+        EXPECT_EQ(clears[0]->incident_id, 1);
+        EXPECT_LT(clears[0]->at, 350000);
+      } else if (wait < 0) {
+        ASSERT_EQ(clears.size(), 1u);
+        EXPECT_EQ(clears[0]->incident_ids, (std::vector<int64_t>{1, 2}));
+      } else {
+        ASSERT_EQ(clears.size(), 2u);
+        EXPECT_EQ(clears[0]->incident_id, 1);
+        EXPECT_EQ(clears[1]->incident_id, 2);
+      }
+    }
+  }
+}
+
 TEST(AlertPipeline, CallerGoesWithTheNearestFront) {
   auto cfg = ParseAlertingConfig(R"(
 route: {receiver: oncall, group_by: [incident], group_wait: 30s}
@@ -453,6 +511,45 @@ TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
   }
   EXPECT_TRUE(line);
   EXPECT_EQ(f.ids, 2);
+}
+
+// Two faults whose roots call each other (checkout -> payments) begin
+// together: one incident, payments its root. checkout's alerts end two
+// minutes after payments' (before the check a propagation window after
+// payments' last alert): they outlived the root, so they were another
+// fault's and move, resolved, into their own incident.
+TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
+  const TimestampMs payments_end = 300'000, checkout_end = 420'000;
+  for (TimestampMs t = 0; t <= 900'000; t += 1000) {
+    if (t % 60'000 == 0) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+        if (t >= 5000 && t <= checkout_end) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+      }
+    }
+    if (t == 5000) {
+      for (int i = 0; i < 3; ++i) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+    }
+    if (t == 250'000) {
+      ASSERT_EQ(f.ids, 1);
+      ASSERT_EQ(f.p.correlator().Find(1)->root_service, "payments");
+    }
+    f.p.Tick(t, &f.out);
+  }
+  ASSERT_EQ(f.ids, 2);
+  const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+  ASSERT_NE(sat, nullptr);
+  EXPECT_FALSE(sat->firing);
+  EXPECT_EQ(sat->incident_id, 2);
+  EXPECT_EQ(f.p.correlator().Find(1)->services.count("checkout"), 0u);
+  EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
 }
 
 TEST(AlertPipeline, MergeAndSplit) {

@@ -36,7 +36,8 @@ double Pairs(double n) { return n * (n - 1) / 2; }
 
 void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, int>& truth,
              const std::map<int, std::set<Fingerprint>>& by_fault, const std::map<Fingerprint, int64_t>& incident_of,
-             const std::map<Fingerprint, std::string>& described, std::string* out) {
+             const std::map<Fingerprint, std::string>& described, const std::map<int64_t, std::string>& root_of,
+             std::string* out) {
   char buf[256];
   for (const auto& fault : storm.faults) {
     std::snprintf(buf, sizeof buf, "fault %d root %s %llds-%llds, %d alerts:", fault.id, fault.root_service.c_str(),
@@ -61,7 +62,8 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
   }
   std::map<int64_t, int> major;
   for (const auto& [inc, faults] : mix) {
-    *out += "incident " + std::to_string(inc) + ":";
+    auto r = root_of.find(inc);
+    *out += "incident " + std::to_string(inc) + " (root " + (r == root_of.end() ? std::string("?") : r->second) + "):";
     int best = -1, most = 0;
     for (auto [f, n] : faults) {
       *out += (f < 0 ? std::string(" noise ") : " fault " + std::to_string(f) + " ") + std::to_string(n) + ";";
@@ -89,7 +91,13 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
   StormScore score;
   AlertPipeline::Output out;
   TimestampMs begin = storm.sends.empty() ? 0 : storm.sends.front().at;
+  std::map<int64_t, std::string> root_of;  // --explain: each incident's latest suspected root
   auto collect = [&] {
+    if (explain) {
+      for (const auto& ch : out.incidents) {
+        if (const AlertIncident* inc = p.correlator().Find(ch.incident_id)) root_of[ch.incident_id] = inc->root_service;
+      }
+    }
     for (Fingerprint fp : out.changed_alerts) {
       const TrackedAlert* t = p.alerts().Find(fp);
       if (t && t->incident_id) incident_of[fp] = t->incident_id;
@@ -147,7 +155,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
     true_size[tc] += 1;
     pred_size[pc] += 1;
   }
-  if (explain) Explain(storm, begin, truth, by_fault, incident_of, described, explain);
+  if (explain) Explain(storm, begin, truth, by_fault, incident_of, described, root_of, explain);
   for (const auto& [k, n] : cell) score.agreeing_pairs += Pairs(n);
   for (const auto& [k, n] : true_size) score.same_fault_pairs += Pairs(n);
   for (const auto& [k, n] : pred_size) score.same_incident_pairs += Pairs(n);
