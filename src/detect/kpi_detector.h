@@ -124,6 +124,9 @@ class KpiDetector {
  private:
   void Build(const KpiProfile& p);
   KpiVerdict Judge(TimestampMs ts, double x);
+  // Updates the sustained views with the (deseasonalised) value d and the
+  // point's |residual| / scale; returns the larger of their surprises.
+  double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
   void Learn(TimestampMs ts, double x, bool anomalous);
   void Rebaseline(TimestampMs ts, double x);
   double Floor() const;

@@ -46,6 +46,8 @@ class SpotThreshold {
   // initial threshold t it is taken from the empirical rate of exceeding t,
   // scaled linearly, so that it stays monotone in the score.
   double Surprise(double score) const;
+  // The surprise before calibration (distribution-free, see spot.cc).
+  static double YoungSurprise(double score);
   static constexpr double kHorizon = 8192;
   // Snapshot (part of KpiDetector's).
   void AppendTo(std::string* out) const;
