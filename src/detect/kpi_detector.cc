@@ -41,9 +41,9 @@ const char* KpiPatternName(KpiPattern p) {
 KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
     : cfg_(cfg),
       spot_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold, true),
       spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold) {
+      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold, true) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -82,9 +82,9 @@ void KpiDetector::Build(const KpiProfile& p) {
         // now on they see the deseasonalised one.
         slow_.ResetAll();
         short_started_ = false;
-        spot_shift_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+        spot_shift_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
         spot_var_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
-        spot_medium_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+        spot_medium_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
       }
     }
   } else {
