@@ -38,13 +38,14 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
     f.windows = s.windows;
     f.scores.reserve(s.values.size());
     size_t alarms = 0;
-    std::vector<double> raw, thr;
+    std::vector<double> raw, thr, sur;
     std::vector<std::string> pat;
     for (size_t i = 0; i < s.values.size(); ++i) {
       KpiVerdict v = det.Update(s.ts[i], s.values[i]);
       f.scores.push_back(mapper.Map(v));
       if (!dump_dir.empty()) {
         raw.push_back(v.score);
+        sur.push_back(v.ready ? v.surprise : 0.0);
         thr.push_back(v.threshold);
         pat.push_back(KpiPatternName(v.pattern));
       }
@@ -54,12 +55,12 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
       std::string flat = s.name;
       std::replace(flat.begin(), flat.end(), '/', '_');
       std::ofstream out(dump_dir + "/" + flat);
-      out << "value,score,raw,threshold,pattern,in_window\n";
+      out << "value,score,surprise,raw,threshold,pattern,in_window\n";
       size_t w = 0;
       for (size_t i = 0; i < s.values.size(); ++i) {
         while (w < s.windows.size() && s.windows[w].last < i) ++w;
         const bool in = w < s.windows.size() && s.windows[w].first <= i;
-        out << s.values[i] << ',' << f.scores[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << '\n';
+        out << s.values[i] << ',' << f.scores[i] << ',' << sur[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << '\n';
       }
     }
     run.files.push_back(s.name);

@@ -41,9 +41,9 @@ const char* KpiPatternName(KpiPattern p) {
 KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
     : cfg_(cfg),
       spot_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold),
+      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold, true),
       spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold) {
+      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold, true) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -77,6 +77,15 @@ void KpiDetector::Build(const KpiProfile& p) {
       // The level's residuals SPOT saw so far are far larger than a
       // seasonal baseline's: calibrate afresh.
       spot_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+      if (!profiled_) {
+        // The sustained views ran on the raw value while learning; from
+        // now on they see the deseasonalised one.
+        slow_.ResetAll();
+        short_started_ = false;
+        spot_shift_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
+        spot_var_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+        spot_medium_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
+      }
     }
   } else {
     seasonal_ = SeasonalProfile();
@@ -139,6 +148,31 @@ void KpiDetector::Reprofile() {
   Build(p);
 }
 
+double KpiDetector::SustainedViews(double d, double ratio, double floor, double* sustained, double* variance) {
+  *sustained = *variance = 0;
+  if (!short_started_) {
+    short_mean_ = static_cast<float>(d);
+    short_dev_ = static_cast<float>(ratio);
+    medium_mean_ = static_cast<float>(d);
+    short_started_ = true;
+  }
+  short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
+  short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+  medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
+  if (slow_.count() >= kLevelWarmup) {
+    const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
+    *sustained = spot_shift_.Surprise(zb);
+    spot_shift_.Update(zb);
+    *variance = spot_var_.Surprise(short_dev_);
+    spot_var_.Update(short_dev_);
+    const double zm = std::fabs(medium_mean_ - slow_.level()) / slow_.scale(floor);
+    *sustained = std::max(*sustained, spot_medium_.Surprise(zm));
+    spot_medium_.Update(zm);
+  }
+  slow_.Learn(d, floor, 3.0);
+  return std::max(*sustained, *variance);
+}
+
 KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   KpiVerdict v;
   const double floor = Floor();
@@ -157,28 +191,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   double sustained = 0, variance = 0;  // surprises of the sustained views
   {
     const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
-    const double ratio = std::fabs(x - expected) / scale;
-    if (!short_started_) {
-      short_mean_ = static_cast<float>(d);
-      short_dev_ = static_cast<float>(ratio);
-      medium_mean_ = static_cast<float>(d);
-      short_started_ = true;
-    }
-    short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
-    short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
-    medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
-    if (slow_.count() >= kLevelWarmup) {
-      const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
-      sustained = spot_shift_.Surprise(zb);
-      spot_shift_.Update(zb);
-      variance = spot_var_.Surprise(short_dev_);
-      spot_var_.Update(short_dev_);
-      const double zm = std::fabs(medium_mean_ - slow_.level()) / slow_.scale(floor);
-      sustained = std::max(sustained, spot_medium_.Surprise(zm));
-      spot_medium_.Update(zm);
-    }
-    slow_.Learn(d, floor, 3.0);
-    v.surprise = std::max(sustained, variance);
+    v.surprise = SustainedViews(d, std::fabs(x - expected) / scale, floor, &sustained, &variance);
   }
   double zh = 0;
   if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
@@ -392,6 +405,11 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
       v.anomalous = v.score > v.threshold;
       v.surprise = spot_.Surprise(v.score);
       spot_.Update(v.score);  // SPOT calibrates on the learning phase
+      // The sustained views judge the learning phase too (on the raw
+      // value), so that their tails are calibrated by the first profile and
+      // a shift inside the first profile_after points is seen.
+      double sustained, variance;
+      v.surprise = std::max(v.surprise, SustainedViews(x, v.score, floor, &sustained, &variance));
       if (v.anomalous) {
         v.fired = kDetLevel;
         v.pattern = v.direction == Direction::kUp ? KpiPattern::kSpike : KpiPattern::kDip;

@@ -124,6 +124,9 @@ class KpiDetector {
  private:
   void Build(const KpiProfile& p);
   KpiVerdict Judge(TimestampMs ts, double x);
+  // Updates the sustained views with the (deseasonalised) value d and the
+  // point's |residual| / scale; returns the larger of their surprises.
+  double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
   void Learn(TimestampMs ts, double x, bool anomalous);
   void Rebaseline(TimestampMs ts, double x);
   double Floor() const;
@@ -158,7 +161,10 @@ class KpiDetector {
   // Sustained views, each with its own EVT tail: the short-term (~4 points)
   // and medium-term (~100 points) means of the deseasonalised value against
   // a slow robust level (level shifts, slow excursions), and the short-term
-  // mean absolute residual (variance).
+  // mean absolute residual (variance). The two mean views' tails rebase
+  // their SPOT threshold t (spot.h): their scores are strongly
+  // autocorrelated, so the 200 scores of the initial calibration are a poor
+  // sample (NAB +3, KPI check +0.01-0.02, docs/detection.md).
   RobustLevel slow_{0.002f, 0.002f};
   float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0;
   bool short_started_ = false;

@@ -211,7 +211,12 @@ double Noise(int i) {
 TEST(KpiDetector, QuietOnNoiseThenExplainsASpike) {
   KpiDetector det;
   FeedResult quiet = Feed(det, 3000, kMinute, [](int i) { return 50 + Noise(i); });
-  EXPECT_LE(quiet.onsets, 2);
+  // At most 3 surprise onsets in 2400 judged points of noise (three views at
+  // a calibrated ~6e-4 each). Was 2: since the sustained views calibrate on
+  // the learning phase this realisation has one more at surprise 3.23, while
+  // 200 000 points of Gaussian noise print 103 lines instead of 149 (and a
+  // noisy daily sine 240 instead of 251) with `vigil detect`.
+  EXPECT_LE(quiet.onsets, 3);
   KpiVerdict v = det.Update(3000 * kMinute, 80);
   ASSERT_TRUE(v.anomalous);
   EXPECT_EQ(v.pattern, KpiPattern::kSpike);

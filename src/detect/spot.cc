@@ -29,6 +29,37 @@ void SpotThreshold::Refit() {
   z_ = static_cast<float>(std::max<double>(z, floor_));
 }
 
+void SpotThreshold::Rebase() {
+  // Moves t back to the kRebaseRate quantile when the exceedance rate has
+  // left [kRebaseRate / 4, 2 kRebaseRate]. Threshold stability of the GPD
+  // (S. Coles, "An Introduction to Statistical Modeling of Extreme Values",
+  // Springer 2001, section 4.2.2): if the excesses over t are GPD(sigma,
+  // gamma), those over t1 are GPD(sigma + gamma (t1 - t), gamma) and
+  // P(S > t1) follows from the tail, so the peaks' count and moment sums
+  // over t1 are set from the fitted tail without the peaks themselves.
+  // (Below t the tail is extrapolated; t1 stays >= t / 2.)
+  constexpr double kRebaseRate = 0.02;  // the 98 % quantile of the initial calibration
+  if (!rebase_ || peaks_ < 8 || n_ < 512) return;
+  const double rate = peaks_ / n_;
+  if (rate <= 2 * kRebaseRate && rate >= kRebaseRate / 4) return;
+  const double g = gamma_, sg = sigma_;
+  const double r = kRebaseRate * n_ / peaks_;
+  double t1 = std::fabs(g) < 1e-6 ? t_ - sg * std::log(r) : t_ + sg / g * (std::pow(r, -g) - 1.0);
+  t1 = std::max<double>(t1, 0.5 * t_);
+  if (g < 0) t1 = std::min<double>(t1, t_ - 0.9 * sg / g);  // inside the fitted tail's end point
+  const double d = t1 - t_;
+  const double survive = std::fabs(g) < 1e-6 ? std::exp(-d / sg) : std::pow(std::max(1e-12, 1 + g * d / sg), -1.0 / g);
+  const double sigma1 = std::max(1e-9, sg + g * d);
+  const double peaks1 = peaks_ * survive;
+  const double mean = sigma1 / (1 - g);  // GPD moments (gamma <= 0.25 here)
+  const double var = sigma1 * sigma1 / ((1 - g) * (1 - g) * (1 - 2 * g));
+  t_ = static_cast<float>(t1);
+  peaks_ = peaks1;
+  sum_ = peaks1 * mean;
+  sum_sq_ = peaks1 * (var + mean * mean);
+  Refit();
+}
+
 bool SpotThreshold::Update(double score) {
   if (!std::isfinite(score)) return false;
   if (!calibrated_) {
@@ -68,13 +99,22 @@ bool SpotThreshold::Update(double score) {
   } else if ((static_cast<int64_t>(n_) & 255) == 0) {
     Refit();  // n grows: the threshold tightens slowly between peaks
   }
+  if ((static_cast<int64_t>(n_) & 255) == 0) Rebase();
   return alarm;
 }
 
+double SpotThreshold::YoungSurprise(double score) {
+  // No fitted tail yet: Cantelli's inequality, P(Z - mu >= z sd) <=
+  // 1 / (1 + z^2) for any distribution with that sd, is the bound that holds
+  // whatever the tail (the robust scale stands in for the sd), capped at a
+  // 1e-4 event so that a young tail does not outrank a well-fitted one by
+  // much. (A flat 1 % for every z >= the floor hid the windows that fall
+  // in the first 200 scores after a re-calibration: NAB +1.5.)
+  return std::min(4.0, std::log10(1.0 + score * score));
+}
+
 double SpotThreshold::Surprise(double score) const {
-  // Uncalibrated: at most 2 (a 1 % event), so that a young tail never
-  // outranks a calibrated one.
-  if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return 2.0 * std::min(1.0, score / floor_);
+  if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return YoungSurprise(score);
   if (score <= t_) return t_ > 0 ? std::max(0.0, score / t_) * base_surprise_ : 0.0;
   const double y = (score - t_) / sigma_;
   // A fitted light tail (gamma < 0) has an end point beyond which values are

@@ -34,7 +34,11 @@ class SpotThreshold {
  public:
   // q: false-alarm probability per point; init: scores before calibration;
   // floor: z_q is never below this (scores are in robust sigmas).
-  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0) : q_(static_cast<float>(q)), init_(init), floor_(static_cast<float>(floor)) {}
+  // rebase: t follows the scores (see Rebase in spot.cc) instead of staying
+  // at the initial calibration's quantile; for autocorrelated scores, whose
+  // first `init` values are a poor sample of the stream.
+  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0, bool rebase = false)
+      : q_(static_cast<float>(q)), init_(init), floor_(static_cast<float>(floor)), rebase_(rebase) {}
 
   bool calibrated() const { return calibrated_; }
   // Current alarm threshold (the floor until calibrated).
@@ -46,6 +50,8 @@ class SpotThreshold {
   // initial threshold t it is taken from the empirical rate of exceeding t,
   // scaled linearly, so that it stays monotone in the score.
   double Surprise(double score) const;
+  // The surprise before calibration (distribution-free, see spot.cc).
+  static double YoungSurprise(double score);
   static constexpr double kHorizon = 8192;
   // Snapshot (part of KpiDetector's).
   void AppendTo(std::string* out) const;
@@ -58,12 +64,14 @@ class SpotThreshold {
 
  private:
   void Refit();
+  void Rebase();
 
   // Floats where precision does not matter: four of these live per series.
   float q_;
   int init_;
   float floor_;
   float risk_factor_ = 1.0f;
+  bool rebase_ = false;  // configuration (from the constructor), not in the snapshot
   bool calibrated_ = false;
   std::vector<float> initial_;  // freed after calibration
   float t_ = 0, z_ = 0;
