@@ -93,6 +93,7 @@
 #include <vector>
 
 #include "core/anomaly.h"
+#include "core/prefetch.h"
 #include "core/sample.h"
 #include "core/status.h"
 
@@ -158,12 +159,12 @@ class RobustDetector {
   // otherwise wait for one cache miss after another.
   void Prefetch() const {
     const size_t slot = Physical(head_ + count_);  // where the value goes
-    if (slot < ring_.size()) __builtin_prefetch(ring_.data() + slot, 1);
+    if (slot < ring_.size()) PrefetchLine(ring_.data() + slot);
     if (FastPathArmed()) return;  // likely nothing else
-    if (!ring_.empty()) __builtin_prefetch(ring_.data() + head_, 0);
+    if (!ring_.empty()) PrefetchLine(ring_.data() + head_);
     const char* p = reinterpret_cast<const char*>(sorted_.data());
     const char* end = p + sorted_.size() * sizeof(double);
-    for (; p < end; p += 64) __builtin_prefetch(p, 1);
+    for (; p < end; p += 64) PrefetchLine(p);
   }
   const RobustDetectorConfig& config() const { return cfg_; }
 

@@ -283,7 +283,7 @@ struct Engine::Impl {
 
   static void PrefetchState(const SeriesState* st) {
     const char* p = reinterpret_cast<const char*>(st);
-    for (size_t off = 0; off < sizeof(SeriesState); off += 64) __builtin_prefetch(p + off, 1);
+    for (size_t off = 0; off < sizeof(SeriesState); off += 64) PrefetchLine(p + off);
   }
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "core/labels.h"
+#include "core/prefetch.h"
 #include "core/sample.h"
 
 namespace vigil {
@@ -46,7 +47,7 @@ class SeriesTable {
   // Asks the CPU to start loading the slot where Find(id) starts looking: a
   // caller about to look up many series issues it a few series ahead (the
   // table of a shard with thousands of series does not stay in cache).
-  void Prefetch(SeriesId id) const { __builtin_prefetch(&slots_[Home(id)], 1); }
+  void Prefetch(SeriesId id) const { PrefetchLine(&slots_[Home(id)]); }
 
   // Adds `state` under `id` (which must not be present) and returns its slot.
   Slot* Insert(SeriesId id, std::unique_ptr<State> state) {

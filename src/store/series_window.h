@@ -16,6 +16,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/prefetch.h"
 #include "core/sample.h"
 #include "core/status.h"
 
@@ -49,7 +50,7 @@ class SeriesWindow {
   // sample sits in cold memory, and waiting for it was a tenth of the
   // daemon's CPU on make bench.
   void Prefetch() const {
-    if (size_ == capacity_) __builtin_prefetch(&buf_[head_], 1);
+    if (size_ == capacity_) PrefetchLine(&buf_[head_]);
   }
   // The newest sample. Requires !empty().
   const Sample& back() const { return at(size_ - 1); }
