@@ -82,7 +82,7 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
 }
 }  // namespace
 
-StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain) {
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain, bool score_shared) {
   int64_t ids = 0;
   AlertPipeline p(cfg, [&ids] { return ++ids; });
   std::map<Fingerprint, int64_t> incident_of;  // last incident each alert was in
@@ -147,7 +147,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
   int64_t singleton = -1;
   score.shared_alerts = static_cast<int64_t>(storm.shared.size());
   for (const auto& [fp, f] : truth) {
-    if (storm.shared.count(fp)) continue;
+    if (!score_shared && storm.shared.count(fp)) continue;
     int64_t tc = f >= 0 ? f : (1LL << 40) + static_cast<int64_t>(fp % (1ULL << 40));
     auto it = incident_of.find(fp);
     int64_t pc = it != incident_of.end() ? it->second : singleton--;
