@@ -77,7 +77,8 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
     if (f < 0 || it == incident_of.end() || major[it->second] == f) continue;
     auto d = described.find(fp);
     *out += "  fault " + std::to_string(f) + " alert in incident " + std::to_string(it->second) + " (mostly fault " +
-            std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) + "\n";
+            std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) +
+            (storm.shared.count(fp) ? " [shared: another fault fired it too; not scored]" : "") + "\n";
   }
 }
 }  // namespace
