@@ -21,6 +21,7 @@ struct StormFlags {
   int faults = 6;
   bool json = false;
   bool explain = false;
+  bool score_shared = false;
   std::string dump_dir;
 };
 
@@ -56,7 +57,7 @@ int Run(const StormFlags& f) {
     Storm storm = GenerateStorm(sc);
     if (!f.dump_dir.empty()) Dump(storm, sc.seed, f.dump_dir);
     std::string explain;
-    StormScore s = RunStorm(storm, StormAlertingConfig(storm), f.explain ? &explain : nullptr);
+    StormScore s = RunStorm(storm, StormAlertingConfig(storm), f.explain ? &explain : nullptr, f.score_shared);
     if (f.explain) std::fprintf(stderr, "seed %llu\n%s", static_cast<unsigned long long>(sc.seed), explain.c_str());
     total.Add(s);
     if (!f.json) {
@@ -94,6 +95,8 @@ void AddEvalStormsCommand(CommandContext& ctx) {
   cmd->add_flag("--json", flags->json, "Print one JSON object");
   cmd->add_flag("--explain", flags->explain,
                 "Print to stderr where each fault's alerts went and every alert in another fault's incident");
+  cmd->add_flag("--score-shared", flags->score_shared,
+                "Also score alerts two faults fired together, as the first fault's (left out by default)");
   cmd->add_option("--dump-dir", flags->dump_dir, "Also write each storm's sends as storm-<seed>.json here");
   cmd->callback([flags, &ctx] { ctx.exit_code = Run(*flags); });
 }

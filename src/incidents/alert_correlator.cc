@@ -598,30 +598,18 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   // root, the guess was wrong for them: they were this fault's symptoms.
   // They move here (resolved: nobody is paged again; the incident record
   // is what the postmortem reads). Only alerts that began after this
-  // root's episode (a symptom does not precede its cause) and cleared
-  // between the root's first alert resolving (less the jitter slack) and
-  // now.
+  // root did (a symptom does not precede its cause) and cleared while its
+  // alerts resolved (from its first, less the jitter slack, to its last,
+  // plus the slack), before the other root's first alert resolved.
   auto it = incidents_.find(id);
   if (it == incidents_.end() || it->second.resolved || !topo_ || it->second.root_service.empty()) return;
   AlertIncident& inc = it->second;
-  TimestampMs root_last = INT64_MIN;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
-      root_last = std::max(root_last, t->resolved_ms);
-    }
-  }
-  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return;
-  // The root's recovery: its alerts that resolved within a window of its last.
-  TimestampMs root_first = root_last;
+  TimestampMs root_first = 0, root_last = 0;
+  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
   TimestampMs root_began = INT64_MAX;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
-    if (!t || t->flapping || ServiceOf(t->alert.labels) != inc.root_service) continue;
-    root_began = std::min(root_began, StartOf(*t));
-    if (!t->firing && root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
-      root_first = std::min(root_first, t->resolved_ms);
-    }
+    if (t && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) root_began = std::min(root_began, StartOf(*t));
   }
   const TimestampMs cleared_from = root_first - kCauseSlackMs, cleared_to = root_last + kCauseSlackMs;
   for (auto& [other_id, other] : incidents_) {
@@ -701,42 +689,28 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
                                             std::vector<AlertIncidentChange>* out) {
   // The converse of ReclaimClearedWithRoot: once this incident's root has
-  // been quiet for a propagation window, an alert still firing here on a
-  // service downstream of another incident's failing root, when no alert of
-  // its rule (service and alertname) here ended with this root, is that
-  // fault's symptom: it began on a caller both faults reach and went to
-  // this incident while both failed. It moves there. A rule some of whose
-  // alerts ended with the root stays: what still fires of it may be one
-  // continuous alert that the other fault carried on (it began here).
+  // been quiet for a propagation window, an alert here that outlived it
+  // (still firing, or resolved after its recovery) with no change of state
+  // while the root's alerts resolved, on a service downstream of another
+  // incident's failing root, is that fault's symptom: it began on a caller
+  // both faults reach and went to this incident while both failed. It
+  // moves there. One that resolved with the root and fired again stays: it
+  // may be this fault's alert that the other carried on.
   auto it = incidents_.find(id);
   if (it == incidents_.end() || it->second.resolved || !topo_) return;
   AlertIncident& inc = it->second;
-  TimestampMs root_last = INT64_MIN;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
-      root_last = std::max(root_last, t->resolved_ms);
-    }
-  }
-  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return;
-  TimestampMs root_first = root_last;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service &&
-        root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
-      root_first = std::min(root_first, t->resolved_ms);
-    }
-  }
+  TimestampMs root_first = 0, root_last = 0;
+  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
+  const TimestampMs with_from = root_first - kCauseSlackMs, with_to = root_last + kCauseSlackMs;
   std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
-  for (Fingerprint fp : inc.firing) {
+  for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
-    if (!t || !t->firing || t->flapping) continue;
+    if (!t || t->flapping || (!t->firing && t->resolved_ms <= with_to)) continue;
     std::string svc = ServiceOf(t->alert.labels), rule = RuleOf(t->alert.labels);
     if (svc.empty() || svc == inc.root_service) continue;
-    // It kept firing through the root's recovery: no change of state since
-    // the root began to recover (one that resolved with the root and fired
-    // again since may be this fault's alert that another carried on).
-    if (!t->transitions.empty() && t->transitions.back() >= root_first - kCauseSlackMs) continue;
+    bool changed = false;
+    for (TimestampMs tr : t->transitions) changed = changed || (tr >= with_from && tr <= with_to);
+    if (changed) continue;
     // The failing root that explains it: the same rule failing there
     // first, else the root whose episode began last before the alert did.
     int64_t to = 0;
@@ -772,16 +746,16 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
     for (const auto& s : where) services += (services.empty() ? "" : ", ") + s;
     there.timeline.push_back(Line(now, "reattributed",
                                   std::to_string(fps.size()) + " alert(s) on " + services + " moved here from incident " +
-                                      std::to_string(id) + ": still firing after its root " + inc.root_service +
-                                      " recovered, downstream of this incident's root " + dst.root_service,
+                                      std::to_string(id) + ": they outlived its root " + inc.root_service +
+                                      " and depend on this incident's root " + dst.root_service,
                                   id));
     there.timeline.back().incident_id = to;
     AlertIncidentChange here;
     here.incident_id = id;
     here.timeline.push_back(Line(now, "reattributed",
                                  std::to_string(fps.size()) + " alert(s) on " + services +
-                                     " still firing after the root recovered moved to incident " + std::to_string(to) +
-                                     ", whose root " + dst.root_service + " still fails",
+                                     " that outlived the root moved to incident " + std::to_string(to) +
+                                     ", whose root " + dst.root_service + " they depend on still fails",
                                  to));
     here.timeline.back().incident_id = id;
     out->push_back(std::move(here));

@@ -45,10 +45,18 @@
 // long ago, explains nothing away, so a fault downstream of it still pages.
 //
 // After the root: once an incident's root has been quiet for a
-// propagation window, its services still firing, none of whose alerts
-// ended with the root, and explained by no other failing root, were
-// another fault that only looked like propagation; their alerts move
-// together into a new incident (RegroupAfterRoot).
+// propagation window, the evidence of the end (a fault's symptoms clear
+// with it) corrects what the start could only guess:
+//  - alerts in other incidents, whose roots still fail, that cleared with
+//    this root on services depending on it move here (ReclaimClearedWithRoot);
+//  - its alerts that outlived the root, on services none of whose alerts
+//    ended with it, explained by no other failing root, were another fault
+//    that only looked like propagation: they move together into a new
+//    incident (RegroupAfterRoot);
+//  - its alerts that outlived the root, unchanged while it recovered, on a
+//    service depending on another incident's failing root, move there
+//    (HandOverToFailingRoot).
+// Each move is a "split" or "reattributed" timeline line on both incidents.
 //
 // Resolution: an incident with no firing alert for resolve_after resolves.
 //

@@ -77,12 +77,13 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
     if (f < 0 || it == incident_of.end() || major[it->second] == f) continue;
     auto d = described.find(fp);
     *out += "  fault " + std::to_string(f) + " alert in incident " + std::to_string(it->second) + " (mostly fault " +
-            std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) + "\n";
+            std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) +
+            (storm.shared.count(fp) ? " [shared: another fault fired it too; not scored]" : "") + "\n";
   }
 }
 }  // namespace
 
-StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain) {
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain, bool score_shared) {
   int64_t ids = 0;
   AlertPipeline p(cfg, [&ids] { return ++ids; });
   std::map<Fingerprint, int64_t> incident_of;  // last incident each alert was in
@@ -147,7 +148,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
   int64_t singleton = -1;
   score.shared_alerts = static_cast<int64_t>(storm.shared.size());
   for (const auto& [fp, f] : truth) {
-    if (storm.shared.count(fp)) continue;
+    if (!score_shared && storm.shared.count(fp)) continue;
     int64_t tc = f >= 0 ? f : (1LL << 40) + static_cast<int64_t>(fp % (1ULL << 40));
     auto it = incident_of.find(fp);
     int64_t pc = it != incident_of.end() ? it->second : singleton--;

@@ -54,6 +54,9 @@ AlertingConfig StormAlertingConfig(const Storm& storm);
 // alerts per incident), each incident's mix of faults, and every fault
 // alert that landed in an incident another fault dominates (labels, first
 // seen). What `vigil eval storms --explain` prints, to see what costs.
-StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain = nullptr);
+// With `score_shared`, shared alerts are scored too, as the first fault's
+// (the convention before they were left out; for comparison).
+StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* explain = nullptr,
+                    bool score_shared = false);
 
 }  // namespace vigil
