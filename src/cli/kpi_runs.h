@@ -37,7 +37,8 @@ struct NabRun {
 };
 // `only`: keep files whose name contains one of these (empty = all).
 // dump_dir: when not empty, writes <dump_dir>/<category>_<file> with the
-// NAB score of every row (for looking at which files lose points).
+// NAB score and the surprise of every row (for looking at which files lose
+// points).
 Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& only, const KpiDetectorConfig& cfg,
                       const std::string& dump_dir = "");
 

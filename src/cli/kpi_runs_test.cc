@@ -19,13 +19,13 @@ std::string SharedData() {
 }
 
 TEST(EvalNabFloor, KnownCauseAndArtificialSeries) {
-  // Measured 56.6 / 43.0 / 67.2 (standard / low FP / low FN) on these 13 files
+  // Measured 57.0 / 45.5 / 67.2 (standard / low FP / low FN) on these 13 files
   // (48.7 / 35.5 / 57.8 before this round; see docs/detection.md).
   auto run = RunNab(SharedData() + "/nab", {"realKnownCause", "artificialWithAnomaly"}, KpiDetectorConfig{});
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_EQ(run->files.size(), 13u);
   EXPECT_GE(run->profiles[0].normalized, 54.0);
-  EXPECT_GE(run->profiles[1].normalized, 40.5);
+  EXPECT_GE(run->profiles[1].normalized, 43.0);
   EXPECT_GE(run->profiles[2].normalized, 64.5);
 }
 

@@ -20,6 +20,9 @@ constexpr int kLimitsWarmup = 500;   // points seen before learned limits may ju
 constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
+constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
+constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
+constexpr int kInnovWarmup = 100;       // residuals seen before it may
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -43,7 +46,8 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
       spot_(cfg.spot_risk, 200, cfg.min_threshold),
       spot_shift_(cfg.spot_risk, 200, cfg.min_threshold, true),
       spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold, true) {
+      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold, true),
+      spot_innov_(cfg.spot_risk, 200, cfg.min_threshold) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -148,6 +152,36 @@ void KpiDetector::Reprofile() {
   Build(p);
 }
 
+double KpiDetector::InnovationView(double z) {
+  // Prewhitening (G. Box, G. Jenkins, "Time Series Analysis: Forecasting and
+  // Control", 1970): with residuals that follow an AR(1) with coefficient
+  // rho, the innovation e_t = z_t - rho z_{t-1} is what is new at t. An
+  // abrupt change in autocorrelated noise is small against the residuals'
+  // spread but large against the innovations' (an "innovational outlier",
+  // A. J. Fox, "Outliers in Time Series", JRSS B 1972), so its onset is
+  // seen here first. The previous residual is clipped at 3 (a robust filter:
+  // one outlier does not predict the next point), rho and the innovations'
+  // scale are EWMAs; the view judges only while rho >= kInnovMinRho (on
+  // white residuals it would repeat the point view).
+  double surprise = 0;
+  const double rho = innov_c0_ > 0 ? std::clamp<double>(innov_c1_ / innov_c0_, 0.0, 0.98) : 0.0;
+  const double e = z - rho * innov_prev_;
+  const double scale = std::max<double>(innov_scale_ * 1.2533, 0.05);  // mean |e| -> sd
+  if (innov_n_ >= kInnovWarmup && rho >= kInnovMinRho) {
+    const double zi = std::fabs(e) / scale;
+    surprise = spot_innov_.Surprise(zi);
+    spot_innov_.Update(zi);
+  }
+  const double zc = std::clamp(z, -3.0, 3.0);
+  const double a = std::max(kInnovAlpha, 1.0 / (innov_n_ + 1));
+  innov_c1_ = static_cast<float>(innov_c1_ + a * (zc * innov_prev_ - innov_c1_));
+  innov_c0_ = static_cast<float>(innov_c0_ + a * (zc * zc - innov_c0_));
+  innov_scale_ = static_cast<float>(innov_scale_ + a * (std::min(std::fabs(e), 3.0 * scale) - innov_scale_));
+  innov_prev_ = static_cast<float>(zc);
+  if (innov_n_ < kInnovWarmup) ++innov_n_;
+  return surprise;
+}
+
 double KpiDetector::SustainedViews(double d, double ratio, double floor, double* sustained, double* variance) {
   *sustained = *variance = 0;
   if (!short_started_) {
@@ -235,7 +269,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   v.anomalous = combined > threshold;
   if (v.anomalous) v.fired |= best_bit;
   if (v.anomalous && best_bit != primary_bit && std::fabs(z) > threshold) v.fired |= primary_bit;
-  const double point_surprise = spot_.Surprise(combined);
+  const double point_surprise = std::max(spot_.Surprise(combined), InnovationView(z));
   v.surprise = std::max(v.surprise, point_surprise);
   if (hard != 0) {
     v.anomalous = true;
@@ -492,7 +526,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 2;  // 2: alarm_quiet_, surprise_run_
+constexpr uint32_t kSuiteSnapshotVersion = 3;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -521,7 +555,6 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, hist_acc_);
   PutPod(&b, hist_first_ts_);
   PutPod(&b, level_);
-  PutPod(&b, fast_dev_);
   PutPod(&b, season_offset_);
   seasonal_.AppendTo(&b);
   hw_.AppendTo(&b);
@@ -543,6 +576,12 @@ void KpiDetector::AppendTo(std::string* out) const {
   spot_shift_.AppendTo(&b);
   spot_var_.AppendTo(&b);
   spot_medium_.AppendTo(&b);
+  PutPod(&b, innov_prev_);
+  PutPod(&b, innov_c0_);
+  PutPod(&b, innov_c1_);
+  PutPod(&b, innov_scale_);
+  PutPod(&b, innov_n_);
+  spot_innov_.AppendTo(&b);
   PutPod(&b, sensitivity_);
   PutPod(&b, last_ts_);
   PutPod(&b, have_last_);
@@ -582,7 +621,6 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.hist_acc_, "kpi history sum");
   if (s.ok()) s = GetPod(&b, &d.hist_first_ts_, "kpi history start");
   if (s.ok()) s = GetPod(&b, &d.level_, "kpi level");
-  if (s.ok()) s = GetPod(&b, &d.fast_dev_, "kpi fast deviation");
   if (s.ok()) s = GetPod(&b, &d.season_offset_, "kpi seasonal offset");
   if (s.ok()) s = d.seasonal_.ParseFrom(&b);
   if (s.ok()) s = d.hw_.ParseFrom(&b);
@@ -610,6 +648,12 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = d.spot_shift_.ParseFrom(&b);
   if (s.ok()) s = d.spot_var_.ParseFrom(&b);
   if (s.ok()) s = d.spot_medium_.ParseFrom(&b);
+  if (s.ok()) s = GetPod(&b, &d.innov_prev_, "kpi innovation previous");
+  if (s.ok()) s = GetPod(&b, &d.innov_c0_, "kpi innovation c0");
+  if (s.ok()) s = GetPod(&b, &d.innov_c1_, "kpi innovation c1");
+  if (s.ok()) s = GetPod(&b, &d.innov_scale_, "kpi innovation scale");
+  if (s.ok()) s = GetPod(&b, &d.innov_n_, "kpi innovation count");
+  if (s.ok()) s = d.spot_innov_.ParseFrom(&b);
   if (s.ok()) s = GetPod(&b, &d.sensitivity_, "kpi sensitivity");
   if (s.ok()) s = GetPod(&b, &d.last_ts_, "kpi last timestamp");
   if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");

@@ -8,6 +8,8 @@
 //  2. Every point: each enabled detector produces a residual in robust
 //     standard deviations (z); the combined score is the largest of them
 //     (detectors whose scores live on other scales are mapped to z first).
+//     An innovation view (the residual whitened by its lag-1
+//     autocorrelation) sees abrupt changes in autocorrelated noise.
 //     The alarm threshold on the combined score comes from SPOT (extreme
 //     value theory), times the feedback sensitivity. The calibrated
 //     surprise (the fitted tails of the point and sustained views) alarms
@@ -127,6 +129,9 @@ class KpiDetector {
   // Updates the sustained views with the (deseasonalised) value d and the
   // point's |residual| / scale; returns the larger of their surprises.
   double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
+  // Updates the innovation view with the primary residual z (in robust sds);
+  // returns its surprise (0 while the residuals are not autocorrelated).
+  double InnovationView(double z);
   void Learn(TimestampMs ts, double x, bool anomalous);
   void Rebaseline(TimestampMs ts, double x);
   double Floor() const;
@@ -146,7 +151,6 @@ class KpiDetector {
   TimestampMs hist_first_ts_ = 0;
 
   RobustLevel level_{0.05f, 0.02f};
-  RobustLevel fast_dev_{0.3f, 0.2f};  // short-term scale, for variance changes
   RobustLevel season_offset_{0.05f, 0.02f};  // level of (x - seasonal expected)
   SeasonalProfile seasonal_;
   HoltWintersResidual hw_;
@@ -169,6 +173,11 @@ class KpiDetector {
   float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0;
   bool short_started_ = false;
   SpotThreshold spot_shift_, spot_var_, spot_medium_;
+  // The innovation view (InnovationView): the primary residual z whitened
+  // by its lag-1 autocorrelation, with its own EVT tail.
+  float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
+  int innov_n_ = 0;  // residuals seen, up to the warm-up
+  SpotThreshold spot_innov_;
   double sensitivity_ = 1.0;
 
   TimestampMs last_ts_ = 0;

@@ -355,6 +355,26 @@ TEST(KpiDetector, HardLimitsAlwaysFire) {
   EXPECT_TRUE(v.fired & kDetHardLimits);
 }
 
+// In strongly autocorrelated noise a step of a few innovation sds is small
+// against the residuals' spread (~1.6 of them here) but not against what
+// the previous point predicts: the innovation view sees its onset.
+TEST(KpiDetector, InnovationViewSeesAStepInAutocorrelatedNoise) {
+  KpiDetector det;
+  double ar = 0;
+  auto value = [&ar](int i) {
+    ar = 0.95 * ar + Noise(i);  // innovations sd ~0.58, residuals sd ~1.85
+    return 100 + ar + (i >= 4000 ? 3.0 : 0.0);
+  };
+  double before = 0, onset = 0;
+  for (int i = 0; i < 4003; ++i) {
+    KpiVerdict v = det.Update(static_cast<int64_t>(i) * kMinute, value(i));
+    if (i >= 3000 && i < 4000) before = std::max(before, v.surprise);
+    if (i >= 4000) onset = std::max(onset, v.surprise);
+  }
+  EXPECT_GT(onset, 3.2);           // the surprise alarm's level
+  EXPECT_GT(onset, before + 0.5);  // above the noise's largest in the 1000 points before
+}
+
 TEST(KpiDetector, StateFitsTheMemoryBudget) {
   KpiDetector det;
   // One-minute data with daily seasonality, three weeks: profiled, buffer freed.

@@ -54,9 +54,9 @@ void SpotThreshold::Rebase() {
   const double mean = sigma1 / (1 - g);  // GPD moments (gamma <= 0.25 here)
   const double var = sigma1 * sigma1 / ((1 - g) * (1 - g) * (1 - 2 * g));
   t_ = static_cast<float>(t1);
-  peaks_ = peaks1;
-  sum_ = peaks1 * mean;
-  sum_sq_ = peaks1 * (var + mean * mean);
+  peaks_ = static_cast<float>(peaks1);
+  sum_ = static_cast<float>(peaks1 * mean);
+  sum_sq_ = static_cast<float>(peaks1 * (var + mean * mean));
   Refit();
 }
 
@@ -68,7 +68,7 @@ bool SpotThreshold::Update(double score) {
     std::vector<float> sorted = initial_;
     std::sort(sorted.begin(), sorted.end());
     t_ = sorted[static_cast<size_t>(0.98 * static_cast<double>(sorted.size() - 1))];
-    n_ = static_cast<double>(sorted.size());
+    n_ = static_cast<float>(sorted.size());
     for (float s : sorted) {
       if (s > t_) {
         peaks_ += 1;
@@ -86,15 +86,15 @@ bool SpotThreshold::Update(double score) {
   if (alarm) score = std::min<double>(score, 2 * z_);
   n_ += 1;
   if (n_ >= kHorizon && peaks_ >= 8) {
-    n_ *= 0.5;
-    peaks_ *= 0.5;
-    sum_ *= 0.5;
-    sum_sq_ *= 0.5;
+    n_ *= 0.5f;
+    peaks_ *= 0.5f;
+    sum_ *= 0.5f;
+    sum_sq_ *= 0.5f;
   }
   if (score > t_) {
     peaks_ += 1;
-    sum_ += score - t_;
-    sum_sq_ += (score - t_) * (score - t_);
+    sum_ += static_cast<float>(score - t_);
+    sum_sq_ += static_cast<float>((score - t_) * (score - t_));
     Refit();
   } else if ((static_cast<int64_t>(n_) & 255) == 0) {
     Refit();  // n grows: the threshold tightens slowly between peaks

@@ -66,7 +66,7 @@ class SpotThreshold {
   void Refit();
   void Rebase();
 
-  // Floats where precision does not matter: four of these live per series.
+  // Floats where precision does not matter: five of these live per series.
   float q_;
   int init_;
   float floor_;
@@ -75,8 +75,8 @@ class SpotThreshold {
   bool calibrated_ = false;
   std::vector<float> initial_;  // freed after calibration
   float t_ = 0, z_ = 0;
-  double n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
-  double sum_ = 0, sum_sq_ = 0;  // of the excesses over t
+  float n_ = 0, peaks_ = 0;  // halved with the sums past kHorizon: the tail follows regime changes
+  float sum_ = 0, sum_sq_ = 0;  // of the excesses over t (n_ < 2 kHorizon: exact in a float)
   float gamma_ = 0, sigma_ = 1;
   float base_surprise_ = 0;  // -log10(peaks / n), refreshed with the fit
 };
