@@ -313,11 +313,12 @@ Status AlertService::ExpireSilence(const std::string& id) {
   return docs_->Commit({{"silence", id, SilenceDoc(*pipeline_->silences().Get(id))}});
 }
 
-Result<int64_t> AlertService::Merge(int64_t into, int64_t from, const std::string& by) {
+Result<int64_t> AlertService::ByOperator(
+    const std::string& by, const std::function<Result<int64_t>(TimestampMs, AlertPipeline::Output*)>& op) {
   std::lock_guard<std::mutex> lock(mu_);
   TimestampMs now = clock_->NowMs();
   AlertPipeline::Output out;
-  auto r = pipeline_->Merge(into, from, now, &out);
+  auto r = op(now, &out);
   if (!r.ok()) return r;
   for (auto& ch : out.incidents) {
     for (auto& e : ch.timeline) e.text += " (by " + by + ")";
@@ -327,18 +328,12 @@ Result<int64_t> AlertService::Merge(int64_t into, int64_t from, const std::strin
   return r;
 }
 
+Result<int64_t> AlertService::Merge(int64_t into, int64_t from, const std::string& by) {
+  return ByOperator(by, [&](TimestampMs now, AlertPipeline::Output* out) { return pipeline_->Merge(into, from, now, out); });
+}
+
 Result<int64_t> AlertService::Split(int64_t id, const std::vector<Fingerprint>& fps, const std::string& by) {
-  std::lock_guard<std::mutex> lock(mu_);
-  TimestampMs now = clock_->NowMs();
-  AlertPipeline::Output out;
-  auto r = pipeline_->Split(id, fps, now, &out);
-  if (!r.ok()) return r;
-  for (auto& ch : out.incidents) {
-    for (auto& e : ch.timeline) e.text += " (by " + by + ")";
-  }
-  Status st = Commit(out, now);
-  if (!st.ok()) return st;
-  return r;
+  return ByOperator(by, [&](TimestampMs now, AlertPipeline::Output* out) { return pipeline_->Split(id, fps, now, out); });
 }
 
 Status AlertService::Resolve(int64_t id, const std::string& by) {

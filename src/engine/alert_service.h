@@ -9,6 +9,7 @@
 // anomaly incidents); their timelines get every change and notification.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -64,6 +65,10 @@ class AlertService {
   int64_t NewIncidentId();
   // Persists what an Output changed and queues its notifications.
   Status Commit(AlertPipeline::Output& out, TimestampMs now);
+  // An operator's change (merge, split): `op` edits the pipeline; its
+  // timeline lines name who did it, and the result is committed.
+  Result<int64_t> ByOperator(const std::string& by,
+                             const std::function<Result<int64_t>(TimestampMs, AlertPipeline::Output*)>& op);
 
   std::mutex mu_;
   Store* store_;
