@@ -552,6 +552,29 @@ TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
   EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
 }
 
+// A blip on payments that resolved a minute before payments' fault began
+// does not date the fault's episode there: a new rule on a new pod of
+// payments three minutes after the blip still joins the fault's incident.
+TEST(AlertPipeline, AResolvedBlipDoesNotAgeTheServiceEpisode) {
+  Fixture f;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  f.p.Receive(pod("SlowGC", "payments", 9, 0, 240'000), 0, &f.out);
+  f.p.Receive(pod("SlowGC", "payments", 9, 0, 60'000), 60'000, &f.out);  // resolved
+  f.Run(0, 110'000);
+  for (int i = 0; i < 3; ++i) f.p.Receive(pod("DbErrors", "payments", i, 120'000, 600'000), 120'000 + i * 1000, &f.out);
+  f.Run(123'000, 200'000);
+  ASSERT_EQ(f.ids, 1);
+  f.p.Receive(pod("ConnPoolFull", "payments", 5, 200'000, 600'000), 200'000, &f.out);
+  const TrackedAlert* late = f.p.alerts().Find(FingerprintOf(pod("ConnPoolFull", "payments", 5, 0, 0).labels));
+  ASSERT_NE(late, nullptr);
+  EXPECT_EQ(late->incident_id, 1);
+  EXPECT_EQ(f.p.correlator().candidates(), 0u);
+}
+
 TEST(AlertPipeline, MergeAndSplit) {
   Fixture f;
   for (int i = 0; i < 3; ++i) f.p.Receive(A("P" + std::to_string(i), "payments", 0), 0, &f.out);
