@@ -243,7 +243,18 @@ void AlertCorrelator::UpdateRoot(AlertIncident& inc, const std::string& service)
   inc.root_service = best;
 }
 
-void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now) {
+bool AlertCorrelator::FreshServiceEpisode(const AlertIncident& inc, const std::string& service, TimestampMs now,
+                                          const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  auto since = inc.service_since.find(service);
+  if (service.empty() || since == inc.service_since.end() || now - since->second <= kCauseSlackMs) return false;
+  for (Fingerprint fp : inc.firing) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && t->firing && ServiceOf(t->alert.labels) == service) return false;
+  }
+  return true;
+}
+
+void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode) {
   std::string svc = ServiceOf(t.alert.labels);
   std::string ent = EntityOf(t.alert.labels);
   if (inc.alerts.empty()) inc.first_ms = now;
@@ -263,6 +274,7 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
   };
   if (!svc.empty()) {
     inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
+    if (fresh_service_episode) inc.service_last.erase(svc);
     episode(inc.service_since, inc.service_last, svc);
   }
   if (!ent.empty()) {
@@ -405,7 +417,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
     std::string old_root = open->root_service;
-    Add(*open, *t, now);
+    Add(*open, *t, now, FreshServiceEpisode(*open, svc, now, alerts));
     t->incident_id = open->id;
     AlertIncidentChange ch;
     ch.incident_id = open->id;
@@ -432,7 +444,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     key = next_candidate_++;
   }
   AlertIncident& c = candidates_[key];
-  Add(c, *t, now);
+  Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts));
   candidate_of_[t->fingerprint] = key;
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
 }

@@ -171,7 +171,15 @@ class AlertCorrelator {
                   TimestampMs now, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                            const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score);
-  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now);
+  // `fresh_service_episode`: the alert starts a new episode of its service
+  // even within the propagation window (nothing of the service still fires
+  // there; see FreshServiceEpisode).
+  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode = false);
+  // True when nothing of `service` fires in `inc` any more and its episode
+  // began more than the jitter slack ago: a resolved blip does not age the
+  // episode of a fault that begins on the service a minute or two later.
+  bool FreshServiceEpisode(const AlertIncident& inc, const std::string& service, TimestampMs now,
+                           const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // True when every service of `cand` calls a service failing in `inc`
   // (fresh, two alerts at least) and depends on its root.
   bool OnPropagationPath(const AlertIncident& inc, const AlertIncident& cand, TimestampMs now) const;

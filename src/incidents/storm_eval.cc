@@ -37,7 +37,7 @@ double Pairs(double n) { return n * (n - 1) / 2; }
 void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, int>& truth,
              const std::map<int, std::set<Fingerprint>>& by_fault, const std::map<Fingerprint, int64_t>& incident_of,
              const std::map<Fingerprint, std::string>& described, const std::map<int64_t, std::string>& root_of,
-             std::string* out) {
+             const std::set<Fingerprint>& notified, std::string* out) {
   char buf[256];
   for (const auto& fault : storm.faults) {
     std::snprintf(buf, sizeof buf, "fault %d root %s %llds-%llds, %d alerts:", fault.id, fault.root_service.c_str(),
@@ -53,6 +53,11 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
       }
     }
     for (auto [inc, n] : where) *out += " incident " + std::to_string(inc) + ": " + std::to_string(n) + ";";
+    bool paged = false;
+    if (f != by_fault.end()) {
+      for (Fingerprint fp : f->second) paged = paged || notified.count(fp);
+    }
+    if (!paged) *out += " MISSED (none of its alerts was in a firing notification)";
     *out += "\n";
   }
   std::map<int64_t, std::map<int, int>> mix;  // incident -> fault (-1 = noise) -> alerts
@@ -156,7 +161,7 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
     true_size[tc] += 1;
     pred_size[pc] += 1;
   }
-  if (explain) Explain(storm, begin, truth, by_fault, incident_of, described, root_of, explain);
+  if (explain) Explain(storm, begin, truth, by_fault, incident_of, described, root_of, notified, explain);
   for (const auto& [k, n] : cell) score.agreeing_pairs += Pairs(n);
   for (const auto& [k, n] : true_size) score.same_fault_pairs += Pairs(n);
   for (const auto& [k, n] : pred_size) score.same_incident_pairs += Pairs(n);
