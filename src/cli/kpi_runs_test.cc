@@ -19,14 +19,14 @@ std::string SharedData() {
 }
 
 TEST(EvalNabFloor, KnownCauseAndArtificialSeries) {
-  // Measured 57.0 / 45.5 / 67.2 (standard / low FP / low FN) on these 13 files
+  // Measured 54.7 / 46.8 / 66.4 (standard / low FP / low FN) on these 13 files
   // (48.7 / 35.5 / 57.8 before this round; see docs/detection.md).
   auto run = RunNab(SharedData() + "/nab", {"realKnownCause", "artificialWithAnomaly"}, KpiDetectorConfig{});
   ASSERT_TRUE(run.ok()) << run.status().ToString();
   ASSERT_EQ(run->files.size(), 13u);
-  EXPECT_GE(run->profiles[0].normalized, 54.0);
-  EXPECT_GE(run->profiles[1].normalized, 43.0);
-  EXPECT_GE(run->profiles[2].normalized, 64.5);
+  EXPECT_GE(run->profiles[0].normalized, 52.5);
+  EXPECT_GE(run->profiles[1].normalized, 44.5);
+  EXPECT_GE(run->profiles[2].normalized, 64.0);
 }
 
 TEST(EvalKpi, ObviousSpikesAreFoundWithVigilsOwnThreshold) {
@@ -48,7 +48,7 @@ TEST(EvalKpi, ObviousSpikesAreFoundWithVigilsOwnThreshold) {
   EXPECT_EQ(run->series.size(), 2u);
   EXPECT_EQ(run->overall.segments, 6);
   EXPECT_GE(run->overall.best_f1_pa, 0.9);
-  EXPECT_GE(run->overall.f1_pa, 0.7);  // measured 0.73 at vigil's own alarms (a profile switch costs a false alarm)
+  EXPECT_GE(run->overall.f1_pa, 0.7);  // measured 0.73 at vigil's own alarms (a profile switch costs a false alarm; 0.727 now)
   std::remove(path.c_str());
 }
 

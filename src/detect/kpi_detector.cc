@@ -22,7 +22,7 @@ constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views
 constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
-constexpr int kInnovWarmup = 100;       // residuals seen before it may
+constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -82,12 +82,13 @@ void KpiDetector::Build(const KpiProfile& p) {
       // seasonal baseline's: calibrate afresh.
       spot_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
       if (!profiled_) {
-        // The sustained views ran on the raw value while learning; from
-        // now on they see the deseasonalised one.
+        // The mean views ran on the raw value while learning; from now on
+        // they see the deseasonalised one. (The variance view's input is a
+        // residual over the current model's scale whatever the model: its
+        // tail carries over.)
         slow_.ResetAll();
         short_started_ = false;
         spot_shift_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
-        spot_var_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
         spot_medium_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
       }
     }
@@ -186,12 +187,19 @@ double KpiDetector::SustainedViews(double d, double ratio, double floor, double*
   *sustained = *variance = 0;
   if (!short_started_) {
     short_mean_ = static_cast<float>(d);
-    short_dev_ = static_cast<float>(ratio);
     medium_mean_ = static_cast<float>(d);
     short_started_ = true;
   }
   short_mean_ = static_cast<float>(short_mean_ + kShortAlpha * (d - short_mean_));
-  short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min(ratio, 50.0) - short_dev_));
+  // The variance view averages the smaller of two consecutive |residual|s:
+  // a variance change is several large residuals in a row, while one spike
+  // (the point view's business) cannot raise it, so spikes no longer
+  // inflate its tail (a two-point minimum, the idea of robust scale
+  // estimators such as Rousseeuw and Croux's, JASA 1993, at its smallest).
+  // A residual that alarmed by the score threshold pairs as 0 (Update).
+  const double r = std::min(ratio, 50.0);
+  short_dev_ = static_cast<float>(short_dev_ + kShortAlpha * (std::min<double>(r, prev_ratio_) - short_dev_));
+  prev_ratio_ = static_cast<float>(r);
   medium_mean_ = static_cast<float>(medium_mean_ + kMediumAlpha * (d - medium_mean_));
   if (slow_.count() >= kLevelWarmup) {
     const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
@@ -471,6 +479,10 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   // A surprise alarm is not an excursion point (see Judge); its onset is
   // the first alarm of any kind after a quiet stretch.
   const bool excursion = v.anomalous && !v.by_surprise;
+  // A residual the score threshold alarmed on is the point view's: it does
+  // not pair up into the variance view (a two-point spike is not a
+  // variance change, and it would inflate that view's tail).
+  if (excursion) prev_ratio_ = 0;
   if (v.by_surprise) v.onset = alarm_quiet_ >= kQuietToEnd;
   alarm_quiet_ = v.anomalous ? 0 : std::min(alarm_quiet_ + 1, 1 << 20);
   if (excursion) {
@@ -526,7 +538,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 3;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_
+constexpr uint32_t kSuiteSnapshotVersion = 4;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -571,6 +583,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, slow_);
   PutPod(&b, short_mean_);
   PutPod(&b, short_dev_);
+  PutPod(&b, prev_ratio_);
   PutPod(&b, medium_mean_);
   PutPod(&b, short_started_);
   spot_shift_.AppendTo(&b);
@@ -643,6 +656,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.slow_, "kpi slow level");
   if (s.ok()) s = GetPod(&b, &d.short_mean_, "kpi short mean");
   if (s.ok()) s = GetPod(&b, &d.short_dev_, "kpi short deviation");
+  if (s.ok()) s = GetPod(&b, &d.prev_ratio_, "kpi previous residual ratio");
   if (s.ok()) s = GetPod(&b, &d.medium_mean_, "kpi medium mean");
   if (s.ok()) s = GetPod(&b, &d.short_started_, "kpi short started");
   if (s.ok()) s = d.spot_shift_.ParseFrom(&b);

@@ -165,23 +165,24 @@ class KpiDetector {
   // Sustained views, each with its own EVT tail: the short-term (~4 points)
   // and medium-term (~100 points) means of the deseasonalised value against
   // a slow robust level (level shifts, slow excursions), and the short-term
-  // mean absolute residual (variance). The two mean views' tails rebase
-  // their SPOT threshold t (spot.h): their scores are strongly
-  // autocorrelated, so the 200 scores of the initial calibration are a poor
-  // sample (NAB +3, KPI check +0.01-0.02, docs/detection.md).
+  // mean of the smaller of two consecutive |residual|s (variance). The two
+  // mean views' tails rebase their SPOT threshold t (spot.h): their scores
+  // are strongly autocorrelated, so the 200 scores of the initial
+  // calibration are a poor sample (NAB +3, KPI check +0.01-0.02,
+  // docs/detection.md).
   RobustLevel slow_{0.002f, 0.002f};
-  float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0;
-  bool short_started_ = false;
+  float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0, prev_ratio_ = 0;
   SpotThreshold spot_shift_, spot_var_, spot_medium_;
   // The innovation view (InnovationView): the primary residual z whitened
   // by its lag-1 autocorrelation, with its own EVT tail.
   float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
-  int innov_n_ = 0;  // residuals seen, up to the warm-up
   SpotThreshold spot_innov_;
   double sensitivity_ = 1.0;
 
   TimestampMs last_ts_ = 0;
   bool have_last_ = false;
+  bool short_started_ = false;  // the sustained views have their first value
+  uint8_t innov_n_ = 0;         // residuals the innovation view saw, up to its warm-up
   int run_ = 0;                  // consecutive alarms
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
   int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
