@@ -675,7 +675,22 @@ Result<std::unique_ptr<Engine>> Engine::Open(const ServeConfig& cfg, const Clock
   auto open = impl->store->LoadOpenIncidents();
   if (!open.ok()) return open.status().WithContext("loading open incidents");
   impl->stats.incidents_open.store(open->size());
+  std::vector<std::pair<std::string, int64_t>> restored;
+  for (const auto& inc : *open) restored.emplace_back(inc.entity, inc.id);
   impl->correlator.Restore(std::move(*open));
+  // The peers the open incidents' anomalies name (which services they call)
+  // are not stored with the incident: read them back from its anomalies.
+  for (const auto& [entity, id] : restored) {
+    AnomalyQuery q;
+    q.incident_id = id;
+    auto linked = impl->store->ListAnomalies(q);
+    if (linked.ok()) {
+      impl->correlator.RestorePeers(entity, *linked);
+    } else {
+      spdlog::warn("incident {}: cannot read its anomalies back, its peers are forgotten: {}", id,
+                   linked.status().ToString());
+    }
+  }
   AlertingConfig acfg = DefaultAlertingConfig();
   if (!cfg.alerting_config.empty()) {
     auto loaded = LoadAlertingConfig(cfg.alerting_config);

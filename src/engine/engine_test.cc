@@ -279,6 +279,51 @@ TEST_F(EngineTest, DetectorStateSurvivesRestart) {
   EXPECT_EQ(r.rejected, 1u);
 }
 
+TEST_F(EngineTest, RestartedIncidentStillTakesInTheServiceItsEvidenceNames) {
+  // checkout's client latency to payments jumps: an incident on checkout
+  // whose evidence names payments. After a restart, payments' own trouble
+  // still joins that incident (the peers come back from its anomalies).
+  const TimestampMs t0 = clock_.NowMs();
+  std::vector<Label> caller = {{"__name__", "rpc_client_duration_seconds"},
+                               {"service", "checkout"},
+                               {"instance", "co-1"},
+                               {"peer", "payments"}};
+  std::vector<Label> callee = {{"__name__", "latency_ms"}, {"service", "payments"}, {"instance", "pay-1"}};
+  auto step = [](TimestampMs from, int n, double v) {
+    std::vector<Sample> out;
+    for (int i = 0; i < n; ++i) out.push_back({from + i * 1000, v});
+    return out;
+  };
+  int64_t id = 0;
+  {
+    auto e = Open();
+    Push(*e, {Series(caller, Noisy(t0, 100, 50, 1, 11)), Series(callee, Noisy(t0, 100, 20, 0.5, 12))});
+    Push(*e, {Series(caller, step(t0 + 100'000, 10, 500))});
+    clock_.Set(t0 + 110'000);
+    e->Flush();
+    ASSERT_TRUE(WaitFor([&] {
+      IncidentQuery q;
+      q.state = IncidentState::kOpen;
+      auto open = *e->store()->ListIncidents(q);
+      if (open.size() == 1) id = open[0].id;
+      return open.size() == 1;
+    }));
+    e->Stop();
+  }
+  auto e = Open();
+  Push(*e, {Series(callee, step(t0 + 110'000, 10, 200))});
+  clock_.Set(t0 + 120'000);
+  e->Flush();
+  ASSERT_TRUE(WaitFor([&] {
+    auto inc = *e->store()->GetIncident(id);
+    return inc && !inc->members.empty();
+  })) << "payments joined the restored incident";
+  IncidentQuery q;
+  q.state = IncidentState::kOpen;
+  EXPECT_EQ(e->store()->ListIncidents(q)->size(), 1u);
+  EXPECT_NE((*e->store()->GetIncident(id))->members[0].find("payments"), std::string::npos);
+}
+
 TEST_F(EngineTest, KpiSuiteStateSurvivesRestart) {
   // Past the suite's learning phase (600 points): it has a profile, which a
   // restart keeps instead of learning again.

@@ -130,6 +130,16 @@ void IncidentCorrelator::Restore(std::vector<Incident> open_incidents) {
   }
 }
 
+void IncidentCorrelator::RestorePeers(const std::string& entity, const std::vector<Anomaly>& anomalies) {
+  std::string primary = entity;
+  if (!open_.count(primary)) {
+    auto m = member_of_.find(entity);
+    if (m == member_of_.end()) return;
+    primary = m->second;
+  }
+  for (const auto& a : anomalies) NotePeers(primary, a);
+}
+
 std::string IncidentCorrelator::EntityOf(const Labels& labels, Labels* entity_labels) const {
   std::vector<Label> picked;
   for (const auto& name : cfg_.entity_labels) {

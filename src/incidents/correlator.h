@@ -146,6 +146,12 @@ class IncidentCorrelator {
   // before anything else. Should two share an entity, the newest is kept
   // and the others are resolved by the next Tick().
   void Restore(std::vector<Incident> open_incidents);
+  // After Restore: the stored anomalies of the restored incident of
+  // `entity` give back the peers they name (`peer_labels`), so a caller
+  // whose evidence names the incident's service, or the service its
+  // anomalies name, still joins it after a restart. No-op for an entity
+  // with no open incident.
+  void RestorePeers(const std::string& entity, const std::vector<Anomaly>& anomalies);
 
   // Canonical entity key of a series: its entity labels (those of
   // IncidentConfig::entity_labels it has), sorted by name, written as

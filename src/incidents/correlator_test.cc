@@ -195,6 +195,41 @@ TEST(IncidentCorrelator, RestoreKeepsMembers) {
   EXPECT_EQ(third[0].incident.members.size(), 2u);
 }
 
+TEST(IncidentCorrelator, RestoredPeersStillBringTheCauseIn) {
+  // checkout's evidence names payments (its client latency to payments):
+  // when payments itself turns anomalous it joins checkout's incident. After
+  // a restart that holds only if the peers are read back from the stored
+  // anomalies.
+  Timeline t;
+  IncidentCorrelator c({});
+  std::vector<Anomaly> stored;
+  IncidentChange opened;
+  for (int i = 0; i < 3; ++i) {
+    stored.push_back(t.Make(PodSeries("checkout", "co-1", i == 1 ? "errors_total" : "rpc_client_duration_seconds",
+                                      i == 1 ? "" : "payments"),
+                            30));
+    for (auto& ch : c.OnAnomaly(stored.back())) opened = ch;
+    t.Advance(1000);
+  }
+  ASSERT_EQ(opened.kind, IncidentChange::Kind::kOpened);
+  opened.incident.id = 5;
+
+  IncidentCorrelator forgetful({});
+  forgetful.Restore({opened.incident});
+  auto alone = Burst(forgetful, t, "payments", "pay-1");
+  ASSERT_EQ(alone.size(), 1u);
+  EXPECT_EQ(alone[0].kind, IncidentChange::Kind::kOpened) << "without its peers the incident cannot relate payments";
+
+  IncidentCorrelator restored({});
+  restored.Restore({opened.incident});
+  restored.RestorePeers(opened.incident.entity, stored);
+  auto cause = Burst(restored, t, "payments", "pay-1");
+  ASSERT_EQ(cause.size(), 1u);
+  EXPECT_EQ(cause[0].kind, IncidentChange::Kind::kUpdated);
+  EXPECT_EQ(cause[0].incident.id, 5);
+  restored.RestorePeers("service=\"nobody\"", stored);  // no open incident: nothing happens
+}
+
 TEST(IncidentCorrelator, EntityKeys) {
   IncidentCorrelator c({});
   Labels el;
