@@ -37,6 +37,7 @@
 
 #include "cli/commands.h"
 #include "cli/sim_runner.h"
+#include "engine/config.h"
 #include "core/clock.h"
 #include "sim/baseline.h"
 #include "sim/scenarios.h"
@@ -46,8 +47,6 @@ namespace vigil {
 
 namespace {
 
-// The bench's vigil ranks an open incident once it is this old (rca.first_rank_after).
-constexpr int64_t kFirstRankAfterMs = 30'000;
 
 struct BenchFlags {
   bool json = false;
@@ -121,6 +120,20 @@ int RunBench(const BenchFlags& f) {
     std::fprintf(stderr, "vigil bench e2e: no scenario id starts with \"%s\"\n", f.only.c_str());
     return 2;
   }
+  // vigil ranks an open incident once it is rca.first_rank_after old (data
+  // time): the bench waits for that ranking before it sends more data. Read
+  // from the config the daemon under test gets (the default otherwise).
+  int64_t first_rank_after_ms = RcaSettings{}.first_rank_after_ms;
+  bool ranks = true;
+  if (!f.config.empty()) {
+    auto c = LoadServeConfig(f.config);
+    if (!c.ok()) {
+      std::fprintf(stderr, "vigil bench e2e: %s\n", c.status().ToString().c_str());
+      return 2;
+    }
+    first_rank_after_ms = c->rca.first_rank_after_ms;
+    ranks = c->rca.enabled;
+  }
   // ---- start vigil
   std::string exe = f.vigil.empty() ? std::filesystem::read_symlink("/proc/self/exe").string() : f.vigil;
   char tmpl[] = "/tmp/vigil-bench-e2e-XXXXXX";
@@ -150,7 +163,7 @@ int RunBench(const BenchFlags& f) {
       if (cf) {
         // Rankings are checked for as soon as an incident opens (see below).
         std::fputs(("retention: 365d\nrca:\n  poll: 100ms\n  first_rank_after: " +
-                    std::to_string(kFirstRankAfterMs / 1000) + "s\n").c_str(), cf);
+                    std::to_string(first_rank_after_ms / 1000) + "s\n").c_str(), cf);
         std::fclose(cf);
       }
     }
@@ -238,7 +251,7 @@ int RunBench(const BenchFlags& f) {
     // batch (at most 30 s of data), wait until every open incident has a
     // ranking before sending more: ranked_ms then says how much data time
     // passed between the fault and its ranking, not how fast the replay went.
-    ro.after_batch = [&client](TimestampMs data_now) {
+    ro.after_batch = [&client, first_rank_after_ms, ranks](TimestampMs data_now) {
       // First let vigil judge what it was sent (detector and anomaly queues
       // empty), so incidents open at the data time they would in real time.
       for (int attempt = 0; attempt < 200; ++attempt) {
@@ -253,10 +266,10 @@ int RunBench(const BenchFlags& f) {
         bool pending = false;
         try {
           const nlohmann::json page = nlohmann::json::parse(r->body);  // named: the range below points into it
-          // vigil ranks an incident once it is kFirstRankAfterMs old (in data time).
+          // vigil ranks an incident once it is first_rank_after old (in data time).
           for (const auto& inc : page["incidents"]) {
-            pending = pending || (!inc.contains("ranked_ms") &&
-                                  data_now - inc["opened_ms"].get<int64_t>() >= kFirstRankAfterMs);
+            pending = pending || (ranks && !inc.contains("ranked_ms") &&
+                                  data_now - inc["opened_ms"].get<int64_t>() >= first_rank_after_ms);
           }
         } catch (const std::exception&) {
           return;
