@@ -27,10 +27,21 @@ class Rng {
 
 const char* const kLayers[] = {"edge", "api", "core", "data"};
 const int kLayerSize[] = {3, 8, 12, 8};
-const char* const kRules[] = {"HighLatencyP99", "ErrorRateHigh",     "PodRestarting",   "CPUThrottling",
-                              "SaturationHigh", "QueueBacklog",      "TimeoutsHigh",    "ConnectionErrors",
-                              "ApdexLow",       "UpstreamErrors",    "MemoryPressure",  "ReadinessFailing"};
-const char* const kNoiseRules[] = {"DiskSpaceLow", "CertExpiringSoon", "NTPDrift", "SlowGC", "LogVolumeHigh"};
+// A rule's severity is written in the rule, as in a Prometheus rule file:
+// the same ErrorRateHigh is critical on the faulty service and on every
+// caller it drags down. (Until this was fixed the generator made a root's
+// alerts critical and its symptoms' warning, which told a correlator the
+// answer.)
+struct Rule {
+  const char* name;
+  const char* severity;
+};
+const Rule kRules[] = {{"HighLatencyP99", "warning"}, {"ErrorRateHigh", "critical"},   {"PodRestarting", "critical"},
+                       {"CPUThrottling", "warning"},  {"SaturationHigh", "warning"},   {"QueueBacklog", "warning"},
+                       {"TimeoutsHigh", "critical"},  {"ConnectionErrors", "warning"}, {"ApdexLow", "warning"},
+                       {"UpstreamErrors", "warning"}, {"MemoryPressure", "warning"},   {"ReadinessFailing", "critical"}};
+const Rule kNoiseRules[] = {{"DiskSpaceLow", "warning"}, {"CertExpiringSoon", "warning"}, {"NTPDrift", "warning"},
+                            {"SlowGC", "warning"},       {"LogVolumeHigh", "info"}};
 
 struct Episode {
   Labels labels;
@@ -135,7 +146,7 @@ Storm GenerateStorm(const StormConfig& cfg) {
         for (int p = 0; p < pods[svc]; ++p) {
           if (!is_root && rng.Uniform() < 0.3) continue;  // not every pod of a caller suffers
           Episode e;
-          e.labels = AlertLabels(kRules[r], svc, p, is_root ? "critical" : "warning");
+          e.labels = AlertLabels(kRules[r].name, svc, p, kRules[r].severity);
           e.start = t0 + rng.Range(0, 90'000);
           e.end = fault.end_ms + rng.Range(0, 120'000);
           e.fault = f;
@@ -152,8 +163,8 @@ Storm GenerateStorm(const StormConfig& cfg) {
   for (int i = 0; i < cfg.noise_alerts; ++i) {
     Episode e;
     std::string svc = all[rng.Next() % all.size()];
-    e.labels = AlertLabels(kNoiseRules[rng.Next() % std::size(kNoiseRules)], svc,
-                           static_cast<int>(rng.Next() % pods[svc]), "info");
+    const Rule& rule = kNoiseRules[rng.Next() % std::size(kNoiseRules)];
+    e.labels = AlertLabels(rule.name, svc, static_cast<int>(rng.Next() % pods[svc]), rule.severity);
     e.start = cfg.start_ms + rng.Range(0, cfg.duration_ms - 5 * 60'000);
     e.end = e.start + rng.Range(30'000, 90'000);
     episodes.push_back(std::move(e));
