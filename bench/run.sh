@@ -155,7 +155,7 @@ EOF
   RESULTS+=("$(run_one vigil "http://127.0.0.1:$port/api/v1/write" "$dir/vigil.log")")
   # what vigil did with the samples: stored series, ingested, analysed by the detectors, anomalies
   STORED_VIGIL=$(curl -fsS "http://127.0.0.1:$port/metrics" 2>/dev/null |
-    grep -E '^vigil_(series_active|ingest_samples_total|points_analysed_total|anomalies_total) ' |
+    grep -E '^vigil_(series_active|ingest_samples_total|points_analysed_total|anomalies_total|ingest_series_cache_hits_total) ' |
     sed 's/^vigil_//' | tr '\n' ' ' || true)
   stop_server
 }

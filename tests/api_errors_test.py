@@ -121,6 +121,27 @@ def main():
             expect_status(r, 204, "own WriteRequest, 50 series x 2 samples")
         c.check("remote_write built by the test (two samples per TimeSeries) -> 204", own_write_request)
 
+        def series_cache_hits():
+            # The same 50 series three more times: whichever HTTP thread decodes them, one of
+            # these requests meets a thread that has seen them (its series cache skips their
+            # labels), and every sample is still accepted under the same series.
+            now = int(time.time() * 1000)
+            for k in range(3):
+                pb = t.encode_write_request([
+                    ({"__name__": "api_test_rw", "instance": "api-test", "job": "t", "k": str(i)},
+                     [(now - 900 + 100 * k, i + k)]) for i in range(50)])
+                expect_status(rw(t.snappy_literal_encode(pb)), 204, f"repeat {k} of the 50 series")
+            text = t.get(v.url("/metrics")).text
+            hits = [float(l.split()[1]) for l in text.splitlines()
+                    if l.startswith("vigil_ingest_series_cache_hits_total ")]
+            if not hits or hits[0] < 50:
+                raise AssertionError(f"vigil_ingest_series_cache_hits_total {hits} after 3 repeats of 50 series")
+            body = t.get_json(v.url("/api/v1/series?match[]=api_test_rw"))
+            if len(body.get("series", [])) != 50:
+                raise AssertionError(f"expected 50 api_test_rw series, got {len(body.get('series', []))}")
+            t.log(f"      series cache hits {hits[0]:.0f}")
+        c.check("remote_write repeated series hit the decoders' series cache", series_cache_hits)
+
         def duplicate_resend():
             # small19 again: every sample repeats one already stored. Prometheus' TSDB treats an
             # identical (timestamp, value) as a no-op; the contract allows a 400 partial rejection.

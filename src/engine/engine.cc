@@ -1105,6 +1105,13 @@ void Engine::RenderMetrics(std::string* out) const {
   };
   auto ld = [](const std::atomic<uint64_t>& a) { return static_cast<double>(a.load(std::memory_order_relaxed)); };
   line("vigil_write_requests_total", "counter", "remote_write requests received.", ld(s.write_requests));
+  line("vigil_ingest_series_cache_hits_total", "counter",
+       "remote_write series recognised by their label bytes (labels not parsed again).", ld(s.series_cache_hits));
+  line("vigil_ingest_series_cache_misses_total", "counter", "remote_write series parsed in full with the series cache on.",
+       ld(s.series_cache_misses));
+  line("vigil_ingest_series_cache_resets_total", "counter",
+       "Times a decoder's series cache reached its bound (limits.max_series) and was emptied.",
+       ld(s.series_cache_resets));
   line("vigil_samples_requests_total", "counter", "JSON sample pushes received.", ld(s.samples_requests));
   line("vigil_ingest_samples_total", "counter", "Samples accepted for analysis.", ld(s.samples_accepted));
   *out += "# HELP vigil_ingest_samples_rejected_total Samples refused, by reason.\n"

@@ -29,6 +29,11 @@ const char* RejectReasonName(RejectReason r);
 
 struct EngineStats {
   std::atomic<uint64_t> write_requests{0};
+  // remote_write series whose labels the decoders' series caches skipped
+  // (hits) or parsed with the cache on (misses), and cache resets.
+  std::atomic<uint64_t> series_cache_hits{0};
+  std::atomic<uint64_t> series_cache_misses{0};
+  std::atomic<uint64_t> series_cache_resets{0};
   std::atomic<uint64_t> samples_requests{0};
   std::atomic<uint64_t> samples_accepted{0};
   std::array<std::atomic<uint64_t>, static_cast<size_t>(RejectReason::kCount)> samples_rejected{};

@@ -233,6 +233,14 @@ void ApiRouter::Handle(const HttpRequest& req, HttpResponse& res) {
     // the bound is the engine's series limit (a thread may see them all).
     decoder.EnableSeriesCache(engine_->config().limits.max_series);
     Status s = decoder.Decode(req.body, &batch);
+    {
+      thread_local RemoteWriteDecoder::CacheStats counted;
+      const RemoteWriteDecoder::CacheStats now = decoder.cache_stats();
+      if (now.hits != counted.hits) stats.series_cache_hits.fetch_add(now.hits - counted.hits);
+      if (now.misses != counted.misses) stats.series_cache_misses.fetch_add(now.misses - counted.misses);
+      if (now.resets != counted.resets) stats.series_cache_resets.fetch_add(now.resets - counted.resets);
+      counted = now;
+    }
     if (!s.ok()) {
       stats.samples_rejected[static_cast<size_t>(RejectReason::kMalformed)].fetch_add(1);
       return JsonError(res, 400, "remote_write: " + s.message());
