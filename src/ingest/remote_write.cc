@@ -37,6 +37,30 @@ double DoubleFromBits(uint64_t bits) {
   return v;
 }
 
+// Reads one prometheus.Sample message into `sample` (both walks use it).
+// The value is kept bit for bit, so stale markers survive; unknown fields
+// and known ones with an unexpected wire type are skipped.
+[[gnu::always_inline]] inline bool ReadSample(std::string_view payload, const char* base, ii::WireError* error, Sample* sample) {
+  uint32_t field, wire;
+  WireReader sr(payload, base, "prometheus.Sample", error);
+  while (!sr.done()) {
+    if (!sr.ReadKey(&field, &wire)) return false;
+    uint64_t bits = 0;
+    bool ok;
+    if (field == kSampleValue && wire == ii::kFixed64) {
+      ok = sr.ReadFixed64(&bits);
+      sample->value = DoubleFromBits(bits);
+    } else if (field == kSampleTimestamp && wire == ii::kVarint) {
+      ok = sr.ReadVarint(&bits);
+      sample->ts_ms = static_cast<int64_t>(bits);
+    } else {
+      ok = sr.Skip(wire);
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 // The decoder reads the wire format straight out of the decompressed buffer:
@@ -211,24 +235,7 @@ bool RemoteWriteDecoder::Impl::ParseSeries(std::string_view data, const char* ba
         if (!ok) return false;
       }
     } else if (field == kSeriesSamples && wire == ii::kLen) {
-      if (!r.ReadLen(&payload)) return false;
-      Sample& sample = samples.emplace_back();
-      WireReader sr(payload, base, "prometheus.Sample", error);
-      while (!sr.done()) {
-        if (!sr.ReadKey(&field, &wire)) return false;
-        uint64_t bits = 0;
-        bool ok;
-        if (field == kSampleValue && wire == ii::kFixed64) {
-          ok = sr.ReadFixed64(&bits);
-          sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
-        } else if (field == kSampleTimestamp && wire == ii::kVarint) {
-          ok = sr.ReadVarint(&bits);
-          sample.ts_ms = static_cast<int64_t>(bits);
-        } else {
-          ok = sr.Skip(wire);
-        }
-        if (!ok) return false;
-      }
+      if (!r.ReadLen(&payload) || !ReadSample(payload, base, error, &samples.emplace_back())) return false;
     } else if (!r.Skip(wire)) {
       return false;
     }
@@ -308,24 +315,7 @@ bool RemoteWriteDecoder::Impl::ParseCached(std::string_view pb, ii::WireError* e
         fields_end = sub.data() + sub.size();
         label_messages.push_back(sub);
       } else if (field == kSeriesSamples && wire == ii::kLen) {
-        if (!tr.ReadLen(&sub)) return false;
-        Sample& sample = samples.emplace_back();
-        WireReader sr(sub, base, "prometheus.Sample", error);
-        while (!sr.done()) {
-          if (!sr.ReadKey(&field, &wire)) return false;
-          uint64_t bits = 0;
-          bool ok;
-          if (field == kSampleValue && wire == ii::kFixed64) {
-            ok = sr.ReadFixed64(&bits);
-            sample.value = DoubleFromBits(bits);  // bit for bit: stale markers survive
-          } else if (field == kSampleTimestamp && wire == ii::kVarint) {
-            ok = sr.ReadVarint(&bits);
-            sample.ts_ms = static_cast<int64_t>(bits);
-          } else {
-            ok = sr.Skip(wire);
-          }
-          if (!ok) return false;
-        }
+        if (!tr.ReadLen(&sub) || !ReadSample(sub, base, error, &samples.emplace_back())) return false;
       } else if (!tr.Skip(wire)) {
         return false;
       }

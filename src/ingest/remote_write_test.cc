@@ -16,6 +16,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/protobuf_test_bytes.h"
+
 namespace vigil {
 namespace {
 
@@ -349,18 +351,9 @@ TEST(RemoteWrite, OversizedPayloadsAreRefusedBeforeDecompressing) {
 
 // --- Hand-built protobuf, for label sets EncodeRemoteWrite cannot produce. ---
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
-std::string Field(int number, const std::string& payload) {
-  return Varint(static_cast<uint64_t>(number) << 3 | 2) + Varint(payload.size()) + payload;
-}
+using test_bytes::Field;
+using test_bytes::Varint;
+
 std::string PbSeries(const std::vector<Label>& labels, int n_samples) {
   std::string ts;
   for (const Label& l : labels) ts += Field(1, Field(1, l.name) + Field(2, l.value));

@@ -7,6 +7,8 @@
 
 #include <gtest/gtest.h>
 
+#include "ingest/protobuf_test_bytes.h"
+
 #include "ingest/remote_write.h"
 
 namespace vigil {
@@ -101,18 +103,9 @@ TEST(SeriesKeyCache, BoundedInEntriesAndBytes) {
 
 // --- The decoder with the cache on, against the decoder without it ---
 
-std::string Varint(uint64_t v) {
-  std::string out;
-  while (v >= 0x80) {
-    out += static_cast<char>((v & 0x7f) | 0x80);
-    v >>= 7;
-  }
-  out += static_cast<char>(v);
-  return out;
-}
-std::string Field(int number, const std::string& payload) {
-  return Varint(static_cast<uint64_t>(number) << 3 | 2) + Varint(payload.size()) + payload;
-}
+using test_bytes::Field;
+using test_bytes::Varint;
+
 std::string LabelField(const std::string& name, const std::string& value) {
   return Field(1, Field(1, name) + Field(2, value));
 }
