@@ -20,6 +20,10 @@ int SeverityRank(std::string_view s) {
 // and rule-evaluation jitter).
 constexpr TimestampMs kCauseSlackMs = 60'000;
 
+// Topology inhibition mutes a caller's alerts below this severity only
+// (critical/page/error are never muted as symptoms); see MutedAsSymptom.
+constexpr int kUnmutedSeverityRank = 3;
+
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
 
 TimelineEntry Line(TimestampMs ts, const char* kind, std::string text, int64_t ref = 0) {
@@ -73,6 +77,10 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
     if (&other != &inc && !other.resolved && other.root_firing && Downstream(other, service)) return true;
   }
   return false;
+}
+
+bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
+  return SeverityRank(t.severity) < kUnmutedSeverityRank && IsSymptom(inc, ServiceOf(t.alert.labels));
 }
 
 void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
@@ -303,7 +311,7 @@ void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<Track
                                    TimestampMs now) const {
   UpdateRootFiring(inc, alerts, now);
   for (Fingerprint fp : inc.alerts) {
-    if (TrackedAlert* t = alerts(fp)) t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+    if (TrackedAlert* t = alerts(fp)) t->symptom = MutedAsSymptom(inc, *t);
   }
 }
 
@@ -354,7 +362,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         inc.firing.erase(t->fingerprint);
         if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
       }
-      t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+      t->symptom = MutedAsSymptom(inc, *t);
       if (was != t->firing) {
         inc.dirty = true;
         AlertIncidentChange ch;
@@ -428,7 +436,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     }
     for (auto& e : ch.timeline) e.incident_id = open->id;
     if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
-    t->symptom = IsSymptom(*open, svc);
+    t->symptom = MutedAsSymptom(*open, *t);
     if (new_service || open->root_service != old_root) open->title.clear();
     out->push_back(std::move(ch));
     return;
@@ -750,7 +758,7 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
     for (Fingerprint fp : fps) {
       TrackedAlert* t = alerts(fp);
       Adopt(dst, t);
-      t->symptom = IsSymptom(dst, ServiceOf(t->alert.labels));
+      t->symptom = MutedAsSymptom(dst, *t);
       where.insert(ServiceOf(t->alert.labels));
       there.alerts.push_back(fp);
     }

@@ -43,6 +43,9 @@
 // (topology inhibition) while the root has a non-flapping alert firing or
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
+// Critical alerts are never muted so (Alertmanager's usual inhibit rule:
+// critical mutes warning, not critical): a fault of a caller's own that
+// begins while its callee's fault spreads, and joins that incident, pages.
 //
 // After the root: once an incident's root has been quiet for a
 // propagation window, the evidence of the end (a fault's symptoms clear
@@ -161,6 +164,10 @@ class AlertCorrelator {
   // True when its alerts are symptoms: downstream of a root that has a
   // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
+  // True when `t` is muted as a symptom of `inc`: IsSymptom, and below
+  // critical severity (a critical alert on a caller pages even then: it may
+  // be a fault of its own that began while the root's fault spread).
+  bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
   // topology.DependsOn, memoized (bounded).
   bool DependsOn(const std::string& service, const std::string& dependency) const;
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
