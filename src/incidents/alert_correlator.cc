@@ -83,6 +83,18 @@ bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAler
   return SeverityRank(t.severity) < kUnmutedSeverityRank && IsSymptom(inc, ServiceOf(t.alert.labels));
 }
 
+bool AlertCorrelator::FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
+                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  const std::string svc = ServiceOf(t.alert.labels);
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* o = alerts(fp);
+    if (o && o != &t && SeverityRank(o->severity) >= kUnmutedSeverityRank && ServiceOf(o->alert.labels) == svc) {
+      return false;
+    }
+  }
+  return true;
+}
+
 void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                                        TimestampMs now) const {
   inc.root_firing = false;
@@ -437,6 +449,14 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     for (auto& e : ch.timeline) e.incident_id = open->id;
     if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
     t->symptom = MutedAsSymptom(*open, *t);
+    if (!t->symptom && IsSymptom(*open, svc) && FirstUnmutedOn(*open, *t, alerts)) {
+      ch.timeline.push_back(Line(now, "alert",
+                                 "critical alerts on " + svc + ", downstream of the suspected root " +
+                                     open->root_service + ", are not muted as its symptoms (possibly a fault of " +
+                                     svc + "'s own): " + AlertLine(*t),
+                                 0));
+      ch.timeline.back().incident_id = open->id;
+    }
     if (new_service || open->root_service != old_root) open->title.clear();
     out->push_back(std::move(ch));
     return;

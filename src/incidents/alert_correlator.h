@@ -168,6 +168,10 @@ class AlertCorrelator {
   // critical severity (a critical alert on a caller pages even then: it may
   // be a fault of its own that began while the root's fault spread).
   bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
+  // True when no other alert of `inc` on t's service is of a severity
+  // MutedAsSymptom never mutes (for the timeline line saying so, once).
+  bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
+                      const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // topology.DependsOn, memoized (bounded).
   bool DependsOn(const std::string& service, const std::string& dependency) const;
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }

@@ -114,6 +114,11 @@ TEST(AlertPipeline, ACriticalAlertOnACallerIsNotMutedAsASymptom) {
   for (const auto& t : f.out.notifications[1].firing) paged.insert(std::string(t.alert.labels.Get("alertname")));
   EXPECT_TRUE(paged.count("OutOfMemory"));
   EXPECT_FALSE(paged.count("HighLatency"));  // a warning: still a muted symptom
+  int said = 0;  // the timeline says why, once
+  for (const auto& ch : f.out.incidents) {
+    for (const auto& e : ch.timeline) said += e.text.find("not muted as its symptoms") != std::string::npos;
+  }
+  EXPECT_EQ(said, 1);
 }
 
 TEST(AlertPipeline, MorePodsOfAPagedServiceDoNotPageAgain) {
