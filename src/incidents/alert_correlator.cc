@@ -375,6 +375,15 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
       }
       t->symptom = MutedAsSymptom(inc, *t);
+      if (was && !t->firing && inc.root_firing && !t->flapping && clear_checks_.size() < cfg_.max_incidents) {
+        std::string svc = ServiceOf(t->alert.labels);
+        bool svc_firing = false;
+        for (Fingerprint fp : inc.firing) {
+          const TrackedAlert* o = alerts(fp);
+          svc_firing = svc_firing || (o && o->firing && ServiceOf(o->alert.labels) == svc);
+        }
+        if (!svc_firing && Downstream(inc, svc)) clear_checks_.push_back({inc.id, svc, now});
+      }
       if (was != t->firing) {
         inc.dirty = true;
         AlertIncidentChange ch;
@@ -564,6 +573,15 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     moving.insert(fp);
   }
   if (moving.empty()) return;
+  SplitOff(inc, moving, now, alerts, out, "that outlived its root " + inc.root_service,
+           "that outlived the root");
+}
+
+void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
+                               const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                               std::vector<AlertIncidentChange>* out, const std::string& why_opened,
+                               const std::string& why_left) {
+  const int64_t id = inc.id;
   Detach(inc, moving, alerts);
   if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
   AlertIncident fresh;
@@ -588,19 +606,75 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   MarkSymptoms(dst, alerts, now);
   dst.dirty = false;
   opened.timeline.push_back(Line(now, "split", "opened with " + std::to_string(moving.size()) + " alert(s) of incident " +
-                                                   std::to_string(id) + " that outlived its root " + inc.root_service +
-                                                   "; suspected root " + dst.root_service,
+                                                   std::to_string(id) + " " + why_opened + "; suspected root " +
+                                                   dst.root_service,
                                  id));
   opened.timeline.back().incident_id = fresh_id;
   AlertIncidentChange left;
   left.incident_id = id;
-  left.timeline.push_back(Line(now, "split", std::to_string(moving.size()) +
-                                                 " alert(s) that outlived the root moved to incident " +
-                                                 std::to_string(fresh_id),
+  left.timeline.push_back(Line(now, "split", std::to_string(moving.size()) + " alert(s) " + why_left +
+                                                 " moved to incident " + std::to_string(fresh_id),
                                fresh_id));
   left.timeline.back().incident_id = id;
   out->push_back(std::move(left));
   out->push_back(std::move(opened));
+}
+
+bool AlertCorrelator::RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
+                                         const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && t->resolved_ms >= from && t->resolved_ms <= to &&
+        ServiceOf(t->alert.labels) == inc.root_service) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampMs now,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                             std::vector<AlertIncidentChange>* out) {
+  // A fault's symptoms clear with it, or after it (within a propagation
+  // window), never minutes before: a service muted as the root's symptom
+  // that cleared while the root kept failing was not. Typically a fault of
+  // its own that began while the root's fault spread to it, ended first,
+  // and looked exactly like propagation while it fired. Its alerts move to
+  // an incident of their own (resolved: nobody is paged; the record the
+  // postmortem reads is right, and says why). Kept apart:
+  //  - too little evidence to have opened an incident alone (min_alerts,
+  //    min_duration): a blip on a caller is not a fault;
+  //  - a root that resolved anything within a propagation window of the
+  //    clearing (it may have been recovering, and took its symptoms along);
+  //  - another incident's root that the service depends on and that
+  //    resolved anything then (the alerts were that fault's symptoms,
+  //    grouped here by a guess; ReclaimClearedWithRoot moves them there).
+  auto it = incidents_.find(check.incident);
+  if (it == incidents_.end() || it->second.resolved || !it->second.root_firing) return;
+  AlertIncident& inc = it->second;
+  if (!Downstream(inc, check.service)) return;
+  std::set<Fingerprint> moving;
+  bool long_enough = false;
+  TimestampMs cleared = 0;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || ServiceOf(t->alert.labels) != check.service) continue;
+    if (t->firing) return;  // fired again since
+    if (t->flapping) continue;
+    moving.insert(fp);
+    cleared = std::max(cleared, t->resolved_ms);
+    long_enough = long_enough || t->resolved_ms - StartOf(*t) >= cfg_.min_duration_ms;
+  }
+  if (moving.empty() || (static_cast<int>(moving.size()) < cfg_.min_alerts && !long_enough)) return;
+  const TimestampMs from = cleared - cfg_.propagation_window_ms;
+  for (const auto& [id, other] : incidents_) {
+    bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
+    if (explains && RootResolvedWithin(other, from, now, alerts)) return;
+  }
+  SplitOff(inc, moving, now, alerts, out,
+           "on " + check.service + " that cleared while its suspected root " + inc.root_service +
+               " kept failing (not its symptoms: possibly a fault of " + check.service + "'s own)",
+           "on " + check.service + " that cleared while the root kept failing");
 }
 
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
@@ -872,6 +946,11 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
     ReclaimClearedWithRoot(id, now, alerts, out);
     RegroupAfterRoot(id, now, alerts, out);
     HandOverToFailingRoot(id, now, alerts, out);
+  }
+  while (!clear_checks_.empty() && now - clear_checks_.front().cleared >= cfg_.propagation_window_ms) {
+    ClearCheck check = std::move(clear_checks_.front());
+    clear_checks_.pop_front();
+    SplitClearedBeforeRoot(check, now, alerts, out);
   }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;

@@ -70,6 +70,7 @@
 // Time comes from the caller. Not thread-safe: one owner.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -200,6 +201,28 @@ class AlertCorrelator {
   // alerts move together into a new incident.
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
+  // A service downstream of the root of incident `check.incident`, all of
+  // whose alerts there resolved at `check.cleared`, a propagation window
+  // ago: when the root (and every other root it depends on) kept failing
+  // throughout, those alerts were not its symptoms; they move to an
+  // incident of their own (see the .cc).
+  struct ClearCheck {
+    int64_t incident = 0;
+    std::string service;
+    TimestampMs cleared = 0;
+  };
+  void SplitClearedBeforeRoot(const ClearCheck& check, TimestampMs now,
+                              const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out);
+  // True when a non-flapping alert of `inc`'s root resolved within [from, to].
+  bool RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
+                          const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // Moves `moving` out of `inc` into a new open incident; timeline lines on
+  // both ("opened with N alert(s) of incident X <why_opened>", "N alert(s)
+  // <why_left> moved to incident Y").
+  void SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
+                const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out,
+                const std::string& why_opened, const std::string& why_left);
   // The root of incident `id` stopped failing: resolved alerts in other
   // incidents (whose roots still fail) that cleared with it, downstream of
   // it, were its symptoms; they move here (see the .cc).
@@ -235,6 +258,7 @@ class AlertCorrelator {
   std::map<int64_t, AlertIncident> candidates_;  // not yet open, by a local key
   std::map<Fingerprint, int64_t> candidate_of_;  // alert -> candidate key
   int64_t next_candidate_ = 1;
+  std::deque<ClearCheck> clear_checks_;  // due a propagation window after `cleared` (bounded; not persisted)
   mutable std::map<std::pair<std::string, std::string>, bool> depends_cache_;  // (service, root) -> depends
 };
 

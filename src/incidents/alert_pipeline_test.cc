@@ -467,6 +467,53 @@ TEST(AlertPipeline, AlertsAlreadyPagedThatMoveToANewIncidentDoNotPageAgain) {
   EXPECT_EQ(pages.count(2), 0u);
 }
 
+// checkout, muted as payments' symptom, clears while payments keeps failing:
+// its alerts were not payments' symptoms (a fault's symptoms clear with it);
+// a propagation window later they move to an incident of their own, which
+// pages nobody (nothing in it fires). When payments recovers within that
+// window of checkout clearing, they stay.
+TEST(AlertPipeline, ASymptomThatClearedWhileItsRootKeptFailingSplitsOff) {
+  for (bool root_recovers : {false, true}) {
+    SCOPED_TRACE(root_recovers);
+    Fixture f;
+    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+      Alert a = A(name, svc, at, ends);
+      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+      return a;
+    };
+    const TimestampMs checkout_end = 420'000, root_end = root_recovers ? 480'000 : 1'500'000;
+    for (TimestampMs t = 0; t <= 900'000; t += 1000) {
+      if (t % 60'000 == 0) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= root_end) f.p.Receive(pod("DbErrors", "payments", i, i * 1000, std::min(t + 240'000, root_end)), t, &f.out);
+          if (t >= 60'000 && t <= checkout_end) {
+            f.p.Receive(pod("Saturation", "checkout", i, 60'000, std::min(t + 240'000, checkout_end)), t, &f.out);
+          }
+        }
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+    ASSERT_NE(sat, nullptr);
+    EXPECT_FALSE(sat->firing);
+    if (root_recovers) {
+      EXPECT_EQ(f.ids, 1);
+      EXPECT_EQ(sat->incident_id, 1);
+      continue;
+    }
+    ASSERT_EQ(f.ids, 2);
+    EXPECT_EQ(sat->incident_id, 2);
+    EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
+    EXPECT_EQ(f.p.correlator().Find(1)->services.count("checkout"), 0u);
+    int said = 0;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) said += e.text.find("kept failing (not its symptoms") != std::string::npos;
+    }
+    EXPECT_EQ(said, 1);
+    for (const auto& n : f.out.notifications) EXPECT_NE(n.incident_id, 2);
+  }
+}
+
 // Two concurrent faults (payments, index) reach one caller (frontend);
 // while both fail, its alerts go to the nearest front (index, begun last).
 // They clear when payments recovers while index still fails: they were
