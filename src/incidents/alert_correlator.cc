@@ -530,8 +530,9 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // a second fault whose root calls this root began a minute or two later;
   // its alerts looked exactly like propagation and joined here. Later
   // evidence decides now: such alerts, explained by no other failing root,
-  // move together into a new incident (they would page here as news
-  // anyway; now they page as what they are, and this incident can clear).
+  // move into a new incident, one per independent fault among them (they
+  // would page here as news anyway; now they page as what they are, and
+  // this incident can clear).
   // Kept apart, measured on the storm suite (docs/alerts.md):
   //  - a service some of whose alerts ended with the root stays: what still
   //    fires there may be one continuous alert carried on by another fault;
@@ -573,8 +574,35 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     moving.insert(fp);
   }
   if (moving.empty()) return;
-  SplitOff(inc, moving, now, alerts, out, "that outlived its root " + inc.root_service,
-           "that outlived the root");
+  // Services of which none depends on another were hit by separate faults
+  // (each spreads to its callers, never sideways): one new incident each,
+  // their callers with the one of them that began failing last (the
+  // nearest front, as when they joined).
+  std::set<std::string> services, roots;
+  for (Fingerprint fp : moving) services.insert(ServiceOf(alerts(fp)->alert.labels));
+  for (const auto& a : services) {
+    bool deeper = false;
+    for (const auto& b : services) deeper = deeper || (a != b && DependsOn(a, b));
+    if (!deeper) roots.insert(a);
+  }
+  std::map<std::string, std::set<Fingerprint>> by_root;
+  for (Fingerprint fp : moving) {
+    std::string svc = ServiceOf(alerts(fp)->alert.labels), front;
+    TimestampMs front_since = INT64_MIN;
+    for (const auto& r : roots) {
+      if (r != svc && !DependsOn(svc, r)) continue;
+      auto since = inc.service_since.find(r);
+      TimestampMs t = since == inc.service_since.end() ? 0 : since->second;
+      if (r == svc || front.empty() || t > front_since) {
+        front = r;
+        front_since = r == svc ? INT64_MAX : t;
+      }
+    }
+    by_root[front].insert(fp);
+  }
+  for (const auto& [root, fps] : by_root) {
+    SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root");
+  }
 }
 
 void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,

@@ -54,8 +54,8 @@
 //    this root on services depending on it move here (ReclaimClearedWithRoot);
 //  - its alerts that outlived the root, on services none of whose alerts
 //    ended with it, explained by no other failing root, were another fault
-//    that only looked like propagation: they move together into a new
-//    incident (RegroupAfterRoot);
+//    that only looked like propagation: they move into a new incident, one
+//    per service of them that depends on none of the others (RegroupAfterRoot);
 //  - its alerts that outlived the root, unchanged while it recovered, on a
 //    service depending on another incident's failing root, move there
 //    (HandOverToFailingRoot).
@@ -198,7 +198,7 @@ class AlertCorrelator {
   void UpdateRoot(AlertIncident& inc, const std::string& service);
   // The root of incident `id` stopped failing: services still firing that
   // did not stop with it belong to another fault (see the .cc); their
-  // alerts move together into a new incident.
+  // alerts move into new incidents (one per independent fault).
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
   // A service downstream of the root of incident `check.incident`, all of

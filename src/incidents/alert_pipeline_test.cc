@@ -514,6 +514,50 @@ TEST(AlertPipeline, ASymptomThatClearedWhileItsRootKeptFailingSplitsOff) {
   }
 }
 
+// orders and users both call db and joined db's incident; db recovers while
+// both keep failing. Neither depends on the other, so they were two faults
+// (a fault spreads to callers, not sideways): each gets an incident of its
+// own, and api, which calls both, goes with the one that began last.
+TEST(AlertPipeline, ServicesThatOutlivedTheRootSplitOffPerFault) {
+  auto cfg = ParseAlertingConfig(R"(
+route: {receiver: oncall, group_by: [incident], group_wait: 30s, group_interval: 5m, repeat_interval: 4h}
+receivers: [{name: oncall, webhook_configs: [{url: "http://127.0.0.1:1/hook"}]}]
+topology: {api: [orders, users], orders: [db], users: [db]}
+correlation: {window: 5m, min_alerts: 3, min_duration: 2m, resolve_after: 5m}
+)");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  int64_t ids = 0;
+  AlertPipeline p{std::move(*cfg), [&ids] { return ++ids; }};
+  AlertPipeline::Output out;
+  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
+    Alert a = A(name, svc, at, ends);
+    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
+    return a;
+  };
+  for (TimestampMs t = 0; t <= 900'000; t += 1000) {
+    if (t % 60'000 == 0) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= 240'000) p.Receive(pod("DbErrors", "db", i, 0, std::min<TimestampMs>(t + 240'000, 240'000)), t, &out);
+        if (t >= 60'000) p.Receive(pod("Errors", "orders", i, 60'000, t + 240'000), t, &out);
+        if (t >= 60'000) p.Receive(pod("Latency", "users", i, 60'000, t + 240'000), t, &out);
+        if (t >= 120'000) p.Receive(pod("Errors5xx", "api", i, 120'000, t + 240'000), t, &out);
+      }
+    }
+    p.Tick(t, &out);
+  }
+  auto incident_of = [&](const std::string& name, const std::string& svc) {
+    const TrackedAlert* t = p.alerts().Find(FingerprintOf(pod(name, svc, 0, 0, 0).labels));
+    return t ? t->incident_id : -1;
+  };
+  EXPECT_EQ(incident_of("DbErrors", "db"), 1);
+  int64_t orders = incident_of("Errors", "orders"), users = incident_of("Latency", "users");
+  EXPECT_GT(orders, 1);
+  EXPECT_GT(users, 1);
+  EXPECT_NE(orders, users);
+  int64_t api = incident_of("Errors5xx", "api");
+  EXPECT_TRUE(api == orders || api == users);
+}
+
 // Two concurrent faults (payments, index) reach one caller (frontend);
 // while both fail, its alerts go to the nearest front (index, begun last).
 // They clear when payments recovers while index still fails: they were
