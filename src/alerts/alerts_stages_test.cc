@@ -244,6 +244,15 @@ TEST(NotificationLog, NewsKeyDecidesWhatIsNew) {
   EXPECT_TRUE(log.ShouldNotify("r", "g", {}, false, true, 1000, 500, key));         // the all-clear still goes
 }
 
+TEST(NotificationLog, ShownFiringElsewhereLooksAtTheReceiversOtherGroups) {
+  NotificationLog log;
+  log.Record({"r", "g1", {1, 2}, {}, 0});
+  log.Record({"r", "g2", {3}, {}, 0});
+  log.Record({"other", "g3", {4}, {}, 0});
+  EXPECT_EQ(log.ShownFiringElsewhere("r", "new", {1, 3, 4, 5}), (std::vector<bool>{true, true, false, false}));
+  EXPECT_EQ(log.ShownFiringElsewhere("r", "g1", {1, 3}), (std::vector<bool>{false, true}));  // not its own group
+}
+
 TEST(NotificationLog, RepeatOnlyAfterIntervalUnlessChanged) {
   NotificationLog log;
   EXPECT_TRUE(log.ShouldNotify("r", "g", {1, 2}, true, true, 1000, 0));

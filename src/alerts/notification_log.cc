@@ -33,6 +33,19 @@ bool NotificationLog::ShouldNotify(const std::string& receiver, const std::strin
   return now - prev->sent_ms >= repeat_interval_ms;
 }
 
+std::vector<bool> NotificationLog::ShownFiringElsewhere(const std::string& receiver, const std::string& group_key,
+                                                        const std::vector<Fingerprint>& firing) const {
+  std::vector<bool> shown(firing.size(), false);
+  for (auto it = entries_.lower_bound({receiver, std::string()}); it != entries_.end() && it->first.first == receiver;
+       ++it) {
+    if (it->first.second == group_key) continue;
+    for (size_t i = 0; i < firing.size(); ++i) {
+      if (!shown[i]) shown[i] = std::binary_search(it->second.firing.begin(), it->second.firing.end(), firing[i]);
+    }
+  }
+  return shown;
+}
+
 void NotificationLog::Record(NotificationLogEntry e) {
   auto key = std::make_pair(e.receiver, e.group_key);
   entries_[key] = std::move(e);

@@ -47,6 +47,11 @@ class NotificationLog {
   bool ShouldNotify(const std::string& receiver, const std::string& group_key, const std::vector<Fingerprint>& firing,
                     bool any_firing, bool send_resolved, TimestampMs repeat_interval_ms, TimestampMs now,
                     const std::function<uint64_t(Fingerprint)>& news_key = nullptr) const;
+  // For each of `firing`: whether the last notification of another group of
+  // the receiver showed it firing (alerts that moved from one incident to
+  // another: the receiver has heard of them).
+  std::vector<bool> ShownFiringElsewhere(const std::string& receiver, const std::string& group_key,
+                                         const std::vector<Fingerprint>& firing) const;
   void Record(NotificationLogEntry e);
   const NotificationLogEntry* Get(const std::string& receiver, const std::string& group_key) const;
   void Forget(const std::string& receiver, const std::string& group_key);

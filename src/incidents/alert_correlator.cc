@@ -20,6 +20,10 @@ int SeverityRank(std::string_view s) {
 // and rule-evaluation jitter).
 constexpr TimestampMs kCauseSlackMs = 60'000;
 
+// Topology inhibition mutes a caller's alerts below this severity only
+// (critical/page/error are never muted as symptoms); see MutedAsSymptom.
+constexpr int kUnmutedSeverityRank = 3;
+
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
 
 TimelineEntry Line(TimestampMs ts, const char* kind, std::string text, int64_t ref = 0) {
@@ -73,6 +77,22 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
     if (&other != &inc && !other.resolved && other.root_firing && Downstream(other, service)) return true;
   }
   return false;
+}
+
+bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
+  return SeverityRank(t.severity) < kUnmutedSeverityRank && IsSymptom(inc, ServiceOf(t.alert.labels));
+}
+
+bool AlertCorrelator::FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
+                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  const std::string svc = ServiceOf(t.alert.labels);
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* o = alerts(fp);
+    if (o && o != &t && SeverityRank(o->severity) >= kUnmutedSeverityRank && ServiceOf(o->alert.labels) == svc) {
+      return false;
+    }
+  }
+  return true;
 }
 
 void AlertCorrelator::UpdateRootFiring(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts,
@@ -303,7 +323,7 @@ void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<Track
                                    TimestampMs now) const {
   UpdateRootFiring(inc, alerts, now);
   for (Fingerprint fp : inc.alerts) {
-    if (TrackedAlert* t = alerts(fp)) t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+    if (TrackedAlert* t = alerts(fp)) t->symptom = MutedAsSymptom(inc, *t);
   }
 }
 
@@ -354,7 +374,16 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         inc.firing.erase(t->fingerprint);
         if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
       }
-      t->symptom = IsSymptom(inc, ServiceOf(t->alert.labels));
+      t->symptom = MutedAsSymptom(inc, *t);
+      if (was && !t->firing && inc.root_firing && !t->flapping && clear_checks_.size() < cfg_.max_incidents) {
+        std::string svc = ServiceOf(t->alert.labels);
+        bool svc_firing = false;
+        for (Fingerprint fp : inc.firing) {
+          const TrackedAlert* o = alerts(fp);
+          svc_firing = svc_firing || (o && o->firing && ServiceOf(o->alert.labels) == svc);
+        }
+        if (!svc_firing && Downstream(inc, svc)) clear_checks_.push_back({inc.id, svc, now});
+      }
       if (was != t->firing) {
         inc.dirty = true;
         AlertIncidentChange ch;
@@ -428,7 +457,15 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     }
     for (auto& e : ch.timeline) e.incident_id = open->id;
     if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
-    t->symptom = IsSymptom(*open, svc);
+    t->symptom = MutedAsSymptom(*open, *t);
+    if (!t->symptom && IsSymptom(*open, svc) && FirstUnmutedOn(*open, *t, alerts)) {
+      ch.timeline.push_back(Line(now, "alert",
+                                 "critical alerts on " + svc + ", downstream of the suspected root " +
+                                     open->root_service + ", are not muted as its symptoms (possibly a fault of " +
+                                     svc + "'s own): " + AlertLine(*t),
+                                 0));
+      ch.timeline.back().incident_id = open->id;
+    }
     if (new_service || open->root_service != old_root) open->title.clear();
     out->push_back(std::move(ch));
     return;
@@ -493,8 +530,9 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // a second fault whose root calls this root began a minute or two later;
   // its alerts looked exactly like propagation and joined here. Later
   // evidence decides now: such alerts, explained by no other failing root,
-  // move together into a new incident (they would page here as news
-  // anyway; now they page as what they are, and this incident can clear).
+  // move into a new incident, one per independent fault among them (they
+  // would page here as news anyway; now they page as what they are, and
+  // this incident can clear).
   // Kept apart, measured on the storm suite (docs/alerts.md):
   //  - a service some of whose alerts ended with the root stays: what still
   //    fires there may be one continuous alert carried on by another fault;
@@ -536,6 +574,42 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     moving.insert(fp);
   }
   if (moving.empty()) return;
+  // Services of which none depends on another were hit by separate faults
+  // (each spreads to its callers, never sideways): one new incident each,
+  // their callers with the one of them that began failing last (the
+  // nearest front, as when they joined).
+  std::set<std::string> services, roots;
+  for (Fingerprint fp : moving) services.insert(ServiceOf(alerts(fp)->alert.labels));
+  for (const auto& a : services) {
+    bool deeper = false;
+    for (const auto& b : services) deeper = deeper || (a != b && DependsOn(a, b));
+    if (!deeper) roots.insert(a);
+  }
+  std::map<std::string, std::set<Fingerprint>> by_root;
+  for (Fingerprint fp : moving) {
+    std::string svc = ServiceOf(alerts(fp)->alert.labels), front;
+    TimestampMs front_since = INT64_MIN;
+    for (const auto& r : roots) {
+      if (r != svc && !DependsOn(svc, r)) continue;
+      auto since = inc.service_since.find(r);
+      TimestampMs t = since == inc.service_since.end() ? 0 : since->second;
+      if (r == svc || front.empty() || t > front_since) {
+        front = r;
+        front_since = r == svc ? INT64_MAX : t;
+      }
+    }
+    by_root[front].insert(fp);
+  }
+  for (const auto& [root, fps] : by_root) {
+    SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root");
+  }
+}
+
+void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
+                               const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                               std::vector<AlertIncidentChange>* out, const std::string& why_opened,
+                               const std::string& why_left) {
+  const int64_t id = inc.id;
   Detach(inc, moving, alerts);
   if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
   AlertIncident fresh;
@@ -560,19 +634,75 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   MarkSymptoms(dst, alerts, now);
   dst.dirty = false;
   opened.timeline.push_back(Line(now, "split", "opened with " + std::to_string(moving.size()) + " alert(s) of incident " +
-                                                   std::to_string(id) + " that outlived its root " + inc.root_service +
-                                                   "; suspected root " + dst.root_service,
+                                                   std::to_string(id) + " " + why_opened + "; suspected root " +
+                                                   dst.root_service,
                                  id));
   opened.timeline.back().incident_id = fresh_id;
   AlertIncidentChange left;
   left.incident_id = id;
-  left.timeline.push_back(Line(now, "split", std::to_string(moving.size()) +
-                                                 " alert(s) that outlived the root moved to incident " +
-                                                 std::to_string(fresh_id),
+  left.timeline.push_back(Line(now, "split", std::to_string(moving.size()) + " alert(s) " + why_left +
+                                                 " moved to incident " + std::to_string(fresh_id),
                                fresh_id));
   left.timeline.back().incident_id = id;
   out->push_back(std::move(left));
   out->push_back(std::move(opened));
+}
+
+bool AlertCorrelator::RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
+                                         const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->firing && !t->flapping && t->resolved_ms >= from && t->resolved_ms <= to &&
+        ServiceOf(t->alert.labels) == inc.root_service) {
+      return true;
+    }
+  }
+  return false;
+}
+
+void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampMs now,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                             std::vector<AlertIncidentChange>* out) {
+  // A fault's symptoms clear with it, or after it (within a propagation
+  // window), never minutes before: a service muted as the root's symptom
+  // that cleared while the root kept failing was not. Typically a fault of
+  // its own that began while the root's fault spread to it, ended first,
+  // and looked exactly like propagation while it fired. Its alerts move to
+  // an incident of their own (resolved: nobody is paged; the record the
+  // postmortem reads is right, and says why). Kept apart:
+  //  - too little evidence to have opened an incident alone (min_alerts,
+  //    min_duration): a blip on a caller is not a fault;
+  //  - a root that resolved anything within a propagation window of the
+  //    clearing (it may have been recovering, and took its symptoms along);
+  //  - another incident's root that the service depends on and that
+  //    resolved anything then (the alerts were that fault's symptoms,
+  //    grouped here by a guess; ReclaimClearedWithRoot moves them there).
+  auto it = incidents_.find(check.incident);
+  if (it == incidents_.end() || it->second.resolved || !it->second.root_firing) return;
+  AlertIncident& inc = it->second;
+  if (!Downstream(inc, check.service)) return;
+  std::set<Fingerprint> moving;
+  bool long_enough = false;
+  TimestampMs cleared = 0;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || ServiceOf(t->alert.labels) != check.service) continue;
+    if (t->firing) return;  // fired again since
+    if (t->flapping) continue;
+    moving.insert(fp);
+    cleared = std::max(cleared, t->resolved_ms);
+    long_enough = long_enough || t->resolved_ms - StartOf(*t) >= cfg_.min_duration_ms;
+  }
+  if (moving.empty() || (static_cast<int>(moving.size()) < cfg_.min_alerts && !long_enough)) return;
+  const TimestampMs from = cleared - cfg_.propagation_window_ms;
+  for (const auto& [id, other] : incidents_) {
+    bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
+    if (explains && RootResolvedWithin(other, from, now, alerts)) return;
+  }
+  SplitOff(inc, moving, now, alerts, out,
+           "on " + check.service + " that cleared while its suspected root " + inc.root_service +
+               " kept failing (not its symptoms: possibly a fault of " + check.service + "'s own)",
+           "on " + check.service + " that cleared while the root kept failing");
 }
 
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
@@ -750,7 +880,7 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
     for (Fingerprint fp : fps) {
       TrackedAlert* t = alerts(fp);
       Adopt(dst, t);
-      t->symptom = IsSymptom(dst, ServiceOf(t->alert.labels));
+      t->symptom = MutedAsSymptom(dst, *t);
       where.insert(ServiceOf(t->alert.labels));
       there.alerts.push_back(fp);
     }
@@ -844,6 +974,11 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
     ReclaimClearedWithRoot(id, now, alerts, out);
     RegroupAfterRoot(id, now, alerts, out);
     HandOverToFailingRoot(id, now, alerts, out);
+  }
+  while (!clear_checks_.empty() && now - clear_checks_.front().cleared >= cfg_.propagation_window_ms) {
+    ClearCheck check = std::move(clear_checks_.front());
+    clear_checks_.pop_front();
+    SplitClearedBeforeRoot(check, now, alerts, out);
   }
   for (auto it = incidents_.begin(); it != incidents_.end();) {
     AlertIncident& inc = it->second;

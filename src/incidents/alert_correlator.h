@@ -43,6 +43,9 @@
 // (topology inhibition) while the root has a non-flapping alert firing or
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
+// Critical alerts are never muted so (Alertmanager's usual inhibit rule:
+// critical mutes warning, not critical): a fault of a caller's own that
+// begins while its callee's fault spreads, and joins that incident, pages.
 //
 // After the root: once an incident's root has been quiet for a
 // propagation window, the evidence of the end (a fault's symptoms clear
@@ -51,8 +54,8 @@
 //    this root on services depending on it move here (ReclaimClearedWithRoot);
 //  - its alerts that outlived the root, on services none of whose alerts
 //    ended with it, explained by no other failing root, were another fault
-//    that only looked like propagation: they move together into a new
-//    incident (RegroupAfterRoot);
+//    that only looked like propagation: they move into a new incident, one
+//    per service of them that depends on none of the others (RegroupAfterRoot);
 //  - its alerts that outlived the root, unchanged while it recovered, on a
 //    service depending on another incident's failing root, move there
 //    (HandOverToFailingRoot).
@@ -67,6 +70,7 @@
 // Time comes from the caller. Not thread-safe: one owner.
 #pragma once
 
+#include <deque>
 #include <functional>
 #include <map>
 #include <set>
@@ -161,6 +165,14 @@ class AlertCorrelator {
   // True when its alerts are symptoms: downstream of a root that has a
   // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
+  // True when `t` is muted as a symptom of `inc`: IsSymptom, and below
+  // critical severity (a critical alert on a caller pages even then: it may
+  // be a fault of its own that began while the root's fault spread).
+  bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
+  // True when no other alert of `inc` on t's service is of a severity
+  // MutedAsSymptom never mutes (for the timeline line saying so, once).
+  bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
+                      const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // topology.DependsOn, memoized (bounded).
   bool DependsOn(const std::string& service, const std::string& dependency) const;
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
@@ -186,9 +198,31 @@ class AlertCorrelator {
   void UpdateRoot(AlertIncident& inc, const std::string& service);
   // The root of incident `id` stopped failing: services still firing that
   // did not stop with it belong to another fault (see the .cc); their
-  // alerts move together into a new incident.
+  // alerts move into new incidents (one per independent fault).
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
+  // A service downstream of the root of incident `check.incident`, all of
+  // whose alerts there resolved at `check.cleared`, a propagation window
+  // ago: when the root (and every other root it depends on) kept failing
+  // throughout, those alerts were not its symptoms; they move to an
+  // incident of their own (see the .cc).
+  struct ClearCheck {
+    int64_t incident = 0;
+    std::string service;
+    TimestampMs cleared = 0;
+  };
+  void SplitClearedBeforeRoot(const ClearCheck& check, TimestampMs now,
+                              const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out);
+  // True when a non-flapping alert of `inc`'s root resolved within [from, to].
+  bool RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
+                          const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // Moves `moving` out of `inc` into a new open incident; timeline lines on
+  // both ("opened with N alert(s) of incident X <why_opened>", "N alert(s)
+  // <why_left> moved to incident Y").
+  void SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
+                const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out,
+                const std::string& why_opened, const std::string& why_left);
   // The root of incident `id` stopped failing: resolved alerts in other
   // incidents (whose roots still fail) that cleared with it, downstream of
   // it, were its symptoms; they move here (see the .cc).
@@ -224,6 +258,7 @@ class AlertCorrelator {
   std::map<int64_t, AlertIncident> candidates_;  // not yet open, by a local key
   std::map<Fingerprint, int64_t> candidate_of_;  // alert -> candidate key
   int64_t next_candidate_ = 1;
+  std::deque<ClearCheck> clear_checks_;  // due a propagation window after `cleared` (bounded; not persisted)
   mutable std::map<std::pair<std::string, std::string>, bool> depends_cache_;  // (service, root) -> depends
 };
 

@@ -187,6 +187,21 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
                                     g.route->repeat_interval_ms, now, news_key);
   bool all_clear = notify && !any_firing;
   if (clear_only && !all_clear) return;
+  // A new incident's group whose firing services were all paged in another
+  // incident's notification, by alerts that moved here with them (that
+  // incident split or handed them over; the move is on both timelines),
+  // pages nobody again, as more pods failing on a paged service do not: it
+  // is recorded as sent, so what is news in it later still pages.
+  bool heard = false;
+  if (notify && !prev && n.incident_id > 0 && news_key) {
+    std::vector<bool> shown = nflog_.ShownFiringElsewhere(n.receiver, g.key, firing);
+    std::set<uint64_t> heard_of, services;
+    for (size_t i = 0; i < firing.size(); ++i) {
+      services.insert(news_key(firing[i]));
+      if (shown[i]) heard_of.insert(news_key(firing[i]));
+    }
+    heard = !firing.empty() && heard_of == services;
+  }
   TimestampMs wait = cfg_.resolved_digest_wait_ms < 0 ? g.route->group_interval_ms : cfg_.resolved_digest_wait_ms;
   if (all_clear && clears && wait > 0) {
     // Held: nothing recorded, so the group flushes again (and a restart
@@ -219,7 +234,7 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
       d.group_keys.push_back(n.group_key);
       if (n.incident_id > 0) d.incident_ids.push_back(n.incident_id);
       for (auto& t : n.resolved) d.resolved.push_back(std::move(t));
-    } else {
+    } else if (!heard) {
       out->notifications.push_back(std::move(n));
     }
   }
