@@ -330,7 +330,7 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
   }
   if (const Node& c = root["correlation"]) {
     st = CheckKeys(c, "correlation", {"window", "propagation_window", "min_alerts", "min_duration", "resolve_after", "service_labels",
-                                      "entity_labels", "max_incidents"});
+                                      "entity_labels", "max_incidents", "page_critical_symptoms"});
     if (!st.ok()) return st;
     CorrelationConfig& cc = cfg->correlation;
     if (c["window"]) st = GetDuration(c["window"], "correlation.window", &cc.window_ms);
@@ -341,6 +341,9 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
     if (st.ok() && c["resolve_after"]) st = GetDuration(c["resolve_after"], "correlation.resolve_after", &cc.resolve_after_ms);
     if (st.ok() && c["service_labels"]) st = GetStrings(c["service_labels"], "correlation.service_labels", &cc.service_labels);
     if (st.ok() && c["entity_labels"]) st = GetStrings(c["entity_labels"], "correlation.entity_labels", &cc.entity_labels);
+    if (st.ok() && c["page_critical_symptoms"]) {
+      st = GetBool(c["page_critical_symptoms"], "correlation.page_critical_symptoms", &cc.page_critical_symptoms);
+    }
     if (st.ok() && c["max_incidents"]) {
       int m = 0;
       st = GetInt(c["max_incidents"], "correlation.max_incidents", &m);

@@ -14,6 +14,8 @@
 //     resolve_after: 5m    # an incident resolves this long after its last alert resolved
 //     service_labels: [service, job, app]
 //     entity_labels: [instance, pod, host]
+//     page_critical_symptoms: false  # true: critical alerts downstream of a
+//                                    # suspected root still page (not muted)
 //   dedup:
 //     flap_transitions: 4
 //     flap_window: 10m
@@ -71,6 +73,14 @@ struct CorrelationConfig {
   std::vector<std::string> service_labels = {"service", "job", "app"};
   std::vector<std::string> entity_labels = {"instance", "pod", "host"};
   size_t max_incidents = 10'000;
+  // Topology inhibition mutes every alert of a service downstream of an
+  // incident's suspected root. With this on, critical ones (critical, page,
+  // error) are not muted, as Alertmanager's usual "critical mutes warning"
+  // rule would have it: a caller's own fault inside another fault's
+  // incident then pages, and so does every critical symptom (off by
+  // default: with rule-set severities that costs more pages than it saves
+  // faults; docs/alerts.md).
+  bool page_critical_symptoms = false;
 };
 
 struct AlertingConfig {

@@ -20,8 +20,8 @@ int SeverityRank(std::string_view s) {
 // and rule-evaluation jitter).
 constexpr TimestampMs kCauseSlackMs = 60'000;
 
-// Topology inhibition mutes a caller's alerts below this severity only
-// (critical/page/error are never muted as symptoms); see MutedAsSymptom.
+// With correlation.page_critical_symptoms, topology inhibition mutes a
+// caller's alerts below this severity only; see MutedAsSymptom.
 constexpr int kUnmutedSeverityRank = 3;
 
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
@@ -80,7 +80,8 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
 }
 
 bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
-  return SeverityRank(t.severity) < kUnmutedSeverityRank && IsSymptom(inc, ServiceOf(t.alert.labels));
+  if (cfg_.page_critical_symptoms && SeverityRank(t.severity) >= kUnmutedSeverityRank) return false;
+  return IsSymptom(inc, ServiceOf(t.alert.labels));
 }
 
 bool AlertCorrelator::FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
