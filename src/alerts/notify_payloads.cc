@@ -80,6 +80,7 @@ std::string GroupWebhookV4(const GroupMessage& m) {
     for (int64_t id : m.incident_ids) links.push_back(m.external_url + "/incidents/" + std::to_string(id));
     out["vigilIncidents"] = links;
   }
+  if (!m.notice.empty()) out["vigilNotice"] = m.notice;
   return out.dump();
 }
 
@@ -89,8 +90,10 @@ std::string GroupAlertsV2(const GroupMessage& m, TimestampMs now) {
     const auto* list = firing ? m.firing : m.resolved;
     if (!list) continue;
     for (const auto& t : *list) {
+      json annotations = LabelsJson(t.alert.annotations);
+      if (!m.notice.empty()) annotations["vigil_notice"] = m.notice;
       json a = {{"labels", LabelsJson(t.alert.labels)},
-                {"annotations", LabelsJson(t.alert.annotations)},
+                {"annotations", annotations},
                 {"startsAt", FormatRfc3339(t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms)},
                 {"generatorURL", t.alert.generator_url}};
       // A forwarded firing alert ends in 5 minutes unless re-sent, as
@@ -111,6 +114,10 @@ std::string GroupSlack(const GroupMessage& m, const std::string& channel) {
     for (size_t i = 0; i < m.incident_ids.size(); ++i) title += (i ? ", " : " ") + std::to_string(m.incident_ids[i]);
   }
   std::string text;
+  if (!m.notice.empty()) {
+    title = "[RESOLVED, NOT PAGED] " + m.notice;
+    text = "Nobody was paged while these fired (muted as symptoms):\n";
+  }
   for (bool firing : {true, false}) {
     const auto* list = firing ? m.firing : m.resolved;
     if (!list) continue;

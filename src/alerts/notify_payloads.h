@@ -21,6 +21,10 @@ struct GroupMessage {
   std::string external_url;
   int max_alerts = 0;  // webhook: 0 = all; beyond, truncatedAlerts counts the rest
   std::vector<int64_t> incident_ids;  // an all-clear digest: the incidents it resolves
+  // A split notice (an independent fault that came and went while muted as
+  // another incident's symptom): webhook `vigilNotice`, a `vigil_notice`
+  // annotation on forwarded alerts, the Slack title. Empty otherwise.
+  std::string notice;
 };
 
 std::string GroupWebhookV4(const GroupMessage& m);

@@ -71,7 +71,8 @@ int Run(const StormFlags& f) {
     nlohmann::ordered_json j = {{"compression", total.compression()}, {"purity", total.purity()},
                         {"completeness", total.completeness()}, {"missed_faults", total.missed_faults},
                         {"alerts", total.alerts},           {"notifications", total.notifications},
-                        {"all_clear_notifications", total.all_clears}, {"incidents", total.incidents},
+                        {"all_clear_notifications", total.all_clears}, {"split_notices", total.split_notices},
+                        {"incidents", total.incidents},
                         {"shared_alerts", total.shared_alerts}};
     std::printf("%s\n", j.dump().c_str());
   } else {

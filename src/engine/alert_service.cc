@@ -69,7 +69,8 @@ std::string IncidentDoc(const AlertIncident& i) {
               {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last},
               {"rule_since", i.rule_since}, {"rule_last", i.rule_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
-              {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity}}
+              {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity},
+              {"split_notice", i.split_notice}, {"notice_done", i.notice_done}}
       .dump();
 }
 
@@ -97,6 +98,8 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.quiet_since_ms = j["quiet"];
   i.anomaly_ids = j["anomalies"].get<std::vector<int64_t>>();
   i.worst_severity = j["severity"];
+  i.split_notice = j.value("split_notice", std::string());
+  i.notice_done = j.value("notice_done", std::set<std::string>{});
   return i;
 }
 
@@ -192,7 +195,7 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
     const Receiver* r = pipeline_->config().FindReceiver(n.receiver);
     if (!r) continue;
     GroupMessage m{n.receiver, n.group_key,   n.group_labels, n.incident_id, &n.firing,
-                   &n.resolved, external_url_, 0,              n.incident_ids};
+                   &n.resolved, external_url_, 0,              n.incident_ids, n.notice};
     auto add = [&](const char* kind, const std::string& url, std::string payload) {
       NotificationRecord rec;
       rec.incident_id = n.incident_id;
@@ -206,12 +209,13 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
       outbox.push_back(std::move(rec));
     };
     for (const auto& w : r->webhooks) {
-      if (n.firing.empty() && !w.send_resolved) continue;
+      // A split notice goes out whatever send_resolved (AlertPipeline::SplitNotice).
+      if (n.firing.empty() && n.notice.empty() && !w.send_resolved) continue;
       m.max_alerts = w.max_alerts;
       add("webhook", w.url, GroupWebhookV4(m));
     }
     for (const auto& s : r->slack) {
-      if (n.firing.empty() && !s.send_resolved) continue;
+      if (n.firing.empty() && n.notice.empty() && !s.send_resolved) continue;
       add("slack", s.api_url, GroupSlack(m, s.channel));
     }
     for (const auto& a : r->alertmanagers) add("alertmanager", a.url + "/api/v2/alerts", GroupAlertsV2(m, now));
@@ -224,6 +228,10 @@ Status AlertService::Commit(AlertPipeline::Output& out, TimestampMs now) {
       e.kind = "notification";
       e.text = "notified " + n.receiver + ": " + std::to_string(n.firing.size()) + " firing, " +
                std::to_string(n.resolved.size()) + " resolved (group " + n.group_key + ")";
+      if (!n.notice.empty()) {
+        e.text = "notified " + n.receiver + ": " + n.notice + "; " + std::to_string(n.resolved.size()) +
+                 " resolved alert(s) (group " + n.group_key + ")";
+      }
       lines.push_back(std::move(e));
     }
   }

@@ -609,7 +609,7 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
 void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
                                const std::function<TrackedAlert*(Fingerprint)>& alerts,
                                std::vector<AlertIncidentChange>* out, const std::string& why_opened,
-                               const std::string& why_left) {
+                               const std::string& why_left, const std::string& notice) {
   const int64_t id = inc.id;
   Detach(inc, moving, alerts);
   if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
@@ -634,6 +634,7 @@ void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& 
   Retitle(dst, first);
   MarkSymptoms(dst, alerts, now);
   dst.dirty = false;
+  dst.split_notice = notice;
   opened.timeline.push_back(Line(now, "split", "opened with " + std::to_string(moving.size()) + " alert(s) of incident " +
                                                    std::to_string(id) + " " + why_opened + "; suspected root " +
                                                    dst.root_service,
@@ -700,10 +701,29 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
     bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
     if (explains && RootResolvedWithin(other, from, now, alerts)) return;
   }
+  // Nobody was told of these alerts when every one of them was muted as a
+  // symptom while it fired (a critical one with page_critical_symptoms was
+  // paged): the new incident then sends a split notice (AlertPipeline).
+  bool unpaged = true;
+  for (Fingerprint fp : moving) {
+    const TrackedAlert* t = alerts(fp);
+    unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);
+  }
+  const std::string host = std::to_string(inc.id);
   SplitOff(inc, moving, now, alerts, out,
            "on " + check.service + " that cleared while its suspected root " + inc.root_service +
                " kept failing (not its symptoms: possibly a fault of " + check.service + "'s own)",
-           "on " + check.service + " that cleared while the root kept failing");
+           "on " + check.service + " that cleared while the root kept failing",
+           unpaged ? "independent fault on " + check.service + " came and went while muted as a symptom of incident " +
+                         host + " (suspected root " + inc.root_service + ")"
+                   : "");
+}
+
+bool AlertCorrelator::NoticeDone(int64_t id, const std::string& receiver) {
+  auto it = incidents_.find(id);
+  if (it == incidents_.end()) return false;
+  it->second.notice_done.insert(receiver);
+  return true;
 }
 
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,

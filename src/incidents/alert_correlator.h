@@ -106,6 +106,14 @@ struct AlertIncident {
   std::string worst_severity;
   bool root_firing = true;  // the root service has a firing, non-flapping alert
   bool dirty = true;        // alerts changed since the last Tick re-marked symptoms
+  // Split notice: set when the incident was split off from another, after
+  // its alerts came and went while muted there as symptoms (nobody was
+  // paged about them). Its route's receivers get one resolved-status
+  // notification saying so (AlertPipeline); `notice_done` holds the
+  // receivers for whom that was decided (sent, or muted by a silence or an
+  // inhibition rule), so it is never sent twice, also after a restart.
+  std::string split_notice;
+  std::set<std::string> notice_done;
 };
 
 struct AlertIncidentChange {
@@ -175,6 +183,9 @@ class AlertCorrelator {
                       const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // topology.DependsOn, memoized (bounded).
   bool DependsOn(const std::string& service, const std::string& dependency) const;
+  // The split notice of incident `id` was sent to `receiver` (or muted for
+  // it); false when there is no such incident.
+  bool NoticeDone(int64_t id, const std::string& receiver);
   const std::map<int64_t, AlertIncident>& incidents() const { return incidents_; }
   size_t candidates() const { return candidates_.size(); }
 
@@ -222,7 +233,7 @@ class AlertCorrelator {
   // <why_left> moved to incident Y").
   void SplitOff(AlertIncident& inc, const std::set<Fingerprint>& moving, TimestampMs now,
                 const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out,
-                const std::string& why_opened, const std::string& why_left);
+                const std::string& why_opened, const std::string& why_left, const std::string& notice = "");
   // The root of incident `id` stopped failing: resolved alerts in other
   // incidents (whose roots still fail) that cleared with it, downstream of
   // it, were its symptoms; they move here (see the .cc).

@@ -168,6 +168,18 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
     }
   }
   n.incident_id = incident > 0 ? incident : 0;
+  if (!any_firing && !clear_only) {
+    const std::string receiver = n.receiver, key = g.key;
+    if (SplitNotice(g, n, resolved, now, out)) {  // n moved out
+      for (const TrackedAlert* t : resolved) leaving.push_back(t->fingerprint);
+      for (Fingerprint fp : leaving) groups_.Remove(key, fp);
+      if (!groups_.Find(key) && nflog_.Get(receiver, key)) {
+        nflog_.Forget(receiver, key);  // the incident keeps what was decided (notice_done)
+        out->nflog_forgotten.emplace_back(receiver, key);
+      }
+      return;
+    }
+  }
   std::sort(firing.begin(), firing.end());
   const Receiver* rcv = cfg_.FindReceiver(n.receiver);
   bool send_resolved = rcv && rcv->SendResolved();
@@ -251,6 +263,55 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
     nflog_.Forget(receiver, key);
     out->nflog_forgotten.emplace_back(receiver, key);
   }
+}
+
+bool AlertPipeline::SplitNotice(AggregationGroup& g, GroupNotification& n,
+                                const std::vector<const TrackedAlert*>& resolved, TimestampMs now, Output* out) {
+  // An incident split off because its alerts cleared while muted as another
+  // incident's symptoms (AlertCorrelator::SplitClearedBeforeRoot) was an
+  // independent fault nobody was paged about. Its receivers hear of it once,
+  // as a resolved-status notification saying so; ordinary resolved groups
+  // (nothing was paged, nothing is said) keep Alertmanager's behaviour.
+  // Silences and inhibition rules apply as to any notification, at the time
+  // it is sent (as Alertmanager's mute stage treats resolved alerts); a
+  // notice whose alerts are all muted is not sent, and not sent later
+  // either. It goes out whatever the receiver's send_resolved: that option
+  // spares resolutions of what a receiver was paged about, and this is the
+  // first word of a fault it was never paged about.
+  if (n.incident_id <= 0) return false;
+  const AlertIncident* inc = correlator_.Find(n.incident_id);
+  if (!inc || inc->split_notice.empty() || inc->notice_done.count(n.receiver) || nflog_.Get(n.receiver, g.key)) {
+    return false;
+  }
+  std::vector<Fingerprint> shown;
+  for (const TrackedAlert* t : resolved) {
+    MuteReason why = MutedNow(*t, now);
+    if (!why.silenced_by.empty() || why.inhibited_by != 0 || why.flapping) continue;
+    n.resolved.push_back(*t);
+    shown.push_back(t->fingerprint);
+  }
+  std::string notice = inc->split_notice;
+  correlator_.NoticeDone(n.incident_id, n.receiver);
+  AlertIncidentChange ch;  // persists notice_done with the outbox, in one transaction
+  ch.incident_id = n.incident_id;
+  if (shown.empty()) {
+    TimelineEntry e;
+    e.ts_ms = now;
+    e.kind = "notification";
+    e.text = "split notice to " + n.receiver + " not sent: its alerts are silenced or inhibited";
+    e.incident_id = n.incident_id;
+    ch.timeline.push_back(std::move(e));
+    out->incidents.push_back(std::move(ch));
+    return true;
+  }
+  out->incidents.push_back(std::move(ch));
+  std::sort(shown.begin(), shown.end());
+  NotificationLogEntry e{n.receiver, g.key, {}, shown, now};
+  nflog_.Record(e);
+  out->nflog.push_back(std::move(e));
+  n.notice = std::move(notice);
+  out->notifications.push_back(std::move(n));
+  return true;
 }
 
 Result<int64_t> AlertPipeline::Merge(int64_t into, int64_t from, TimestampMs now, Output* out) {

@@ -11,6 +11,8 @@
 //   Tick(now), per due group:
 //     -> mute              silenced, inhibited, flapping (held) or symptom
 //     -> NotificationLog   send only news, or a repeat after repeat_interval
+//     -> split notice      once, for an incident split off after its alerts
+//                          came and went muted as another's symptoms
 //     -> all-clear digest  a receiver's all-clears due in one tick, and those
 //                          of its other groups that have nothing firing any
 //                          more, go out as one notification
@@ -53,7 +55,11 @@ struct GroupNotification {
   std::vector<TrackedAlert> firing;
   std::vector<TrackedAlert> resolved;
   TimestampMs at = 0;
-  bool all_resolved() const { return firing.empty(); }
+  // A split notice (see AlertCorrelator: alerts that came and went muted as
+  // another incident's symptoms, split off into this incident): why; the
+  // alerts are in `resolved`. Empty for every other notification.
+  std::string notice;
+  bool all_resolved() const { return firing.empty() && notice.empty(); }
 };
 
 // Why an alert is not notified now ("" when it is not muted).
@@ -119,6 +125,11 @@ class AlertPipeline {
   // nothing but an all-clear is done.
   void Flush(AggregationGroup& g, TimestampMs now, Output* out,
              std::map<std::string, GroupNotification>* clears = nullptr, bool clear_only = false);
+  // The group is one incident split off with a notice not yet decided for
+  // its receiver: sends it (its unmuted alerts, resolved) and records it.
+  // False when the group's incident has no such notice due.
+  bool SplitNotice(AggregationGroup& g, GroupNotification& n, const std::vector<const TrackedAlert*>& resolved,
+                   TimestampMs now, Output* out);
 
   AlertingConfig cfg_;
   AlertDedup dedup_;

@@ -12,6 +12,7 @@ void StormScore::Add(const StormScore& o) {
   alerts += o.alerts;
   notifications += o.notifications;
   all_clears += o.all_clears;
+  split_notices += o.split_notices;
   incidents += o.incidents;
   faults += o.faults;
   missed_faults += o.missed_faults;
@@ -57,7 +58,7 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
     if (f != by_fault.end()) {
       for (Fingerprint fp : f->second) paged = paged || notified.count(fp);
     }
-    if (!paged) *out += " MISSED (none of its alerts was in a firing notification)";
+    if (!paged) *out += " MISSED (none of its alerts was in a firing notification or a split notice)";
     *out += "\n";
   }
   std::map<int64_t, std::map<int, int>> mix;  // incident -> fault (-1 = noise) -> alerts
@@ -113,6 +114,11 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
     }
     for (const auto& n : out.notifications) {
       for (const auto& t : n.firing) notified.insert(t.fingerprint);
+      // A split notice tells of a fault nobody was paged about, after it ended.
+      if (!n.notice.empty()) {
+        for (const auto& t : n.resolved) notified.insert(t.fingerprint);
+        ++score.split_notices;
+      }
     }
     score.notifications += static_cast<int64_t>(out.notifications.size());
     for (const auto& n : out.notifications) score.all_clears += n.all_resolved() ? 1 : 0;

@@ -9,7 +9,8 @@
 //                 incident, the share that belong to one true fault;
 //   completeness  pairwise recall: of the alert pairs of one true fault,
 //                 the share put in one incident;
-//   missed        faults none of whose alerts was in a firing notification.
+//   missed        faults none of whose alerts was in a firing notification
+//                 or a split notice (AlertPipeline::SplitNotice).
 // The unit is the alert (fingerprint). Noise and flapping alerts are each
 // their own true cluster, so one that joins a fault's incident costs
 // purity; an alert never put in an incident is its own predicted cluster.
@@ -31,6 +32,7 @@ struct StormScore {
   int64_t alerts = 0;
   int64_t notifications = 0;
   int64_t all_clears = 0;   // of which "everything resolved" messages
+  int64_t split_notices = 0;  // of which split notices (a fault that came and went muted as a symptom)
   int64_t incidents = 0;
   int64_t faults = 0;
   int64_t missed_faults = 0;
