@@ -275,7 +275,7 @@ TEST(NotifyPayloads, AllClearDigestListsItsIncidents) {
   t.firing = false;
   t.resolved_ms = 5000;
   std::vector<TrackedAlert> firing, resolved{t, t};
-  GroupMessage m{"oncall", "all-clear:a,b", Labels(), 0, &firing, &resolved, "http://vigil", 0, {3, 5}};
+  GroupMessage m{"oncall", "all-clear:a,b", Labels(), 0, &firing, &resolved, "http://vigil", 0, {3, 5}, ""};
   std::string hook = GroupWebhookV4(m);
   EXPECT_NE(hook.find("\"status\":\"resolved\""), std::string::npos) << hook;
   EXPECT_NE(hook.find("\"vigilIncidents\":[\"http://vigil/incidents/3\",\"http://vigil/incidents/5\"]"), std::string::npos)
@@ -283,6 +283,26 @@ TEST(NotifyPayloads, AllClearDigestListsItsIncidents) {
   EXPECT_NE(GroupSlack(m, "").find("[RESOLVED] incidents 3, 5"), std::string::npos);
   m.incident_ids.clear();
   EXPECT_EQ(GroupWebhookV4(m).find("vigilIncidents"), std::string::npos);
+}
+
+// A split notice: resolved, with the reason in the webhook (vigilNotice),
+// on each forwarded alert (annotation vigil_notice) and in the Slack title.
+TEST(NotifyPayloads, SplitNoticeSaysWhy) {
+  TrackedAlert t;
+  t.alert = A({{"alertname", "E"}, {"service", "checkout"}}, 1000, 5000);
+  t.firing = false;
+  t.resolved_ms = 5000;
+  std::vector<TrackedAlert> firing, resolved{t};
+  const std::string why = "independent fault on checkout came and went while muted as a symptom of incident 1";
+  GroupMessage m{"oncall", "{}:{incident=\"2\"}", Labels(), 2, &firing, &resolved, "http://vigil", 0, {}, why};
+  std::string hook = GroupWebhookV4(m);
+  EXPECT_NE(hook.find("\"status\":\"resolved\""), std::string::npos) << hook;
+  EXPECT_NE(hook.find("\"vigilNotice\":\"" + why + "\""), std::string::npos) << hook;
+  EXPECT_NE(GroupAlertsV2(m, 9000).find("\"vigil_notice\":\"" + why + "\""), std::string::npos);
+  EXPECT_NE(GroupSlack(m, "").find("[RESOLVED, NOT PAGED] " + why), std::string::npos);
+  m.notice.clear();
+  EXPECT_EQ(GroupWebhookV4(m).find("vigilNotice"), std::string::npos);
+  EXPECT_EQ(GroupAlertsV2(m, 9000).find("vigil_notice"), std::string::npos);
 }
 
 TEST(Aggregation, GroupWaitThenInterval) {
