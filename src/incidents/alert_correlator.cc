@@ -670,8 +670,9 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // that cleared while the root kept failing was not. Typically a fault of
   // its own that began while the root's fault spread to it, ended first,
   // and looked exactly like propagation while it fired. Its alerts move to
-  // an incident of their own (resolved: nobody is paged; the record the
-  // postmortem reads is right, and says why). Kept apart:
+  // an incident of their own (resolved; the record the postmortem reads is
+  // right, and says why), which sends a split notice when nobody was paged
+  // about them (AlertPipeline::SplitNotice). Kept apart:
   //  - too little evidence to have opened an incident alone (min_alerts,
   //    min_duration): a blip on a caller is not a fault;
   //  - a root that resolved anything within a propagation window of the

@@ -60,6 +60,9 @@
 //    service depending on another incident's failing root, move there
 //    (HandOverToFailingRoot).
 // Each move is a "split" or "reattributed" timeline line on both incidents.
+// An incident split off because its alerts cleared while muted as the
+// root's symptoms carries a split notice (AlertIncident::split_notice) that
+// the pipeline sends once to its receivers: nobody was paged about them.
 //
 // Resolution: an incident with no firing alert for resolve_after resolves.
 //
