@@ -69,6 +69,17 @@ struct Fixture {
   }
 };
 
+// A silence of `service`'s alerts from 0 to `ends`.
+Silence SilenceOn(const std::string& service, TimestampMs ends) {
+  Silence s;
+  s.matchers = *ParseMatchers("service=\"" + service + "\"");
+  s.starts_ms = 0;
+  s.ends_ms = ends;
+  s.created_by = "ann";
+  s.comment = "maintenance";
+  return s;
+}
+
 TEST(AlertPipeline, CascadeBecomesOneIncidentWithRootAndOneNotification) {
   Fixture f;
   Alert db1 = A("DbErrors", "payments", 1000);
@@ -213,13 +224,7 @@ TEST(AlertPipeline, LongFiringSingleAlertOpensAfterMinDuration) {
 
 TEST(AlertPipeline, SilenceMutesAndResolvedIsNotified) {
   Fixture f;
-  Silence s;
-  s.matchers = *ParseMatchers("service=\"payments\"");
-  s.starts_ms = 0;
-  s.ends_ms = 1000'000;
-  s.created_by = "ann";
-  s.comment = "maintenance";
-  ASSERT_TRUE(f.p.silences().Upsert(s, 0).ok());
+  ASSERT_TRUE(f.p.silences().Upsert(SilenceOn("payments", 1000'000), 0).ok());
   for (int i = 0; i < 3; ++i) f.p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &f.out);
   f.Run(0, 60000);
   EXPECT_EQ(f.ids, 1);
@@ -641,13 +646,7 @@ TEST(AlertPipeline, SplitNoticeIsNotRepeatedAfterARestart) {
 // and says so on the timeline; it is not sent once the silence expires.
 TEST(AlertPipeline, SplitNoticeRespectsSilences) {
   Fixture f;
-  Silence s;
-  s.matchers = *ParseMatchers("service=\"checkout\"");
-  s.starts_ms = 0;
-  s.ends_ms = 800'000;
-  s.created_by = "ann";
-  s.comment = "load test";
-  ASSERT_TRUE(f.p.silences().Upsert(s, 0).ok());
+  ASSERT_TRUE(f.p.silences().Upsert(SilenceOn("checkout", 800'000), 0).ok());
   ClearedWhileRootFails(f, 0, 1'500'000);
   ASSERT_EQ(f.ids, 2);
   EXPECT_TRUE(Notices(f.out).empty());
