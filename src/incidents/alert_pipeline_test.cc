@@ -659,6 +659,22 @@ TEST(AlertPipeline, SplitNoticeRespectsSilences) {
   EXPECT_EQ(f.p.correlator().Find(2)->notice_done.count("oncall"), 1u);
 }
 
+// An inhibition rule (payments' DbErrors mutes checkout), as Alertmanager's
+// mute stage applies it to resolved alerts: with payments still firing when
+// the notice falls due, checkout's alerts are inhibited; no notice.
+TEST(AlertPipeline, SplitNoticeRespectsInhibitionRules) {
+  AlertingConfig c = Config();
+  InhibitRule r;
+  r.source_matchers = *ParseMatchers("alertname=\"DbErrors\"");
+  r.target_matchers = *ParseMatchers("service=\"checkout\"");
+  c.inhibit_rules.push_back(r);
+  Fixture f(std::move(c));
+  ClearedWhileRootFails(f, 0, 1'500'000);
+  ASSERT_EQ(f.ids, 2);
+  EXPECT_TRUE(Notices(f.out).empty());
+  EXPECT_EQ(f.p.correlator().Find(2)->notice_done.count("oncall"), 1u);
+}
+
 // orders and users both call db and joined db's incident; db recovers while
 // both keep failing. Neither depends on the other, so they were two faults
 // (a fault spreads to callers, not sideways): each gets an incident of its
