@@ -19,7 +19,8 @@ constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
 constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
-constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
+constexpr int kSurpriseAlarmPoints = 1; // consecutive points a surprise alone may alarm (3 before: its
+                                        // 2nd and 3rd points mostly fell outside the labels, docs/detection.md)
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
 constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
@@ -335,8 +336,8 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // view, where the score threshold is the point view's alone). Such an
   // alarm is reported but, unlike a score alarm, does not count as an
   // excursion point for learning and re-baselining: the baselines adapt as
-  // they did without it. It alarms for the first kSurpriseAlarmPoints
-  // points of a surprising stretch only, then stays quiet until the
+  // they did without it. It alarms for the first point of a surprising
+  // stretch only (kSurpriseAlarmPoints), then stays quiet until the
   // surprise falls back (a refractory period: the onset is the news; a
   // sustained view can stay surprising for a hundred points).
   bool variance_alarm = false;
