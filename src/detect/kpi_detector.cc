@@ -21,6 +21,7 @@ constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term su
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
 constexpr int kSurpriseAlarmPoints = 1; // consecutive points a surprise alone may alarm (3 before: its
                                         // 2nd and 3rd points mostly fell outside the labels, docs/detection.md)
+constexpr double kSurpriseEndFraction = 0.375;  // a surprising stretch ends below this share of alarm_surprise
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
 constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
@@ -338,11 +339,15 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // excursion point for learning and re-baselining: the baselines adapt as
   // they did without it. It alarms for the first point of a surprising
   // stretch only (kSurpriseAlarmPoints), then stays quiet until the
-  // surprise falls back (a refractory period: the onset is the news; a
+  // surprise falls well back (a refractory period: the onset is the news; a
   // sustained view can stay surprising for a hundred points).
   bool variance_alarm = false;
   const bool surprising = !v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_;
-  surprise_run_ = surprising ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
+  // The stretch ends only when the surprise has fallen well back (below
+  // kSurpriseEndFraction of the alarm level, hysteresis): a surprise that
+  // hovers around the alarm level is one stretch, not a string of onsets.
+  const bool still = surprise_run_ > 0 && v.surprise > kSurpriseEndFraction * cfg_.alarm_surprise * sensitivity_;
+  surprise_run_ = (surprising || still) ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
   if (surprising && surprise_run_ <= kSurpriseAlarmPoints) {
     v.anomalous = true;
     v.by_surprise = true;
