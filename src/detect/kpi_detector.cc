@@ -19,7 +19,9 @@ constexpr int kAfterJumpPoints = 60; // alarms this soon after a re-baseline are
 constexpr int kLimitsWarmup = 500;   // points seen before learned limits may judge
 constexpr double kMediumAlpha = 0.01; // weight of a point in the medium-term sustained view (~100 points)
 constexpr double kShortAlpha = 0.5; // weight of a point in the short-term views (~ the last 4-8 points)
-constexpr int kSurpriseAlarmPoints = 3; // consecutive points a surprise alone may alarm
+constexpr double kSurpriseAtOnceMargin = 0.5;  // a surprise this far above alarm_surprise alarms at once
+constexpr double kSurpriseConfirmShare = 0.5;  // else the next point confirms it above this share of alarm_surprise
+constexpr double kSurpriseEndFraction = 0.375;  // a surprising stretch ends below this share of alarm_surprise
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
 constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
@@ -335,14 +337,31 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // view, where the score threshold is the point view's alone). Such an
   // alarm is reported but, unlike a score alarm, does not count as an
   // excursion point for learning and re-baselining: the baselines adapt as
-  // they did without it. It alarms for the first kSurpriseAlarmPoints
-  // points of a surprising stretch only, then stays quiet until the
-  // surprise falls back (a refractory period: the onset is the news; a
-  // sustained view can stay surprising for a hundred points).
+  // they did without it. It alarms once per surprising stretch (below),
+  // then stays quiet until the surprise falls well back (a refractory
+  // period: the onset is the news; a sustained view can stay surprising
+  // for a hundred points).
   bool variance_alarm = false;
   const bool surprising = !v.anomalous && v.surprise > cfg_.alarm_surprise * sensitivity_;
-  surprise_run_ = surprising ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
-  if (surprising && surprise_run_ <= kSurpriseAlarmPoints) {
+  // The stretch ends only when the surprise has fallen well back (below
+  // kSurpriseEndFraction of the alarm level, hysteresis): a surprise that
+  // hovers around the alarm level is one stretch, not a string of onsets.
+  const bool still = surprise_run_ > 0 && v.surprise > kSurpriseEndFraction * cfg_.alarm_surprise * sensitivity_;
+  surprise_run_ = (surprising || still) ? static_cast<int16_t>(std::min(surprise_run_ + 1, 30000)) : int16_t{0};
+  // The onset alarms once: at the stretch's first point when the surprise
+  // clears the alarm level by kSurpriseAtOnceMargin, else at its second
+  // point when that one is still surprising (above kSurpriseConfirmShare of
+  // the alarm level): a lone point just over the level is the expected
+  // 1e-3.2 of noise, a change stays. (A first-point alarm skips the run to
+  // 2, so the confirmation point does not alarm again.)
+  bool fire = false;
+  if (surprise_run_ == 1 && surprising && v.surprise > (cfg_.alarm_surprise + kSurpriseAtOnceMargin) * sensitivity_) {
+    fire = true;
+    surprise_run_ = 2;
+  } else if (surprise_run_ == 2 && !v.anomalous && v.surprise > kSurpriseConfirmShare * cfg_.alarm_surprise * sensitivity_) {
+    fire = true;
+  }
+  if (fire) {
     v.anomalous = true;
     v.by_surprise = true;
     if (point_surprise >= std::max(sustained, variance)) {
