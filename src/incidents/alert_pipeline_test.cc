@@ -22,7 +22,7 @@ Alert A(const std::string& name, const std::string& service, TimestampMs starts,
 }
 
 // One pod's alert (instance <service>-<i>), as the storm tests send them.
-Alert Pod(const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends,
+Alert Pod(const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends = 0,
           const std::string& sev = "") {
   Alert a = A(name, svc, at, ends);
   std::vector<Label> labels{
@@ -31,6 +31,10 @@ Alert Pod(const std::string& name, const std::string& svc, int i, TimestampMs at
   a.labels = *Labels::FromPairs(labels);
   return a;
 }
+
+// The endsAt Prometheus sends with a firing alert: four minutes ahead, or
+// the real end once it is that close.
+TimestampMs Until(TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; }
 
 AlertingConfig Config() {
   auto cfg = ParseAlertingConfig(R"(
@@ -345,19 +349,14 @@ correlation: {min_alerts: 3}
   int64_t ids = 0;
   AlertPipeline p(*cfg, [&ids] { return ++ids; });
   AlertPipeline::Output out;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at) {
-    Alert a = A(name, svc, at);
-    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-    return a;
-  };
-  for (int i = 0; i < 3; ++i) p.Receive(pod("DbDown", "payments", i, 0), 0, &out);
-  for (int i = 0; i < 3; ++i) p.Receive(pod("IndexLag", "index", i, 10000), 10000, &out);
+  for (int i = 0; i < 3; ++i) p.Receive(Pod("DbDown", "payments", i, 0), 0, &out);
+  for (int i = 0; i < 3; ++i) p.Receive(Pod("IndexLag", "index", i, 10000), 10000, &out);
   ASSERT_EQ(ids, 2);
-  for (int i = 0; i < 2; ++i) p.Receive(pod("Errors", "checkout", i, 60000), 60000, &out);
-  const TrackedAlert* c = p.alerts().Find(FingerprintOf(pod("Errors", "checkout", 0, 0).labels));
+  for (int i = 0; i < 2; ++i) p.Receive(Pod("Errors", "checkout", i, 60000), 60000, &out);
+  const TrackedAlert* c = p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
   ASSERT_NE(c, nullptr);
   EXPECT_EQ(c->incident_id, 1);
-  Alert e = pod("Latency", "edge", 0, 70000);
+  Alert e = Pod("Latency", "edge", 0, 70000);
   p.Receive(e, 70000, &out);
   const TrackedAlert* t = p.alerts().Find(FingerprintOf(e.labels));
   ASSERT_NE(t, nullptr);
@@ -370,24 +369,19 @@ correlation: {min_alerts: 3}
 // joins it instead of opening a second incident.
 TEST(AlertPipeline, CallersCandidateJoinsTheRootsIncident) {
   Fixture f;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at) {
-    Alert a = A(name, svc, at);
-    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-    return a;
-  };
-  f.p.Receive(pod("DbErrors", "payments", 0, 0), 0, &f.out);
-  f.p.Receive(pod("Errors5xx", "checkout", 0, 1000), 1000, &f.out);
-  f.p.Receive(pod("Errors5xx", "checkout", 1, 2000), 2000, &f.out);
-  f.p.Receive(pod("DbErrors", "payments", 1, 3000), 3000, &f.out);
-  f.p.Receive(pod("DbErrors", "payments", 2, 4000), 4000, &f.out);
+  f.p.Receive(Pod("DbErrors", "payments", 0, 0), 0, &f.out);
+  f.p.Receive(Pod("Errors5xx", "checkout", 0, 1000), 1000, &f.out);
+  f.p.Receive(Pod("Errors5xx", "checkout", 1, 2000), 2000, &f.out);
+  f.p.Receive(Pod("DbErrors", "payments", 1, 3000), 3000, &f.out);
+  f.p.Receive(Pod("DbErrors", "payments", 2, 4000), 4000, &f.out);
   ASSERT_EQ(f.ids, 1);
   EXPECT_EQ(f.p.correlator().Find(1)->root_service, "payments");
-  f.p.Receive(pod("Errors5xx", "checkout", 2, 5000), 5000, &f.out);
+  f.p.Receive(Pod("Errors5xx", "checkout", 2, 5000), 5000, &f.out);
   EXPECT_EQ(f.ids, 1);
   EXPECT_EQ(f.p.correlator().Find(1)->alerts.size(), 6u);
   EXPECT_EQ(f.p.correlator().candidates(), 0u);
   for (int i = 0; i < 3; ++i) {
-    const TrackedAlert* t = f.p.alerts().Find(FingerprintOf(pod("Errors5xx", "checkout", i, 0).labels));
+    const TrackedAlert* t = f.p.alerts().Find(FingerprintOf(Pod("Errors5xx", "checkout", i, 0).labels));
     ASSERT_NE(t, nullptr);
     EXPECT_EQ(t->incident_id, 1);
     EXPECT_TRUE(t->symptom);
@@ -404,19 +398,14 @@ TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
   for (bool one_ended_with_root : {false, true}) {
     SCOPED_TRACE(one_ended_with_root);
     Fixture f;
-    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-      Alert a = A(name, svc, at, ends);
-      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-      return a;
-    };
     // Prometheus re-sends firing alerts every minute with endsAt ahead.
     auto send = [&](TimestampMs now) {
       for (int i = 0; i < 3; ++i) {
         TimestampMs db_end = now < 300'000 ? now + 240'000 : 300'000;
-        f.p.Receive(pod("DbErrors", "payments", i, i * 1000, db_end), now, &f.out);
+        f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, db_end), now, &f.out);
         if (now >= 60'000) {
           TimestampMs end = one_ended_with_root && i == 0 && now >= 300'000 ? 300'000 : now + 240'000;
-          f.p.Receive(pod("Saturation", "checkout", i, 60'000, end), now, &f.out);
+          f.p.Receive(Pod("Saturation", "checkout", i, 60'000, end), now, &f.out);
         }
       }
     };
@@ -425,7 +414,7 @@ TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
       if (t > 360'000 && t % 60'000 == 0) {
         for (int i = 0; i < 3; ++i) {
           if (one_ended_with_root && i == 0) continue;
-          f.p.Receive(pod("Saturation", "checkout", i, 60'000, t + 240'000), t, &f.out);
+          f.p.Receive(Pod("Saturation", "checkout", i, 60'000, t + 240'000), t, &f.out);
         }
       }
       f.p.Tick(t, &f.out);
@@ -433,7 +422,7 @@ TEST(AlertPipeline, StillFiringAfterTheRootRecoveredBecomesItsOwnIncident) {
     const AlertIncident* first = f.p.correlator().Find(1);
     ASSERT_NE(first, nullptr);
     EXPECT_EQ(first->root_service, "payments");
-    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(Pod("Saturation", "checkout", 1, 0, 0).labels));
     ASSERT_NE(sat, nullptr);
     ASSERT_TRUE(sat->firing);
     if (one_ended_with_root) {
@@ -498,22 +487,19 @@ TEST(AlertPipeline, ASymptomThatClearedWhileItsRootKeptFailingSplitsOff) {
   for (bool root_recovers : {false, true}) {
     SCOPED_TRACE(root_recovers);
     Fixture f;
-    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-      return Pod(name, svc, i, at, ends);
-    };
     const TimestampMs checkout_end = 420'000, root_end = root_recovers ? 480'000 : 1'500'000;
     for (TimestampMs t = 0; t <= 900'000; t += 1000) {
       if (t % 60'000 == 0) {
         for (int i = 0; i < 3; ++i) {
-          if (t <= root_end) f.p.Receive(pod("DbErrors", "payments", i, i * 1000, std::min(t + 240'000, root_end)), t, &f.out);
+          if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, std::min(t + 240'000, root_end)), t, &f.out);
           if (t >= 60'000 && t <= checkout_end) {
-            f.p.Receive(pod("Saturation", "checkout", i, 60'000, std::min(t + 240'000, checkout_end)), t, &f.out);
+            f.p.Receive(Pod("Saturation", "checkout", i, 60'000, std::min(t + 240'000, checkout_end)), t, &f.out);
           }
         }
       }
       f.p.Tick(t, &f.out);
     }
-    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(Pod("Saturation", "checkout", 1, 0, 0).labels));
     ASSERT_NE(sat, nullptr);
     EXPECT_FALSE(sat->firing);
     // Recovering with it, payments explains checkout: nothing moves.
@@ -690,22 +676,19 @@ correlation: {window: 5m, min_alerts: 3, min_duration: 2m, resolve_after: 5m}
   int64_t ids = 0;
   AlertPipeline p{std::move(*cfg), [&ids] { return ++ids; }};
   AlertPipeline::Output out;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-    return Pod(name, svc, i, at, ends);
-  };
   for (TimestampMs t = 0; t <= 900'000; t += 1000) {
     if (t % 60'000 == 0) {
       for (int i = 0; i < 3; ++i) {
-        if (t <= 240'000) p.Receive(pod("DbErrors", "db", i, 0, std::min<TimestampMs>(t + 240'000, 240'000)), t, &out);
-        if (t >= 60'000) p.Receive(pod("Errors", "orders", i, 60'000, t + 240'000), t, &out);
-        if (t >= 60'000) p.Receive(pod("Latency", "users", i, 60'000, t + 240'000), t, &out);
-        if (t >= 120'000) p.Receive(pod("Errors5xx", "api", i, 120'000, t + 240'000), t, &out);
+        if (t <= 240'000) p.Receive(Pod("DbErrors", "db", i, 0, std::min<TimestampMs>(t + 240'000, 240'000)), t, &out);
+        if (t >= 60'000) p.Receive(Pod("Errors", "orders", i, 60'000, t + 240'000), t, &out);
+        if (t >= 60'000) p.Receive(Pod("Latency", "users", i, 60'000, t + 240'000), t, &out);
+        if (t >= 120'000) p.Receive(Pod("Errors5xx", "api", i, 120'000, t + 240'000), t, &out);
       }
     }
     p.Tick(t, &out);
   }
   auto incident_of = [&](const std::string& name, const std::string& svc) {
-    const TrackedAlert* t = p.alerts().Find(FingerprintOf(pod(name, svc, 0, 0, 0).labels));
+    const TrackedAlert* t = p.alerts().Find(FingerprintOf(Pod(name, svc, 0, 0, 0).labels));
     return t ? t->incident_id : -1;
   };
   EXPECT_EQ(incident_of("DbErrors", "db"), 1);
@@ -727,41 +710,35 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   for (bool both_recover : {false, true}) {
     SCOPED_TRACE(both_recover);
     Fixture f;
-    auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-      Alert a = A(name, svc, at, ends);
-      a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-      return a;
-    };
     const TimestampMs payments_end = 300'000, index_end = both_recover ? 300'000 : 900'000;
     // Prometheus re-sends firing alerts every minute with endsAt ahead,
     // then once with the real end.
-    auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
     for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
       if (t % 60'000 == 0 || t == 10'000) {
         for (int i = 0; i < 3; ++i) {
-          if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
+          if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
           if (t >= 10'000 && t <= index_end) {
-            f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+            f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end)), t, &f.out);
           }
           if (t >= 60'000 && t <= payments_end + 10'000) {
-            f.p.Receive(pod("Latency", "frontend", i, 60'000, until(t, payments_end + 10'000)), t, &f.out);
+            f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, payments_end + 10'000)), t, &f.out);
           }
         }
         // A blip on frontend that cleared well before payments recovered.
-        if (t == 120'000 || t == 180'000) f.p.Receive(pod("Errors5xx", "frontend", 0, 120'000, until(t, 180'000)), t, &f.out);
+        if (t == 120'000 || t == 180'000) f.p.Receive(Pod("Errors5xx", "frontend", 0, 120'000, Until(t, 180'000)), t, &f.out);
       }
       if (t == 250'000) {
         ASSERT_EQ(f.ids, 2);
-        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 0, 0, 0).labels));
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0, 0).labels));
         ASSERT_NE(l, nullptr);
         ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
       }
       f.p.Tick(t, &f.out);
     }
-    const TrackedAlert* blip = f.p.alerts().Find(FingerprintOf(pod("Errors5xx", "frontend", 0, 0, 0).labels));
+    const TrackedAlert* blip = f.p.alerts().Find(FingerprintOf(Pod("Errors5xx", "frontend", 0, 0, 0).labels));
     ASSERT_NE(blip, nullptr);
     for (int i = 0; i < 3; ++i) {
-      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
       ASSERT_NE(l, nullptr);
       EXPECT_FALSE(l->firing);
       EXPECT_EQ(l->incident_id, both_recover ? 2 : 1) << i;
@@ -787,36 +764,30 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
 // alert that payments carried on).
 TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
   Fixture f;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-    Alert a = A(name, svc, at, ends);
-    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-    return a;
-  };
-  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
   const TimestampMs index_end = 300'000, payments_end = 900'000;
   for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
     if (t % 60'000 == 0 || t == 10'000) {
       for (int i = 0; i < 3; ++i) {
-        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
-        if (t >= 10'000 && t <= index_end) f.p.Receive(pod("IndexLag", "index", i, 10'000, until(t, index_end)), t, &f.out);
+        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
+        if (t >= 10'000 && t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end)), t, &f.out);
         if (t >= 60'000 && t <= payments_end) {
           // Pod 0 resolves with index and fires again a little later.
           bool gap = i == 0 && t >= index_end && t < index_end + 60'000;
           TimestampMs starts = i == 0 && t >= index_end + 60'000 ? index_end + 60'000 : 60'000;
-          if (!gap) f.p.Receive(pod("Latency", "frontend", i, starts, until(t, payments_end)), t, &f.out);
+          if (!gap) f.p.Receive(Pod("Latency", "frontend", i, starts, Until(t, payments_end)), t, &f.out);
         }
       }
     }
     if (t == index_end) {
-      f.p.Receive(pod("Latency", "frontend", 0, 60'000, index_end), t, &f.out);
-      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", 1, 0, 0).labels));
+      f.p.Receive(Pod("Latency", "frontend", 0, 60'000, index_end), t, &f.out);
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 1, 0, 0).labels));
       ASSERT_NE(l, nullptr);
       ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
     }
     f.p.Tick(t, &f.out);
     if (t == 700'000) {
       for (int i = 0; i < 3; ++i) {
-        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(pod("Latency", "frontend", i, 0, 0).labels));
+        const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
         ASSERT_NE(l, nullptr);
         EXPECT_TRUE(l->firing);
         EXPECT_EQ(l->incident_id, i == 0 ? 2 : 1) << i;
@@ -838,22 +809,16 @@ TEST(AlertPipeline, AlertsFiringThroughARootsRecoveryMoveToTheFailingRoot) {
 // fault's and move, resolved, into their own incident.
 TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
   Fixture f;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-    Alert a = A(name, svc, at, ends);
-    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-    return a;
-  };
-  auto until = [](TimestampMs now, TimestampMs end) { return now + 240'000 < end ? now + 240'000 : end; };
   const TimestampMs payments_end = 300'000, checkout_end = 420'000;
   for (TimestampMs t = 0; t <= 900'000; t += 1000) {
     if (t % 60'000 == 0) {
       for (int i = 0; i < 3; ++i) {
-        if (t <= payments_end) f.p.Receive(pod("DbErrors", "payments", i, 0, until(t, payments_end)), t, &f.out);
-        if (t >= 5000 && t <= checkout_end) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
+        if (t >= 5000 && t <= checkout_end) f.p.Receive(Pod("Saturation", "checkout", i, 5000, Until(t, checkout_end)), t, &f.out);
       }
     }
     if (t == 5000) {
-      for (int i = 0; i < 3; ++i) f.p.Receive(pod("Saturation", "checkout", i, 5000, until(t, checkout_end)), t, &f.out);
+      for (int i = 0; i < 3; ++i) f.p.Receive(Pod("Saturation", "checkout", i, 5000, Until(t, checkout_end)), t, &f.out);
     }
     if (t == 250'000) {
       ASSERT_EQ(f.ids, 1);
@@ -862,7 +827,7 @@ TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
     f.p.Tick(t, &f.out);
   }
   ASSERT_EQ(f.ids, 2);
-  const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(pod("Saturation", "checkout", 1, 0, 0).labels));
+  const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(Pod("Saturation", "checkout", 1, 0, 0).labels));
   ASSERT_NE(sat, nullptr);
   EXPECT_FALSE(sat->firing);
   EXPECT_EQ(sat->incident_id, 2);
@@ -875,19 +840,14 @@ TEST(AlertPipeline, AlertsThatOutlivedTheRootMoveEvenOnceResolved) {
 // payments three minutes after the blip still joins the fault's incident.
 TEST(AlertPipeline, AResolvedBlipDoesNotAgeTheServiceEpisode) {
   Fixture f;
-  auto pod = [](const std::string& name, const std::string& svc, int i, TimestampMs at, TimestampMs ends) {
-    Alert a = A(name, svc, at, ends);
-    a.labels = *Labels::FromPairs({{"alertname", name}, {"service", svc}, {"instance", svc + "-" + std::to_string(i)}});
-    return a;
-  };
-  f.p.Receive(pod("SlowGC", "payments", 9, 0, 240'000), 0, &f.out);
-  f.p.Receive(pod("SlowGC", "payments", 9, 0, 60'000), 60'000, &f.out);  // resolved
+  f.p.Receive(Pod("SlowGC", "payments", 9, 0, 240'000), 0, &f.out);
+  f.p.Receive(Pod("SlowGC", "payments", 9, 0, 60'000), 60'000, &f.out);  // resolved
   f.Run(0, 110'000);
-  for (int i = 0; i < 3; ++i) f.p.Receive(pod("DbErrors", "payments", i, 120'000, 600'000), 120'000 + i * 1000, &f.out);
+  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 120'000, 600'000), 120'000 + i * 1000, &f.out);
   f.Run(123'000, 200'000);
   ASSERT_EQ(f.ids, 1);
-  f.p.Receive(pod("ConnPoolFull", "payments", 5, 200'000, 600'000), 200'000, &f.out);
-  const TrackedAlert* late = f.p.alerts().Find(FingerprintOf(pod("ConnPoolFull", "payments", 5, 0, 0).labels));
+  f.p.Receive(Pod("ConnPoolFull", "payments", 5, 200'000, 600'000), 200'000, &f.out);
+  const TrackedAlert* late = f.p.alerts().Find(FingerprintOf(Pod("ConnPoolFull", "payments", 5, 0, 0).labels));
   ASSERT_NE(late, nullptr);
   EXPECT_EQ(late->incident_id, 1);
   EXPECT_EQ(f.p.correlator().candidates(), 0u);
