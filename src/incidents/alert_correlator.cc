@@ -545,14 +545,13 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // call each other and began together look like one until then; measured
   // on the storm suite: seeds 301-310 purity 0.932 -> 0.956, one missed
   // fault fewer). Flapping alerts and those that ended earlier stay.
-  auto it = incidents_.find(id);
-  if (it == incidents_.end() || it->second.resolved || !topo_) return;
-  AlertIncident& inc = it->second;
   // Only just after the root's recovery (after a restart, root_firing
   // starts true and is re-derived: an incident whose root recovered long
   // ago has nothing left to tell apart by "ended with the root").
   TimestampMs root_first = 0, root_last = 0;
-  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
+  if (!recovered) return;
+  AlertIncident& inc = *recovered;
   // Ended with the root: while its alerts resolved (within the jitter
   // slack); a blip that ended before says nothing, nor does an alert that
   // ended minutes later (it outlived the root).
@@ -727,6 +726,14 @@ bool AlertCorrelator::NoticeDone(int64_t id, const std::string& receiver) {
   return true;
 }
 
+AlertIncident* AlertCorrelator::JustRecovered(int64_t id, TimestampMs now,
+                                              const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                              TimestampMs* first, TimestampMs* last) {
+  auto it = incidents_.find(id);
+  if (it == incidents_.end() || it->second.resolved || !topo_) return nullptr;
+  return RootRecovery(it->second, now, alerts, first, last) ? &it->second : nullptr;
+}
+
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
                                    const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs* first,
                                    TimestampMs* last) const {
@@ -765,11 +772,10 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   // root did (a symptom does not precede its cause) and cleared while its
   // alerts resolved (from its first, less the jitter slack, to its last,
   // plus the slack), before the other root's first alert resolved.
-  auto it = incidents_.find(id);
-  if (it == incidents_.end() || it->second.resolved || !topo_ || it->second.root_service.empty()) return;
-  AlertIncident& inc = it->second;
   TimestampMs root_first = 0, root_last = 0;
-  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
+  if (!recovered || recovered->root_service.empty()) return;
+  AlertIncident& inc = *recovered;
   TimestampMs root_began = INT64_MAX;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
@@ -860,11 +866,10 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
   // both faults reach and went to this incident while both failed. It
   // moves there. One that resolved with the root and fired again stays: it
   // may be this fault's alert that the other carried on.
-  auto it = incidents_.find(id);
-  if (it == incidents_.end() || it->second.resolved || !topo_) return;
-  AlertIncident& inc = it->second;
   TimestampMs root_first = 0, root_last = 0;
-  if (!RootRecovery(inc, now, alerts, &root_first, &root_last)) return;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
+  if (!recovered) return;
+  AlertIncident& inc = *recovered;
   const TimestampMs with_from = root_first - kCauseSlackMs, with_to = root_last + kCauseSlackMs;
   std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
   for (Fingerprint fp : inc.alerts) {

@@ -900,6 +900,15 @@ TEST(AlertPipeline, FlappingAlertIsHeld) {
 namespace vigil {
 namespace {
 
+// The storm of `seed` (default generator settings) run through the default
+// storm configuration.
+StormScore ScoreStorm(uint64_t seed) {
+  StormConfig sc;
+  sc.seed = seed;
+  Storm storm = GenerateStorm(sc);
+  return RunStorm(storm, StormAlertingConfig(storm));
+}
+
 TEST(StormEval, DeterministicAndCompresses) {
   StormConfig sc;
   sc.seed = 3;
@@ -970,13 +979,9 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
 // Seed 5: a fault whose root calls the root of a fault begun two minutes
 // earlier joined that fault's incident; since the first root recovered it
 // has its own (measured 0.978 / 0.980 / 1.000, 0 missed; 0.846 purity
-// before; it pages in the first incident now, its root's alerts being
-// critical, and not again when it splits off).
+// before).
 TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
-  StormConfig sc;
-  sc.seed = 5;
-  Storm storm = GenerateStorm(sc);
-  StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+  StormScore s = ScoreStorm(5);
   EXPECT_GE(s.compression(), 0.97);
   EXPECT_GE(s.purity(), 0.97);
   EXPECT_GE(s.completeness(), 0.99);
@@ -1007,10 +1012,7 @@ TEST(StormEval, ACallersOwnFaultInsideAnotherIncidentPagesWithCriticalSymptomsOn
 // A floor under `vigil eval storms` on a storm the correlator was not tuned
 // on (seed 101; measured 0.985 / 0.989 / 1.000, 0 missed).
 TEST(StormEval, HeldOutStormFloor) {
-  StormConfig sc;
-  sc.seed = 101;
-  Storm storm = GenerateStorm(sc);
-  StormScore s = RunStorm(storm, StormAlertingConfig(storm));
+  StormScore s = ScoreStorm(101);
   EXPECT_GE(s.compression(), 0.98);
   EXPECT_GE(s.purity(), 0.96);
   EXPECT_GE(s.completeness(), 0.98);
@@ -1023,10 +1025,7 @@ TEST(StormEval, HeldOutStormFloor) {
 TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
   StormScore total;
   for (uint64_t seed : {2010, 2012, 2034}) {
-    StormConfig sc;
-    sc.seed = seed;
-    Storm storm = GenerateStorm(sc);
-    total.Add(RunStorm(storm, StormAlertingConfig(storm)));
+    total.Add(ScoreStorm(seed));
   }
   EXPECT_EQ(total.missed_faults, 0);
   EXPECT_GE(total.split_notices, 3);
