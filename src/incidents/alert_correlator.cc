@@ -548,14 +548,13 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // Only just after the root's recovery (after a restart, root_firing
   // starts true and is re-derived: an incident whose root recovered long
   // ago has nothing left to tell apart by "ended with the root").
-  TimestampMs root_first = 0, root_last = 0;
-  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
-  if (!recovered) return;
-  AlertIncident& inc = *recovered;
   // Ended with the root: while its alerts resolved (within the jitter
   // slack); a blip that ended before says nothing, nor does an alert that
   // ended minutes later (it outlived the root).
-  const TimestampMs with_from = root_first - kCauseSlackMs, with_to = root_last + kCauseSlackMs;
+  TimestampMs with_from = 0, with_to = 0;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
+  if (!recovered) return;
+  AlertIncident& inc = *recovered;
   std::set<std::string> ended;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
@@ -728,10 +727,14 @@ bool AlertCorrelator::NoticeDone(int64_t id, const std::string& receiver) {
 
 AlertIncident* AlertCorrelator::JustRecovered(int64_t id, TimestampMs now,
                                               const std::function<TrackedAlert*(Fingerprint)>& alerts,
-                                              TimestampMs* first, TimestampMs* last) {
+                                              TimestampMs* with_from, TimestampMs* with_to) {
   auto it = incidents_.find(id);
   if (it == incidents_.end() || it->second.resolved || !topo_) return nullptr;
-  return RootRecovery(it->second, now, alerts, first, last) ? &it->second : nullptr;
+  TimestampMs first = 0, last = 0;
+  if (!RootRecovery(it->second, now, alerts, &first, &last)) return nullptr;
+  *with_from = first - kCauseSlackMs;
+  *with_to = last + kCauseSlackMs;
+  return &it->second;
 }
 
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
@@ -772,8 +775,8 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   // root did (a symptom does not precede its cause) and cleared while its
   // alerts resolved (from its first, less the jitter slack, to its last,
   // plus the slack), before the other root's first alert resolved.
-  TimestampMs root_first = 0, root_last = 0;
-  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
+  TimestampMs cleared_from = 0, cleared_to = 0;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &cleared_from, &cleared_to);
   if (!recovered || recovered->root_service.empty()) return;
   AlertIncident& inc = *recovered;
   TimestampMs root_began = INT64_MAX;
@@ -781,7 +784,6 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
     const TrackedAlert* t = alerts(fp);
     if (t && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) root_began = std::min(root_began, StartOf(*t));
   }
-  const TimestampMs cleared_from = root_first - kCauseSlackMs, cleared_to = root_last + kCauseSlackMs;
   for (auto& [other_id, other] : incidents_) {
     if (other_id == id || other.resolved || !other.root_firing || other.root_service == inc.root_service) continue;
     // The other root must be failing still, and only what cleared before it
@@ -866,11 +868,10 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
   // both faults reach and went to this incident while both failed. It
   // moves there. One that resolved with the root and fired again stays: it
   // may be this fault's alert that the other carried on.
-  TimestampMs root_first = 0, root_last = 0;
-  AlertIncident* recovered = JustRecovered(id, now, alerts, &root_first, &root_last);
+  TimestampMs with_from = 0, with_to = 0;
+  AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
   if (!recovered) return;
   AlertIncident& inc = *recovered;
-  const TimestampMs with_from = root_first - kCauseSlackMs, with_to = root_last + kCauseSlackMs;
   std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);

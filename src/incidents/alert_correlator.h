@@ -253,11 +253,12 @@ class AlertCorrelator {
   bool RootRecovery(const AlertIncident& inc, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                     TimestampMs* first, TimestampMs* last) const;
   // The live incident `id` when the topology is known and its root has just
-  // recovered (RootRecovery, with its first and last resolution); nullptr
-  // otherwise. The entry test of the passes that regroup alerts by how they
-  // ended with the root.
+  // recovered (RootRecovery); nullptr otherwise. `*with_from`/`*with_to` get
+  // the span in which an alert "ended with the root": its first resolution
+  // less the jitter slack to its last plus the slack. The entry test of the
+  // passes that regroup alerts by how they ended with the root.
   AlertIncident* JustRecovered(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
-                               TimestampMs* first, TimestampMs* last);
+                               TimestampMs* with_from, TimestampMs* with_to);
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;

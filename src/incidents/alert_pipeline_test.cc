@@ -252,37 +252,32 @@ TEST(AlertPipeline, AllClearsDueTogetherGoOutAsOneDigest) {
   for (bool digest : {true, false}) {
     AlertingConfig cfg = Config();
     cfg.resolved_digest = digest;
-    int64_t ids = 0;
-    AlertPipeline p(cfg, [&ids] { return ++ids; });
-    AlertPipeline::Output out;
-    for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &out);
-    for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &out);
-    for (TimestampMs t = 4000; t <= 60000; t += 1000) p.Tick(t, &out);
-    ASSERT_EQ(ids, 2);
-    ASSERT_EQ(out.notifications.size(), 2u);
-    for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &out);
-    for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000, 90000), 90000, &out);
-    for (TimestampMs t = 61000; t <= 700000; t += 1000) p.Tick(t, &out);
+    Fixture f(cfg);
+    for (int i = 0; i < 3; ++i) f.p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &f.out);
+    for (int i = 0; i < 3; ++i) f.p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &f.out);
+    for (TimestampMs t = 4000; t <= 60000; t += 1000) f.p.Tick(t, &f.out);
+    ASSERT_EQ(f.ids, 2);
+    ASSERT_EQ(f.out.notifications.size(), 2u);
+    for (int i = 0; i < 3; ++i) f.p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &f.out);
+    for (int i = 0; i < 3; ++i) f.p.Receive(A("L" + std::to_string(i), "index", 4000, 90000), 90000, &f.out);
+    for (TimestampMs t = 61000; t <= 700000; t += 1000) f.p.Tick(t, &f.out);
     if (digest) {
-      ASSERT_EQ(out.notifications.size(), 3u);
-      const auto& n = out.notifications[2];
+      ASSERT_EQ(f.out.notifications.size(), 3u);
+      const auto& n = f.out.notifications[2];
       EXPECT_TRUE(n.all_resolved());
       EXPECT_EQ(n.resolved.size(), 6u);
       EXPECT_EQ(n.group_keys.size(), 2u);
       EXPECT_EQ(n.incident_ids, (std::vector<int64_t>{1, 2}));
       EXPECT_EQ(n.incident_id, 0);
     } else {
-      ASSERT_EQ(out.notifications.size(), 4u);
-      EXPECT_EQ(out.notifications[2].incident_id, 1);
-      EXPECT_EQ(out.notifications[3].incident_id, 2);
-      EXPECT_EQ(out.notifications[3].resolved.size(), 3u);
+      ASSERT_EQ(f.out.notifications.size(), 4u);
+      EXPECT_EQ(f.out.notifications[2].incident_id, 1);
+      EXPECT_EQ(f.out.notifications[3].incident_id, 2);
+      EXPECT_EQ(f.out.notifications[3].resolved.size(), 3u);
     }
   }
 }
 
-// Two concurrent faults below a caller whose direct callee has not alerted:
-// the caller goes with the fault whose front came nearest to it last, not
-// with the root that began failing last.
 // All-clears falling due minutes apart: the first waits one group_interval
 // (resolved_digest_wait, default) and goes out with the second in one
 // message; with the wait off, one each. A group that fires again during the
@@ -293,26 +288,24 @@ TEST(AlertPipeline, AnAllClearWaitsForOthersToClear) {
       SCOPED_TRACE(std::to_string(wait) + (refires ? " refires" : ""));
       AlertingConfig cfg = Config();
       cfg.resolved_digest_wait_ms = wait;
-      int64_t ids = 0;
-      AlertPipeline p(cfg, [&ids] { return ++ids; });
-      AlertPipeline::Output out;
-      for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &out);
-      for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &out);
-      for (TimestampMs t = 4000; t <= 60000; t += 1000) p.Tick(t, &out);
-      ASSERT_EQ(out.notifications.size(), 2u);
-      for (int i = 0; i < 3; ++i) p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &out);
+      Fixture f(cfg);
+      for (int i = 0; i < 3; ++i) f.p.Receive(A("E" + std::to_string(i), "payments", 0), 0, &f.out);
+      for (int i = 0; i < 3; ++i) f.p.Receive(A("L" + std::to_string(i), "index", 4000), 4000, &f.out);
+      for (TimestampMs t = 4000; t <= 60000; t += 1000) f.p.Tick(t, &f.out);
+      ASSERT_EQ(f.out.notifications.size(), 2u);
+      for (int i = 0; i < 3; ++i) f.p.Receive(A("E" + std::to_string(i), "payments", 0, 70000), 70000, &f.out);
       for (TimestampMs t = 61000; t <= 1'600'000; t += 1000) {
         if (t % 60000 == 0 && t < 400000) {
-          for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000), t, &out);  // still firing
+          for (int i = 0; i < 3; ++i) f.p.Receive(A("L" + std::to_string(i), "index", 4000), t, &f.out);  // still firing
         }
         if (t == 400000) {
-          for (int i = 0; i < 3; ++i) p.Receive(A("L" + std::to_string(i), "index", 4000, 400000), t, &out);
+          for (int i = 0; i < 3; ++i) f.p.Receive(A("L" + std::to_string(i), "index", 4000, 400000), t, &f.out);
         }
-        if (refires && t == 350000) p.Receive(A("E0", "payments", 350000, 800000), t, &out);
-        p.Tick(t, &out);
+        if (refires && t == 350000) f.p.Receive(A("E0", "payments", 350000, 800000), t, &f.out);
+        f.p.Tick(t, &f.out);
       }
       std::vector<const GroupNotification*> clears;
-      for (const auto& n : out.notifications) {
+      for (const auto& n : f.out.notifications) {
         if (n.all_resolved()) clears.push_back(&n);
       }
       if (refires && wait < 0) {
@@ -338,6 +331,9 @@ TEST(AlertPipeline, AnAllClearWaitsForOthersToClear) {
   }
 }
 
+// Two concurrent faults below a caller whose direct callee has not alerted:
+// the caller goes with the fault whose front came nearest to it last, not
+// with the root that began failing last.
 TEST(AlertPipeline, CallerGoesWithTheNearestFront) {
   auto cfg = ParseAlertingConfig(R"(
 route: {receiver: oncall, group_by: [incident], group_wait: 30s}
