@@ -8,8 +8,8 @@
 #   vigil      127.0.0.1:${DEMO_PORT:-8080}, data in ./vigil-data, --clock data
 #              (incidents age on the simulated time of the samples)
 #   vigil sim  --topology ob --speed ${DEMO_SPEED:-20} (an hour in 3 minutes):
-#              remote_write metrics, Loki-push logs and OTLP traces (answered
-#              404 until vigil has those endpoints), deploy/config events;
+#              remote_write metrics, Loki-push logs, OTLP traces and
+#              deploy/config events;
 #              40 simulated minutes of normal traffic to warm the detectors,
 #              then a fault every ${DEMO_FAULT_EVERY:-60} simulated minutes
 #              (10 minutes each), cycling through the fault catalogue
