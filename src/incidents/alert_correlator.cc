@@ -788,7 +788,10 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   // is what the postmortem reads). Only alerts that began after this
   // root did (a symptom does not precede its cause) and cleared while its
   // alerts resolved (from its first, less the jitter slack, to its last,
-  // plus the slack), before the other root's first alert resolved.
+  // plus the slack), more than the slack before the other root's first
+  // alert resolved (a symptom's gauge clears at the next evaluation, its
+  // root's rate rules up to minutes later: one that cleared just before
+  // its root did is no evidence against it).
   TimestampMs cleared_from = 0, cleared_to = 0;
   AlertIncident* recovered = JustRecovered(id, now, alerts, &cleared_from, &cleared_to);
   if (!recovered || recovered->root_service.empty()) return;
@@ -816,7 +819,7 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
     for (Fingerprint fp : other.alerts) {
       const TrackedAlert* t = alerts(fp);
       if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to ||
-          t->resolved_ms >= other_root_clearing ||
+          t->resolved_ms + kCauseSlackMs >= other_root_clearing ||
           StartOf(*t) + kCauseSlackMs < root_began) {
         continue;
       }

@@ -789,6 +789,44 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   }
 }
 
+// A symptom's fast rule (a gauge) may resolve a little before its root's
+// slower rules (rate windows) do: frontend's alerts, index's symptoms,
+// resolve at 310 s, while payments recovers (300 s) and 20 s before index
+// begins to clear (330 s). That is within the jitter slack of index's own
+// clearing, so they stay with index (storms stop 6: they used to move to
+// payments' incident, which only "before index's first resolution" kept
+// them from).
+TEST(AlertPipeline, AlertsThatClearedJustBeforeTheirRootBeganToClearStay) {
+  Fixture f;
+  const TimestampMs payments_end = 300'000, frontend_end = 310'000;
+  const TimestampMs index_end[] = {330'000, 330'000, 900'000};
+  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 10'000 || t == frontend_end || t == index_end[0]) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
+        if (t >= 10'000 && t <= index_end[i]) {
+          f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end[i])), t, &f.out);
+        }
+        if (t >= 60'000 && t <= frontend_end) {
+          f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
+        }
+      }
+    }
+    if (t == 250'000) {
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+    }
+    f.p.Tick(t, &f.out);
+  }
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
+    ASSERT_NE(l, nullptr);
+    EXPECT_FALSE(l->firing);
+    EXPECT_EQ(l->incident_id, 2) << i;
+  }
+}
+
 // The converse: the nearest front (index) took frontend's alerts, index
 // recovers first and they keep firing through its recovery while payments
 // still fails: they were payments' symptoms and move to its incident. One
