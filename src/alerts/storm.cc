@@ -32,16 +32,30 @@ const int kLayerSize[] = {3, 8, 12, 8};
 // caller it drags down. (Until this was fixed the generator made a root's
 // alerts critical and its symptoms' warning, which told a correlator the
 // answer.)
+//
+// A rule also says how long it keeps firing after its condition's cause is
+// gone (`clear_lag_*`, the resolve delay on top of Prometheus' evaluation
+// interval). Rate and quantile rules over a 5m window stay above their
+// threshold for part of that window; gauges clear at the next evaluation;
+// a queue backlog drains for minutes; `increase(restarts[10m]) > 0` holds
+// until the last restart is 10 minutes old. (Until storms stop 6 every
+// alert, root or symptom, resolved within 2 minutes of its fault's end,
+// which made "a fault's symptoms clear with it" far sharper than real
+// storms are.)
 struct Rule {
   const char* name;
   const char* severity;
+  TimestampMs clear_lag_min_ms, clear_lag_max_ms;
 };
-const Rule kRules[] = {{"HighLatencyP99", "warning"}, {"ErrorRateHigh", "critical"},   {"PodRestarting", "critical"},
-                       {"CPUThrottling", "warning"},  {"SaturationHigh", "warning"},   {"QueueBacklog", "warning"},
-                       {"TimeoutsHigh", "critical"},  {"ConnectionErrors", "warning"}, {"ApdexLow", "warning"},
-                       {"UpstreamErrors", "warning"}, {"MemoryPressure", "warning"},   {"ReadinessFailing", "critical"}};
-const Rule kNoiseRules[] = {{"DiskSpaceLow", "warning"}, {"CertExpiringSoon", "warning"}, {"NTPDrift", "warning"},
-                            {"SlowGC", "warning"},       {"LogVolumeHigh", "info"}};
+const Rule kRules[] = {{"HighLatencyP99", "warning", 0, 240'000},    {"ErrorRateHigh", "critical", 0, 240'000},
+                       {"PodRestarting", "critical", 120'000, 600'000}, {"CPUThrottling", "warning", 0, 240'000},
+                       {"SaturationHigh", "warning", 0, 60'000},     {"QueueBacklog", "warning", 60'000, 480'000},
+                       {"TimeoutsHigh", "critical", 0, 240'000},     {"ConnectionErrors", "warning", 0, 240'000},
+                       {"ApdexLow", "warning", 0, 240'000},          {"UpstreamErrors", "warning", 0, 240'000},
+                       {"MemoryPressure", "warning", 0, 180'000},    {"ReadinessFailing", "critical", 0, 60'000}};
+const Rule kNoiseRules[] = {{"DiskSpaceLow", "warning", 0, 0}, {"CertExpiringSoon", "warning", 0, 0},
+                            {"NTPDrift", "warning", 0, 0},     {"SlowGC", "warning", 0, 0},
+                            {"LogVolumeHigh", "info", 0, 0}};
 
 struct Episode {
   Labels labels;
@@ -61,6 +75,7 @@ Labels AlertLabels(const std::string& rule, const std::string& service, int pod,
 
 Storm GenerateStorm(const StormConfig& cfg) {
   Rng rng(cfg.seed * 0x2545f4914f6cdd1dULL + 17);
+  Rng lag_rng(cfg.seed * 0x9e3779b97f4a7c15ULL + 29);
   Storm storm;
   // The call graph: each service calls 2-3 services of the next layer.
   std::vector<std::vector<std::string>> layers;
@@ -119,8 +134,9 @@ Storm GenerateStorm(const StormConfig& cfg) {
       // Nor is a fault whose root calls the other's (directly or not), or is
       // called by it, when both began and ended within the generator's own
       // jitter of each other (alerts start up to 90 s after their service's
-      // onset and end up to 120 s after the fault): that is exactly what one
-      // fault spreading to a caller looks like, start and end alike.
+      // onset, and their conditions end up to a minute or two after the
+      // fault): that is exactly what one fault spreading to a caller looks
+      // like, start and end alike.
       bool clash = false;
       for (const auto& o : spreads) {
         bool overlap = start <= o.end + 5 * 60'000 && o.start <= end + 5 * 60'000;
@@ -148,7 +164,12 @@ Storm GenerateStorm(const StormConfig& cfg) {
           Episode e;
           e.labels = AlertLabels(kRules[r].name, svc, p, kRules[r].severity);
           e.start = t0 + rng.Range(0, 90'000);
-          e.end = fault.end_ms + rng.Range(0, 120'000);
+          // Its condition ends with the fault (plus the evaluation interval,
+          // up to a minute); the rule's window or backlog holds it longer.
+          // (A stream of its own, so the storms are the same as before the
+          // lag was added but for their ends.)
+          e.end = fault.end_ms + rng.Range(0, 60'000) +
+                  lag_rng.Range(kRules[r].clear_lag_min_ms, kRules[r].clear_lag_max_ms);
           e.fault = f;
           episodes.push_back(std::move(e));
           ++fault.alerts;

@@ -26,6 +26,20 @@ constexpr int kUnmutedSeverityRank = 3;
 
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
 
+// When the last run of resolutions began: the earliest of `resolved` that
+// reaches the latest through gaps of at most `gap`. A service's (or a
+// root's) rules clear over minutes once its cause is gone (rate windows,
+// backlogs draining); a blip that resolved long before is not part of it.
+TimestampMs ClearingBegan(std::vector<TimestampMs> resolved, TimestampMs gap) {
+  std::sort(resolved.rbegin(), resolved.rend());
+  TimestampMs began = resolved.empty() ? 0 : resolved.front();
+  for (TimestampMs r : resolved) {
+    if (began - r > gap) break;
+    began = r;
+  }
+  return began;
+}
+
 TimelineEntry Line(TimestampMs ts, const char* kind, std::string text, int64_t ref = 0) {
   TimelineEntry e;
   e.ts_ms = ts;
@@ -684,21 +698,26 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   if (!Downstream(inc, check.service)) return;
   std::set<Fingerprint> moving;
   bool long_enough = false;
-  TimestampMs cleared = 0;
+  std::vector<TimestampMs> resolved;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (!t || ServiceOf(t->alert.labels) != check.service) continue;
     if (t->firing) return;  // fired again since
     if (t->flapping) continue;
     moving.insert(fp);
-    cleared = std::max(cleared, t->resolved_ms);
+    resolved.push_back(t->resolved_ms);
     long_enough = long_enough || t->resolved_ms - StartOf(*t) >= cfg_.min_duration_ms;
   }
   if (moving.empty() || (static_cast<int>(moving.size()) < cfg_.min_alerts && !long_enough)) return;
-  const TimestampMs from = cleared - cfg_.propagation_window_ms;
+  // The service began to clear a propagation window before the explaining
+  // roots resolved anything: its lagging rules (a backlog draining, a
+  // restart count over 10 minutes) may still resolve after the root began
+  // to recover, so its first resolution in its last run is what counts.
+  const TimestampMs began = ClearingBegan(std::move(resolved), 2 * cfg_.propagation_window_ms);
+  const TimestampMs from = began - cfg_.propagation_window_ms, to = began + cfg_.propagation_window_ms;
   for (const auto& [id, other] : incidents_) {
     bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
-    if (explains && RootResolvedWithin(other, from, now, alerts)) return;
+    if (explains && RootResolvedWithin(other, from, to, alerts)) return;
   }
   // Nobody was told of these alerts when every one of them was muted as a
   // symptom while it fired (a critical one with page_critical_symptoms was
@@ -740,24 +759,19 @@ AlertIncident* AlertCorrelator::JustRecovered(int64_t id, TimestampMs now,
 bool AlertCorrelator::RootRecovery(const AlertIncident& inc, TimestampMs now,
                                    const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs* first,
                                    TimestampMs* last) const {
-  TimestampMs root_last = INT64_MIN;
+  std::vector<TimestampMs> resolved;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service) {
-      root_last = std::max(root_last, t->resolved_ms);
+      resolved.push_back(t->resolved_ms);
     }
   }
-  if (root_last == INT64_MIN || now - root_last > 2 * cfg_.propagation_window_ms) return false;
-  TimestampMs root_first = root_last;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && !t->firing && !t->flapping && ServiceOf(t->alert.labels) == inc.root_service &&
-        root_last - t->resolved_ms <= cfg_.propagation_window_ms) {
-      root_first = std::min(root_first, t->resolved_ms);
-    }
-  }
-  *first = root_first;
-  *last = root_last;
+  if (resolved.empty()) return false;
+  *last = *std::max_element(resolved.begin(), resolved.end());
+  if (now - *last > 2 * cfg_.propagation_window_ms) return false;
+  // The recovery began with the first of the root's alerts that resolved in
+  // one run with its last: its rules clear over minutes.
+  *first = ClearingBegan(std::move(resolved), 2 * cfg_.propagation_window_ms);
   return true;
 }
 
@@ -774,7 +788,10 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
   // is what the postmortem reads). Only alerts that began after this
   // root did (a symptom does not precede its cause) and cleared while its
   // alerts resolved (from its first, less the jitter slack, to its last,
-  // plus the slack), before the other root's first alert resolved.
+  // plus the slack), more than the slack before the other root's first
+  // alert resolved (a symptom's gauge clears at the next evaluation, its
+  // root's rate rules up to minutes later: one that cleared just before
+  // its root did is no evidence against it).
   TimestampMs cleared_from = 0, cleared_to = 0;
   AlertIncident* recovered = JustRecovered(id, now, alerts, &cleared_from, &cleared_to);
   if (!recovered || recovered->root_service.empty()) return;
@@ -802,7 +819,7 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
     for (Fingerprint fp : other.alerts) {
       const TrackedAlert* t = alerts(fp);
       if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to ||
-          t->resolved_ms >= other_root_clearing ||
+          t->resolved_ms + kCauseSlackMs >= other_root_clearing ||
           StartOf(*t) + kCauseSlackMs < root_began) {
         continue;
       }

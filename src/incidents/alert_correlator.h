@@ -248,8 +248,8 @@ class AlertCorrelator {
   void HandOverToFailingRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                              std::vector<AlertIncidentChange>* out);
   // The root of `inc` recovered just now (its last alert resolved within
-  // two propagation windows): when its alerts resolved, first (of those
-  // within a window of the last) and last.
+  // two propagation windows): when its alerts resolved, first (of the run
+  // that reaches the last through gaps of at most a window) and last.
   bool RootRecovery(const AlertIncident& inc, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                     TimestampMs* first, TimestampMs* last) const;
   // The live incident `id` when the topology is known and its root has just

@@ -544,6 +544,42 @@ std::vector<GroupNotification> Notices(const AlertPipeline::Output& out) {
   return n;
 }
 
+// ASymptomThatClearedWhileItsRootKeptFailingSplitsOff with lagging rules
+// (storms stop 6): checkout's fault ends at
+// 420 s, but its restart-count rule holds on two pods until 650 s and
+// 900 s, while payments keeps failing until 1000 s. checkout began to
+// clear (420 s) long before payments did, so it still splits off with a
+// notice. Judged by its last resolution (900 s, within a window of the
+// root's), or with runs broken by gaps of one window (650 -> 900 s), it
+// stayed muted inside payments' incident and nobody heard of it.
+TEST(AlertPipeline, ASymptomWhoseRulesClearSlowlyStillSplitsOffByWhenItBeganToClear) {
+  Fixture f;
+  const TimestampMs root_end = 1'000'000, checkout_end = 420'000;
+  const TimestampMs restarts_end[] = {650'000, 900'000};
+  for (TimestampMs t = 0; t <= 1'300'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 650'000 || t == 900'000) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
+        if (t >= 60'000 && t <= checkout_end) {
+          f.p.Receive(Pod("Saturation", "checkout", i, 60'000, Until(t, checkout_end)), t, &f.out);
+        }
+        if (i < 2 && t >= 60'000 && t <= restarts_end[i]) {
+          f.p.Receive(Pod("Restarts", "checkout", i, 60'000, Until(t, restarts_end[i])), t, &f.out);
+        }
+      }
+    }
+    f.p.Tick(t, &f.out);
+  }
+  ASSERT_EQ(f.ids, 2);
+  for (const char* rule : {"Saturation", "Restarts"}) {
+    const TrackedAlert* a = f.p.alerts().Find(FingerprintOf(Pod(rule, "checkout", 1, 0, 0).labels));
+    ASSERT_NE(a, nullptr);
+    EXPECT_EQ(a->incident_id, 2) << rule;
+  }
+  EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
+  EXPECT_EQ(Notices(f.out).size(), 1u);
+}
+
 // A restart: a new pipeline from what the engine stores (alerts, incidents,
 // notification log), as AlertService does.
 void Restart(Fixture& from, Fixture& to, TimestampMs now) {
@@ -753,6 +789,44 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   }
 }
 
+// A symptom's fast rule (a gauge) may resolve a little before its root's
+// slower rules (rate windows) do: frontend's alerts, index's symptoms,
+// resolve at 310 s, while payments recovers (300 s) and 20 s before index
+// begins to clear (330 s). That is within the jitter slack of index's own
+// clearing, so they stay with index (storms stop 6: they used to move to
+// payments' incident, which only "before index's first resolution" kept
+// them from).
+TEST(AlertPipeline, AlertsThatClearedJustBeforeTheirRootBeganToClearStay) {
+  Fixture f;
+  const TimestampMs payments_end = 300'000, frontend_end = 310'000;
+  const TimestampMs index_end[] = {330'000, 330'000, 900'000};
+  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 10'000 || t == frontend_end || t == index_end[0]) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
+        if (t >= 10'000 && t <= index_end[i]) {
+          f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end[i])), t, &f.out);
+        }
+        if (t >= 60'000 && t <= frontend_end) {
+          f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
+        }
+      }
+    }
+    if (t == 250'000) {
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 2) << "precondition: the nearest front (index) took them";
+    }
+    f.p.Tick(t, &f.out);
+  }
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
+    ASSERT_NE(l, nullptr);
+    EXPECT_FALSE(l->firing);
+    EXPECT_EQ(l->incident_id, 2) << i;
+  }
+}
+
 // The converse: the nearest front (index) took frontend's alerts, index
 // recovers first and they keep firing through its recovery while payments
 // still fails: they were payments' symptoms and move to its incident. One
@@ -912,12 +986,38 @@ TEST(StormEval, DeterministicAndCompresses) {
   ASSERT_EQ(a.sends.size(), b.sends.size());
   EXPECT_GT(a.alert_episodes, 200);
   StormScore s = RunStorm(a, StormAlertingConfig(a));
-  // Floors a little below the figures measured at this commit (seed 3).
-  EXPECT_GT(s.compression(), 0.978);  // measured 0.983
-  EXPECT_GT(s.purity(), 0.95);        // measured 0.971 (0.881 before the re-attribution on recovery)
-  EXPECT_GT(s.completeness(), 0.98);  // measured 0.994 (0.939 before)
+  // Floors a little below the figures measured at this commit (seed 3;
+  // storms stop 6, rules clearing at their own pace).
+  EXPECT_GT(s.compression(), 0.978);  // measured 0.981
+  EXPECT_GT(s.purity(), 0.91);        // measured 0.929 (0.971 while every alert cleared within 2 min)
+  EXPECT_GT(s.completeness(), 0.92);  // measured 0.941 (0.994 so)
   EXPECT_EQ(s.missed_faults, 0);
   EXPECT_EQ(s.faults, 6);
+}
+
+// Rules clear at their own pace once their fault ended (storms stop 6):
+// rate windows for a few minutes, a restart count or a backlog for up to
+// ten; never before the fault ended. (Every alert used to resolve within
+// two minutes of its fault's end, sharper than real storms.)
+TEST(StormEval, AlertsClearOverMinutesAfterTheirFaultEnded) {
+  StormConfig sc;
+  sc.seed = 3;
+  Storm storm = GenerateStorm(sc);
+  std::map<Fingerprint, int> fault_of(storm.truth.begin(), storm.truth.end());
+  int late = 0, all = 0;
+  TimestampMs latest = 0;
+  for (const auto& s : storm.sends) {
+    Fingerprint fp = FingerprintOf(s.alert.labels);
+    if (s.alert.ends_ms > s.at || fault_of[fp] < 0 || storm.shared.count(fp)) continue;
+    TimestampMs lag = s.at - storm.faults[fault_of[fp]].end_ms;
+    EXPECT_GE(lag, 0);
+    latest = std::max(latest, lag);
+    late += lag > 120'000;
+    ++all;
+  }
+  ASSERT_GT(all, 200);
+  EXPECT_GT(latest, 6 * 60'000);
+  EXPECT_GT(late, all / 4);
 }
 
 // One rule on one pod is one alert: where two faults fire it at overlapping
@@ -974,7 +1074,7 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
 
 // Seed 5: a fault whose root calls the root of a fault begun two minutes
 // earlier joined that fault's incident; since the first root recovered it
-// has its own (measured 0.978 / 0.980 / 1.000, 0 missed; 0.846 purity
+// has its own (measured 0.978 / 0.975 / 1.000, 0 missed; 0.846 purity
 // before).
 TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
   StormScore s = ScoreStorm(5);
@@ -988,7 +1088,7 @@ TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
 // calls) and ended six minutes before it; its alerts joined data-2's
 // incident and, muted as symptoms, paged nobody (missed before split
 // notices). With page_critical_symptoms its critical alerts page while they
-// fire (measured 0.986 / 0.778 / 0.778, 0 missed).
+// fire (measured 0.984 / 0.841 / 0.774, 0 missed, by default).
 TEST(StormEval, ACallersOwnFaultInsideAnotherIncidentPagesWithCriticalSymptomsOn) {
   StormConfig sc;
   sc.seed = 621;
@@ -1006,7 +1106,7 @@ TEST(StormEval, ACallersOwnFaultInsideAnotherIncidentPagesWithCriticalSymptomsOn
 }
 
 // A floor under `vigil eval storms` on a storm the correlator was not tuned
-// on (seed 101; measured 0.985 / 0.989 / 1.000, 0 missed).
+// on (seed 101; measured 0.986 / 0.982 / 0.996, 0 missed).
 TEST(StormEval, HeldOutStormFloor) {
   StormScore s = ScoreStorm(101);
   EXPECT_GE(s.compression(), 0.98);
@@ -1017,7 +1117,9 @@ TEST(StormEval, HeldOutStormFloor) {
 
 // Seeds 2010, 2012, 2034 of the fresh pool: each a caller's own fault that
 // began while its callee's fault spread, was muted as its symptom and ended
-// first (missed before split notices; each now one split notice).
+// first (missed before split notices; each now one split notice; with
+// rules clearing at their own pace, only since the split is judged by when
+// the caller began to clear).
 TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
   StormScore total;
   for (uint64_t seed : {2010, 2012, 2034}) {
