@@ -146,7 +146,7 @@ class KpiDetector {
   std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
   std::vector<float> buf_values_;
   std::vector<float> hist_;          // block means for re-profiling
-  int64_t hist_block_ = 1, hist_acc_n_ = 0;
+  int32_t hist_block_ = 1, hist_acc_n_ = 0;  // (a block spans at most two weeks: 2^31 points is ~68 years of seconds)
   double hist_acc_ = 0;
   TimestampMs hist_first_ts_ = 0;
 
@@ -189,6 +189,12 @@ class KpiDetector {
   int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
   Direction run_dir_ = Direction::kUp;
   double run_sum_ = 0;           // of the raw values in the run
+  // The last re-baseline's moves of the level, the seasonal offset and
+  // Holt-Winters, kept for kRevertWindow points: a value back at the old
+  // baseline undoes them (RevertJump).
+  float jump_level_ = 0, jump_offset_ = 0, jump_hw_ = 0;
+  uint16_t since_jump_ = 0xffff;
+  bool RevertJump(TimestampMs ts, double x);
   bool after_jump_ = false;      // a level shift was accepted recently
   int after_jump_points_ = 0;
   int trend_state_ = 0;          // +1 / -1 while a slow trend episode is reported

@@ -245,6 +245,22 @@ TEST(KpiDetector, LevelShiftIsLabelledThenRelearned) {
   EXPECT_NEAR(shifted.verdicts.back().expected, 70, 1.0);
 }
 
+TEST(KpiDetector, AnExcursionThatEndsGoesBackToTheOldBaseline) {
+  // A shift that lasts 60 points is re-baselined after 12; when it ends the
+  // value is back at the old level, which is the excursion's end, not a new
+  // one: the baselines go back without alarming (before round kpi3 the
+  // return alarmed for 6 points until it was re-baselined in turn).
+  KpiDetector det;
+  Feed(det, 2000, kMinute, [](int i) { return 50 + Noise(i); });
+  FeedResult shifted = Feed(det, 60, kMinute, [](int i) { return 70 + Noise(i); }, 2000);
+  ASSERT_EQ(shifted.first_alarm, 2000);
+  FeedResult back = Feed(det, 200, kMinute, [](int i) { return 50 + Noise(i); }, 2060);
+  int alarms = 0;
+  for (const auto& v : back.verdicts) alarms += v.anomalous;
+  EXPECT_EQ(alarms, 0);
+  EXPECT_NEAR(back.verdicts.front().expected, 50, 1.0);
+}
+
 TEST(KpiDetector, SeasonalSeriesIsQuietUntilItsShapeBreaks) {
   KpiDetector det;
   auto daily = [](int i) { return 100 + 50 * std::sin(2 * M_PI * i / 288.0) + Noise(i); };
