@@ -565,7 +565,7 @@ double KpiDetector::NextSensitivity(double s, bool false_alarm) {
   return false_alarm ? std::min(4.0, s * 1.25) : std::max(0.5, s * 0.9);
 }
 
-void KpiDetector::SetSensitivity(double s) { sensitivity_ = std::clamp(s, 0.5, 4.0); }
+void KpiDetector::SetSensitivity(double s) { sensitivity_ = static_cast<float>(std::clamp(s, 0.5, 4.0)); }
 
 bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const {
   if (level_.count() < kLevelWarmup) return false;
@@ -592,7 +592,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 5;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters
+constexpr uint32_t kSuiteSnapshotVersion = 6;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
