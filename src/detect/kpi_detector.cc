@@ -25,6 +25,7 @@ constexpr double kSurpriseEndFraction = 0.375;  // a surprising stretch ends bel
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
 constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
+constexpr uint16_t kRevertWindow = 240;  // points after a re-baseline during which a return undoes it
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -393,19 +394,49 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
 
 void KpiDetector::Rebaseline(TimestampMs ts, double x) {
   const double mean = run_ > 0 ? run_sum_ / run_ : x;
-  const double delta = mean - level_.level();
+  jump_level_ = static_cast<float>(mean - level_.level());
+  jump_offset_ = jump_hw_ = 0;
   level_.Reset(mean);
   if (seasonal_.enabled()) {
+    jump_offset_ = static_cast<float>(mean - seasonal_.Expected(ts) - season_offset_.level());
+    jump_hw_ = static_cast<float>(mean - hw_.Forecast(ts));
     season_offset_.Reset(mean - seasonal_.Expected(ts));
-    hw_.ShiftLevel(mean - hw_.Forecast(ts));
+    hw_.ShiftLevel(jump_hw_);
   }
-  (void)delta;
+  since_jump_ = 0;
   cusum_.Reset();
   if (bocpd_) bocpd_->Reset();
   after_jump_ = true;
   after_jump_points_ = 0;
   run_ = 0;
   run_sum_ = 0;
+}
+
+bool KpiDetector::RevertJump(TimestampMs ts, double x) {
+  // Most excursions end: a value that is back at the baseline from before
+  // the last re-baseline (within 2 sds of it, and over 4 sds from the
+  // current one) is the excursion's end, not a new one, so the baselines
+  // go back instead of alarming until they re-baseline again.
+  const double floor = Floor();
+  double e = level_.level(), sc = level_.scale(floor), jump = jump_level_;
+  if (seasonal_.enabled() && seasonal_.Ready(ts) && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
+    e = seasonal_.Expected(ts) + season_offset_.level();
+    sc = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
+    jump = jump_offset_;
+  }
+  if (std::fabs(x - (e - jump)) > 2 * sc || std::fabs(x - e) < 4 * sc) return false;
+  level_.Reset(level_.level() - jump_level_);
+  if (seasonal_.enabled()) {
+    season_offset_.Reset(season_offset_.level() - jump_offset_);
+    hw_.ShiftLevel(-jump_hw_);
+  }
+  cusum_.Reset();
+  if (bocpd_) bocpd_->Reset();
+  after_jump_ = false;
+  since_jump_ = 0xffff;
+  run_ = 0;
+  run_sum_ = 0;
+  return true;
 }
 
 void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
@@ -489,6 +520,10 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     return v;
   }
 
+  if (since_jump_ < kRevertWindow) {
+    ++since_jump_;
+    RevertJump(ts, x);
+  }
   v = Judge(ts, x);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
@@ -530,7 +565,7 @@ double KpiDetector::NextSensitivity(double s, bool false_alarm) {
   return false_alarm ? std::min(4.0, s * 1.25) : std::max(0.5, s * 0.9);
 }
 
-void KpiDetector::SetSensitivity(double s) { sensitivity_ = std::clamp(s, 0.5, 4.0); }
+void KpiDetector::SetSensitivity(double s) { sensitivity_ = static_cast<float>(std::clamp(s, 0.5, 4.0)); }
 
 bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const {
   if (level_.count() < kLevelWarmup) return false;
@@ -557,7 +592,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 4;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_
+constexpr uint32_t kSuiteSnapshotVersion = 6;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -623,6 +658,10 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, surprise_run_);
   PutPod(&b, run_dir_);
   PutPod(&b, run_sum_);
+  PutPod(&b, jump_level_);
+  PutPod(&b, jump_offset_);
+  PutPod(&b, jump_hw_);
+  PutPod(&b, since_jump_);
   PutPod(&b, after_jump_);
   PutPod(&b, after_jump_points_);
   PutPod(&b, trend_state_);
@@ -696,6 +735,10 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.surprise_run_, "kpi surprise run");
   if (s.ok()) s = GetPod(&b, &d.run_dir_, "kpi run direction");
   if (s.ok()) s = GetPod(&b, &d.run_sum_, "kpi run sum");
+  if (s.ok()) s = GetPod(&b, &d.jump_level_, "kpi jump level");
+  if (s.ok()) s = GetPod(&b, &d.jump_offset_, "kpi jump offset");
+  if (s.ok()) s = GetPod(&b, &d.jump_hw_, "kpi jump hw");
+  if (s.ok()) s = GetPod(&b, &d.since_jump_, "kpi since jump");
   if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");
   if (s.ok()) s = GetPod(&b, &d.after_jump_points_, "kpi after jump points");
   if (s.ok()) s = GetPod(&b, &d.trend_state_, "kpi trend state");

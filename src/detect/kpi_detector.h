@@ -104,7 +104,7 @@ class KpiDetector {
   // Feedback on a reported anomaly: a false alarm raises the threshold of
   // this series (x1.25, at most x4), a confirmed one lowers it (x0.9, at
   // least x0.5). Deterministic, so replaying the feedback log rebuilds it.
-  void Feedback(bool false_alarm) { sensitivity_ = NextSensitivity(sensitivity_, false_alarm); }
+  void Feedback(bool false_alarm) { sensitivity_ = static_cast<float>(NextSensitivity(sensitivity_, false_alarm)); }
   static double NextSensitivity(double s, bool false_alarm);
   double sensitivity() const { return sensitivity_; }
   // Sets the sensitivity directly (replaying stored feedback); clamped to [0.5, 4].
@@ -138,7 +138,6 @@ class KpiDetector {
 
   KpiDetectorConfig cfg_;
   KpiProfile profile_;
-  bool profiled_ = false;
   static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
   void Reprofile();
@@ -146,7 +145,7 @@ class KpiDetector {
   std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
   std::vector<float> buf_values_;
   std::vector<float> hist_;          // block means for re-profiling
-  int64_t hist_block_ = 1, hist_acc_n_ = 0;
+  int32_t hist_block_ = 1, hist_acc_n_ = 0;  // (a block spans at most two weeks: 2^31 points is ~68 years of seconds)
   double hist_acc_ = 0;
   TimestampMs hist_first_ts_ = 0;
 
@@ -177,21 +176,29 @@ class KpiDetector {
   // by its lag-1 autocorrelation, with its own EVT tail.
   float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
   SpotThreshold spot_innov_;
-  double sensitivity_ = 1.0;
 
+  // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;
-  bool have_last_ = false;
-  bool short_started_ = false;  // the sustained views have their first value
-  uint8_t innov_n_ = 0;         // residuals the innovation view saw, up to its warm-up
+  double run_sum_ = 0;           // of the raw values in the run
+  float sensitivity_ = 1.0f;
+  // The last re-baseline's moves of the level, the seasonal offset and
+  // Holt-Winters, kept for kRevertWindow points: a value back at the old
+  // baseline undoes them (RevertJump).
+  float jump_level_ = 0, jump_offset_ = 0, jump_hw_ = 0;
   int run_ = 0;                  // consecutive alarms
   int quiet_ = 1 << 20;          // consecutive normal points since the last alarm
   int alarm_quiet_ = 1 << 20;    // the same for reported alarms (surprise alarms included)
-  int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
   Direction run_dir_ = Direction::kUp;
-  double run_sum_ = 0;           // of the raw values in the run
+  int16_t surprise_run_ = 0;     // consecutive points whose surprise alone reached the alarm level
+  int16_t after_jump_points_ = 0;
+  uint16_t since_jump_ = 0xffff;
+  bool profiled_ = false;
+  bool have_last_ = false;
+  bool short_started_ = false;  // the sustained views have their first value
+  uint8_t innov_n_ = 0;         // residuals the innovation view saw, up to its warm-up
   bool after_jump_ = false;      // a level shift was accepted recently
-  int after_jump_points_ = 0;
-  int trend_state_ = 0;          // +1 / -1 while a slow trend episode is reported
+  int8_t trend_state_ = 0;       // +1 / -1 while a slow trend episode is reported
+  bool RevertJump(TimestampMs ts, double x);
 };
 
 }  // namespace vigil

@@ -10,7 +10,11 @@
 // P. R. Winters 1960, learned by an M-estimator instead of a plain EWMA).
 // A period is cut into at most `slots` slots (neighbouring points share a
 // slot), which bounds the memory: 168 slots of 8 bytes for a week at
-// one-minute resolution.
+// one-minute resolution. When a slot holds two points or more, the expected
+// value interpolates linearly between the centres of the two nearest slots
+// (which both learn, by least mean squares), and the profile's swing around
+// its mean is scaled by a day-type gain learned online (weekends scale the
+// daytime part of a daily profile; round kpi3 in docs/detection.md).
 #pragma once
 
 #include <cstddef>
@@ -52,6 +56,14 @@ class SeasonalProfile {
   };
   static constexpr float kUnseen = -1.0f;
   size_t SlotOf(int64_t ts) const;
+  // The slot nearest to ts other than its own and the share of ts that
+  // goes to it (0 at the own slot's centre, 0.5 half-way to the neighbour's);
+  // share 0 while the neighbour has no value yet.
+  size_t Neighbour(int64_t ts, size_t own, float* share) const;
+  // The slots' level interpolated at ts (slot i, its neighbour j, share w).
+  double Interpolated(size_t i, size_t j, float w) const { return (1.0f - w) * slots_[i].level + w * slots_[j].level; }
+  // Mean and mean squared deviation of the learned slots (once per period).
+  void Recentre();
   // The slot of ts, or its nearest learned neighbour while it has none.
   const Slot& SlotAt(int64_t ts) const;
 
@@ -61,9 +73,19 @@ class SeasonalProfile {
   // points mostly fall in the same slot, so two 64-bit divisions per lookup
   // become two comparisons (several lookups happen per point).
   mutable int64_t cache_lo_ = 1, cache_hi_ = 0;
-  mutable size_t cache_slot_ = 0;
-  bool started_ = false;
+  mutable uint32_t cache_slot_ = 0;
   float alpha_ = 0.1f;
+  // A step's share of a slot when a slot holds two points or more (the
+  // points' mean position is half a step before the slot's middle), else
+  // 0: then every point has its own slot and nothing is interpolated.
+  float step_share_ = 0;
+  // Day-type gain: the expected value is mean_ + gain_ (slot - mean_), the
+  // profile's swing around its mean scaled by a gain that adapts within
+  // hours (weekends and holidays scale the daytime part of a daily
+  // profile); the slots learn the value with the gain taken out.
+  float mean_ = 0, spread2_ = 0, gain_ = 1;
+  uint16_t last_slot_ = 0;  // slot of the last value learned (a smaller one: a new period began)
+  bool started_ = false;
   std::vector<Slot> slots_;
 };
 
