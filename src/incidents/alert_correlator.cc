@@ -1180,6 +1180,36 @@ void AlertCorrelator::Restore(AlertIncident inc) {
   incidents_[id] = std::move(inc);
 }
 
+void AlertCorrelator::ResumeClearChecks(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts) {
+  std::vector<ClearCheck> resumed;
+  for (const auto& [id, inc] : incidents_) {
+    if (inc.resolved) continue;
+    std::map<std::string, TimestampMs> cleared;
+    std::set<std::string> firing;
+    for (Fingerprint fp : inc.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->flapping) continue;
+      std::string svc = ServiceOf(t->alert.labels);
+      if (t->firing) {
+        firing.insert(svc);
+      } else {
+        TimestampMs& c = cleared[svc];
+        c = std::max(c, t->resolved_ms);
+      }
+    }
+    for (const auto& [svc, at] : cleared) {
+      // Older checks came due before the stop, and were decided then.
+      if (firing.count(svc) || now - at > 2 * cfg_.propagation_window_ms || !Downstream(inc, svc)) continue;
+      resumed.push_back({id, svc, at});
+    }
+  }
+  std::sort(resumed.begin(), resumed.end(), [](const ClearCheck& a, const ClearCheck& b) { return a.cleared < b.cleared; });
+  for (auto& c : resumed) {
+    if (clear_checks_.size() >= cfg_.max_incidents) break;
+    clear_checks_.push_back(std::move(c));
+  }
+}
+
 const AlertIncident* AlertCorrelator::Find(int64_t id) const {
   auto it = incidents_.find(id);
   return it == incidents_.end() ? nullptr : &it->second;

@@ -162,6 +162,13 @@ class AlertCorrelator {
   // Puts an incident back (restart); its alerts must be restored into the
   // dedup stage with their incident_id.
   void Restore(AlertIncident inc);
+  // After the restores: the checks for a symptom that cleared while its
+  // root kept failing (SplitClearedBeforeRoot) wait a propagation window in
+  // memory; those pending when vigil stopped are derived again from the
+  // restored alerts (each downstream service of a live incident none of
+  // whose alerts there fires, that cleared within two windows of `now`), so
+  // a restart loses no split and no split notice.
+  void ResumeClearChecks(TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts);
 
   const AlertIncident* Find(int64_t id) const;
   // The incident as the store keeps it (entity = root service, title, ...).

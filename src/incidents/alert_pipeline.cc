@@ -345,6 +345,7 @@ void AlertPipeline::Reroute(TimestampMs now) {
     const AlertIncident* inc = t.incident_id ? correlator_.Find(t.incident_id) : nullptr;
     if (inc && !inc->resolved) Route(t, now);
   }
+  correlator_.ResumeClearChecks(now, lookup_);
 }
 
 }  // namespace vigil
