@@ -7,7 +7,8 @@ daily and weekly rhythms: web traffic (three), low-volume counts, latency
 a quantised flat series and a heavy-tailed one; 8-16 labelled spikes,
 dips, shifts, traffic drops and gradual shifts per KPI after day 3; a few
 short collection gaps. Also writes OUT.csv.segs (KPI, start index, kind,
-length, size in noise sds) for per-kind analysis. Output is generated data:
+length, size in noise sds; the start is the KPI's row index, counted after
+the gaps) for per-kind analysis. Output is generated data:
 keep it out of the repo.
 Usage: python3 bench/kpi_synth.py SEED OUT.csv [DAYS=21]"""
 import math, random, sys
@@ -166,15 +167,21 @@ with open(out, "w") as f:
     for k, kind in enumerate(kinds):
         vals, labels = make(kind)
         kid = "%s-%02d" % (kind, k)
-        with open(out + ".segs", "a") as sf:
-            for si in segs_info:
-                sf.write("%s,%d,%s,%d,%s\n" % ((kid,) + si))
         # a few missing stretches, as real collection has
         skip = set()
         for _ in range(rng.randint(0, 3)):
             g = rng.randrange(1440, N - 100)
             skip.update(range(g, g + rng.randint(2, 30)))
+        row, rows = 0, []  # the KPI's row of each minute written
         for i in range(N):
             if i in skip and not labels[i]:
+                rows.append(-1)
                 continue
+            rows.append(row)
+            row += 1
             f.write("%d,%.6g,%d,%s\n" % (T0 + 60 * i, vals[i], labels[i], kid))
+        # .segs: start as the KPI's row index (labelled minutes are never
+        # skipped), as `vigil eval kpi --dump-scores` numbers its points
+        with open(out + ".segs", "a") as sf:
+            for si in segs_info:
+                sf.write("%s,%d,%s,%d,%s\n" % ((kid, rows[si[0]]) + si[1:]))

@@ -260,6 +260,20 @@ TEST(KpiDetector, QuietOnNoiseThenExplainsASpike) {
   EXPECT_EQ(dip.direction, Direction::kDown);
 }
 
+TEST(KpiDetector, ASuccessRateNearOneIsJudgedByItsNoiseNotByItsLevel) {
+  // A ratio at 0.995 with noise of sd ~0.001: a fall to 0.975 is ~17 sds.
+  // The scale's floor, a share of the level, must stay below the noise
+  // (1 % of the level made it a z of 2).
+  KpiDetector det;
+  Feed(det, 3000, kMinute, [](int i) { return 0.995 + 0.002 * Noise(i); });
+  KpiVerdict v = det.Update(3000 * kMinute, 0.975);
+  EXPECT_TRUE(v.anomalous);
+  // The band is drawn from the scale: 0.975 lies below it (with the 1 %
+  // floor the band reached down to 0.945; the learned limits alarmed).
+  EXPECT_GT(v.lower, 0.975);
+  EXPECT_EQ(v.direction, Direction::kDown);
+}
+
 TEST(KpiDetector, LevelShiftIsLabelledThenRelearned) {
   KpiDetector det;
   Feed(det, 2000, kMinute, [](int i) { return 50 + Noise(i); });
