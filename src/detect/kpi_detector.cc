@@ -64,7 +64,7 @@ double KpiDetector::Floor() const {
   // level, 2 % of its profiled scale, and an absolute epsilon. (The level's
   // share was 1 %: a success rate at 0.995 with a noise sd of 0.002 then
   // had a scale of 0.01, five times its noise, and its drops to 0.98 went
-  // unseen; 0.1 % / 0.2 % cost NAB's low-FP profile 1.6 / 1.5 on flat AWS
+  // unseen; 0.1 % / 0.2 % cost NAB's low-FP profile 2.2 / 1.5 on flat AWS
   // CPU series, round kpi3.)
   return std::max({profile_.resolution / 3.0, 3e-3 * std::fabs(level_.level()), 0.02 * profile_.scale, 1e-9});
 }
@@ -229,8 +229,10 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   double expected = level_.level(), scale = level_.scale(floor);
   double z = level_.Z(x, floor);
   uint32_t primary_bit = kDetLevel;
+  double profile = 0;  // the seasonal profile's expected value (before the offset)
   if (seasonal_.enabled() && seasonal_.Ready(ts) && !special) {
-    expected = seasonal_.Expected(ts) + season_offset_.level();
+    profile = seasonal_.Expected(ts);
+    expected = profile + season_offset_.level();
     scale = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
     z = (x - expected) / scale;
     primary_bit = kDetSeasonal;
@@ -239,7 +241,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   uint32_t best_bit = primary_bit;
   double sustained = 0, variance = 0;  // surprises of the sustained views
   {
-    const double d = primary_bit == kDetSeasonal ? x - seasonal_.Expected(ts) : x;
+    const double d = primary_bit == kDetSeasonal ? x - profile : x;
     v.surprise = SustainedViews(d, std::fabs(x - expected) / scale, floor, &sustained, &variance);
   }
   double zh = 0;

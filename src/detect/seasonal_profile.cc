@@ -45,6 +45,7 @@ size_t SeasonalProfile::SlotOf(int64_t ts) const {
   cache_lo_ = ts - (phase - slot * slot_ms_);
   cache_hi_ = cache_lo_ + std::min(slot_ms_, period_ms_ - slot * slot_ms_);
   cache_slot_ = static_cast<uint32_t>(slot);
+  cache_inv_span_ = 1.0f / static_cast<float>(cache_hi_ - cache_lo_);
   return cache_slot_;
 }
 
@@ -52,10 +53,11 @@ bool SeasonalProfile::Ready(int64_t ts) const { return started_ && ts - first_ts
 
 size_t SeasonalProfile::Neighbour(int64_t ts, size_t own, float* share) const {
   // SlotOf(ts) was the last lookup, so [cache_lo_, cache_hi_) is own's span.
+  // (No division or modulo: this runs several times per point.)
   const size_t n = slots_.size();
-  const double u = static_cast<double>(ts - cache_lo_) / static_cast<double>(cache_hi_ - cache_lo_) + 0.5 * step_share_ - 0.5;
-  const size_t j = u >= 0 ? (own + 1) % n : (own + n - 1) % n;
-  *share = step_share_ > 0 && slots_[j].dev >= 0 && slots_[own].dev >= 0 ? static_cast<float>(std::min(0.5, std::fabs(u))) : 0.0f;
+  const float u = static_cast<float>(ts - cache_lo_) * cache_inv_span_ + 0.5f * step_share_ - 0.5f;
+  const size_t j = u >= 0 ? (own + 1 == n ? 0 : own + 1) : (own == 0 ? n - 1 : own - 1);
+  *share = step_share_ > 0 && slots_[j].dev >= 0 && slots_[own].dev >= 0 ? std::min(0.5f, std::fabs(u)) : 0.0f;
   return j;
 }
 
@@ -86,7 +88,7 @@ void SeasonalProfile::Recentre() {
     if (s.dev >= 0) sum2 += (s.level - mean) * (s.level - mean);
   }
   mean_ = static_cast<float>(mean);
-  spread2_ = static_cast<float>(sum2 / n);
+  inv_spread2_ = sum2 > 0 ? static_cast<float>(n / sum2) : 0.0f;
 }
 
 double SeasonalProfile::Scale(int64_t ts, double floor) const { return std::max<double>(SlotAt(ts).dev * 1.2533, floor); }
@@ -127,10 +129,10 @@ void SeasonalProfile::Learn(int64_t ts, double x, double floor) {
   // slot: at coarser steps (NAB's five-minute series in 168 slots) its
   // ~100-point memory spans most of a day, so it followed bursts rather
   // than the day type (NAB standard -2.3 measured).
-  if (spread2_ > 0 && step_share_ > 0) {
-    gain_ = static_cast<float>(std::clamp(gain_ + kGainRate * e * swing / spread2_, 0.25, 4.0));
+  if (inv_spread2_ > 0 && step_share_ > 0) {
+    gain_ = static_cast<float>(std::clamp(gain_ + kGainRate * e * swing * inv_spread2_, 0.25, 4.0));
   }
-  const double r = e / gain_;  // the residual with the gain taken out
+  const float r = static_cast<float>(e) / gain_;  // the residual with the gain taken out
   s.level = static_cast<float>(s.level + alpha_ * (1.0f - w) * r);
   slots_[j].level = static_cast<float>(slots_[j].level + alpha_ * w * r);
   s.dev = static_cast<float>(s.dev + alpha_ * (std::fabs(e) - s.dev));
@@ -150,7 +152,7 @@ void SeasonalProfile::AppendTo(std::string* out) const {
   PutPod(out, alpha_);
   PutPod(out, step_share_);
   PutPod(out, mean_);
-  PutPod(out, spread2_);
+  PutPod(out, inv_spread2_);
   PutPod(out, gain_);
   PutPod(out, last_slot_);
   snapshot_fields::PutPodVector(out, slots_);
@@ -165,7 +167,7 @@ Status SeasonalProfile::ParseFrom(std::string_view* in) {
   if (s.ok()) s = GetPod(in, &alpha_, "seasonal alpha");
   if (s.ok()) s = GetPod(in, &step_share_, "seasonal step share");
   if (s.ok()) s = GetPod(in, &mean_, "seasonal mean");
-  if (s.ok()) s = GetPod(in, &spread2_, "seasonal spread");
+  if (s.ok()) s = GetPod(in, &inv_spread2_, "seasonal spread");
   if (s.ok()) s = GetPod(in, &gain_, "seasonal gain");
   if (s.ok()) s = GetPod(in, &last_slot_, "seasonal last slot");
   if (s.ok()) s = snapshot_fields::GetPodVector(in, &slots_, "seasonal slots", 1 << 16);

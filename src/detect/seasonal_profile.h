@@ -62,7 +62,7 @@ class SeasonalProfile {
   size_t Neighbour(int64_t ts, size_t own, float* share) const;
   // The slots' level interpolated at ts (slot i, its neighbour j, share w).
   double Interpolated(size_t i, size_t j, float w) const { return (1.0f - w) * slots_[i].level + w * slots_[j].level; }
-  // Mean and mean squared deviation of the learned slots (once per period).
+  // Mean and (inverse) mean squared deviation of the learned slots (once per period).
   void Recentre();
   // The slot of ts, or its nearest learned neighbour while it has none.
   const Slot& SlotAt(int64_t ts) const;
@@ -74,6 +74,7 @@ class SeasonalProfile {
   // become two comparisons (several lookups happen per point).
   mutable int64_t cache_lo_ = 1, cache_hi_ = 0;
   mutable uint32_t cache_slot_ = 0;
+  mutable float cache_inv_span_ = 0;  // 1 / (cache_hi_ - cache_lo_)
   float alpha_ = 0.1f;
   // A step's share of a slot when a slot holds two points or more (the
   // points' mean position is half a step before the slot's middle), else
@@ -83,7 +84,7 @@ class SeasonalProfile {
   // profile's swing around its mean scaled by a gain that adapts within
   // hours (weekends and holidays scale the daytime part of a daily
   // profile); the slots learn the value with the gain taken out.
-  float mean_ = 0, spread2_ = 0, gain_ = 1;
+  float mean_ = 0, inv_spread2_ = 0, gain_ = 1;  // inv_spread2_: 1 / mean squared deviation of the slots (0: none yet)
   uint16_t last_slot_ = 0;  // slot of the last value learned (a smaller one: a new period began)
   bool started_ = false;
   std::vector<Slot> slots_;
