@@ -91,6 +91,11 @@ def main():
                   f"{[e['text'] for e in ranking[0]['evidence']][:3]}")
             if fault["service"] not in top:
                 raise AssertionError(f"{sc}: {fault['service']} not in the top 3 root causes {top}")
+            # Both applications fail at the same simulated time in one daemon:
+            # the ranking keeps to the incident's own application (rca/scope.h).
+            dropped = rc.get("inputs", {}).get("services_dropped", [])
+            if not dropped or fault["service"] in dropped:
+                raise AssertionError(f"{sc}: the other application was not scoped out: dropped {dropped}")
             # The ranking is stored before its timeline line is appended: wait for both.
             def ranked_line():
                 d = vigil.incident(match["id"])

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <thread>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
@@ -15,6 +16,7 @@
 #include "engine/selector.h"
 #include "engine/trace_pipeline.h"
 #include "rca/localize.h"
+#include "rca/scope.h"
 #include "store/sqlite_store.h"
 
 namespace vigil {
@@ -46,6 +48,26 @@ std::string IndicatorOf(const Labels& l) {
   }
   if (!rest.empty()) out += "{" + rest + "}";
   return out;
+}
+
+// The value of `name` in a canonical entity key (name="value",...), "" when
+// absent; values are escaped as Labels::ToString writes them.
+std::string EntityValue(const std::string& entity, std::string_view name) {
+  size_t pos = 0;
+  while (pos < entity.size()) {
+    size_t eq = entity.find("=\"", pos);
+    if (eq == std::string::npos) return {};
+    std::string_view key(entity.data() + pos, eq - pos);
+    std::string value;
+    size_t i = eq + 2;
+    for (; i < entity.size() && entity[i] != '"'; ++i) {
+      if (entity[i] == '\\' && i + 1 < entity.size()) ++i;
+      value += entity[i];
+    }
+    if (key == name) return value;
+    pos = i + 2;  // past the closing quote and the comma
+  }
+  return {};
 }
 
 double MsSince(std::chrono::steady_clock::time_point t0) {
@@ -135,6 +157,7 @@ struct RcaRunner::Impl {
     // Metrics: the windows the detectors keep (analysed values: counters as rates).
     std::vector<SeriesInfo> series = engine->FindSeries(SeriesSelector{}, settings.max_series);
     std::vector<Sample> points;
+    std::vector<std::pair<std::string, std::string>> peer_calls;
     for (const SeriesInfo& s : series) {
       SeriesInfo info;
       if (!engine->Points(s.id, from, to, &info, &points) || points.size() < 3) continue;
@@ -144,6 +167,11 @@ struct RcaRunner::Impl {
       m.host = FirstOf(info.labels, {"host", "node", "hostname"});
       if (m.service.empty() && m.instance.empty()) continue;
       m.indicator = IndicatorOf(info.labels);
+      // A client-side series naming its peer is a call (service -> peer);
+      // peers that are no service of the case add no node (below).
+      if (std::string peer(info.labels.Get("peer")); !peer.empty() && !m.service.empty() && peer != m.service) {
+        peer_calls.emplace_back(m.service, std::move(peer));
+      }
       m.ts_ms.reserve(points.size());
       m.values.reserve(points.size());
       for (const Sample& p : points) {
@@ -151,6 +179,15 @@ struct RcaRunner::Impl {
         m.values.push_back(p.value);
       }
       data.metrics.push_back(std::move(m));
+    }
+    {
+      std::unordered_set<std::string> known;
+      for (const rca::MetricSeries& m : data.metrics) known.insert(m.service);
+      std::sort(peer_calls.begin(), peer_calls.end());
+      peer_calls.erase(std::unique(peer_calls.begin(), peer_calls.end()), peer_calls.end());
+      for (auto& c : peer_calls) {
+        if (known.count(c.second)) data.dependencies.push_back(std::move(c));
+      }
     }
     // Spans of the recent ring around the incident.
     if (TracePipeline* traces = engine->traces()) {
@@ -184,6 +221,25 @@ struct RcaRunner::Impl {
         }
       }
     }
+    // Keep what can be connected to the incident (rca/scope.h): another
+    // application failing at the same time is not this incident's cause.
+    std::vector<std::string> services, instances;
+    auto note = [&](std::string svc, std::string inst) {
+      if (!svc.empty() && std::find(services.begin(), services.end(), svc) == services.end()) {
+        services.push_back(std::move(svc));
+      }
+      if (!inst.empty()) instances.push_back(std::move(inst));
+    };
+    note(FirstOf(inc.entity_labels, {"service", "app", "job"}), FirstOf(inc.entity_labels, {"pod", "instance"}));
+    for (const std::string& m : inc.members) {
+      std::string svc = EntityValue(m, "service");
+      if (svc.empty()) svc = EntityValue(m, "app");
+      if (svc.empty()) svc = EntityValue(m, "job");
+      std::string inst = EntityValue(m, "pod");
+      if (inst.empty()) inst = EntityValue(m, "instance");
+      note(std::move(svc), std::move(inst));
+    }
+    const rca::Scope scope = rca::ScopeToIncident(&data, services, instances);
     const double gather_ms = MsSince(t0);
     const auto t1 = std::chrono::steady_clock::now();
     rca::Ranking ranking = rca::Localize(data, opt);
@@ -200,7 +256,8 @@ struct RcaRunner::Impl {
       doc["gather_ms"] = gather_ms;
       doc["inputs"] = {{"series", data.metrics.size()}, {"spans", data.spans.size()},
                        {"logs", data.logs.size()}, {"events", data.events.size()},
-                       {"from_ms", from}, {"incident_ms", data.incident_ms}, {"to_ms", to}};
+                       {"from_ms", from}, {"incident_ms", data.incident_ms}, {"to_ms", to},
+                       {"services_dropped", scope.dropped}};
       json = doc.dump();
     }
     rec.ranking_json = std::move(json);
