@@ -200,10 +200,13 @@ class AlertCorrelator {
   size_t candidates() const { return candidates_.size(); }
 
  private:
+  // `weak_path`: one alert on a callee that began within onset_spread
+  // carries the propagation path, at the late relation's rank.
   int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity, const std::string& rule,
-                  TimestampMs now, TimestampMs* evidence) const;
+                  TimestampMs now, bool weak_path, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                           const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score);
+                           const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score,
+                           bool weak_path = false);
   // `fresh_service_episode`: the alert starts a new episode of its service
   // even within the propagation window (nothing of the service still fires
   // there; see FreshServiceEpisode).
