@@ -99,9 +99,34 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
   return false;
 }
 
+bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
+                                              std::string* front_service, TimestampMs* lag) const {
+  // A fault reaches a caller a hop delay after its callee, and the caller's
+  // first alert follows within its rules' evaluation: a service whose
+  // alerts began minutes after every failing service it depends on in the
+  // incident was not dragged down by them (nested in the incident by
+  // topology alone, its own fault would be muted and nobody paged).
+  if (cfg_.symptom_lag_ms <= 0 || !topo_) return false;
+  auto own = inc.service_since.find(service);
+  if (own == inc.service_since.end()) return false;
+  const std::string* front = nullptr;
+  TimestampMs front_since = INT64_MIN;
+  for (const auto& [dep, since] : inc.service_since) {
+    if (dep != service && since <= own->second && since > front_since && DependsOn(service, dep)) {
+      front = &dep;
+      front_since = since;
+    }
+  }
+  if (!front || own->second - front_since <= cfg_.symptom_lag_ms) return false;
+  if (front_service) *front_service = *front;
+  if (lag) *lag = own->second - front_since;
+  return true;
+}
+
 bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
   if (cfg_.page_critical_symptoms && SeverityRank(t.severity) >= kUnmutedSeverityRank) return false;
-  return IsSymptom(inc, ServiceOf(t.alert.labels));
+  std::string svc = ServiceOf(t.alert.labels);
+  return IsSymptom(inc, svc) && !BeganTooLateForASymptom(inc, svc);
 }
 
 bool AlertCorrelator::FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
@@ -498,7 +523,18 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     for (auto& e : ch.timeline) e.incident_id = open->id;
     if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
     t->symptom = MutedAsSymptom(*open, *t);
-    if (!t->symptom && IsSymptom(*open, svc) && FirstUnmutedOn(*open, *t, alerts)) {
+    std::string front;
+    TimestampMs lag = 0;
+    if (!t->symptom && new_service && IsSymptom(*open, svc) && BeganTooLateForASymptom(*open, svc, &front, &lag)) {
+      ch.timeline.push_back(Line(now, "alert",
+                                 "alerts on " + svc + " began " + std::to_string(lag / 1000) +
+                                     " s after its nearest failing dependency " + front +
+                                     ": not muted as symptoms of the suspected root " + open->root_service +
+                                     " (possibly a fault of " + svc + "'s own): " + AlertLine(*t),
+                                 0));
+      ch.timeline.back().incident_id = open->id;
+    } else if (!t->symptom && IsSymptom(*open, svc) && !BeganTooLateForASymptom(*open, svc) &&
+               FirstUnmutedOn(*open, *t, alerts)) {
       ch.timeline.push_back(Line(now, "alert",
                                  "critical alerts on " + svc + ", downstream of the suspected root " +
                                      open->root_service + ", are not muted as its symptoms (possibly a fault of " +
@@ -747,7 +783,7 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // Nobody was told of these alerts when every one of them was muted as a
   // symptom while it fired (a critical one with page_critical_symptoms was
   // paged): the new incident then sends a split notice (AlertPipeline).
-  bool unpaged = true;
+  bool unpaged = !BeganTooLateForASymptom(inc, check.service);
   for (Fingerprint fp : moving) {
     const TrackedAlert* t = alerts(fp);
     unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);

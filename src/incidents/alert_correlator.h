@@ -183,10 +183,17 @@ class AlertCorrelator {
   // True when its alerts are symptoms: downstream of a root that has a
   // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
-  // True when `t` is muted as a symptom of `inc`: IsSymptom, and below
-  // critical severity (a critical alert on a caller pages even then: it may
-  // be a fault of its own that began while the root's fault spread).
+  // True when `t` is muted as a symptom of `inc`: IsSymptom, its service
+  // did not begin failing too late for a symptom (BeganTooLateForASymptom),
+  // and, with page_critical_symptoms, below critical severity (a critical
+  // alert on a caller pages even then: it may be a fault of its own that
+  // began while the root's fault spread).
   bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
+  // True when `service`'s episode in `inc` began more than symptom_lag
+  // after that of its nearest failing dependency there (which, and the
+  // lag, go to the out-parameters): not muted as a symptom.
+  bool BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
+                               std::string* front_service = nullptr, TimestampMs* lag = nullptr) const;
   // True when no other alert of `inc` on t's service is of a severity
   // MutedAsSymptom never mutes (for the timeline line saying so, once).
   bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,

@@ -156,6 +156,55 @@ TEST(AlertPipeline, ACriticalAlertOnACallerIsNotMutedAsASymptom) {
   EXPECT_EQ(said, 1);
 }
 
+// A caller whose alerts begin well after everything it depends on in the
+// incident began failing (160 s after checkout; a fault reaches a caller
+// within a hop) is not muted as the root's symptom: it pages once, as
+// news, and the timeline says why. One that begins within symptom_lag
+// (60 s) is muted; with symptom_lag 0 so is the late one.
+TEST(AlertPipeline, ACallerThatBeganTooLateForASymptomPages) {
+  for (TimestampMs lag : {TimestampMs{120'000}, TimestampMs{0}}) {
+    AlertingConfig cfg = Config();
+    cfg.correlation.symptom_lag_ms = lag;
+    Fixture f(std::move(cfg));
+    // Re-sent every minute while firing, as Prometheus does.
+    for (TimestampMs t = 0; t <= 700'000; t += 1000) {
+      if (t % 60'000 == 0) {
+        for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0), t, &f.out);
+      }
+      if (t >= 40'000 && (t - 40'000) % 60'000 == 0) {
+        for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 40'000), t, &f.out);
+      }
+      if (t >= 200'000 && (t - 200'000) % 60'000 == 0) {
+        for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Latency", "frontend", i, 200'000), t, &f.out);
+      }
+      f.p.Tick(t, &f.out);
+      if (t == 100'000) {
+        ASSERT_EQ(f.out.notifications.size(), 1u);
+      }
+    }
+    const AlertIncident* inc = f.p.correlator().Find(1);
+    ASSERT_NE(inc, nullptr);
+    EXPECT_EQ(inc->alerts.size(), 7u) << lag;
+    EXPECT_EQ(inc->root_service, "payments");
+    const TrackedAlert* fe = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0).labels));
+    const TrackedAlert* co = f.p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
+    ASSERT_TRUE(fe && co);
+    EXPECT_TRUE(co->symptom);
+    EXPECT_EQ(fe->symptom, lag == 0) << lag;
+    std::set<std::string> paged;
+    for (const auto& n : f.out.notifications) {
+      for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
+    }
+    EXPECT_EQ(paged.count("frontend"), lag ? 1u : 0u) << lag;
+    EXPECT_EQ(paged.count("checkout"), 0u);
+    int said = 0;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) said += e.text.find("after its nearest failing dependency checkout") != std::string::npos;
+    }
+    EXPECT_EQ(said, lag ? 1 : 0) << lag;
+  }
+}
+
 TEST(AlertPipeline, MorePodsOfAPagedServiceDoNotPageAgain) {
   Fixture f;
   for (int i = 0; i < 3; ++i) {
@@ -1047,11 +1096,13 @@ namespace {
 
 // The storm of `seed` (default generator settings) run through the default
 // storm configuration.
-StormScore ScoreStorm(uint64_t seed) {
+StormScore ScoreStorm(uint64_t seed, TimestampMs symptom_lag_ms = CorrelationConfig{}.symptom_lag_ms) {
   StormConfig sc;
   sc.seed = seed;
   Storm storm = GenerateStorm(sc);
-  return RunStorm(storm, StormAlertingConfig(storm));
+  AlertingConfig cfg = StormAlertingConfig(storm);
+  cfg.correlation.symptom_lag_ms = symptom_lag_ms;
+  return RunStorm(storm, cfg);
 }
 
 TEST(StormEval, DeterministicAndCompresses) {
@@ -1198,15 +1249,21 @@ TEST(StormEval, HeldOutStormFloor) {
 // began while its callee's fault spread, was muted as its symptom and ended
 // first (missed before split notices; each now one split notice; with
 // rules clearing at their own pace, only since the split is judged by when
-// the caller began to clear).
+// the caller began to clear). Measured with symptom_lag off: since it is
+// on, 2012's fault (its alerts began more than two minutes after its
+// callee's) pages while it fires, so it needs no notice.
 TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
-  StormScore total;
+  StormScore total, lagged;
   for (uint64_t seed : {2010, 2012, 2034}) {
-    total.Add(ScoreStorm(seed));
+    total.Add(ScoreStorm(seed, 0));
+    lagged.Add(ScoreStorm(seed));
   }
   EXPECT_EQ(total.missed_faults, 0);
   EXPECT_GE(total.split_notices, 3);
   EXPECT_GE(total.compression(), 0.98);
+  EXPECT_EQ(lagged.missed_faults, 0);
+  EXPECT_EQ(lagged.split_notices, 2);
+  EXPECT_GE(lagged.compression(), 0.98);
 }
 
 }  // namespace
