@@ -107,6 +107,19 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
   // incident was not dragged down by them (nested in the incident by
   // topology alone, its own fault would be muted and nobody paged).
   if (cfg_.symptom_lag_ms <= 0 || !topo_) return false;
+  // Asked for every alert at every re-send: cached while no episode moved.
+  if (!front_service && !lag) {
+    auto c = inc.late_symptom_cache.find(service);
+    if (c != inc.late_symptom_cache.end() && c->second.first == inc.since_version) return c->second.second;
+    std::string front;
+    bool late = BeganTooLateForASymptom(inc, service, &front, nullptr);
+    if (inc.late_symptom_cache.size() < inc.services.size() + 1) {
+      inc.late_symptom_cache[service] = {inc.since_version, late};
+    } else {
+      inc.late_symptom_cache.clear();
+    }
+    return late;
+  }
   auto own = inc.service_since.find(service);
   if (own == inc.service_since.end()) return false;
   const std::string* front = nullptr;
@@ -358,6 +371,7 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
     if (fresh_service_episode) inc.service_last.erase(svc);
     episode(inc.service_since, inc.service_last, svc);
+    ++inc.since_version;
   }
   if (!ent.empty()) {
     inc.entities.insert(ent);
@@ -584,6 +598,7 @@ void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fp
     for (auto it = m.begin(); it != m.end();) it = keep.count(it->first) ? std::next(it) : m.erase(it);
   };
   prune(inc.service_since, services);
+  ++inc.since_version;
   prune(inc.service_last, services);
   prune(inc.entity_since, entities);
   prune(inc.entity_last, entities);

@@ -109,6 +109,10 @@ struct AlertIncident {
   std::string worst_severity;
   bool root_firing = true;  // the root service has a firing, non-flapping alert
   bool dirty = true;        // alerts changed since the last Tick re-marked symptoms
+  // BeganTooLateForASymptom per service, valid while `since_version` (bumped
+  // whenever service_since changes) is the one cached (not persisted).
+  uint64_t since_version = 0;
+  mutable std::map<std::string, std::pair<uint64_t, bool>> late_symptom_cache;
   // Split notice: set when the incident was split off from another, after
   // its alerts came and went while muted there as symptoms (nobody was
   // paged about them). Its route's receivers get one resolved-status
