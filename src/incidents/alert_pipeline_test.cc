@@ -408,6 +408,17 @@ correlation: {min_alerts: 3}
   EXPECT_EQ(t->incident_id, 1);
 }
 
+// Two faults below frontend (which calls checkout and search): payments
+// fails at 0 (checkout follows at 40 s, frontend's first alert at 60 s),
+// index at `index_at` with `search_alerts` alerts on search at `search_at`.
+void TwoFaultsBelowFrontend(Fixture& f, TimestampMs index_at, TimestampMs search_at, int search_alerts) {
+  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
+  for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 40'000), 40'000, &f.out);
+  f.p.Receive(Pod("Errors", "frontend", 0, 60'000), 60'000, &f.out);
+  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, index_at), index_at, &f.out);
+  for (int i = 0; i < search_alerts; ++i) f.p.Receive(Pod("Timeouts", "search", i, search_at), search_at, &f.out);
+}
+
 // Two faults reach a shared caller two minutes apart. Its first fault's
 // alerts there began together; a new pod firing the same rule 100 s later
 // (beyond onset_spread) came with the second fault, whose callee has just
@@ -418,11 +429,7 @@ TEST(AlertPipeline, ALateAlertOnASharedCallerGoesWithTheFreshFront) {
     AlertingConfig cfg = Config();
     cfg.correlation.onset_spread_ms = spread;
     Fixture f(std::move(cfg));
-    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
-    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 40'000), 40'000, &f.out);
-    f.p.Receive(Pod("Errors", "frontend", 0, 60'000), 60'000, &f.out);
-    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 100'000), 100'000, &f.out);
-    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Timeouts", "search", i, 130'000), 130'000, &f.out);
+    TwoFaultsBelowFrontend(f, 100'000, 130'000, 2);
     ASSERT_EQ(f.ids, 2);
     Alert late = Pod("Errors", "frontend", 1, 160'000);
     f.p.Receive(late, 160'000, &f.out);
@@ -439,11 +446,7 @@ TEST(AlertPipeline, ALateAlertOnASharedCallerGoesWithTheFreshFront) {
 // not join an incident by one alert on its callee).
 TEST(AlertPipeline, OneAlertOnAJustFailingCalleeBeatsALateRelation) {
   Fixture f;
-  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
-  for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 40'000), 40'000, &f.out);
-  f.p.Receive(Pod("Errors", "frontend", 0, 60'000), 60'000, &f.out);
-  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 100'000), 100'000, &f.out);
-  f.p.Receive(Pod("Timeouts", "search", 0, 150'000), 150'000, &f.out);
+  TwoFaultsBelowFrontend(f, 100'000, 150'000, 1);
   ASSERT_EQ(f.ids, 2);
   const TrackedAlert* callee = f.p.alerts().Find(FingerprintOf(Pod("Timeouts", "search", 0, 0).labels));
   ASSERT_NE(callee, nullptr);
@@ -456,11 +459,7 @@ TEST(AlertPipeline, OneAlertOnAJustFailingCalleeBeatsALateRelation) {
   // Early in frontend's episode (not late), the service relation holds.
   Alert early = Pod("Latency", "frontend", 3, 61'000);
   Fixture g;
-  for (int i = 0; i < 3; ++i) g.p.Receive(Pod("DbDown", "payments", i, 0), 0, &g.out);
-  for (int i = 0; i < 2; ++i) g.p.Receive(Pod("Errors", "checkout", i, 40'000), 40'000, &g.out);
-  g.p.Receive(Pod("Errors", "frontend", 0, 60'000), 60'000, &g.out);
-  for (int i = 0; i < 3; ++i) g.p.Receive(Pod("IndexLag", "index", i, 50'000), 50'000, &g.out);
-  g.p.Receive(Pod("Timeouts", "search", 0, 55'000), 55'000, &g.out);
+  TwoFaultsBelowFrontend(g, 50'000, 55'000, 1);
   ASSERT_EQ(g.ids, 2);
   g.p.Receive(early, 61'000, &g.out);
   const TrackedAlert* e = g.p.alerts().Find(FingerprintOf(early.labels));
