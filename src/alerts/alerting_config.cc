@@ -329,13 +329,16 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
     }
   }
   if (const Node& c = root["correlation"]) {
-    st = CheckKeys(c, "correlation", {"window", "propagation_window", "min_alerts", "min_duration", "resolve_after", "service_labels",
+    st = CheckKeys(c, "correlation", {"window", "propagation_window", "onset_spread", "symptom_lag", "min_alerts", "min_duration", "resolve_after", "service_labels",
                                       "entity_labels", "max_incidents", "page_critical_symptoms"});
     if (!st.ok()) return st;
     CorrelationConfig& cc = cfg->correlation;
     if (c["window"]) st = GetDuration(c["window"], "correlation.window", &cc.window_ms);
     if (st.ok() && c["propagation_window"])
       st = GetDuration(c["propagation_window"], "correlation.propagation_window", &cc.propagation_window_ms);
+    if (st.ok() && c["onset_spread"])
+      st = GetDuration(c["onset_spread"], "correlation.onset_spread", &cc.onset_spread_ms);
+    if (st.ok() && c["symptom_lag"]) st = GetDuration(c["symptom_lag"], "correlation.symptom_lag", &cc.symptom_lag_ms);
     if (st.ok() && c["min_alerts"]) st = GetInt(c["min_alerts"], "correlation.min_alerts", &cc.min_alerts);
     if (st.ok() && c["min_duration"]) st = GetDuration(c["min_duration"], "correlation.min_duration", &cc.min_duration_ms);
     if (st.ok() && c["resolve_after"]) st = GetDuration(c["resolve_after"], "correlation.resolve_after", &cc.resolve_after_ms);

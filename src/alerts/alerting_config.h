@@ -9,6 +9,8 @@
 //   correlation:
 //     window: 5m           # signals this close in time may join an incident
 //     propagation_window: 3m  # a fault reaches a caller within this time
+//     onset_spread: 90s    # one fault's alerts on a service begin within this span
+//     symptom_lag: 2m      # a service failing this long after what it depends on is no symptom
 //     min_alerts: 5        # evidence before an incident opens: N alerts ...
 //     min_duration: 2m     # ... or one alert firing this long
 //     resolve_after: 5m    # an incident resolves this long after its last alert resolved
@@ -67,6 +69,18 @@ struct Receiver {
 struct CorrelationConfig {
   TimestampMs window_ms = 5 * 60'000;
   TimestampMs propagation_window_ms = 3 * 60'000;
+  // One fault's alerts on one service (rule, pod) begin within about this
+  // span of each other. A relation to an incident by a service, pod or rule
+  // whose episode there began longer ago is "late": it yields to a fresh
+  // propagation path into another incident (a second fault reaching a
+  // caller that has been failing for minutes). 0 turns this off.
+  TimestampMs onset_spread_ms = 90'000;
+  // Topology inhibition does not mute a service whose alerts began more
+  // than this after its nearest failing dependency in the incident: a
+  // symptom follows its cause within a hop; that late, it is more likely a
+  // fault of its own nested in the incident, and pages once as news.
+  // 0 turns this off.
+  TimestampMs symptom_lag_ms = 2 * 60'000;
   int min_alerts = 5;
   TimestampMs min_duration_ms = 2 * 60'000;
   TimestampMs resolve_after_ms = 5 * 60'000;

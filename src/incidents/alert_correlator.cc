@@ -20,6 +20,12 @@ int SeverityRank(std::string_view s) {
 // and rule-evaluation jitter).
 constexpr TimestampMs kCauseSlackMs = 60'000;
 
+// Relatedness scores, strongest first (see Relatedness).
+constexpr int kSameRule = 26;   // the same rule on the same service, its episode begun within onset_spread
+constexpr int kClose = 24;      // same entity or service, or the propagation path, fresh
+constexpr int kLate = 23;       // the same, but its episode began more than onset_spread ago
+constexpr int kLoose = 22;      // depends on the root (or is deeper), the nearest front
+
 // With correlation.page_critical_symptoms, topology inhibition mutes a
 // caller's alerts below this severity only; see MutedAsSymptom.
 constexpr int kUnmutedSeverityRank = 3;
@@ -93,9 +99,47 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
   return false;
 }
 
+bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
+                                              std::string* front_service, TimestampMs* lag) const {
+  // A fault reaches a caller a hop delay after its callee, and the caller's
+  // first alert follows within its rules' evaluation: a service whose
+  // alerts began minutes after every failing service it depends on in the
+  // incident was not dragged down by them (nested in the incident by
+  // topology alone, its own fault would be muted and nobody paged).
+  if (cfg_.symptom_lag_ms <= 0 || !topo_) return false;
+  // Asked for every alert at every re-send: cached while no episode moved.
+  if (!front_service && !lag) {
+    auto c = inc.late_symptom_cache.find(service);
+    if (c != inc.late_symptom_cache.end() && c->second.first == inc.since_version) return c->second.second;
+    std::string front;
+    bool late = BeganTooLateForASymptom(inc, service, &front, nullptr);
+    if (inc.late_symptom_cache.size() < inc.services.size() + 1) {
+      inc.late_symptom_cache[service] = {inc.since_version, late};
+    } else {
+      inc.late_symptom_cache.clear();
+    }
+    return late;
+  }
+  auto own = inc.service_since.find(service);
+  if (own == inc.service_since.end()) return false;
+  const std::string* front = nullptr;
+  TimestampMs front_since = INT64_MIN;
+  for (const auto& [dep, since] : inc.service_since) {
+    if (dep != service && since <= own->second && since > front_since && DependsOn(service, dep)) {
+      front = &dep;
+      front_since = since;
+    }
+  }
+  if (!front || own->second - front_since <= cfg_.symptom_lag_ms) return false;
+  if (front_service) *front_service = *front;
+  if (lag) *lag = own->second - front_since;
+  return true;
+}
+
 bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
   if (cfg_.page_critical_symptoms && SeverityRank(t.severity) >= kUnmutedSeverityRank) return false;
-  return IsSymptom(inc, ServiceOf(t.alert.labels));
+  std::string svc = ServiceOf(t.alert.labels);
+  return IsSymptom(inc, svc) && !BeganTooLateForASymptom(inc, svc);
 }
 
 bool AlertCorrelator::FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
@@ -140,11 +184,22 @@ bool AlertCorrelator::DependsOn(const std::string& service, const std::string& d
 }
 
 int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity,
-                                 const std::string& rule, TimestampMs now, TimestampMs* evidence) const {
+                                 const std::string& rule, TimestampMs now, bool weak_path, TimestampMs* evidence) const {
   auto fresh = [&](TimestampMs since) { return now - since <= cfg_.propagation_window_ms; };
+  // A relation whose episode began more than onset_spread ago is late: one
+  // fault's alerts on a service begin together (the fault reaches it once),
+  // so a new alert there minutes later may be a second fault arriving by
+  // another callee.
+  auto late = [&](TimestampMs since) { return cfg_.onset_spread_ms > 0 && now - since > cfg_.onset_spread_ms; };
   int best = 0;
   *evidence = INT64_MIN;
-  auto consider = [&](int tier, TimestampMs since) {
+  auto take = [&](int score, TimestampMs since) {
+    if (score > best || (score == best && since > *evidence)) {
+      best = score;
+      *evidence = since;
+    }
+  };
+  auto consider = [&](bool close, TimestampMs since) {
     // Fresh relations: entity, service and propagation path rank alike (the
     // most recent evidence decides among them), above the looser topology ones.
     // Only fresh evidence relates: an alert that starts long after the
@@ -153,56 +208,61 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
     // stale relations join put background noise into fault incidents and
     // kept quiet incidents paging).
     if (!fresh(since)) return;
-    int score = 10 + std::min(tier, 2);
-    if (score > best || (score == best && since > *evidence)) {
-      best = score;
-      *evidence = since;
-    }
+    take(!close ? kLoose : late(since) ? kLate : kClose, since);
   };
   // The strongest relation: the same rule already failing on the same
   // service in the incident (one fault shows the same symptom on the pods of
   // a service; a second fault reaching a shared caller mostly fires other
   // rules there). Measured on the storm suite: attributing shared callers by
   // service and recency alone gave many of a fault's late alerts there to a
-  // concurrent fault.
+  // concurrent fault. A late one ranks as any late relation.
   if (!rule.empty()) {
     auto it = inc.rule_since.find(rule);
     if (it != inc.rule_since.end() && fresh(it->second)) {
-      best = 13;
-      *evidence = it->second;
-      return best;
+      if (!late(it->second)) {
+        *evidence = it->second;
+        return kSameRule;
+      }
+      consider(true, it->second);
     }
   }
   if (!entity.empty()) {
     auto it = inc.entity_since.find(entity);
-    if (it != inc.entity_since.end()) consider(3, it->second);
+    if (it != inc.entity_since.end()) consider(true, it->second);
   }
   if (service.empty()) return best;
   auto own = inc.service_since.find(service);
-  if (own != inc.service_since.end()) consider(2, own->second);
+  if (own != inc.service_since.end()) consider(true, own->second);
   if (!topo_ || inc.root_service.empty()) return best;
   bool downstream = Downstream(inc, service);
   if (downstream) {
     // On the propagation path: it calls a service that just started alerting.
     for (const auto& callee : topo_->Callees(service)) {
       auto it = inc.service_since.find(callee);
+      if (it == inc.service_since.end()) continue;
       // One alert on the callee is too weak a cause to pull callers in,
       // when other services of the incident have more; in a candidate it
       // never is (chains of single blips on adjacent services would add up
       // to an incident, and catch the first alerts of a real fault).
       auto n = inc.services.find(callee);
       int need = inc.open ? std::min(2, inc.max_service_alerts) : 2;
-      if (it != inc.service_since.end() && fresh(it->second) && n != inc.services.end() && n->second >= need) {
-        consider(2, it->second);
+      if (fresh(it->second) && n != inc.services.end() && n->second >= need) {
+        consider(true, it->second);
+      } else if (weak_path && inc.open && !late(it->second)) {
+        // Against a late relation elsewhere only (OnAlert): one alert on a
+        // callee that began within onset_spread is as good as that, and
+        // fresher (a fast second fault: its caller's first alert comes
+        // before the callee's second).
+        take(kLate, it->second);
       }
     }
   }
   auto root = inc.service_since.find(inc.root_service);
   if (root != inc.service_since.end() && fresh(root->second) &&
       (downstream || (DependsOn(inc.root_service, service) && now - root->second <= kCauseSlackMs))) {
-    consider(1, root->second);  // further up the path, or deeper than the suspected root
+    consider(false, root->second);  // further up the path, or deeper than the suspected root
   }
-  if (downstream && best <= 11) {
+  if (downstream && best <= kLate) {
     // Further up the path, the fault's front nearest to it decides: its
     // dependency in the incident that began failing most recently (two
     // concurrent faults below a caller whose direct callee has not alerted
@@ -210,7 +270,7 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
     // that just moved next to it is).
     for (const auto& [dep, n] : inc.services) {
       auto d = inc.service_since.find(dep);
-      if (d != inc.service_since.end() && fresh(d->second) && DependsOn(service, dep)) consider(1, d->second);
+      if (d != inc.service_since.end() && fresh(d->second) && DependsOn(service, dep)) consider(false, d->second);
     }
   }
   return best;
@@ -218,15 +278,15 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
 
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                                           const std::string& entity, const std::string& rule, TimestampMs now,
-                                          bool close_only, int* score) {
+                                          bool close_only, int* score, bool weak_path) {
   AlertIncident* best = nullptr;
   *score = 0;
   TimestampMs best_evidence = INT64_MIN;
   for (auto& [id, inc] : pool) {
     if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
     TimestampMs evidence = 0;
-    int s = Relatedness(inc, service, entity, rule, now, &evidence);
-    if (s == 0 || (close_only && s % 10 < 2)) continue;
+    int s = Relatedness(inc, service, entity, rule, now, weak_path, &evidence);
+    if (s == 0 || (close_only && s <= kLoose)) continue;
     // Among equally related incidents, the one with the most recent evidence.
     if (s > *score || (s == *score && evidence > best_evidence)) {
       best = &inc;
@@ -311,6 +371,7 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
     if (fresh_service_episode) inc.service_last.erase(svc);
     episode(inc.service_since, inc.service_last, svc);
+    ++inc.since_version;
   }
   if (!ent.empty()) {
     inc.entities.insert(ent);
@@ -427,6 +488,9 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   std::string rule = RuleOf(t->alert.labels);
   int open_score = 0, cand_score = 0;
   AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score);
+  // Related to an open incident only late: a callee that just began in
+  // another (one alert is enough then) is the better guess.
+  if (open_score == kLate) open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, true);
   // Candidates gather only closely related alerts (same entity or service,
   // or the propagation path): loose topology relations would let unrelated
   // blips add up to the evidence of an incident.
@@ -473,7 +537,18 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     for (auto& e : ch.timeline) e.incident_id = open->id;
     if (open->root_service != old_root) MarkSymptoms(*open, alerts, now);
     t->symptom = MutedAsSymptom(*open, *t);
-    if (!t->symptom && IsSymptom(*open, svc) && FirstUnmutedOn(*open, *t, alerts)) {
+    std::string front;
+    TimestampMs lag = 0;
+    if (!t->symptom && new_service && IsSymptom(*open, svc) && BeganTooLateForASymptom(*open, svc, &front, &lag)) {
+      ch.timeline.push_back(Line(now, "alert",
+                                 "alerts on " + svc + " began " + std::to_string(lag / 1000) +
+                                     " s after its nearest failing dependency " + front +
+                                     ": not muted as symptoms of the suspected root " + open->root_service +
+                                     " (possibly a fault of " + svc + "'s own): " + AlertLine(*t),
+                                 0));
+      ch.timeline.back().incident_id = open->id;
+    } else if (!t->symptom && IsSymptom(*open, svc) && !BeganTooLateForASymptom(*open, svc) &&
+               FirstUnmutedOn(*open, *t, alerts)) {
       ch.timeline.push_back(Line(now, "alert",
                                  "critical alerts on " + svc + ", downstream of the suspected root " +
                                      open->root_service + ", are not muted as its symptoms (possibly a fault of " +
@@ -523,6 +598,7 @@ void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fp
     for (auto it = m.begin(); it != m.end();) it = keep.count(it->first) ? std::next(it) : m.erase(it);
   };
   prune(inc.service_since, services);
+  ++inc.since_version;
   prune(inc.service_last, services);
   prune(inc.entity_since, entities);
   prune(inc.entity_last, entities);
@@ -722,7 +798,7 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // Nobody was told of these alerts when every one of them was muted as a
   // symptom while it fired (a critical one with page_critical_symptoms was
   // paged): the new incident then sends a split notice (AlertPipeline).
-  bool unpaged = true;
+  bool unpaged = !BeganTooLateForASymptom(inc, check.service);
   for (Fingerprint fp : moving) {
     const TrackedAlert* t = alerts(fp);
     unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);

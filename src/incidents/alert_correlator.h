@@ -109,6 +109,10 @@ struct AlertIncident {
   std::string worst_severity;
   bool root_firing = true;  // the root service has a firing, non-flapping alert
   bool dirty = true;        // alerts changed since the last Tick re-marked symptoms
+  // BeganTooLateForASymptom per service, valid while `since_version` (bumped
+  // whenever service_since changes) is the one cached (not persisted).
+  uint64_t since_version = 0;
+  mutable std::map<std::string, std::pair<uint64_t, bool>> late_symptom_cache;
   // Split notice: set when the incident was split off from another, after
   // its alerts came and went while muted there as symptoms (nobody was
   // paged about them). Its route's receivers get one resolved-status
@@ -183,10 +187,17 @@ class AlertCorrelator {
   // True when its alerts are symptoms: downstream of a root that has a
   // firing, non-flapping alert.
   bool IsSymptom(const AlertIncident& inc, const std::string& service) const;
-  // True when `t` is muted as a symptom of `inc`: IsSymptom, and below
-  // critical severity (a critical alert on a caller pages even then: it may
-  // be a fault of its own that began while the root's fault spread).
+  // True when `t` is muted as a symptom of `inc`: IsSymptom, its service
+  // did not begin failing too late for a symptom (BeganTooLateForASymptom),
+  // and, with page_critical_symptoms, below critical severity (a critical
+  // alert on a caller pages even then: it may be a fault of its own that
+  // began while the root's fault spread).
   bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
+  // True when `service`'s episode in `inc` began more than symptom_lag
+  // after that of its nearest failing dependency there (which, and the
+  // lag, go to the out-parameters): not muted as a symptom.
+  bool BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
+                               std::string* front_service = nullptr, TimestampMs* lag = nullptr) const;
   // True when no other alert of `inc` on t's service is of a severity
   // MutedAsSymptom never mutes (for the timeline line saying so, once).
   bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
@@ -200,10 +211,13 @@ class AlertCorrelator {
   size_t candidates() const { return candidates_.size(); }
 
  private:
+  // `weak_path`: one alert on a callee that began within onset_spread
+  // carries the propagation path, at the late relation's rank.
   int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity, const std::string& rule,
-                  TimestampMs now, TimestampMs* evidence) const;
+                  TimestampMs now, bool weak_path, TimestampMs* evidence) const;
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
-                           const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score);
+                           const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score,
+                           bool weak_path = false);
   // `fresh_service_episode`: the alert starts a new episode of its service
   // even within the propagation window (nothing of the service still fires
   // there; see FreshServiceEpisode).

@@ -1,6 +1,7 @@
 #include "incidents/storm_eval.h"
 
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -34,6 +35,80 @@ AlertingConfig StormAlertingConfig(const Storm& storm) {
 
 namespace {
 double Pairs(double n) { return n * (n - 1) / 2; }
+
+// Each scored fault alert outside its fault's main incident, by why it
+// could be there: the services it relates to and the faults' timing. An
+// incident is the fault's whose root is its suspected root (else the
+// fault with most alerts there); a fault's main incident is the one of
+// its own holding most of its alerts. One line per storm, summed by
+// scripts; what docs/alerts.md's breakdowns count.
+//   own-root      the alert is on its fault's root service (the fault's
+//                 core went elsewhere: chained roots, a root blip);
+//   shared-both   its service depends on both its root and the root of
+//                 its incident's fault, and both faults fired there;
+//   shared-one    the same, but only its own fault fired there;
+//   only-own      its service depends on its root and not on the other's
+//                 (topology alone says it is not the other fault's);
+//   split         its incident is its fault's too, not the main one;
+//   noise-inc     its incident is dominated by noise;
+//   none          it is in no incident;
+// suffixed by the gap between the two faults' starts (<60s, <180s, more)
+// where another fault dominates.
+void ExplainModes(const Storm& storm, const std::map<int, std::set<Fingerprint>>& by_fault,
+                  const std::map<Fingerprint, int64_t>& incident_of, const std::map<int64_t, int>& owner,
+                  std::string* out) {
+  std::map<std::string, int> modes;
+  std::map<Fingerprint, std::string> service_of;
+  for (const auto& s : storm.sends) service_of[FingerprintOf(s.alert.labels)] = std::string(s.alert.labels.Get("service"));
+  std::map<std::pair<std::string, int>, bool> hit;  // (service, fault): the fault fired there
+  for (const auto& [f, fps] : by_fault) {
+    for (Fingerprint fp : fps) hit[{service_of[fp], f}] = true;
+  }
+  for (const auto& [f, fps] : by_fault) {
+    std::map<int64_t, int> where;
+    for (Fingerprint fp : fps) {
+      auto it = incident_of.find(fp);
+      if (it != incident_of.end() && !storm.shared.count(fp)) ++where[it->second];
+    }
+    int64_t main_inc = 0;
+    int most = 0;
+    for (auto [inc, n] : where) {
+      if (n > most && owner.at(inc) == f) main_inc = inc, most = n;
+    }
+    const StormFault& fault = storm.faults[static_cast<size_t>(f)];
+    for (Fingerprint fp : fps) {
+      if (storm.shared.count(fp)) continue;
+      auto it = incident_of.find(fp);
+      if (it == incident_of.end()) {
+        ++modes["none"];
+        continue;
+      }
+      int m = owner.at(it->second);
+      if (it->second == main_inc) continue;
+      if (m == f) {
+        ++modes["split"];
+        continue;
+      }
+      if (m < 0) {
+        ++modes["noise-inc"];
+        continue;
+      }
+      const StormFault& other = storm.faults[static_cast<size_t>(m)];
+      const std::string& svc = service_of[fp];
+      auto reaches = [&](const std::string& root) { return svc == root || storm.topology.DependsOn(svc, root); };
+      std::string mode = svc == fault.root_service       ? "own-root"
+                         : !reaches(other.root_service)   ? "only-own"
+                         : hit[{svc, m}] ? "shared-both"  // the other fault fired there too
+                                         : "shared-one";
+      TimestampMs gap = std::llabs(fault.start_ms - other.start_ms);
+      mode += (gap < 60'000 ? "<60s" : gap < 180'000 ? "<180s" : ">=180s");
+      ++modes[mode];
+    }
+  }
+  *out += "modes:";
+  for (const auto& [m, n] : modes) *out += " " + m + "=" + std::to_string(n);
+  *out += "\n";
+}
 
 void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, int>& truth,
              const std::map<int, std::set<Fingerprint>>& by_fault, const std::map<Fingerprint, int64_t>& incident_of,
@@ -86,6 +161,14 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
             std::to_string(major[it->second]) + "): " + (d == described.end() ? std::string("?") : d->second) +
             (storm.shared.count(fp) ? " [shared: another fault fired it too; not scored]" : "") + "\n";
   }
+  std::map<int64_t, int> owner = major;
+  for (auto& [inc, f] : owner) {
+    auto r = root_of.find(inc);
+    for (const auto& fault : storm.faults) {
+      if (r != root_of.end() && fault.root_service == r->second && mix[inc].count(fault.id)) f = fault.id;
+    }
+  }
+  ExplainModes(storm, by_fault, incident_of, owner, out);
 }
 }  // namespace
 
