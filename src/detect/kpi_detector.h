@@ -133,6 +133,9 @@ class KpiDetector {
   // returns its surprise (0 while the residuals are not autocorrelated).
   double InnovationView(double z);
   void Learn(TimestampMs ts, double x, bool anomalous);
+  // True for a score alarm that continues an excursion (an alarm within
+  // the current run): the point view's tail does not learn it.
+  bool ContinuesExcursion(const KpiVerdict& v) const;
   void Rebaseline(TimestampMs ts, double x);
   double Floor() const;
 
