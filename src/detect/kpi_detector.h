@@ -129,10 +129,15 @@ class KpiDetector {
   // Updates the sustained views with the (deseasonalised) value d and the
   // point's |residual| / scale; returns the larger of their surprises.
   double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
+  // Restarts the two mean views (slow level, means, tails) on a new input.
+  void RestartMeanViews(bool on_profile);
   // Updates the innovation view with the primary residual z (in robust sds);
   // returns its surprise (0 while the residuals are not autocorrelated).
   double InnovationView(double z);
   void Learn(TimestampMs ts, double x, bool anomalous);
+  // True for a score alarm that continues an excursion (an alarm within
+  // the current run): the point view's tail does not learn it.
+  bool ContinuesExcursion(const KpiVerdict& v) const;
   void Rebaseline(TimestampMs ts, double x);
   double Floor() const;
 
@@ -195,6 +200,7 @@ class KpiDetector {
   bool profiled_ = false;
   bool have_last_ = false;
   bool short_started_ = false;  // the sustained views have their first value
+  bool views_on_profile_ = false;  // the mean views' input is the value less the seasonal profile (else the raw value)
   uint8_t innov_n_ = 0;         // residuals the innovation view saw, up to its warm-up
   bool after_jump_ = false;      // a level shift was accepted recently
   int8_t trend_state_ = 0;       // +1 / -1 while a slow trend episode is reported

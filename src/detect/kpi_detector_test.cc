@@ -305,6 +305,48 @@ TEST(KpiDetector, AnExcursionThatEndsGoesBackToTheOldBaseline) {
   EXPECT_NEAR(back.verdicts.front().expected, 50, 1.0);
 }
 
+TEST(KpiDetector, AnExcursionIsOnePeakOfThePointTail) {
+  // Eleven points of a shift (ended before its re-baseline) are one
+  // anomaly: the point view's tail learns its first alarm only, so the
+  // threshold does not climb with the anomaly's own sizes, and the next,
+  // smaller spike still alarms by the score (round kpi4; before, the tail
+  // learned every alarm of the excursion).
+  KpiDetector det;
+  const auto noise = [](int i) { return 50 + Noise(i) + std::pow(Noise(7 * i + 3), 9) * 6; };
+  FeedResult calm = Feed(det, 3000, kMinute, noise);
+  const double before = calm.verdicts.back().threshold;
+  FeedResult shift = Feed(det, 11, kMinute, [&](int i) { return noise(i) + 15; }, 3000);
+  EXPECT_GE(shift.alarms, 7);
+  FeedResult after = Feed(det, 300, kMinute, noise, 3011);
+  // (The first alarm's excess, clipped at twice the threshold, still
+  // raises it from ~6 to ~10 on this thin tail; all eleven took it to ~17.)
+  EXPECT_GT(before, 5.0);
+  EXPECT_LT(after.verdicts.back().threshold, 13.0);
+  KpiVerdict spike = det.Update(3311 * kMinute, 74);
+  EXPECT_GT(spike.score, 11.0);
+  EXPECT_TRUE(spike.anomalous);
+  EXPECT_FALSE(spike.by_surprise);
+}
+
+TEST(KpiDetector, MeanViewsRestartWhenTheSeasonalProfileTakesOver) {
+  // A daily series far from 0: the mean views judge the raw value until
+  // the seasonal profile is ready, then the value less the profile (near
+  // 0). Carried across, their slow level sat at ~1000 while the input was
+  // ~0: surprises of 10 and more for a hundred points (round kpi4). They
+  // restart on the new input instead, and the series stays quiet.
+  KpiDetector det;
+  FeedResult r = Feed(det, 10 * 1440, kMinute, [](int i) { return 1000 + 20 * std::sin(2 * M_PI * i / 1440.0) + 2 * Noise(i); });
+  ASSERT_TRUE(det.profile().detectors & kDetSeasonal);
+  double worst = 0;
+  int surprise_alarms = 0;
+  for (size_t i = 3 * 1440; i < r.verdicts.size(); ++i) {
+    worst = std::max(worst, r.verdicts[i].surprise);
+    surprise_alarms += r.verdicts[i].by_surprise;
+  }
+  EXPECT_LT(worst, 6.0);
+  EXPECT_LE(surprise_alarms, 3);
+}
+
 TEST(KpiDetector, SeasonalSeriesIsQuietUntilItsShapeBreaks) {
   KpiDetector det;
   auto daily = [](int i) { return 100 + 50 * std::sin(2 * M_PI * i / 288.0) + Noise(i); };
