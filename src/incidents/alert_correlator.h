@@ -19,7 +19,12 @@
 // without a new alert), and only fresh evidence (within propagation_window)
 // relates at all: a fault reaches its callers within minutes, while an alert
 // that starts long after its service's episode began is another problem or
-// a blip. Ties go to the most recent evidence. Services that merely share a
+// a blip. A rule, entity or service relation whose episode began more than
+// onset_spread ago is late (one fault's alerts on a service begin
+// together): it ranks below a fresh propagation path, and against it one
+// alert on a just-failing callee carries the path too (a second fault
+// reaching a caller that was already failing). Ties go to the most recent
+// evidence. Services that merely share a
 // caller or a callee are not related. An alert related to none starts a new
 // candidate incident. Incidents are never merged automatically (two
 // concurrent faults whose symptoms meet at a shared caller stay two
@@ -43,9 +48,12 @@
 // (topology inhibition) while the root has a non-flapping alert firing or
 // resolved within the propagation window: a flapping root, or one resolved
 // long ago, explains nothing away, so a fault downstream of it still pages.
-// Critical alerts are never muted so (Alertmanager's usual inhibit rule:
-// critical mutes warning, not critical): a fault of a caller's own that
-// begins while its callee's fault spreads, and joins that incident, pages.
+// With page_critical_symptoms, critical alerts are not muted so
+// (Alertmanager's usual inhibit rule: critical mutes warning, not
+// critical): a fault of a caller's own that begins while its callee's fault
+// spreads, and joins that incident, pages. Nor is a service whose alerts
+// began more than symptom_lag after its nearest failing dependency in the
+// incident (a symptom follows its cause within a hop).
 //
 // After the root: once an incident's root has been quiet for a
 // propagation window, the evidence of the end (a fault's symptoms clear
