@@ -330,7 +330,7 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
   }
   if (const Node& c = root["correlation"]) {
     st = CheckKeys(c, "correlation", {"window", "propagation_window", "onset_spread", "symptom_lag", "min_alerts", "min_duration", "resolve_after", "service_labels",
-                                      "entity_labels", "max_incidents", "page_critical_symptoms"});
+                                      "entity_labels", "dependency_labels", "max_incidents", "page_critical_symptoms"});
     if (!st.ok()) return st;
     CorrelationConfig& cc = cfg->correlation;
     if (c["window"]) st = GetDuration(c["window"], "correlation.window", &cc.window_ms);
@@ -344,6 +344,8 @@ Status ParseDocument(const Node& root, AlertingConfig* cfg) {
     if (st.ok() && c["resolve_after"]) st = GetDuration(c["resolve_after"], "correlation.resolve_after", &cc.resolve_after_ms);
     if (st.ok() && c["service_labels"]) st = GetStrings(c["service_labels"], "correlation.service_labels", &cc.service_labels);
     if (st.ok() && c["entity_labels"]) st = GetStrings(c["entity_labels"], "correlation.entity_labels", &cc.entity_labels);
+    if (st.ok() && c["dependency_labels"])
+      st = GetStrings(c["dependency_labels"], "correlation.dependency_labels", &cc.dependency_labels);
     if (st.ok() && c["page_critical_symptoms"]) {
       st = GetBool(c["page_critical_symptoms"], "correlation.page_critical_symptoms", &cc.page_critical_symptoms);
     }

@@ -86,6 +86,18 @@ struct CorrelationConfig {
   TimestampMs resolve_after_ms = 5 * 60'000;
   std::vector<std::string> service_labels = {"service", "job", "app"};
   std::vector<std::string> entity_labels = {"instance", "pod", "host"};
+  // Labels by which a caller-side alert names the dependency it is about
+  // (service-mesh and client metrics: Istio's destination_service, a
+  // client's peer or upstream, ...). The first present whose value is a
+  // known service (exactly, or its part before the first '.', as in
+  // "reviews.default.svc.cluster.local") attributes the alert along that
+  // call edge: it prefers the incident whose suspected root is that
+  // service or reachable through it (docs/alerts.md, storms stop 8).
+  // Empty turns this off.
+  std::vector<std::string> dependency_labels = {"destination_service", "destination_workload", "destination_app",
+                                                "upstream",            "upstream_service",     "peer",
+                                                "peer_service",        "target_service",       "backend",
+                                                "remote_service",      "downstream_service",   "db"};
   size_t max_incidents = 10'000;
   // Topology inhibition mutes every alert of a service downstream of an
   // incident's suspected root. With this on, critical ones (critical, page,

@@ -42,17 +42,30 @@ const int kLayerSize[] = {3, 8, 12, 8};
 // alert, root or symptom, resolved within 2 minutes of its fault's end,
 // which made "a fault's symptoms clear with it" far sharper than real
 // storms are.)
+//
+// A call-side rule (about the service's calls to others) may name the
+// callee, in `dependency_label` (StormConfig::dependency_label_fraction):
+// different tools name it differently (Istio's destination_service is the
+// callee's cluster DNS name; a client library's upstream or peer its bare
+// name).
 struct Rule {
   const char* name;
   const char* severity;
   TimestampMs clear_lag_min_ms, clear_lag_max_ms;
+  const char* dependency_label = nullptr;
 };
-const Rule kRules[] = {{"HighLatencyP99", "warning", 0, 240'000},    {"ErrorRateHigh", "critical", 0, 240'000},
-                       {"PodRestarting", "critical", 120'000, 600'000}, {"CPUThrottling", "warning", 0, 240'000},
-                       {"SaturationHigh", "warning", 0, 60'000},     {"QueueBacklog", "warning", 60'000, 480'000},
-                       {"TimeoutsHigh", "critical", 0, 240'000},     {"ConnectionErrors", "warning", 0, 240'000},
-                       {"ApdexLow", "warning", 0, 240'000},          {"UpstreamErrors", "warning", 0, 240'000},
-                       {"MemoryPressure", "warning", 0, 180'000},    {"ReadinessFailing", "critical", 0, 60'000}};
+const Rule kRules[] = {{"HighLatencyP99", "warning", 0, 240'000},
+                       {"ErrorRateHigh", "critical", 0, 240'000},
+                       {"PodRestarting", "critical", 120'000, 600'000},
+                       {"CPUThrottling", "warning", 0, 240'000},
+                       {"SaturationHigh", "warning", 0, 60'000},
+                       {"QueueBacklog", "warning", 60'000, 480'000},
+                       {"TimeoutsHigh", "critical", 0, 240'000, "upstream"},
+                       {"ConnectionErrors", "warning", 0, 240'000, "peer"},
+                       {"ApdexLow", "warning", 0, 240'000},
+                       {"UpstreamErrors", "warning", 0, 240'000, "destination_service"},
+                       {"MemoryPressure", "warning", 0, 180'000},
+                       {"ReadinessFailing", "critical", 0, 60'000}};
 const Rule kNoiseRules[] = {{"DiskSpaceLow", "warning", 0, 0}, {"CertExpiringSoon", "warning", 0, 0},
                             {"NTPDrift", "warning", 0, 0},     {"SlowGC", "warning", 0, 0},
                             {"LogVolumeHigh", "info", 0, 0}};
@@ -69,6 +82,28 @@ Labels AlertLabels(const std::string& rule, const std::string& service, int pod,
                              {"instance", service + "-" + std::to_string(pod)},
                              {"severity", severity},
                              {"cluster", "prod"}});
+}
+
+// Whether `rule` on `service` names its callee: a property of the rule as
+// deployed there (the same for every fault and pod), drawn from a stream
+// of its own (FNV-1a of the names and the seed) so the storm is otherwise
+// the one generated without labels.
+bool NamesCallee(uint64_t seed, const std::string& service, const char* rule, double fraction) {
+  if (fraction <= 0) return false;
+  uint64_t h = 1469598103934665603ULL ^ seed;
+  for (char c : service + "/" + rule) h = (h ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  return Rng(h).Uniform() < fraction;
+}
+
+Labels AlertLabels(const std::string& rule, const std::string& service, int pod, const char* severity,
+                   const char* dependency_label, const std::string& callee) {
+  Labels l = AlertLabels(rule, service, pod, severity);
+  if (!dependency_label) return l;
+  std::string value = callee;
+  if (std::string_view(dependency_label) == "destination_service") value += ".prod.svc.cluster.local";
+  std::vector<Label> items = l.items();
+  items.push_back({dependency_label, value});
+  return *Labels::FromPairs(std::move(items));
 }
 
 }  // namespace
@@ -107,6 +142,7 @@ Storm GenerateStorm(const StormConfig& cfg) {
     TimestampMs start, end;
     std::map<std::string, TimestampMs> onset;
   };
+  std::map<std::string, std::string> via;  // caller -> the callee the current fault reached it through
   std::vector<Spread> spreads;
   for (int f = 0; f < cfg.faults; ++f) {
     StormFault fault;
@@ -119,6 +155,7 @@ Storm GenerateStorm(const StormConfig& cfg) {
       TimestampMs end = start + rng.Range(10 * 60'000, 25 * 60'000);
       // Spread to callers, hop by hop.
       onset = {{root, start}};
+      via.clear();
       std::vector<std::string> frontier{root};
       while (!frontier.empty()) {
         std::vector<std::string> next;
@@ -126,6 +163,7 @@ Storm GenerateStorm(const StormConfig& cfg) {
           for (const auto& caller : storm.topology.Callers(svc)) {
             if (onset.count(caller) || rng.Uniform() > cfg.spread_probability) continue;
             onset[caller] = onset[svc] + rng.Range(20'000, 60'000);
+            via[caller] = svc;
             next.push_back(caller);
           }
         }
@@ -159,10 +197,13 @@ Storm GenerateStorm(const StormConfig& cfg) {
       std::set<size_t> picked;
       while (static_cast<int>(picked.size()) < rules) picked.insert(rng.Next() % std::size(kRules));
       for (size_t r : picked) {
+        bool names = !is_root && kRules[r].dependency_label &&
+                     NamesCallee(cfg.seed, svc, kRules[r].name, cfg.dependency_label_fraction);
         for (int p = 0; p < pods[svc]; ++p) {
           if (!is_root && rng.Uniform() < 0.3) continue;  // not every pod of a caller suffers
           Episode e;
-          e.labels = AlertLabels(kRules[r].name, svc, p, kRules[r].severity);
+          e.labels = names ? AlertLabels(kRules[r].name, svc, p, kRules[r].severity, kRules[r].dependency_label, via[svc])
+                           : AlertLabels(kRules[r].name, svc, p, kRules[r].severity);
           e.start = t0 + rng.Range(0, 90'000);
           // Its condition ends with the fault (plus the evaluation interval,
           // up to a minute); the rule's window or backlog holds it longer.

@@ -35,6 +35,15 @@ struct StormConfig {
   double spread_probability = 0.7;  // per call edge
   TimestampMs resend_ms = 60'000;
   TimestampMs start_ms = 1'767'225'600'000;  // 2026-01-01T00:00:00Z
+  // Fraction of (caller service, call-side rule) pairs whose alerts name
+  // the callee the fault reached the caller through, as a service mesh's
+  // or a client library's rules do (destination_service, upstream, peer).
+  // Call-side rules are those about calls (UpstreamErrors,
+  // ConnectionErrors, TimeoutsHigh), never CPU, memory or readiness; a
+  // fault's root names nothing. Decided per pair, by a stream of its own:
+  // 0 (the default, the storm suite) generates exactly the storms without
+  // it.
+  double dependency_label_fraction = 0;
 };
 
 struct StormSend {

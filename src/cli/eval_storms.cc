@@ -22,6 +22,8 @@ struct StormFlags {
   bool json = false;
   bool explain = false;
   bool score_shared = false;
+  double dependency_labels = 0;
+  bool ignore_dependency_labels = false;
   std::string dump_dir;
 };
 
@@ -54,10 +56,13 @@ int Run(const StormFlags& f) {
     StormConfig sc;
     sc.seed = f.seed + static_cast<uint64_t>(i);
     sc.faults = f.faults;
+    sc.dependency_label_fraction = f.dependency_labels;
     Storm storm = GenerateStorm(sc);
     if (!f.dump_dir.empty()) Dump(storm, sc.seed, f.dump_dir);
     std::string explain;
-    StormScore s = RunStorm(storm, StormAlertingConfig(storm), f.explain ? &explain : nullptr, f.score_shared);
+    AlertingConfig cfg = StormAlertingConfig(storm);
+    if (f.ignore_dependency_labels) cfg.correlation.dependency_labels.clear();
+    StormScore s = RunStorm(storm, cfg, f.explain ? &explain : nullptr, f.score_shared);
     if (f.explain) std::fprintf(stderr, "seed %llu\n%s", static_cast<unsigned long long>(sc.seed), explain.c_str());
     total.Add(s);
     if (!f.json) {
@@ -98,6 +103,12 @@ void AddEvalStormsCommand(CommandContext& ctx) {
                 "Print to stderr where each fault's alerts went and every alert in another fault's incident");
   cmd->add_flag("--score-shared", flags->score_shared,
                 "Also score alerts two faults fired together, as the first fault's (left out by default)");
+  cmd->add_option("--dependency-labels", flags->dependency_labels,
+                  "Fraction of call-side rules (per caller service) whose alerts name the callee, as a mesh's do "
+                  "(0: the storm suite)")
+      ->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--ignore-dependency-labels", flags->ignore_dependency_labels,
+                "Correlate with correlation.dependency_labels empty (what the labels alone change)");
   cmd->add_option("--dump-dir", flags->dump_dir, "Also write each storm's sends as storm-<seed>.json here");
   cmd->callback([flags, &ctx] { ctx.exit_code = Run(*flags); });
 }

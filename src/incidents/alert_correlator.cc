@@ -25,6 +25,9 @@ constexpr int kSameRule = 26;   // the same rule on the same service, its episod
 constexpr int kClose = 24;      // same entity or service, or the propagation path, fresh
 constexpr int kLate = 23;       // the same, but its episode began more than onset_spread ago
 constexpr int kLoose = 22;      // depends on the root (or is deeper), the nearest front
+// BestMatch adds NamedEdgeTier times this to the score: an incident the
+// alert's named call edge leads into outranks any relation without it.
+constexpr int kNamedEdge = 100;
 
 // With correlation.page_critical_symptoms, topology inhibition mutes a
 // caller's alerts below this severity only; see MutedAsSymptom.
@@ -84,6 +87,37 @@ std::string AlertCorrelator::RuleOf(const Labels& labels) const {
   std::string_view name = labels.Get("alertname");
   if (svc.empty() || name.empty()) return {};
   return svc + "/" + std::string(name);
+}
+
+bool AlertCorrelator::KnownService(const std::string& service) const {
+  if (topo_ && topo_->Knows(service)) return true;
+  for (const auto* pool : {&incidents_, &candidates_}) {
+    for (const auto& [id, inc] : *pool) {
+      if (!inc.resolved && inc.services.count(service)) return true;
+    }
+  }
+  return false;
+}
+
+std::string AlertCorrelator::DependencyOf(const Labels& labels, const std::string& service) const {
+  for (const auto& name : cfg_.dependency_labels) {
+    std::string_view v = labels.Get(name);
+    if (v.empty()) continue;
+    // Meshes name a destination by its DNS name
+    // ("reviews.default.svc.cluster.local"); the service is its first part.
+    for (std::string_view cand : {v, v.substr(0, v.find('.'))}) {
+      std::string dep(cand);
+      if (!dep.empty() && dep != service && KnownService(dep)) return dep;
+    }
+  }
+  return {};
+}
+
+int AlertCorrelator::NamedEdgeTier(const AlertIncident& inc, const std::string& dependency) const {
+  if (dependency.empty() || inc.root_service.empty()) return 0;
+  bool is_root = dependency == inc.root_service;
+  bool through = is_root || (topo_ && DependsOn(dependency, inc.root_service));
+  return (through ? 2 : 0) + (is_root || inc.services.count(dependency) ? 1 : 0);
 }
 
 bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& service) const {
@@ -278,7 +312,8 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
 
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                                           const std::string& entity, const std::string& rule, TimestampMs now,
-                                          bool close_only, int* score, bool weak_path) {
+                                          bool close_only, int* score, bool weak_path,
+                                          const std::string& dependency) {
   AlertIncident* best = nullptr;
   *score = 0;
   TimestampMs best_evidence = INT64_MIN;
@@ -287,6 +322,10 @@ AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool
     TimestampMs evidence = 0;
     int s = Relatedness(inc, service, entity, rule, now, weak_path, &evidence);
     if (s == 0 || (close_only && s <= kLoose)) continue;
+    // The named call edge ranks first, among incidents related anyway (a
+    // label alone never joins an alert to an incident it is otherwise
+    // unrelated to).
+    s += kNamedEdge * NamedEdgeTier(inc, dependency);
     // Among equally related incidents, the one with the most recent evidence.
     if (s > *score || (s == *score && evidence > best_evidence)) {
       best = &inc;
@@ -486,15 +525,16 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   std::string svc = ServiceOf(t->alert.labels);
   std::string ent = EntityOf(t->alert.labels);
   std::string rule = RuleOf(t->alert.labels);
+  std::string dep = cfg_.dependency_labels.empty() ? std::string() : DependencyOf(t->alert.labels, svc);
   int open_score = 0, cand_score = 0;
-  AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score);
+  AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, false, dep);
   // Related to an open incident only late: a callee that just began in
   // another (one alert is enough then) is the better guess.
-  if (open_score == kLate) open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, true);
+  if (open_score == kLate) open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, true, dep);
   // Candidates gather only closely related alerts (same entity or service,
   // or the propagation path): loose topology relations would let unrelated
   // blips add up to the evidence of an incident.
-  AlertIncident* cand = BestMatch(candidates_, svc, ent, rule, now, true, &cand_score);
+  AlertIncident* cand = BestMatch(candidates_, svc, ent, rule, now, true, &cand_score, false, dep);
   if (open && cand && open_score < cand_score && OnPropagationPath(*open, *cand, now)) {
     // The candidate's services all call services failing in the open
     // incident, downstream of its root: a fast fault's callers that began

@@ -24,7 +24,12 @@
 // together): it ranks below a fresh propagation path, and against it one
 // alert on a just-failing callee carries the path too (a second fault
 // reaching a caller that was already failing). Ties go to the most recent
-// evidence. Services that merely share a
+// evidence. An alert that names the dependency it is about
+// (correlation.dependency_labels: a mesh's destination_service, a client's
+// peer or upstream) prefers, among the incidents it relates to, those whose
+// suspected root is that callee or reachable through it: the label says
+// which call edge the symptom travelled, which alert times and topology
+// cannot tell for a caller of two failing roots. Services that merely share a
 // caller or a callee are not related. An alert related to none starts a new
 // candidate incident. Incidents are never merged automatically (two
 // concurrent faults whose symptoms meet at a shared caller stay two
@@ -210,6 +215,11 @@ class AlertCorrelator {
   // MutedAsSymptom never mutes (for the timeline line saying so, once).
   bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
                       const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // The dependency the alert names: the value of the first of
+  // correlation.dependency_labels that is a known service other than
+  // `service` (the value itself, or its part before the first '.'); "" when
+  // none does.
+  std::string DependencyOf(const Labels& labels, const std::string& service) const;
   // topology.DependsOn, memoized (bounded).
   bool DependsOn(const std::string& service, const std::string& dependency) const;
   // The split notice of incident `id` was sent to `receiver` (or muted for
@@ -223,9 +233,19 @@ class AlertCorrelator {
   // carries the propagation path, at the late relation's rank.
   int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity, const std::string& rule,
                   TimestampMs now, bool weak_path, TimestampMs* evidence) const;
+  // `dependency`: the callee the alert names (DependencyOf; "" for none).
+  // Among related incidents, those the named call edge leads into
+  // (NamedEdgeTier) come first; *score then includes the tier.
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                            const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score,
-                           bool weak_path = false);
+                           bool weak_path = false, const std::string& dependency = "");
+  // How far the call edge to `dependency` leads into `inc`: 2 when its
+  // suspected root is the dependency or reachable through it, plus 1 when
+  // the dependency is the root or has alerts in it; 0 without a dependency.
+  int NamedEdgeTier(const AlertIncident& inc, const std::string& dependency) const;
+  // True when `service` is in the topology or has alerts in a live
+  // incident or candidate.
+  bool KnownService(const std::string& service) const;
   // `fresh_service_episode`: the alert starts a new episode of its service
   // even within the propagation window (nothing of the service still fires
   // there; see FreshServiceEpisode).

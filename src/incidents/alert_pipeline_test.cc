@@ -419,6 +419,86 @@ void TwoFaultsBelowFrontend(Fixture& f, TimestampMs index_at, TimestampMs search
   for (int i = 0; i < search_alerts; ++i) f.p.Receive(Pod("Timeouts", "search", i, search_at), search_at, &f.out);
 }
 
+// A caller-side alert naming the callee it is about (a mesh's
+// destination_service, a client's upstream), or `dependency` "" for none.
+Alert Named(const std::string& name, const std::string& svc, int i, TimestampMs at, const std::string& label,
+            const std::string& dependency) {
+  Alert a = Pod(name, svc, i, at);
+  std::vector<Label> labels = a.labels.items();
+  if (!dependency.empty()) labels.push_back({label, dependency});
+  a.labels = *Labels::FromPairs(labels);
+  return a;
+}
+
+// Two faults begin seconds apart (payments, index); frontend calls both
+// roots' callers (checkout, search) and fires the same rule for each.
+// Timing and topology cannot tell which of its alerts is whose: without
+// dependency labels the same-rule relation sends both to the first. With
+// them, each follows the call edge it names (Istio's DNS name or a bare
+// service name) into the right incident. Returns the incident of each of
+// frontend's alerts, in order: two naming checkout, two naming search,
+// then one naming `last` (none when "").
+std::vector<int64_t> SharedCallerOfTwoRoots(bool dependency_labels, const std::string& last) {
+  AlertingConfig cfg = Config();
+  if (!dependency_labels) cfg.correlation.dependency_labels.clear();
+  Fixture f(std::move(cfg));
+  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
+  for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 5000), 5000, &f.out);
+  for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 30'000), 30'000, &f.out);
+  for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Timeouts", "search", i, 30'000), 30'000, &f.out);
+  EXPECT_EQ(f.ids, 2);
+  std::vector<Alert> caller = {
+      Named("UpstreamErrors", "frontend", 0, 50'000, "destination_service", "checkout.prod.svc.cluster.local"),
+      Named("UpstreamErrors", "frontend", 1, 51'000, "destination_service", "checkout.prod.svc.cluster.local"),
+      Named("UpstreamErrors", "frontend", 0, 52'000, "upstream", "search"),
+      Named("UpstreamErrors", "frontend", 1, 53'000, "upstream", "search"),
+      Named("UpstreamErrors", "frontend", 2, 54'000, "upstream", last),
+  };
+  std::vector<int64_t> got;
+  for (const Alert& a : caller) {
+    f.p.Receive(a, a.starts_ms, &f.out);
+    const TrackedAlert* t = f.p.alerts().Find(FingerprintOf(a.labels));
+    got.push_back(t ? t->incident_id : -1);
+  }
+  return got;
+}
+
+TEST(AlertPipeline, ASharedCallersAlertsFollowTheDependencyTheyName) {
+  std::vector<int64_t> named = SharedCallerOfTwoRoots(true, "checkout");
+  std::vector<int64_t> plain = SharedCallerOfTwoRoots(false, "checkout");
+  ASSERT_EQ(named.size(), 5u);
+  ASSERT_EQ(plain.size(), 5u);
+  EXPECT_EQ(named[0], 1);  // payments' incident, through checkout
+  EXPECT_EQ(named[1], 1);
+  EXPECT_EQ(named[2], 2);  // index's, through search
+  EXPECT_EQ(named[3], 2);
+  EXPECT_EQ(named[4], 1);  // the freshest same-rule relation (2) yields to the named edge
+  // Without the labels the rule relation takes them all to the first.
+  EXPECT_EQ(plain[2], 1);
+  EXPECT_EQ(plain[3], 1);
+}
+
+TEST(AlertPipeline, DependencyLabelsAreConfigured) {
+  const std::string route = "route: {receiver: r}\nreceivers: [{name: r}]\n";
+  auto cfg = ParseAlertingConfig(route + "correlation: {dependency_labels: [peer, db]}\n");
+  ASSERT_TRUE(cfg.ok()) << cfg.status().ToString();
+  EXPECT_EQ(cfg->correlation.dependency_labels, (std::vector<std::string>{"peer", "db"}));
+  auto bad = ParseAlertingConfig(route + "correlation: {dependency_labels: peer}\n");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_NE(bad.status().message().find("correlation.dependency_labels"), std::string::npos) << bad.status().ToString();
+}
+
+// A name that is no known service (nor its first DNS label) changes
+// nothing: the alert goes where it would without the label.
+TEST(AlertPipeline, ADependencyLabelNamingNoKnownServiceFallsBack) {
+  std::vector<int64_t> unknown = SharedCallerOfTwoRoots(true, "ledger.prod.svc.cluster.local");
+  std::vector<int64_t> none = SharedCallerOfTwoRoots(true, "");
+  ASSERT_EQ(unknown.size(), 5u);
+  ASSERT_EQ(none.size(), 5u);
+  EXPECT_EQ(none[4], 2);  // the same rule, most recent evidence (search's alerts)
+  EXPECT_EQ(unknown[4], none[4]);
+}
+
 // Two faults reach a shared caller two minutes apart. Its first fault's
 // alerts there began together; a new pod firing the same rule 100 s later
 // (beyond onset_spread) came with the second fault, whose callee has just
@@ -1263,6 +1343,47 @@ TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
   EXPECT_EQ(lagged.missed_faults, 0);
   EXPECT_EQ(lagged.split_notices, 2);
   EXPECT_GE(lagged.compression(), 0.98);
+}
+
+// --dependency-labels: call-side rules of callers name the callee their
+// fault came through (never a root's rules, never CPU or memory rules);
+// the faults themselves are the storm generated without labels, and at 0
+// (the storm suite) no alert carries one.
+TEST(StormEval, DependencyLabelsNameTheCalleeOnCallSideRulesOnly) {
+  StormConfig plain_cfg;
+  plain_cfg.seed = 3;
+  StormConfig named_cfg = plain_cfg;
+  named_cfg.dependency_label_fraction = 1.0;
+  Storm plain = GenerateStorm(plain_cfg), named = GenerateStorm(named_cfg);
+  ASSERT_EQ(plain.faults.size(), named.faults.size());
+  std::set<std::string> roots;
+  for (size_t i = 0; i < plain.faults.size(); ++i) {
+    EXPECT_EQ(plain.faults[i].root_service, named.faults[i].root_service);
+    EXPECT_EQ(plain.faults[i].start_ms, named.faults[i].start_ms);
+    EXPECT_EQ(plain.faults[i].end_ms, named.faults[i].end_ms);
+    roots.insert(plain.faults[i].root_service);
+  }
+  const std::vector<std::string> dependency = {"destination_service", "upstream", "peer"};
+  auto named_callee = [&](const Labels& l) {
+    for (const auto& n : dependency) {
+      std::string v(l.Get(n));
+      if (!v.empty()) return v.substr(0, v.find('.'));
+    }
+    return std::string();
+  };
+  for (const auto& send : plain.sends) EXPECT_EQ(named_callee(send.alert.labels), "");
+  int labelled = 0;
+  for (const auto& send : named.sends) {
+    std::string callee = named_callee(send.alert.labels);
+    std::string_view rule = send.alert.labels.Get("alertname");
+    bool call_side = rule == "UpstreamErrors" || rule == "ConnectionErrors" || rule == "TimeoutsHigh";
+    if (callee.empty()) continue;
+    ++labelled;
+    EXPECT_TRUE(call_side) << rule;
+    std::string svc(send.alert.labels.Get("service"));
+    EXPECT_TRUE(named.topology.Callees(svc).count(callee)) << svc << " -> " << callee;
+  }
+  EXPECT_GT(labelled, 50);
 }
 
 }  // namespace
