@@ -129,6 +129,9 @@ class KpiDetector {
   // Updates the sustained views with the (deseasonalised) value d and the
   // point's |residual| / scale; returns the larger of their surprises.
   double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
+  // The medium view's deviation in slow-level scales, counted only while the
+  // short-term mean agrees with it (an excursion that ended is not news).
+  double MediumViewZ(double scale) const;
   // Restarts the two mean views (slow level, means, tails) on a new input.
   void RestartMeanViews(bool on_profile);
   // Updates the innovation view with the primary residual z (in robust sds);
