@@ -9,7 +9,8 @@
 //     standard deviations (z); the combined score is the largest of them
 //     (detectors whose scores live on other scales are mapped to z first).
 //     An innovation view (the residual whitened by its lag-1
-//     autocorrelation) sees abrupt changes in autocorrelated noise.
+//     autocorrelation) sees abrupt changes in autocorrelated noise; a drift
+//     view (Page's CUSUM of those innovations) sees a run of moderate ones.
 //     The alarm threshold on the combined score comes from SPOT (extreme
 //     value theory), times the feedback sensitivity. The calibrated
 //     surprise (the fitted tails of the point and sustained views) alarms
@@ -134,9 +135,13 @@ class KpiDetector {
   double MediumViewZ(double scale) const;
   // Restarts the two mean views (slow level, means, tails) on a new input.
   void RestartMeanViews(bool on_profile);
-  // Updates the innovation view with the primary residual z (in robust sds);
-  // returns its surprise (0 while the residuals are not autocorrelated).
+  // Updates the innovation view with the primary residual z (in robust sds)
+  // and the drift view with the innovation; returns the larger surprise
+  // (the innovation view's is 0 while the residuals are not autocorrelated).
   double InnovationView(double z);
+  // Updates the drift view (Page's CUSUM of the innovations u, in their
+  // sds); returns its surprise.
+  double DriftView(double u);
   void Learn(TimestampMs ts, double x, bool anomalous);
   // True for a score alarm that continues an excursion (an alarm within
   // the current run): the point view's tail does not learn it.
@@ -184,6 +189,9 @@ class KpiDetector {
   // by its lag-1 autocorrelation, with its own EVT tail.
   float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
   SpotThreshold spot_innov_;
+  // The drift view (DriftView): one-sided sums of the innovations, own tail.
+  float drift_up_ = 0, drift_down_ = 0;
+  SpotThreshold spot_drift_;
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;

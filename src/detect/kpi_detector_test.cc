@@ -498,6 +498,47 @@ TEST(KpiDetector, InnovationViewSeesAStepInAutocorrelatedNoise) {
   EXPECT_GT(onset, before + 0.5);  // above the noise's largest in the 1000 points before
 }
 
+// A ramp in AR(1) noise: a steady run of moderately large innovations
+// that neither the point view (each residual is within the noise's spread)
+// nor the innovation view (each innovation is within its own) finds in its
+// first 8 points; the drift view (Page's CUSUM of the innovations) does.
+// Ramps of 3 residual sds over 12 points, held 60 points, one every 1 000.
+// The drift view (Page's CUSUM of the innovations) makes a drop of a
+// low count surprising within the 7-point rule: each point of a Poisson
+// rate halved is only 2-3 sds below the daily profile, within what the
+// point view's tail has seen, but a run of them is not. Twelve drops of a
+// daily rate of ~20 by half, at once and over 8 points: 8 of the 24 reach
+// the surprise alarm level within their first 8 points (3 without the
+// view), while the noise's largest surprise stays the same (4.21).
+TEST(KpiDetector, TheDriftViewFindsADropOfALowCountWithinEightPoints) {
+  int found = 0;
+  double quiet = 0;
+  for (int rise : {1, 8}) {
+    KpiDetector det;
+    std::mt19937 rng(7);
+    auto rate = [rise](int i) {
+      const double day = 20 * (1 + 0.6 * std::sin(2 * M_PI * i / 1440.0));
+      const int k = i % 997;
+      if (i < 6 * 1440 || k >= 60) return day;
+      return day * (1 - 0.5 * std::min(1.0, (k + 1.0) / rise));
+    };
+    double onset = 0;
+    for (int i = 0; i < 14 * 1440; ++i) {
+      std::poisson_distribution<int> counts(rate(i));
+      const KpiVerdict v = det.Update(static_cast<int64_t>(i) * kMinute, counts(rng));
+      const int k = i % 997;
+      if (i >= 5 * 1440 && k >= 300) quiet = std::max(quiet, v.surprise);
+      if (i >= 6 * 1440 && k < 8) onset = std::max(onset, v.surprise);
+      if (i >= 6 * 1440 && k == 7) {
+        found += onset > 3.2;  // the surprise alarm's level
+        onset = 0;
+      }
+    }
+  }
+  EXPECT_GE(found, 6);
+  EXPECT_LT(quiet, 4.5);
+}
+
 TEST(KpiDetector, StateFitsTheMemoryBudget) {
   KpiDetector det;
   // One-minute data with daily seasonality, three weeks: profiled, buffer freed.

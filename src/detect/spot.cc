@@ -63,9 +63,10 @@ void SpotThreshold::Rebase() {
 bool SpotThreshold::Update(double score) {
   if (!std::isfinite(score)) return false;
   if (!calibrated_) {
-    initial_.push_back(static_cast<float>(score));
-    if (static_cast<int>(initial_.size()) < init_) return score > floor_ * 2;
-    std::vector<float> sorted = initial_;
+    if (!initial_) initial_ = std::make_unique<std::vector<float>>();
+    initial_->push_back(static_cast<float>(score));
+    if (static_cast<int>(initial_->size()) < init_) return score > floor_ * 2;
+    std::vector<float> sorted = std::move(*initial_);
     std::sort(sorted.begin(), sorted.end());
     t_ = sorted[static_cast<size_t>(0.98 * static_cast<double>(sorted.size() - 1))];
     n_ = static_cast<float>(sorted.size());
@@ -76,8 +77,7 @@ bool SpotThreshold::Update(double score) {
         sum_sq_ += (s - t_) * (s - t_);
       }
     }
-    initial_.clear();
-    initial_.shrink_to_fit();
+    initial_.reset();
     calibrated_ = true;
     Refit();
     return false;
@@ -133,7 +133,7 @@ void SpotThreshold::AppendTo(std::string* out) const {
   PutPod(out, floor_);
   PutPod(out, risk_factor_);
   PutPod(out, calibrated_);
-  snapshot_fields::PutPodVector(out, initial_);
+  snapshot_fields::PutPodVector(out, initial_ ? *initial_ : std::vector<float>{});
   PutPod(out, t_);
   PutPod(out, z_);
   PutPod(out, n_);
@@ -152,7 +152,10 @@ Status SpotThreshold::ParseFrom(std::string_view* in) {
   if (s.ok()) s = GetPod(in, &floor_, "spot floor");
   if (s.ok()) s = GetPod(in, &risk_factor_, "spot risk factor");
   if (s.ok()) s = GetPod(in, &calibrated_, "spot calibrated");
-  if (s.ok()) s = snapshot_fields::GetPodVector(in, &initial_, "spot initial scores", 1 << 16);
+  std::vector<float> initial;
+  if (s.ok()) s = snapshot_fields::GetPodVector(in, &initial, "spot initial scores", 1 << 16);
+  initial_.reset();
+  if (s.ok() && !initial.empty()) initial_ = std::make_unique<std::vector<float>>(std::move(initial));
   if (s.ok()) s = GetPod(in, &t_, "spot t");
   if (s.ok()) s = GetPod(in, &z_, "spot z");
   if (s.ok()) s = GetPod(in, &n_, "spot n");
