@@ -469,10 +469,16 @@ void KpiDetector::Rebaseline(TimestampMs ts, double x) {
     hw_.ShiftLevel(jump_hw_);
   }
   since_jump_ = 0;
-  cusum_.Reset();
-  if (bocpd_) bocpd_->Reset();
   after_jump_ = true;
   after_jump_points_ = 0;
+  RestartChangeEvidence();
+}
+
+void KpiDetector::RestartChangeEvidence() {
+  // The baselines moved: what the change detectors and the alarm run had
+  // gathered was measured against the old ones.
+  cusum_.Reset();
+  if (bocpd_) bocpd_->Reset();
   run_ = 0;
   run_sum_ = 0;
 }
@@ -495,12 +501,9 @@ bool KpiDetector::RevertJump(TimestampMs ts, double x) {
     season_offset_.Reset(season_offset_.level() - jump_offset_);
     hw_.ShiftLevel(-jump_hw_);
   }
-  cusum_.Reset();
-  if (bocpd_) bocpd_->Reset();
   after_jump_ = false;
   since_jump_ = 0xffff;
-  run_ = 0;
-  run_sum_ = 0;
+  RestartChangeEvidence();
   return true;
 }
 

@@ -215,6 +215,7 @@ class KpiDetector {
   uint8_t innov_n_ = 0;         // residuals the innovation view saw, up to its warm-up
   bool after_jump_ = false;      // a level shift was accepted recently
   int8_t trend_state_ = 0;       // +1 / -1 while a slow trend episode is reported
+  void RestartChangeEvidence();
   bool RevertJump(TimestampMs ts, double x);
 };
 
