@@ -27,7 +27,10 @@ class Cusum {
   int Update(double z);
   void Reset() { up_ = down_ = 0; }
   // The larger cumulative sum relative to h (>= 1 at a signal).
-  double Level() const { return (up_ > down_ ? up_ : down_) / h_; }
+  double Level() const { return Sum() / h_; }
+  // The larger cumulative sum itself (with h infinite the sums never
+  // restart: an evidence score for a caller's own threshold).
+  double Sum() const { return up_ > down_ ? up_ : down_; }
 
  private:
   float k_, h_;

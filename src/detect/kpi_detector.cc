@@ -26,7 +26,6 @@ constexpr double kSurpriseEndFraction = 0.375;  // a surprising stretch ends bel
 constexpr double kInnovAlpha = 0.01;    // weight of a point in the innovation view's moments (~100 points)
 constexpr double kInnovMinRho = 0.5;    // lag-1 autocorrelation from which the innovation view judges
 constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits innov_n_)
-constexpr double kDriftK = 1.0;         // the drift view's reference per point, in innovation sds
 constexpr double kDriftClip = 1.5;      // innovations fed to the drift view are clipped here
 constexpr uint16_t kRevertWindow = 240;  // points after a re-baseline during which a return undoes it
 }  // namespace
@@ -199,10 +198,8 @@ double KpiDetector::DriftView(double u) {
   // building drop) becomes surprising within a few points. Round kpi6: KPI
   // check 0.849 -> 0.862 best F1-PA (held-out 0.852 -> 0.859, 0.840 ->
   // 0.852), NAB 57.13/47.68/65.42 -> 57.11/48.51/64.43 (docs/detection.md).
-  const double uc = std::clamp(u, -kDriftClip, kDriftClip);
-  drift_up_ = static_cast<float>(std::max(0.0, drift_up_ + uc - kDriftK));
-  drift_down_ = static_cast<float>(std::max(0.0, drift_down_ - uc - kDriftK));
-  const double s = std::max(drift_up_, drift_down_);
+  drift_.Update(std::clamp(u, -kDriftClip, kDriftClip));
+  const double s = drift_.Sum();
   const double surprise = spot_drift_.Surprise(s);
   spot_drift_.Update(s);
   return surprise;
@@ -531,7 +528,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   if (have_last_ && profile_.step_ms > 0 && ts - last_ts_ > cfg_.gap_steps * profile_.step_ms) {
     missing = ts - last_ts_;
     cusum_.Reset();  // a gap is not evidence of a shift
-    drift_up_ = drift_down_ = 0;
+    drift_.Reset();
   }
   have_last_ = true;
   last_ts_ = ts;
@@ -735,8 +732,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, innov_scale_);
   PutPod(&b, innov_n_);
   spot_innov_.AppendTo(&b);
-  PutPod(&b, drift_up_);
-  PutPod(&b, drift_down_);
+  PutPod(&b, drift_);
   spot_drift_.AppendTo(&b);
   PutPod(&b, sensitivity_);
   PutPod(&b, last_ts_);
@@ -816,8 +812,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.innov_scale_, "kpi innovation scale");
   if (s.ok()) s = GetPod(&b, &d.innov_n_, "kpi innovation count");
   if (s.ok()) s = d.spot_innov_.ParseFrom(&b);
-  if (s.ok()) s = GetPod(&b, &d.drift_up_, "kpi drift up");
-  if (s.ok()) s = GetPod(&b, &d.drift_down_, "kpi drift down");
+  if (s.ok()) s = GetPod(&b, &d.drift_, "kpi drift");
   if (s.ok()) s = d.spot_drift_.ParseFrom(&b);
   if (s.ok()) s = GetPod(&b, &d.sensitivity_, "kpi sensitivity");
   if (s.ok()) s = GetPod(&b, &d.last_ts_, "kpi last timestamp");

@@ -32,6 +32,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -189,8 +190,9 @@ class KpiDetector {
   // by its lag-1 autocorrelation, with its own EVT tail.
   float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
   SpotThreshold spot_innov_;
-  // The drift view (DriftView): one-sided sums of the innovations, own tail.
-  float drift_up_ = 0, drift_down_ = 0;
+  // The drift view (DriftView): Page's one-sided sums of the innovations
+  // (never signalling on their own: h infinite), judged by their own tail.
+  Cusum drift_{1.0f, std::numeric_limits<float>::infinity()};
   SpotThreshold spot_drift_;
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
