@@ -198,3 +198,18 @@ TEST(ByteCodec, TruncationIsDetected) {
 
 }  // namespace
 }  // namespace vigil
+
+namespace vigil {
+namespace {
+
+TEST(ValueInEntityKey, ReadsAnEntityKeysLabels) {
+  const std::string key = R"(host="n,1",instance="a\"b",service="cart")";
+  EXPECT_EQ(ValueInEntityKey(key, "service"), "cart");
+  EXPECT_EQ(ValueInEntityKey(key, "instance"), "a\"b");
+  EXPECT_EQ(ValueInEntityKey(key, "host"), "n,1");
+  EXPECT_EQ(ValueInEntityKey(key, "pod"), "");
+  EXPECT_EQ(ValueInEntityKey("", "service"), "");
+}
+
+}  // namespace
+}  // namespace vigil

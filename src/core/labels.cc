@@ -113,4 +113,32 @@ Result<SeriesId> SeriesIdFromHex(std::string_view hex) {
   return v;
 }
 
+std::string ValueInEntityKey(std::string_view key, std::string_view name) {
+  const std::string head = std::string(name) + "=\"";
+  for (size_t at = 0; at < key.size();) {
+    if (key.compare(at, head.size(), head) == 0) {
+      std::string v;
+      for (size_t i = at + head.size(); i < key.size() && key[i] != '"'; ++i) {
+        if (key[i] == '\\' && i + 1 < key.size()) {
+          ++i;
+          v.push_back(key[i] == 'n' ? '\n' : key[i]);
+        } else {
+          v.push_back(key[i]);
+        }
+      }
+      return v;
+    }
+    // Next label: past this one's closing quote and comma.
+    bool in_value = false;
+    size_t i = at;
+    for (; i < key.size(); ++i) {
+      if (key[i] == '"') in_value = !in_value;
+      else if (key[i] == '\\' && in_value) ++i;
+      else if (key[i] == ',' && !in_value) break;
+    }
+    at = i + 1;
+  }
+  return {};
+}
+
 }  // namespace vigil

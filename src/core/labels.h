@@ -82,4 +82,9 @@ std::string SeriesIdToHex(SeriesId id);
 // Parses 1..16 hex digits.
 Result<SeriesId> SeriesIdFromHex(std::string_view hex);
 
+// The value of label `name` in an incident's entity key (name="value",...
+// without braces, values escaped as in Labels::ToString), unescaped; ""
+// when absent.
+std::string ValueInEntityKey(std::string_view key, std::string_view name);
+
 }  // namespace vigil

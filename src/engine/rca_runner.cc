@@ -50,26 +50,6 @@ std::string IndicatorOf(const Labels& l) {
   return out;
 }
 
-// The value of `name` in a canonical entity key (name="value",...), "" when
-// absent; values are escaped as Labels::ToString writes them.
-std::string EntityValue(const std::string& entity, std::string_view name) {
-  size_t pos = 0;
-  while (pos < entity.size()) {
-    size_t eq = entity.find("=\"", pos);
-    if (eq == std::string::npos) return {};
-    std::string_view key(entity.data() + pos, eq - pos);
-    std::string value;
-    size_t i = eq + 2;
-    for (; i < entity.size() && entity[i] != '"'; ++i) {
-      if (entity[i] == '\\' && i + 1 < entity.size()) ++i;
-      value += entity[i];
-    }
-    if (key == name) return value;
-    pos = i + 2;  // past the closing quote and the comma
-  }
-  return {};
-}
-
 double MsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
 }
@@ -231,13 +211,14 @@ struct RcaRunner::Impl {
       if (!inst.empty()) instances.push_back(std::move(inst));
     };
     note(FirstOf(inc.entity_labels, {"service", "app", "job"}), FirstOf(inc.entity_labels, {"pod", "instance"}));
+    auto first_in = [](const std::string& key, std::initializer_list<const char*> names) {
+      for (const char* n : names) {
+        if (std::string v = ValueInEntityKey(key, n); !v.empty()) return v;
+      }
+      return std::string();
+    };
     for (const std::string& m : inc.members) {
-      std::string svc = EntityValue(m, "service");
-      if (svc.empty()) svc = EntityValue(m, "app");
-      if (svc.empty()) svc = EntityValue(m, "job");
-      std::string inst = EntityValue(m, "pod");
-      if (inst.empty()) inst = EntityValue(m, "instance");
-      note(std::move(svc), std::move(inst));
+      note(first_in(m, {"service", "app", "job"}), first_in(m, {"pod", "instance"}));
     }
     const rca::Scope scope = rca::ScopeToIncident(&data, services, instances);
     const double gather_ms = MsSince(t0);

@@ -45,36 +45,6 @@ TimelineEntry Line(int64_t incident_id, TimestampMs ts, const char* kind, std::s
   return e;
 }
 
-// The value of label `name` in an entity key (name="value",...), unescaped;
-// "" when absent.
-std::string ValueInEntityKey(std::string_view key, const std::string& name) {
-  const std::string head = name + "=\"";
-  for (size_t at = 0; at < key.size();) {
-    if (key.compare(at, head.size(), head) == 0) {
-      std::string v;
-      for (size_t i = at + head.size(); i < key.size() && key[i] != '"'; ++i) {
-        if (key[i] == '\\' && i + 1 < key.size()) {
-          ++i;
-          v.push_back(key[i] == 'n' ? '\n' : key[i]);
-        } else {
-          v.push_back(key[i]);
-        }
-      }
-      return v;
-    }
-    // Next label: past this one's closing quote and comma.
-    bool in_value = false;
-    size_t i = at;
-    for (; i < key.size(); ++i) {
-      if (key[i] == '"') in_value = !in_value;
-      else if (key[i] == '\\' && in_value) ++i;
-      else if (key[i] == ',' && !in_value) break;
-    }
-    at = i + 1;
-  }
-  return {};
-}
-
 }  // namespace
 
 const char* IncidentChangeKindName(IncidentChange::Kind kind) {
