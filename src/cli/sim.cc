@@ -145,6 +145,7 @@ struct ScenarioFlags {
   std::string target = "http://127.0.0.1:8080";
   double speed = 0;
   std::string ground_truth_dir;
+  std::string start;  // RFC 3339 or Unix time; default now
 };
 
 int RunScenarios(const ScenarioFlags& f) {
@@ -158,6 +159,15 @@ int RunScenarios(const ScenarioFlags& f) {
     }
     return 0;
   }
+  int64_t start_ms = 0;
+  if (!f.start.empty()) {
+    auto t = ParseTimeParam(f.start);
+    if (!t.ok()) {
+      std::fprintf(stderr, "vigil sim scenarios: --start: %s\n", t.status().message().c_str());
+      return 2;
+    }
+    start_ms = *t;
+  }
   HttpClient client(f.target);
   int failures = 0;
   for (const auto& s : suite) {
@@ -165,7 +175,7 @@ int RunScenarios(const ScenarioFlags& f) {
     auto topo = sim::BuiltinTopology(s.topology);
     sim::SimOptions so;
     so.seed = s.seed;
-    so.start_ms = RealClock().NowMs() / so.step_ms * so.step_ms;
+    so.start_ms = f.start.empty() ? RealClock().NowMs() / so.step_ms * so.step_ms : start_ms;
     auto simulator = sim::Simulator::Create(std::move(*topo), so);
     if (!simulator.ok()) return 2;
     for (const auto& fs : s.faults) {
@@ -233,6 +243,8 @@ void AddSimCommand(CommandContext& ctx) {
   sc->add_option("--target", sflags->target, "Receiver base URL")->default_val("http://127.0.0.1:8080");
   sc->add_option("--speed", sflags->speed, "Simulated seconds per wall second (0 = max)")->default_val(0);
   sc->add_option("--ground-truth-dir", sflags->ground_truth_dir, "Write each scenario's ground truth here");
+  sc->add_option("--start", sflags->start,
+                 "Simulated start time (RFC 3339 or Unix; replays a run exactly); default now");
   sc->callback([sflags, &ctx] { ctx.exit_code = RunScenarios(*sflags); });
 }
 

@@ -103,8 +103,10 @@ struct RcaRunner::Impl {
       if (!rec->has_value() && inc.state != IncidentState::kOpen && now - inc.updated_ms > settings.rerank_for_ms) {
         continue;  // long over: nobody is waiting for its ranking
       }
+      // Age in evidence time: data replayed ahead of the wall clock (a
+      // backfill, the simulator at full speed) has incidents "in the future".
       if (!rec->has_value() && inc.state == IncidentState::kOpen && settings.first_rank_after_ms > 0 &&
-          now - inc.opened_ms < settings.first_rank_after_ms) {
+          std::max(now, inc.updated_ms) - inc.opened_ms < settings.first_rank_after_ms) {
         continue;  // too young: let the abnormal window fill first
       }
       if (rec->has_value()) {
@@ -121,7 +123,9 @@ struct RcaRunner::Impl {
 
   Status Rank(const Incident& inc) {
     const auto t0 = std::chrono::steady_clock::now();
-    const TimestampMs now = clock->NowMs();
+    // The abnormal window runs to now, or to the incident's newest evidence
+    // when that is later (data replayed ahead of the wall clock).
+    const TimestampMs now = std::max(clock->NowMs(), inc.updated_ms);
     rca::CaseData data;
     data.id = std::to_string(inc.id);
     // Incidents open after some minimum evidence: the fault began a little
