@@ -4,10 +4,10 @@
 // them against the ground truth, beside a static-threshold baseline scored
 // on the very samples that were sent.
 //
-// Time. The first scenario is stamped from 10:00 UTC tomorrow and each next
-// one from the hour after the previous one ends: ahead of the wall clock (a
-// scenario's 45 simulated minutes take about a second), the same times of day
-// in every run.
+// Time. The first scenario is stamped from 10:00 UTC on the next Monday and
+// each next one from the hour after the previous one ends: ahead of the wall
+// clock (a scenario's 45 simulated minutes take about a second), the same
+// weekdays and times of day in every run.
 // vigil takes incident times from the samples, but ages evidence and resolves
 // incidents by its clock; the bench therefore runs `vigil serve --clock data`,
 // whose clock is the newest sample time when that is ahead of the wall clock,
@@ -208,7 +208,11 @@ int RunBench(const BenchFlags& f) {
   std::map<std::string, std::string> pod_service;
   const auto t0 = std::chrono::steady_clock::now();
   constexpr int64_t kHour = 3600000, kDay = 24 * kHour;
-  int64_t next_start = (RealClock().NowMs() / kDay + 1) * kDay + 10 * kHour;
+  // The first Monday after today (day 0 of the Unix epoch was a Thursday):
+  // the simulator's traffic has a weekly shape, so the weekday is fixed too.
+  int64_t first_day = RealClock().NowMs() / kDay + 1;
+  while ((first_day + 3) % 7 != 0) ++first_day;
+  int64_t next_start = first_day * kDay + 10 * kHour;
   size_t samples = 0;
   long backoffs = 0;
   size_t log404 = 0, trace404 = 0, failures = 0;
@@ -216,10 +220,10 @@ int RunBench(const BenchFlags& f) {
     const auto& s = suite[i];
     sim::SimOptions so;
     so.seed = s.seed;
-    // The first scenario starts at 10:00 UTC tomorrow, each next one on the
-    // hour after the previous one ends: the same times of day (seasonality,
-    // the hourly job) in every run, always ahead of vigil's wall clock, and
-    // the data clock only moves forward.
+    // The first scenario starts at 10:00 UTC on the next Monday, each next
+    // one on the hour after the previous one ends: the same weekdays and
+    // times of day (seasonality, the hourly job) in every run, always ahead
+    // of vigil's wall clock, and the data clock only moves forward.
     so.start_ms = next_start;
     next_start += (s.duration_ms + kHour - 1) / kHour * kHour;
     auto simulator = sim::Simulator::Create(*sim::BuiltinTopology(s.topology), so);
