@@ -128,6 +128,8 @@ class KpiDetector {
  private:
   void Build(const KpiProfile& p);
   KpiVerdict Judge(TimestampMs ts, double x);
+  // The point view's surprise for the combined score, discounted (see .cc).
+  double PointSurprise(double score) const;
   // Updates the sustained views with the (deseasonalised) value d and the
   // point's |residual| / scale; returns the larger of their surprises.
   double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
