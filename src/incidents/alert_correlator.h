@@ -110,6 +110,11 @@ struct AlertIncident {
   int max_service_alerts = 0;            // the largest count in `services`
   std::map<std::string, TimestampMs> service_since;  // service -> start of its current alert episode
   std::map<std::string, TimestampMs> service_last;   // service -> when its latest new alert joined
+  // service -> when its failure in the incident began: the start of the
+  // episode that began its current run of firing alerts (a new episode
+  // while the service still fires there carries it on). Absent (restored
+  // from an older store): its service_since.
+  std::map<std::string, TimestampMs> service_onset;
   std::set<std::string> entities;
   std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
   std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
@@ -249,7 +254,13 @@ class AlertCorrelator {
   // `fresh_service_episode`: the alert starts a new episode of its service
   // even within the propagation window (nothing of the service still fires
   // there; see FreshServiceEpisode).
-  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode = false);
+  // `alerts` (optional) tells whether the service still fires in `inc`
+  // when its episode restarts (its onset then carries on).
+  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode = false,
+           const std::function<TrackedAlert*(Fingerprint)>* alerts = nullptr);
+  // True when an alert of `service` other than `except` fires in `inc`.
+  bool ServiceFiring(const AlertIncident& inc, const std::string& service, Fingerprint except,
+                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // True when nothing of `service` fires in `inc` any more and its episode
   // began more than the jitter slack ago: a resolved blip does not age the
   // episode of a fault that begins on the service a minute or two later.
