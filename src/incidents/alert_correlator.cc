@@ -989,6 +989,28 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
       where.insert(svc);
     }
     if (moving.empty()) continue;
+    // One rule's alerts on a service that began together are one symptom
+    // (its pods); each pod's rule clears at its own pace (a rate window, a
+    // backlog). The pods that resolved since the root began to recover, but
+    // after its span, go with the ones that ended in it. Not those still
+    // firing: one that carries on may be the other fault's.
+    std::map<std::string, std::vector<TimestampMs>> began_with;
+    for (Fingerprint fp : moving) {
+      const TrackedAlert* t = alerts(fp);
+      began_with[RuleOf(t->alert.labels)].push_back(StartOf(*t));
+    }
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to || moving.count(fp)) continue;
+      auto g = began_with.find(RuleOf(t->alert.labels));
+      if (g == began_with.end()) continue;
+      for (TimestampMs start : g->second) {
+        if (std::llabs(StartOf(*t) - start) <= cfg_.onset_spread_ms) {
+          moving.insert(fp);
+          break;
+        }
+      }
+    }
     Detach(other, moving, alerts);
     AlertIncidentChange here;
     here.incident_id = id;

@@ -64,7 +64,9 @@
 // propagation window, the evidence of the end (a fault's symptoms clear
 // with it) corrects what the start could only guess:
 //  - alerts in other incidents, whose roots still fail, that cleared with
-//    this root on services depending on it move here (ReclaimClearedWithRoot);
+//    this root on services depending on it move here, with the pods of
+//    their rule that began with them and cleared in the root's span
+//    (ReclaimClearedWithRoot);
 //  - its alerts that outlived the root, on services none of whose alerts
 //    ended with it, explained by no other failing root, were another fault
 //    that only looked like propagation: they move into a new incident, one

@@ -1023,6 +1023,44 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   }
 }
 
+// Two pods of a rule on frontend begin 55 s before payments' first alert
+// (within the jitter slack), a third 70 s before (beyond it): alone that
+// one would stay with index when the others move to payments' incident on
+// its recovery. It began with them (within onset_spread) and cleared within
+// payments' span, so it goes with them: a rule's pods that began together
+// are one symptom (storms stop 9).
+TEST(AlertPipeline, APodOfAReclaimedRuleMovesWithIt) {
+  Fixture f;
+  const TimestampMs payments_end = 300'000, index_end = 900'000;
+  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 30'000 || t == 45'000 || t == 100'000) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
+        if (t >= 100'000 && t <= payments_end) {
+          f.p.Receive(Pod("DbErrors", "payments", i, 100'000, Until(t, payments_end)), t, &f.out);
+        }
+        TimestampMs start = i == 2 ? 30'000 : 45'000;
+        if (t >= start && t <= payments_end + 10'000) {
+          f.p.Receive(Pod("Latency", "frontend", i, start, Until(t, payments_end + 10'000)), t, &f.out);
+        }
+      }
+    }
+    if (t == 250'000) {
+      ASSERT_EQ(f.ids, 2);
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 2, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 1) << "precondition: index's incident took them";
+    }
+    f.p.Tick(t, &f.out);
+  }
+  ASSERT_EQ(f.p.correlator().Find(2)->root_service, "payments");
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
+    ASSERT_NE(l, nullptr);
+    EXPECT_EQ(l->incident_id, 2) << i;
+  }
+}
+
 // A symptom's fast rule (a gauge) may resolve a little before its root's
 // slower rules (rate windows) do: frontend's alerts, index's symptoms,
 // resolve at 310 s, while payments recovers (300 s) and 20 s before index
