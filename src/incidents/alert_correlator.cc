@@ -1087,6 +1087,18 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
     bool changed = false;
     for (TimestampMs tr : t->transitions) changed = changed || (tr >= with_from && tr <= with_to);
     if (changed) continue;
+    // Nor one whose rule has a pod here that began with it (within
+    // onset_spread) and ended with the root: a rule's pods that began
+    // together are one symptom, and each clears at its own pace (a rate
+    // window, a backlog draining).
+    bool sibling_ended = false;
+    for (Fingerprint o : inc.alerts) {
+      const TrackedAlert* u = o == fp ? nullptr : alerts(o);
+      sibling_ended = sibling_ended ||
+                      (u && !u->firing && !u->flapping && u->resolved_ms >= with_from && u->resolved_ms <= with_to &&
+                       std::llabs(StartOf(*u) - StartOf(*t)) <= cfg_.onset_spread_ms && RuleOf(u->alert.labels) == rule);
+    }
+    if (sibling_ended) continue;
     // The failing root that explains it: the same rule failing there
     // first, else the root whose episode began last before the alert did.
     int64_t to = 0;

@@ -72,7 +72,8 @@
 //    that only looked like propagation: they move into a new incident, one
 //    per service of them that depends on none of the others (RegroupAfterRoot);
 //  - its alerts that outlived the root, unchanged while it recovered, on a
-//    service depending on another incident's failing root, move there
+//    service depending on another incident's failing root, move there,
+//    unless a pod of their rule that began with them ended with the root
 //    (HandOverToFailingRoot).
 // Each move is a "split" or "reattributed" timeline line on both incidents.
 // An incident split off because its alerts cleared while muted as the

@@ -1061,6 +1061,40 @@ TEST(AlertPipeline, APodOfAReclaimedRuleMovesWithIt) {
   }
 }
 
+// Frontend's alerts went to payments' incident (the nearest front). When
+// payments recovers, one pod's alert of the rule ends with it, another's
+// fires on for five minutes (its rate window): it began with the first and
+// stays with it, instead of being handed over to index's failing root as
+// an alert that outlived payments (storms stop 9).
+TEST(AlertPipeline, APodWhoseRuleEndedWithTheRootIsNotHandedOver) {
+  Fixture f;
+  const TimestampMs payments_end = 300'000, index_end = 900'000;
+  for (TimestampMs t = 0; t <= 700'000; t += 1000) {
+    if (t % 60'000 == 0 || t == 10'000) {
+      for (int i = 0; i < 3; ++i) {
+        if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
+        if (t >= 10'000 && t <= payments_end) {
+          f.p.Receive(Pod("DbErrors", "payments", i, 10'000, Until(t, payments_end)), t, &f.out);
+        }
+        TimestampMs end = i == 2 ? payments_end + 300'000 : payments_end + 10'000;
+        if (t >= 60'000 && t <= end) f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, end)), t, &f.out);
+      }
+    }
+    if (t == 250'000) {
+      ASSERT_EQ(f.ids, 2);
+      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 2, 0, 0).labels));
+      ASSERT_NE(l, nullptr);
+      ASSERT_EQ(l->incident_id, 2) << "precondition: payments' incident took them";
+    }
+    f.p.Tick(t, &f.out);
+  }
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
+    ASSERT_NE(l, nullptr);
+    EXPECT_EQ(l->incident_id, 2) << i;
+  }
+}
+
 // A symptom's fast rule (a gauge) may resolve a little before its root's
 // slower rules (rate windows) do: frontend's alerts, index's symptoms,
 // resolve at 310 s, while payments recovers (300 s) and 20 s before index
