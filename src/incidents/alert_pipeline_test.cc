@@ -2,6 +2,7 @@
 // evidence, topology symptoms, silences and notification dedup.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
@@ -1023,6 +1024,27 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
   }
 }
 
+// Replays a scenario on the test clock: `send(t)` every minute and at the
+// `extra` instants, a Tick every second, then `check(t)` (when given).
+void Replay(Fixture& f, TimestampMs until, std::set<TimestampMs> extra, const std::function<void(TimestampMs)>& send,
+            const std::function<void(TimestampMs)>& check = nullptr) {
+  for (TimestampMs t = 0; t <= until; t += 1000) {
+    if (t % 60'000 == 0 || extra.count(t)) send(t);
+    f.p.Tick(t, &f.out);
+    if (check) check(t);
+  }
+}
+
+// The incident of each of frontend's three Latency alerts (-1: gone).
+std::vector<int64_t> LatencyIncidents(Fixture& f) {
+  std::vector<int64_t> got;
+  for (int i = 0; i < 3; ++i) {
+    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
+    got.push_back(l ? l->incident_id : -1);
+  }
+  return got;
+}
+
 // Two pods of a rule on frontend begin 55 s before payments' first alert
 // (within the jitter slack), a third 70 s before (beyond it): alone that
 // one would stay with index when the others move to payments' incident on
@@ -1032,33 +1054,28 @@ TEST(AlertPipeline, AlertsThatClearedWithARootMoveToItsIncident) {
 TEST(AlertPipeline, APodOfAReclaimedRuleMovesWithIt) {
   Fixture f;
   const TimestampMs payments_end = 300'000, index_end = 900'000;
-  for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
-    if (t % 60'000 == 0 || t == 30'000 || t == 45'000 || t == 100'000) {
-      for (int i = 0; i < 3; ++i) {
-        if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
-        if (t >= 100'000 && t <= payments_end) {
-          f.p.Receive(Pod("DbErrors", "payments", i, 100'000, Until(t, payments_end)), t, &f.out);
+  Replay(
+      f, 1'000'000, {30'000, 45'000, 100'000},
+      [&](TimestampMs t) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
+          if (t >= 100'000 && t <= payments_end) {
+            f.p.Receive(Pod("DbErrors", "payments", i, 100'000, Until(t, payments_end)), t, &f.out);
+          }
+          TimestampMs start = i == 2 ? 30'000 : 45'000;
+          if (t >= start && t <= payments_end + 10'000) {
+            f.p.Receive(Pod("Latency", "frontend", i, start, Until(t, payments_end + 10'000)), t, &f.out);
+          }
         }
-        TimestampMs start = i == 2 ? 30'000 : 45'000;
-        if (t >= start && t <= payments_end + 10'000) {
-          f.p.Receive(Pod("Latency", "frontend", i, start, Until(t, payments_end + 10'000)), t, &f.out);
+      },
+      [&](TimestampMs t) {
+        if (t == 250'000) {
+          ASSERT_EQ(f.ids, 2);
+          EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{1, 1, 1})) << "precondition: index's incident took them";
         }
-      }
-    }
-    if (t == 250'000) {
-      ASSERT_EQ(f.ids, 2);
-      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 2, 0, 0).labels));
-      ASSERT_NE(l, nullptr);
-      ASSERT_EQ(l->incident_id, 1) << "precondition: index's incident took them";
-    }
-    f.p.Tick(t, &f.out);
-  }
+      });
   ASSERT_EQ(f.p.correlator().Find(2)->root_service, "payments");
-  for (int i = 0; i < 3; ++i) {
-    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
-    ASSERT_NE(l, nullptr);
-    EXPECT_EQ(l->incident_id, 2) << i;
-  }
+  EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2}));
 }
 
 // Frontend's alerts went to payments' incident (the nearest front). When
@@ -1069,30 +1086,25 @@ TEST(AlertPipeline, APodOfAReclaimedRuleMovesWithIt) {
 TEST(AlertPipeline, APodWhoseRuleEndedWithTheRootIsNotHandedOver) {
   Fixture f;
   const TimestampMs payments_end = 300'000, index_end = 900'000;
-  for (TimestampMs t = 0; t <= 700'000; t += 1000) {
-    if (t % 60'000 == 0 || t == 10'000) {
-      for (int i = 0; i < 3; ++i) {
-        if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
-        if (t >= 10'000 && t <= payments_end) {
-          f.p.Receive(Pod("DbErrors", "payments", i, 10'000, Until(t, payments_end)), t, &f.out);
+  Replay(
+      f, 700'000, {10'000},
+      [&](TimestampMs t) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
+          if (t >= 10'000 && t <= payments_end) {
+            f.p.Receive(Pod("DbErrors", "payments", i, 10'000, Until(t, payments_end)), t, &f.out);
+          }
+          TimestampMs end = i == 2 ? payments_end + 300'000 : payments_end + 10'000;
+          if (t >= 60'000 && t <= end) f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, end)), t, &f.out);
         }
-        TimestampMs end = i == 2 ? payments_end + 300'000 : payments_end + 10'000;
-        if (t >= 60'000 && t <= end) f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, end)), t, &f.out);
-      }
-    }
-    if (t == 250'000) {
-      ASSERT_EQ(f.ids, 2);
-      const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 2, 0, 0).labels));
-      ASSERT_NE(l, nullptr);
-      ASSERT_EQ(l->incident_id, 2) << "precondition: payments' incident took them";
-    }
-    f.p.Tick(t, &f.out);
-  }
-  for (int i = 0; i < 3; ++i) {
-    const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", i, 0, 0).labels));
-    ASSERT_NE(l, nullptr);
-    EXPECT_EQ(l->incident_id, 2) << i;
-  }
+      },
+      [&](TimestampMs t) {
+        if (t == 250'000) {
+          ASSERT_EQ(f.ids, 2);
+          EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2})) << "precondition: payments' incident took them";
+        }
+      });
+  EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2}));
 }
 
 // A symptom's fast rule (a gauge) may resolve a little before its root's
