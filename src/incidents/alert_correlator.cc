@@ -35,6 +35,17 @@ constexpr int kUnmutedSeverityRank = 3;
 
 TimestampMs StartOf(const TrackedAlert& t) { return t.alert.starts_ms > 0 ? t.alert.starts_ms : t.first_seen_ms; }
 
+// When `service`'s failure in `inc` began (INT64_MAX when it has no alert
+// there). Lags run from onsets, not episodes: a root that kept failing for
+// minutes and fired one more rule does not make a caller failing now look
+// like its fresh symptom. Alerts moved in (Adopt) have an onset only.
+TimestampMs OnsetIn(const AlertIncident& inc, const std::string& service) {
+  auto s = inc.service_since.find(service);
+  auto o = inc.service_onset.find(service);
+  TimestampMs began = s != inc.service_since.end() ? s->second : INT64_MAX;
+  return o != inc.service_onset.end() ? std::min(o->second, began) : began;
+}
+
 // When the last run of resolutions began: the earliest of `resolved` that
 // reaches the latest through gaps of at most `gap`. A service's (or a
 // root's) rules clear over minutes once its cause is gone (rate windows,
@@ -141,8 +152,10 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
   // incident was not dragged down by them (nested in the incident by
   // topology alone, its own fault would be muted and nobody paged).
   if (cfg_.symptom_lag_ms <= 0 || !topo_) return false;
-  // Asked for every alert at every re-send: cached while no episode moved.
-  if (!front_service && !lag) {
+  // Asked for every alert at every re-send: cached while no episode moved
+  // (not for a service moved in: that looks at other incidents too).
+  const bool moved_in = !inc.service_since.count(service);
+  if (!front_service && !lag && !moved_in) {
     auto c = inc.late_symptom_cache.find(service);
     if (c != inc.late_symptom_cache.end() && c->second.first == inc.since_version) return c->second.second;
     std::string front;
@@ -154,19 +167,36 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
     }
     return late;
   }
-  auto own = inc.service_since.find(service);
-  if (own == inc.service_since.end()) return false;
+  TimestampMs own = OnsetIn(inc, service);
+  if (own == INT64_MAX) return false;
   const std::string* front = nullptr;
   TimestampMs front_since = INT64_MIN;
-  for (const auto& [dep, since] : inc.service_since) {
-    if (dep != service && since <= own->second && since > front_since && DependsOn(service, dep)) {
+  for (const auto& [dep, n] : inc.services) {
+    TimestampMs began = OnsetIn(inc, dep);
+    if (dep != service && began != INT64_MAX && began <= own && began > front_since && DependsOn(service, dep)) {
       front = &dep;
-      front_since = since;
+      front_since = began;
     }
   }
-  if (!front || own->second - front_since <= cfg_.symptom_lag_ms) return false;
+  if (!front || own - front_since <= cfg_.symptom_lag_ms) return false;
+  // A service moved in by a re-attribution (ReclaimClearedWithRoot,
+  // HandOverToFailingRoot) may have begun as the symptom of a failing
+  // service in another incident, where it was misplaced before: too late
+  // only when nothing it depends on anywhere began within symptom_lag
+  // before it.
+  if (moved_in) {
+    for (const auto& [id, other] : incidents_) {
+      if (&other == &inc || other.resolved) continue;
+      for (const auto& [dep, n] : other.services) {
+        TimestampMs began = OnsetIn(other, dep);
+        if (dep != service && began <= own && own - began <= cfg_.symptom_lag_ms && DependsOn(service, dep)) {
+          return false;
+        }
+      }
+    }
+  }
   if (front_service) *front_service = *front;
-  if (lag) *lag = own->second - front_since;
+  if (lag) *lag = own - front_since;
   return true;
 }
 
@@ -381,14 +411,20 @@ bool AlertCorrelator::FreshServiceEpisode(const AlertIncident& inc, const std::s
                                           const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
   auto since = inc.service_since.find(service);
   if (service.empty() || since == inc.service_since.end() || now - since->second <= kCauseSlackMs) return false;
-  for (Fingerprint fp : inc.firing) {
-    const TrackedAlert* t = alerts(fp);
-    if (t && t->firing && ServiceOf(t->alert.labels) == service) return false;
-  }
-  return true;
+  return !ServiceFiring(inc, service, 0, alerts);
 }
 
-void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode) {
+bool AlertCorrelator::ServiceFiring(const AlertIncident& inc, const std::string& service, Fingerprint except,
+                                    const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  for (Fingerprint fp : inc.firing) {
+    const TrackedAlert* t = fp == except ? nullptr : alerts(fp);
+    if (t && t->firing && ServiceOf(t->alert.labels) == service) return true;
+  }
+  return false;
+}
+
+void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode,
+                          const std::function<TrackedAlert*(Fingerprint)>* alerts) {
   std::string svc = ServiceOf(t.alert.labels);
   std::string ent = EntityOf(t.alert.labels);
   if (inc.alerts.empty()) inc.first_ms = now;
@@ -409,6 +445,13 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
   if (!svc.empty()) {
     inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
     if (fresh_service_episode) inc.service_last.erase(svc);
+    auto l = inc.service_last.find(svc);
+    bool restarts = l == inc.service_last.end() || now - l->second > cfg_.propagation_window_ms;
+    // A new episode of a service that kept firing here is not a new failure
+    // of it: its onset (what a caller's lag is measured from) stays.
+    if (restarts && !(alerts && inc.service_onset.count(svc) && ServiceFiring(inc, svc, t.fingerprint, *alerts))) {
+      inc.service_onset[svc] = now;
+    }
     episode(inc.service_since, inc.service_last, svc);
     ++inc.since_version;
   }
@@ -565,7 +608,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
     std::string old_root = open->root_service;
-    Add(*open, *t, now, FreshServiceEpisode(*open, svc, now, alerts));
+    Add(*open, *t, now, FreshServiceEpisode(*open, svc, now, alerts), &alerts);
     t->incident_id = open->id;
     AlertIncidentChange ch;
     ch.incident_id = open->id;
@@ -611,7 +654,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     key = next_candidate_++;
   }
   AlertIncident& c = candidates_[key];
-  Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts));
+  Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts), &alerts);
   candidate_of_[t->fingerprint] = key;
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
 }
@@ -638,6 +681,7 @@ void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fp
     for (auto it = m.begin(); it != m.end();) it = keep.count(it->first) ? std::next(it) : m.erase(it);
   };
   prune(inc.service_since, services);
+  prune(inc.service_onset, services);
   ++inc.since_version;
   prune(inc.service_last, services);
   prune(inc.entity_since, entities);
@@ -945,6 +989,28 @@ void AlertCorrelator::ReclaimClearedWithRoot(int64_t id, TimestampMs now,
       where.insert(svc);
     }
     if (moving.empty()) continue;
+    // One rule's alerts on a service that began together are one symptom
+    // (its pods); each pod's rule clears at its own pace (a rate window, a
+    // backlog). The pods that resolved since the root began to recover, but
+    // after its span, go with the ones that ended in it. Not those still
+    // firing: one that carries on may be the other fault's.
+    std::map<std::string, std::vector<TimestampMs>> began_with;
+    for (Fingerprint fp : moving) {
+      const TrackedAlert* t = alerts(fp);
+      began_with[RuleOf(t->alert.labels)].push_back(StartOf(*t));
+    }
+    for (Fingerprint fp : other.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (!t || t->firing || t->flapping || t->resolved_ms < cleared_from || t->resolved_ms > cleared_to || moving.count(fp)) continue;
+      auto g = began_with.find(RuleOf(t->alert.labels));
+      if (g == began_with.end()) continue;
+      for (TimestampMs start : g->second) {
+        if (std::llabs(StartOf(*t) - start) <= cfg_.onset_spread_ms) {
+          moving.insert(fp);
+          break;
+        }
+      }
+    }
     Detach(other, moving, alerts);
     AlertIncidentChange here;
     here.incident_id = id;
@@ -983,7 +1049,14 @@ void AlertCorrelator::Adopt(AlertIncident& inc, TrackedAlert* t) const {
     inc.firing.insert(t->fingerprint);
     inc.quiet_since_ms = 0;
   }
-  if (!svc.empty()) inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
+  if (!svc.empty()) {
+    inc.max_service_alerts = std::max(inc.max_service_alerts, ++inc.services[svc]);
+    // Undated for relations, but its failure's onset still tells whether it
+    // began too late to be a symptom here (BeganTooLateForASymptom).
+    auto [o, added] = inc.service_onset.emplace(svc, StartOf(*t));
+    if (!added && StartOf(*t) < o->second) o->second = StartOf(*t);
+    ++inc.since_version;
+  }
   if (!ent.empty()) inc.entities.insert(ent);
   t->incident_id = inc.id;
   inc.dirty = true;
@@ -1014,6 +1087,18 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
     bool changed = false;
     for (TimestampMs tr : t->transitions) changed = changed || (tr >= with_from && tr <= with_to);
     if (changed) continue;
+    // Nor one whose rule has a pod here that began with it (within
+    // onset_spread) and ended with the root: a rule's pods that began
+    // together are one symptom, and each clears at its own pace (a rate
+    // window, a backlog draining).
+    bool sibling_ended = false;
+    for (Fingerprint o : inc.alerts) {
+      const TrackedAlert* u = o == fp ? nullptr : alerts(o);
+      sibling_ended = sibling_ended ||
+                      (u && !u->firing && !u->flapping && u->resolved_ms >= with_from && u->resolved_ms <= with_to &&
+                       std::llabs(StartOf(*u) - StartOf(*t)) <= cfg_.onset_spread_ms && RuleOf(u->alert.labels) == rule);
+    }
+    if (sibling_ended) continue;
     // The failing root that explains it: the same rule failing there
     // first, else the root whose episode began last before the alert did.
     int64_t to = 0;

@@ -64,13 +64,16 @@
 // propagation window, the evidence of the end (a fault's symptoms clear
 // with it) corrects what the start could only guess:
 //  - alerts in other incidents, whose roots still fail, that cleared with
-//    this root on services depending on it move here (ReclaimClearedWithRoot);
+//    this root on services depending on it move here, with the pods of
+//    their rule that began with them and cleared in the root's span
+//    (ReclaimClearedWithRoot);
 //  - its alerts that outlived the root, on services none of whose alerts
 //    ended with it, explained by no other failing root, were another fault
 //    that only looked like propagation: they move into a new incident, one
 //    per service of them that depends on none of the others (RegroupAfterRoot);
 //  - its alerts that outlived the root, unchanged while it recovered, on a
-//    service depending on another incident's failing root, move there
+//    service depending on another incident's failing root, move there,
+//    unless a pod of their rule that began with them ended with the root
 //    (HandOverToFailingRoot).
 // Each move is a "split" or "reattributed" timeline line on both incidents.
 // An incident split off because its alerts cleared while muted as the
@@ -110,6 +113,11 @@ struct AlertIncident {
   int max_service_alerts = 0;            // the largest count in `services`
   std::map<std::string, TimestampMs> service_since;  // service -> start of its current alert episode
   std::map<std::string, TimestampMs> service_last;   // service -> when its latest new alert joined
+  // service -> when its failure in the incident began: the start of the
+  // episode that began its current run of firing alerts (a new episode
+  // while the service still fires there carries it on). Absent (restored
+  // from an older store): its service_since.
+  std::map<std::string, TimestampMs> service_onset;
   std::set<std::string> entities;
   std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
   std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
@@ -249,7 +257,13 @@ class AlertCorrelator {
   // `fresh_service_episode`: the alert starts a new episode of its service
   // even within the propagation window (nothing of the service still fires
   // there; see FreshServiceEpisode).
-  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode = false);
+  // `alerts` (optional) tells whether the service still fires in `inc`
+  // when its episode restarts (its onset then carries on).
+  void Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode = false,
+           const std::function<TrackedAlert*(Fingerprint)>* alerts = nullptr);
+  // True when an alert of `service` other than `except` fires in `inc`.
+  bool ServiceFiring(const AlertIncident& inc, const std::string& service, Fingerprint except,
+                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // True when nothing of `service` fires in `inc` any more and its episode
   // began more than the jitter slack ago: a resolved blip does not age the
   // episode of a fault that begins on the service a minute or two later.
