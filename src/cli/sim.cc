@@ -63,6 +63,12 @@ void PrintStats(const SimRunStats& s, const sim::Simulator& simulator, bool dry)
   if (!s.first_error.empty()) std::printf("first error: %s\n", s.first_error.c_str());
 }
 
+// --start: RFC 3339 or Unix time; when empty, now on the step grid.
+Result<int64_t> StartMs(const std::string& start, int64_t step_ms) {
+  if (start.empty()) return RealClock().NowMs() / step_ms * step_ms;
+  return ParseTimeParam(start);
+}
+
 int RunSim(const SimFlags& f) {
   auto topo = ResolveTopology(f.topology, f.services, f.instances, f.seed);
   if (!topo.ok()) {
@@ -80,16 +86,12 @@ int RunSim(const SimFlags& f) {
   so.step_ms = *step;
   so.logs = !f.no_logs;
   so.traces = !f.no_traces;
-  if (f.start.empty()) {
-    so.start_ms = RealClock().NowMs() / so.step_ms * so.step_ms;
-  } else {
-    auto t = ParseTimeParam(f.start);
-    if (!t.ok()) {
-      std::fprintf(stderr, "vigil sim: --start: %s\n", t.status().message().c_str());
-      return 2;
-    }
-    so.start_ms = *t;
+  auto start = StartMs(f.start, so.step_ms);
+  if (!start.ok()) {
+    std::fprintf(stderr, "vigil sim: --start: %s\n", start.status().message().c_str());
+    return 2;
   }
+  so.start_ms = *start;
   auto simulator = sim::Simulator::Create(std::move(*topo), so);
   if (!simulator.ok()) {
     std::fprintf(stderr, "vigil sim: %s\n", simulator.status().message().c_str());
@@ -159,14 +161,9 @@ int RunScenarios(const ScenarioFlags& f) {
     }
     return 0;
   }
-  int64_t start_ms = 0;
-  if (!f.start.empty()) {
-    auto t = ParseTimeParam(f.start);
-    if (!t.ok()) {
-      std::fprintf(stderr, "vigil sim scenarios: --start: %s\n", t.status().message().c_str());
-      return 2;
-    }
-    start_ms = *t;
+  if (auto start = StartMs(f.start, sim::SimOptions{}.step_ms); !start.ok()) {
+    std::fprintf(stderr, "vigil sim scenarios: --start: %s\n", start.status().message().c_str());
+    return 2;
   }
   HttpClient client(f.target);
   int failures = 0;
@@ -175,7 +172,7 @@ int RunScenarios(const ScenarioFlags& f) {
     auto topo = sim::BuiltinTopology(s.topology);
     sim::SimOptions so;
     so.seed = s.seed;
-    so.start_ms = f.start.empty() ? RealClock().NowMs() / so.step_ms * so.step_ms : start_ms;
+    so.start_ms = *StartMs(f.start, so.step_ms);  // checked above (now, when not given, moves on)
     auto simulator = sim::Simulator::Create(std::move(*topo), so);
     if (!simulator.ok()) return 2;
     for (const auto& fs : s.faults) {
