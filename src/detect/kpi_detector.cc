@@ -155,7 +155,7 @@ void KpiDetector::Reprofile() {
   Build(p);
 }
 
-double KpiDetector::PointSurprise(double score) const {
+double KpiDetector::PointSurprise(double surprise) {
   // The point view's score has its own alarm threshold (SPOT at risk
   // spot_risk, i.e. surprise 4); below it, its surprise ranks single
   // residuals of ordinary size against the sustained views, whose
@@ -169,7 +169,7 @@ double KpiDetector::PointSurprise(double score) const {
   // ranking is discounted; the surprise alarm judges the undiscounted value
   // (see Judge). Round kpi7: best F1-PA +0.004-0.011 on five pools, NAB
   // 57.11/48.51/64.43 -> 58.32/50.20/65.88 (docs/detection.md).
-  return std::max(0.0, spot_.Surprise(score) - kPointDiscount);
+  return std::max(0.0, surprise - kPointDiscount);
 }
 
 double KpiDetector::InnovationView(double z) {
@@ -367,8 +367,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   // them (`vigil bench e2e`: one gc-storm fault of 72 missed, detection
   // delay p50 0 -> 10 s), so the alarm judges the undiscounted surprise.
   const double innovation = InnovationView(z);
-  const double point_surprise = std::max(PointSurprise(combined), innovation);
-  const double point_alarm = std::max(spot_.Surprise(combined), innovation);
+  const double point_tail = spot_.Surprise(combined);
+  const double point_surprise = std::max(PointSurprise(point_tail), innovation);
+  const double point_alarm = std::max(point_tail, innovation);
   double alarm_level = std::max(v.surprise, point_alarm);  // the surprise the alarm judges
   v.surprise = std::max(v.surprise, point_surprise);
   if (hard != 0) {
@@ -589,7 +590,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
       v.upper = v.expected + v.threshold * sc;
       v.direction = x >= v.expected ? Direction::kUp : Direction::kDown;
       v.anomalous = v.score > v.threshold;
-      v.surprise = PointSurprise(v.score);
+      v.surprise = PointSurprise(spot_.Surprise(v.score));
       spot_.Update(v.score);  // SPOT calibrates on the learning phase
       // The sustained views judge the learning phase too (on the raw
       // value), so that their tails are calibrated by the first profile and

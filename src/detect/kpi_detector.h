@@ -128,8 +128,9 @@ class KpiDetector {
  private:
   void Build(const KpiProfile& p);
   KpiVerdict Judge(TimestampMs ts, double x);
-  // The point view's surprise for the combined score, discounted (see .cc).
-  double PointSurprise(double score) const;
+  // The point view's tail surprise (of the combined score) as it ranks:
+  // discounted (see .cc); the surprise alarm judges it undiscounted.
+  static double PointSurprise(double surprise);
   // Updates the sustained views with the (deseasonalised) value d and the
   // point's |residual| / scale; returns the larger of their surprises.
   double SustainedViews(double d, double ratio, double floor, double* sustained, double* variance);
