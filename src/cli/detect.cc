@@ -162,7 +162,7 @@ int RunDetect(const DetectFlags& flags) {
         anomalies.push_back({{"time", FormatRfc3339(s.ts[i])}, {"value", s.values[i]}, {"expected", v.expected},
                              {"lower", v.lower}, {"upper", v.upper}, {"score", v.score}, {"threshold", v.threshold},
                              {"onset", v.onset}, {"pattern", KpiPatternName(v.pattern)},
-                             {"surprise", v.surprise}, {"by_surprise", v.by_surprise},
+                             {"surprise", v.surprise}, {"novelty", v.novelty}, {"by_surprise", v.by_surprise},
                              {"detectors", DetectorNames(v.fired)}});
       } else {
         char why[64] = "";

@@ -11,7 +11,7 @@
 namespace vigil {
 
 double NabScoreMapper::Map(const KpiVerdict& v) {
-  const double u = v.ready ? v.surprise : 0.0;
+  const double u = v.Evidence();
   // Only a new high is news: a point no stronger than the strongest of the
   // last kMemory points reports nothing, so one anomaly is one detection at
   // any threshold NAB's optimiser may pick.
@@ -38,12 +38,13 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
     f.windows = s.windows;
     f.scores.reserve(s.values.size());
     size_t alarms = 0;
-    std::vector<double> raw, thr, sur;
+    std::vector<double> raw, thr, sur, nov;
     std::vector<std::string> pat;
     for (size_t i = 0; i < s.values.size(); ++i) {
       KpiVerdict v = det.Update(s.ts[i], s.values[i]);
       f.scores.push_back(mapper.Map(v));
       if (!dump_dir.empty()) {
+        nov.push_back(v.ready ? v.novelty : 0.0);
         raw.push_back(v.score);
         sur.push_back(v.ready ? v.surprise : 0.0);
         thr.push_back(v.threshold);
@@ -55,12 +56,12 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
       std::string flat = s.name;
       std::replace(flat.begin(), flat.end(), '/', '_');
       std::ofstream out(dump_dir + "/" + flat);
-      out << "value,score,surprise,raw,threshold,pattern,in_window\n";
+      out << "value,score,surprise,raw,threshold,pattern,in_window,novelty\n";
       size_t w = 0;
       for (size_t i = 0; i < s.values.size(); ++i) {
         while (w < s.windows.size() && s.windows[w].last < i) ++w;
         const bool in = w < s.windows.size() && s.windows[w].first <= i;
-        out << s.values[i] << ',' << f.scores[i] << ',' << sur[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << '\n';
+        out << s.values[i] << ',' << f.scores[i] << ',' << sur[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << ',' << nov[i] << '\n';
       }
     }
     run.files.push_back(s.name);
@@ -91,7 +92,7 @@ Result<KpiRun> RunKpi(const std::string& path, const KpiDetectorConfig& cfg, con
     }
     for (size_t i = 0; i < k.values.size(); ++i) {
       KpiVerdict v = det.Update(k.ts[i], k.values[i]);
-      r.scores.push_back(v.ready ? v.surprise : 0);  // calibrated per series: one global threshold fits all
+      r.scores.push_back(v.Evidence());  // calibrated per series: one global threshold fits all
       r.alarms.push_back(v.anomalous);
       if (dump.is_open()) {
         dump << k.values[i] << ',' << k.labels[i] << ',' << r.scores.back() << ',' << v.score << ',' << v.threshold

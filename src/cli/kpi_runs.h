@@ -16,10 +16,13 @@
 
 namespace vigil {
 
-// The NAB anomaly score of one verdict, in [0, 1]: the combined score as a
-// fraction of vigil's own alarm threshold, squashed; see docs/detection.md.
+// The NAB anomaly score of one record, in [0, 1): the suite's own ranking
+// score (KpiVerdict::Evidence: its residual views' surprise plus its KNN
+// novelty view's on series without a period), reported only when it is a
+// record of the last kMemory points, squashed; see docs/detection.md.
 class NabScoreMapper {
  public:
+  // v: the suite's verdict on the series' next value.
   double Map(const KpiVerdict& v);
 
   static constexpr int64_t kMemory = 100;

@@ -29,6 +29,12 @@ constexpr uint8_t kInnovWarmup = 100;   // residuals seen before it may (fits in
 constexpr double kDriftClip = 1.5;      // innovations fed to the drift view are clipped here
 constexpr uint16_t kRevertWindow = 240;  // points after a re-baseline during which a return undoes it
 constexpr double kPointDiscount = 1.0;  // decades the point view's surprise counts less (PointSurprise)
+// The novelty view (series without a period) compares a window with its
+// references where the residual views' surprise reaches this (a candidate),
+// besides its own calibration sample (one point in 64): ~2 % of the points
+// are judged, which keeps the suite above 5 M points/s (docs/detection.md,
+// round nab4, has what each reduction cost NAB).
+constexpr double kNoveltyCandidate = 3.0;
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -107,6 +113,16 @@ void KpiDetector::Build(const KpiProfile& p) {
     if (!bocpd_) bocpd_ = std::make_unique<Bocpd>();
   } else {
     bocpd_.reset();
+  }
+  if (p.detectors & kDetNovelty) {
+    if (!novelty_) {
+      // The first profile's learning buffer teaches it at once; after a
+      // re-profile it warms up on the points to come.
+      novelty_ = std::make_unique<KnnNovelty>();
+      for (float x : buf_values_) novelty_->Update(x, true);
+    }
+  } else {
+    novelty_.reset();
   }
   if (!profiled_ || old.trend_block != p.trend_block) trend_ = TrendTest(p.trend_block);
   profiled_ = true;
@@ -380,6 +396,13 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
     v.surprise = std::max(v.surprise, spot_.Surprise(v.score));
     alarm_level = std::max(alarm_level, v.surprise);
   }
+  // The novelty view: a stretch unlike the series' past (series without a
+  // period). It only ranks (KpiVerdict::Evidence, what `vigil eval` scores)
+  // and never alarms: its alarms moved no NAB figure and cost the KPI check
+  // event F1 0.002-0.003 (docs/detection.md, round nab5), so the suite's
+  // alarms, and the daemon's paging, are those without it. A candidate is
+  // judged on the undiscounted surprise (alarm_level).
+  if (novelty_) v.novelty = novelty_->Update(x, alarm_level >= kNoveltyCandidate);
 
   // Change points: CUSUM on the clipped residual; BOCPD for step-like series.
   const double zc = std::clamp(z, -kZClip, kZClip);
@@ -699,11 +722,12 @@ size_t KpiDetector::StateBytes() const {
   b += seasonal_.StateBytes() - sizeof(seasonal_) + hw_.StateBytes() - sizeof(hw_);
   if (sr_) b += sizeof(SpectralResidual);
   if (bocpd_) b += sizeof(Bocpd);
+  if (novelty_) b += novelty_->StateBytes();
   return b;
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 8;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view
+constexpr uint32_t kSuiteSnapshotVersion = 9;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -779,6 +803,8 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, after_jump_);
   PutPod(&b, after_jump_points_);
   PutPod(&b, trend_state_);
+  PutPod(&b, static_cast<uint8_t>(novelty_ != nullptr));
+  if (novelty_) novelty_->AppendTo(&b);
   bytes::PutLengthPrefixed(out, b);
 }
 
@@ -859,6 +885,12 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.after_jump_, "kpi after jump");
   if (s.ok()) s = GetPod(&b, &d.after_jump_points_, "kpi after jump points");
   if (s.ok()) s = GetPod(&b, &d.trend_state_, "kpi trend state");
+  uint8_t has_novelty = 0;
+  if (s.ok()) s = GetPod(&b, &has_novelty, "kpi novelty flag");
+  if (s.ok() && has_novelty != 0) {
+    d.novelty_ = std::make_unique<KnnNovelty>();
+    s = d.novelty_->ParseFrom(&b);
+  }
   if (s.ok() && !b.empty()) s = Status::Corruption("kpi suite snapshot has trailing bytes");
   if (!s.ok()) return s;
   *this = std::move(d);

@@ -44,6 +44,7 @@
 #include "detect/calendar.h"
 #include "detect/change_point.h"
 #include "detect/holt_winters.h"
+#include "detect/knn_novelty.h"
 #include "detect/kpi_profiler.h"
 #include "detect/limits.h"
 #include "detect/robust_level.h"
@@ -89,11 +90,19 @@ struct KpiVerdict {
   double expected = 0, lower = 0, upper = 0;
   double score = 0;        // combined score in robust sds
   double surprise = 0;     // -log10 P(score this large) under the series' own fitted tail (SPOT)
+  double novelty = 0;      // the KNN novelty view's: -log10 P(distance this large | past its tail's threshold)
+                           // (series without a period; 0 when not judged)
   double threshold = 0;    // the alarm threshold applied to score
   Direction direction = Direction::kUp;
   uint32_t fired = 0;      // DetectorBit mask of the detectors beyond the threshold
   KpiPattern pattern = KpiPattern::kNone;
   int64_t missing_ms = 0;  // > 0: the data-missing signal (length of the gap before this point)
+  // How unusual the point is, for ranking points (NAB, the KPI check's best
+  // threshold): the residual views' surprise plus the novelty view's, the
+  // -log10 of the product of their tail probabilities, so that a point
+  // ranks high when both see it, or one sees it strongly (round nab3's
+  // vote, now the suite's own output).
+  double Evidence() const { return ready ? surprise + novelty : 0.0; }
 };
 
 class KpiDetector {
@@ -173,6 +182,11 @@ class KpiDetector {
   std::unique_ptr<SpectralResidual> sr_;
   Cusum cusum_;
   std::unique_ptr<Bocpd> bocpd_;
+  // The KNN novelty view, on series without a period: it lives in the heap
+  // memory the seasonal profile and Holt-Winters slots take on seasonal
+  // series (the two are never built together), ~1.1 KiB. It only ranks
+  // (KpiVerdict::Evidence): it raises no alarm.
+  std::unique_ptr<KnnNovelty> novelty_;
   float bocpd_acc_ = 0;
   int bocpd_n_ = 0;
   TrendTest trend_;

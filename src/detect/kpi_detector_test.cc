@@ -6,9 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <random>
 #include <string>
 #include <string_view>
-#include <random>
 
 #include <gtest/gtest.h>
 
@@ -547,6 +547,31 @@ TEST(KpiDetector, StateFitsTheMemoryBudget) {
   }
   EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
   EXPECT_LE(det.StateBytes(), 4096u);
+}
+
+// A series without a period holds the KNN novelty view, in the memory a
+// seasonal series spends on its profile: still within 4 KiB. A level never
+// seen before is novel; the bursts the series always had are not.
+TEST(KpiDetector, IrregularSeriesGetTheNoveltyViewWithinTheBudget) {
+  KpiDetector det;
+  std::mt19937 rng(11);
+  std::normal_distribution<double> noise(0, 1);
+  std::uniform_real_distribution<double> coin(0, 1);
+  int burst = 0;
+  double before = 0, shifted = 0;
+  for (int i = 0; i < 6400; ++i) {
+    if (burst == 0 && coin(rng) < 0.01) burst = 3;  // 3-point bursts of +8 at random times
+    double x = 50 + noise(rng) + (burst > 0 ? 8 : 0);
+    if (burst > 0) --burst;
+    if (i >= 6000) x += 5;  // a level the series never had
+    const KpiVerdict v = det.Update(static_cast<int64_t>(i) * kMinute, x);
+    (i < 6000 ? before : shifted) = std::max(i < 6000 ? before : shifted, i > 1000 ? v.novelty : 0.0);
+  }
+  EXPECT_TRUE(det.profile().detectors & kDetNovelty);
+  EXPECT_FALSE(det.profile().detectors & kDetSeasonal);
+  EXPECT_LE(det.StateBytes(), 4096u);  // measured 3580 B with the spectral residual
+  EXPECT_LT(before, 1.5);              // measured 0.8
+  EXPECT_GT(shifted, 2.0);             // measured 2.9
 }
 
 // A restored suite continues exactly where the saved one was: every verdict

@@ -177,9 +177,9 @@ std::vector<double> BlockMeans(const std::vector<double>& v, size_t block) {
 
 std::string DetectorNames(uint32_t mask) {
   static const char* kNames[] = {"level", "seasonal", "holt_winters", "spectral_residual", "cusum",
-                                 "bocpd", "trend",    "learned_limits", "hard_limits",     "spot"};
+                                 "bocpd", "trend",    "learned_limits", "hard_limits",     "spot", "knn_novelty"};
   std::string out;
-  for (int i = 0; i < 10; ++i) {
+  for (int i = 0; i < 11; ++i) {
     if (mask & (1u << i)) {
       if (!out.empty()) out += ",";
       out += kNames[i];
@@ -309,7 +309,9 @@ void ChooseDetectors(KpiProfile* pp) {
     const double points_per_period = static_cast<double>(p.period_ms) / static_cast<double>(p.step_ms);
     p.seasonal_slots = static_cast<int>(std::clamp(points_per_period, 4.0, 168.0));
   } else {
-    p.detectors |= kDetBocpd;
+    // Without a period the seasonal profile's memory holds the KNN novelty
+    // view instead (shapes and levels never seen before; round nab4).
+    p.detectors |= kDetBocpd | kDetNovelty;
   }
   if (!p.regular) {
     p.detectors |= kDetLearnedLimits;

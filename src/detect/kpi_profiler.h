@@ -17,7 +17,8 @@
 // Choice (docs/detection.md has the table): the robust level, CUSUM, trend
 // test and SPOT always run; a seasonal profile (and a Holt-Winters residual)
 // when a period is present; Bayesian change points for non-seasonal series;
-// spectral residual and learned extreme limits for irregular series.
+// spectral residual and learned extreme limits for irregular series; the
+// KNN novelty view for series without a period (round nab4).
 #pragma once
 
 #include <cstdint>
@@ -39,6 +40,7 @@ enum DetectorBit : uint32_t {
   kDetLearnedLimits = 1u << 7,  // LearnedLimits
   kDetHardLimits = 1u << 8,     // user-set limits
   kDetSpot = 1u << 9,           // SpotThreshold on the combined score
+  kDetNovelty = 1u << 10,       // KnnNovelty (non-seasonal series, in the seasonal profile's memory)
 };
 // "level,seasonal,..." for a mask.
 std::string DetectorNames(uint32_t mask);

@@ -53,6 +53,9 @@ class SpotThreshold {
   double Surprise(double score) const;
   // The surprise before calibration (distribution-free, see spot.cc).
   static double YoungSurprise(double score);
+  // The surprise at the initial threshold t (-log10 of the rate of peaks):
+  // what every score reaches on the way up the linear ramp below t.
+  double base_surprise() const { return calibrated_ ? base_surprise_ : 0.0; }
   static constexpr double kHorizon = 8192;
   // Snapshot (part of KpiDetector's).
   void AppendTo(std::string* out) const;

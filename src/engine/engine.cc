@@ -250,7 +250,9 @@ struct Engine::Impl {
     // data); the suite explains its alarms, and alarms alone only where its
     // seasonal baseline is ready (a time-of-day anomaly the flat window
     // cannot see), once per excursion, and not by the surprise alone (its
-    // risk, ~1e-3 per point, suits scoring more than paging).
+    // risk, ~1e-3 per point, suits scoring more than paging). The KNN
+    // novelty view of non-seasonal series (round nab5) only ranks: it
+    // raises no alarm, so it cannot page.
     const bool suite_alone =
         !v.anomalous && kv.anomalous && !kv.by_surprise && kv.onset && (kv.fired & kDetSeasonal) != 0;
     if (!v.anomalous && !suite_alone) return;
