@@ -135,7 +135,7 @@ void KpiDetector::AddHistory(TimestampMs ts, double x) {
   }
   hist_acc_ += x;
   if (++hist_acc_n_ < hist_block_) return;
-  hist_.push_back(static_cast<float>(hist_acc_ / static_cast<double>(hist_acc_n_)));
+  PushHistory(hist_acc_ / static_cast<double>(hist_acc_n_));
   hist_acc_ = 0;
   hist_acc_n_ = 0;
   if (hist_.size() < kHistory) return;
@@ -143,7 +143,9 @@ void KpiDetector::AddHistory(TimestampMs ts, double x) {
   const int64_t step = std::max<int64_t>(1, profile_.step_ms);
   constexpr int64_t kTwoWeeksMs = 14LL * 86400000;
   if (hist_block_ * step * static_cast<int64_t>(kHistory) < kTwoWeeksMs) {
-    for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = 0.5f * (hist_[2 * i] + hist_[2 * i + 1]);
+    for (size_t i = 0; i < kHistory / 2; ++i) {
+      hist_[i] = static_cast<int16_t>(std::lround(0.5 * (hist_[2 * i] + hist_[2 * i + 1])));
+    }
     hist_block_ *= 2;
   } else {
     for (size_t i = 0; i < kHistory / 2; ++i) hist_[i] = hist_[i + kHistory / 2];
@@ -152,11 +154,37 @@ void KpiDetector::AddHistory(TimestampMs ts, double x) {
   hist_.resize(kHistory / 2);
 }
 
+void KpiDetector::PushHistory(double mean) {
+  if (!std::isfinite(mean)) mean = hist_step_ > 0 ? hist_offset_ : 0.0;  // (a sum that overflowed)
+  if (hist_step_ == 0) {
+    // The first mean is the offset; the step starts at 2^-20 of it (or of
+    // 1) and doubles as later means need range.
+    hist_offset_ = static_cast<float>(mean);
+    hist_step_ = std::ldexp(std::max(std::fabs(hist_offset_), 1e-30f), -20);
+  }
+  constexpr double kMaxStep = 32767;
+  const double need = std::fabs(mean - hist_offset_) / hist_step_;
+  if (need > kMaxStep) {
+    // Coarsen by a power of two so that the mean fits; the stored means
+    // are requantised (each loses at most half a new step).
+    const int doublings = static_cast<int>(std::ceil(std::log2(need / kMaxStep)));
+    const float factor = std::ldexp(1.0f, doublings);
+    if (!std::isfinite(hist_step_ * factor)) return;  // beyond float: the mean is not kept
+    hist_step_ *= factor;
+    for (int16_t& q : hist_) q = static_cast<int16_t>(std::lround(q / static_cast<double>(factor)));
+  }
+  const double q = std::nearbyint((mean - hist_offset_) / hist_step_);
+  hist_.push_back(static_cast<int16_t>(std::clamp(q, -kMaxStep, kMaxStep)));
+}
+
 void KpiDetector::Reprofile() {
   const int64_t step = std::max<int64_t>(1, profile_.step_ms);
   std::vector<TimestampMs> ts(hist_.size());
-  std::vector<double> vals(hist_.begin(), hist_.end());
-  for (size_t i = 0; i < ts.size(); ++i) ts[i] = hist_first_ts_ + static_cast<int64_t>(i) * hist_block_ * step;
+  std::vector<double> vals(hist_.size());
+  for (size_t i = 0; i < ts.size(); ++i) {
+    ts[i] = hist_first_ts_ + static_cast<int64_t>(i) * hist_block_ * step;
+    vals[i] = hist_offset_ + static_cast<double>(hist_[i]) * hist_step_;
+  }
   const KpiProfile coarse = ProfileSeries(ts, vals);
   // The history is too coarse for noise, sparsity and resolution: keep the
   // raw profile's, take period and trend from the longer view.
@@ -718,7 +746,7 @@ bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double
 
 size_t KpiDetector::StateBytes() const {
   size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float) +
-             hist_.capacity() * sizeof(float);
+             hist_.capacity() * sizeof(int16_t);
   b += seasonal_.StateBytes() - sizeof(seasonal_) + hw_.StateBytes() - sizeof(hw_);
   if (sr_) b += sizeof(SpectralResidual);
   if (bocpd_) b += sizeof(Bocpd);
@@ -727,7 +755,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 9;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view
+constexpr uint32_t kSuiteSnapshotVersion = 9;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -755,6 +783,8 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, hist_acc_n_);
   PutPod(&b, hist_acc_);
   PutPod(&b, hist_first_ts_);
+  PutPod(&b, hist_offset_);
+  PutPod(&b, hist_step_);
   PutPod(&b, level_);
   PutPod(&b, season_offset_);
   seasonal_.AppendTo(&b);
@@ -831,6 +861,11 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.hist_acc_n_, "kpi history count");
   if (s.ok()) s = GetPod(&b, &d.hist_acc_, "kpi history sum");
   if (s.ok()) s = GetPod(&b, &d.hist_first_ts_, "kpi history start");
+  if (s.ok()) s = GetPod(&b, &d.hist_offset_, "kpi history offset");
+  if (s.ok()) s = GetPod(&b, &d.hist_step_, "kpi history step");
+  if (s.ok() && !(d.hist_step_ >= 0 && std::isfinite(d.hist_step_) && std::isfinite(d.hist_offset_))) {
+    s = Status::Corruption("kpi history step out of range");
+  }
   if (s.ok()) s = GetPod(&b, &d.level_, "kpi level");
   if (s.ok()) s = GetPod(&b, &d.season_offset_, "kpi seasonal offset");
   if (s.ok()) s = d.seasonal_.ParseFrom(&b);

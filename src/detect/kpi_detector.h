@@ -166,14 +166,22 @@ class KpiDetector {
   KpiProfile profile_;
   static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
+  // Stores a block mean in the history (int16 steps of hist_step_ from
+  // hist_offset_; a mean beyond the steps' range coarsens the step).
+  void PushHistory(double mean);
   void Reprofile();
 
   std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
   std::vector<float> buf_values_;
-  std::vector<float> hist_;          // block means for re-profiling
+  // Block means for re-profiling, as int16 steps (round nab5: half the
+  // bytes of floats, which pays for the KNN novelty view's RSS; re-profiling
+  // takes only the period and trend from them, and a step is at most 1/16384
+  // of the means' range).
+  std::vector<int16_t> hist_;
   int32_t hist_block_ = 1, hist_acc_n_ = 0;  // (a block spans at most two weeks: 2^31 points is ~68 years of seconds)
   double hist_acc_ = 0;
   TimestampMs hist_first_ts_ = 0;
+  float hist_offset_ = 0, hist_step_ = 0;  // a block mean is hist_offset_ + q hist_step_ (step 0: none stored yet)
 
   RobustLevel level_{0.05f, 0.02f};
   RobustLevel season_offset_{0.05f, 0.02f};  // level of (x - seasonal expected)

@@ -574,6 +574,24 @@ TEST(KpiDetector, IrregularSeriesGetTheNoveltyViewWithinTheBudget) {
   EXPECT_GT(shifted, 2.0);             // measured 2.9
 }
 
+// The re-profiling history keeps its block means as int16 steps from the
+// first mean: a daily swing of +-20 that starts only after the first
+// profile, on a level of a million, is still found as a period there.
+TEST(KpiDetector, TheInt16HistoryStillFindsAPeriodOnALargeLevel) {
+  KpiDetector det;
+  const int64_t step = 5 * kMinute;
+  const int per_day = 288;
+  bool seasonal_first = true;
+  for (int i = 0; i < 30 * per_day; ++i) {
+    const double swing = i >= 700 ? 20 * std::sin(2 * M_PI * i / per_day) : 0.0;
+    det.Update(static_cast<int64_t>(i) * step, 1e6 + swing + Noise(i));
+    if (i == 650) seasonal_first = (det.profile().detectors & kDetSeasonal) != 0;
+  }
+  EXPECT_FALSE(seasonal_first);
+  EXPECT_TRUE(det.profile().detectors & kDetSeasonal);
+  EXPECT_EQ(det.profile().period_ms, 86400000);
+}
+
 // A restored suite continues exactly where the saved one was: every verdict
 // afterwards is identical. Checked for each profile kind (seasonal, spiky
 // with the spectral residual and learned limits, stable with BOCPD) and in
