@@ -604,6 +604,43 @@ TEST(AlertPipeline, CallersCandidateJoinsTheRootsIncident) {
   }
 }
 
+// A blip during a fault: an alert on a symptom's pod that fires for a
+// minute and resolves while the suspected root keeps failing is not one of
+// the fault's symptoms (they last as long as the fault); it leaves the
+// incident when it resolves, and its group (it pages nobody). One that
+// fired longer than a propagation window stays.
+TEST(AlertPipeline, ABlipThatResolvesWhileTheRootFailsLeavesTheIncident) {
+  for (TimestampMs lasted : {TimestampMs{60'000}, TimestampMs{200'000}}) {
+    SCOPED_TRACE(lasted);
+    Fixture f;
+    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0), 1000 * i, &f.out);
+    f.p.Receive(Pod("Errors5xx", "checkout", 0, 30'000), 30'000, &f.out);
+    ASSERT_EQ(f.ids, 1);
+    Alert blip = Pod("DiskFull", "checkout", 4, 120'000);
+    f.p.Receive(blip, 120'000, &f.out);
+    Fingerprint fp = FingerprintOf(blip.labels);
+    ASSERT_EQ(f.p.alerts().Find(fp)->incident_id, 1);
+    for (TimestampMs now = 120'000; now <= 700'000; now += 1000) {
+      if (now % 60'000 == 0) {  // the fault goes on: re-sent as Prometheus does
+        for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0, now + 240'000), now, &f.out);
+        f.p.Receive(Pod("Errors5xx", "checkout", 0, 30'000, now + 240'000), now, &f.out);
+      }
+      if (now == 120'000 + lasted) {
+        blip.ends_ms = now;
+        f.p.Receive(blip, now, &f.out);
+      }
+      f.p.Tick(now, &f.out);
+    }
+    const TrackedAlert* t = f.p.alerts().Find(fp);
+    ASSERT_NE(t, nullptr);
+    EXPECT_FALSE(t->firing);
+    bool left = lasted < Config().correlation.propagation_window_ms;
+    EXPECT_EQ(t->incident_id, left ? 0 : 1);
+    EXPECT_EQ(f.p.correlator().Find(1)->alerts.count(fp), left ? 0u : 1u);
+    EXPECT_EQ(f.p.correlator().Find(1)->services.count("checkout"), 1u);
+  }
+}
+
 // A second fault whose root (checkout) calls the first fault's root
 // (payments) a minute later looks exactly like propagation and joins its
 // incident. Once payments has been quiet for a propagation window, what
