@@ -1105,6 +1105,11 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
   AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
   if (!recovered) return;
   AlertIncident& inc = *recovered;
+  // A root's slowest rule (a restart count, a draining backlog) may keep
+  // it firing long after its fault ended, and its symptoms' rules clear
+  // as theirs do: what still fired two propagation windows after the root
+  // began to clear outlived it, whenever the root's last alert resolved.
+  with_to = std::min(with_to, with_from + kCauseSlackMs + 2 * cfg_.propagation_window_ms);
   std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);

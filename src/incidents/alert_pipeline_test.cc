@@ -1144,6 +1144,38 @@ TEST(AlertPipeline, APodWhoseRuleEndedWithTheRootIsNotHandedOver) {
   EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2}));
 }
 
+// Payments' pods clear at 300, 600 and 900 s (a restart count keeps the
+// last firing): its recovery began at 300 s. Frontend's alerts, which went
+// to payments' incident, fire until 800 s, more than two propagation
+// windows after payments began to clear, while index still fails: they
+// outlived payments and are handed over to index's incident, although
+// payments' last alert resolved after them (storms stop 10).
+TEST(AlertPipeline, AlertsOutlivingTheRootsRecoveryByTwoWindowsAreHandedOver) {
+  Fixture f;
+  const TimestampMs payments_end[] = {300'000, 600'000, 900'000};
+  const TimestampMs index_end = 1'500'000, frontend_end = 800'000;
+  Replay(
+      f, 1'300'000, {10'000, payments_end[0], payments_end[1], payments_end[2], frontend_end},
+      [&](TimestampMs t) {
+        for (int i = 0; i < 3; ++i) {
+          if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
+          if (t >= 10'000 && t <= payments_end[i]) {
+            f.p.Receive(Pod("DbErrors", "payments", i, 10'000, Until(t, payments_end[i])), t, &f.out);
+          }
+          if (t >= 60'000 && t <= frontend_end) {
+            f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
+          }
+        }
+      },
+      [&](TimestampMs t) {
+        if (t == 250'000) {
+          ASSERT_EQ(f.ids, 2);
+          EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2})) << "precondition: payments' incident took them";
+        }
+      });
+  EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{1, 1, 1}));
+}
+
 // A symptom's fast rule (a gauge) may resolve a little before its root's
 // slower rules (rate windows) do: frontend's alerts, index's symptoms,
 // resolve at 310 s, while payments recovers (300 s) and 20 s before index
@@ -1436,12 +1468,15 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
 // Seed 5: a fault whose root calls the root of a fault begun two minutes
 // earlier joined that fault's incident; since the first root recovered it
 // has its own (measured 0.978 / 0.975 / 1.000, 0 missed; 0.846 purity
-// before).
+// before). Since storms stop 10 two of data-6's slowest-clearing alerts,
+// firing more than two propagation windows after data-6 began to clear,
+// are handed over to core-2's incident (0.978 / 0.974 / 0.973): the price
+// of the hand-over's bound, which gains on the large pools.
 TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
   StormScore s = ScoreStorm(5);
   EXPECT_GE(s.compression(), 0.97);
   EXPECT_GE(s.purity(), 0.97);
-  EXPECT_GE(s.completeness(), 0.99);
+  EXPECT_GE(s.completeness(), 0.97);
   EXPECT_EQ(s.missed_faults, 0);
 }
 
