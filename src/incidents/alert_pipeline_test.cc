@@ -1144,6 +1144,20 @@ TEST(AlertPipeline, APodWhoseRuleEndedWithTheRootIsNotHandedOver) {
   EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2}));
 }
 
+// Pod i's alerts at `t` (as Prometheus re-sends them) of index (IndexLag),
+// payments (DbErrors) and frontend (Latency), each firing over its span.
+struct Span {
+  TimestampMs start, end;
+};
+void SendPods(Fixture& f, TimestampMs t, int i, Span index, Span payments, Span frontend) {
+  auto send = [&](const char* rule, const char* svc, Span s) {
+    if (t >= s.start && t <= s.end) f.p.Receive(Pod(rule, svc, i, s.start, Until(t, s.end)), t, &f.out);
+  };
+  send("IndexLag", "index", index);
+  send("DbErrors", "payments", payments);
+  send("Latency", "frontend", frontend);
+}
+
 // Payments' pods clear at 300, 600 and 900 s (a restart count keeps the
 // last firing): its recovery began at 300 s. Frontend's alerts, which went
 // to payments' incident, fire until 800 s, more than two propagation
@@ -1157,15 +1171,7 @@ TEST(AlertPipeline, AlertsOutlivingTheRootsRecoveryByTwoWindowsAreHandedOver) {
   Replay(
       f, 1'300'000, {10'000, payments_end[0], payments_end[1], payments_end[2], frontend_end},
       [&](TimestampMs t) {
-        for (int i = 0; i < 3; ++i) {
-          if (t <= index_end) f.p.Receive(Pod("IndexLag", "index", i, 0, Until(t, index_end)), t, &f.out);
-          if (t >= 10'000 && t <= payments_end[i]) {
-            f.p.Receive(Pod("DbErrors", "payments", i, 10'000, Until(t, payments_end[i])), t, &f.out);
-          }
-          if (t >= 60'000 && t <= frontend_end) {
-            f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
-          }
-        }
+        for (int i = 0; i < 3; ++i) SendPods(f, t, i, {0, index_end}, {10'000, payments_end[i]}, {60'000, frontend_end});
       },
       [&](TimestampMs t) {
         if (t == 250'000) {
@@ -1189,15 +1195,7 @@ TEST(AlertPipeline, AlertsThatClearedJustBeforeTheirRootBeganToClearStay) {
   const TimestampMs index_end[] = {330'000, 330'000, 900'000};
   for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
     if (t % 60'000 == 0 || t == 10'000 || t == frontend_end || t == index_end[0]) {
-      for (int i = 0; i < 3; ++i) {
-        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
-        if (t >= 10'000 && t <= index_end[i]) {
-          f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end[i])), t, &f.out);
-        }
-        if (t >= 60'000 && t <= frontend_end) {
-          f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
-        }
-      }
+      for (int i = 0; i < 3; ++i) SendPods(f, t, i, {10'000, index_end[i]}, {0, payments_end}, {60'000, frontend_end});
     }
     if (t == 250'000) {
       const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0, 0).labels));
