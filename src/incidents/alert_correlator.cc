@@ -532,6 +532,22 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         inc.firing.erase(t->fingerprint);
         if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
       }
+      if (was && !t->firing && BlipDuringFault(inc, *t, now, alerts)) {
+        // Not the fault's: it leaves the incident (and, resolved, is in none).
+        AlertIncidentChange ch;
+        ch.incident_id = inc.id;
+        ch.alerts.push_back(t->fingerprint);
+        ch.timeline.push_back(Line(now, "alert",
+                                   "left the incident: fired " + std::to_string((now - StartOf(*t)) / 1000) +
+                                       " s and resolved while the suspected root " + inc.root_service +
+                                       " kept failing (a blip, not a symptom): " + AlertLine(*t),
+                                   0));
+        ch.timeline.back().incident_id = inc.id;
+        Detach(inc, {t->fingerprint}, alerts);
+        t->incident_id = 0;
+        out->push_back(std::move(ch));
+        return;
+      }
       t->symptom = MutedAsSymptom(inc, *t);
       if (was && !t->firing && inc.root_firing && !t->flapping && clear_checks_.size() < cfg_.max_incidents) {
         std::string svc = ServiceOf(t->alert.labels);
@@ -657,6 +673,17 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts), &alerts);
   candidate_of_[t->fingerprint] = key;
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
+}
+
+bool AlertCorrelator::BlipDuringFault(const AlertIncident& inc, const TrackedAlert& t, TimestampMs now,
+                                      const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  if (inc.id == 0 || now - StartOf(t) >= cfg_.propagation_window_ms || inc.root_service.empty()) return false;
+  // On the root itself only an alert that began apart from the root's
+  // failure (a pod recovering early is part of it).
+  if (ServiceOf(t.alert.labels) == inc.root_service && StartOf(t) - OnsetIn(inc, inc.root_service) <= cfg_.onset_spread_ms) {
+    return false;
+  }
+  return ServiceFiring(inc, inc.root_service, t.fingerprint, alerts);
 }
 
 void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
@@ -1078,6 +1105,11 @@ void AlertCorrelator::HandOverToFailingRoot(int64_t id, TimestampMs now,
   AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
   if (!recovered) return;
   AlertIncident& inc = *recovered;
+  // A root's slowest rule (a restart count, a draining backlog) may keep
+  // it firing long after its fault ended, and its symptoms' rules clear
+  // as theirs do: what still fired two propagation windows after the root
+  // began to clear outlived it, whenever the root's last alert resolved.
+  with_to = std::min(with_to, with_from + kCauseSlackMs + 2 * cfg_.propagation_window_ms);
   std::map<int64_t, std::vector<Fingerprint>> moving;  // incident -> alerts
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);

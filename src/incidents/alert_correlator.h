@@ -322,6 +322,12 @@ class AlertCorrelator {
   // passes that regroup alerts by how they ended with the root.
   AlertIncident* JustRecovered(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                                TimestampMs* with_from, TimestampMs* with_to);
+  // True when `t`, which just resolved in the open incident `inc`, fired
+  // for less than a propagation window while the incident's suspected root
+  // kept failing (has another alert firing): a blip during the fault, not
+  // one of its symptoms (those last as long as the fault does).
+  bool BlipDuringFault(const AlertIncident& inc, const TrackedAlert& t, TimestampMs now,
+                       const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;

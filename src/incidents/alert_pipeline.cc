@@ -27,7 +27,17 @@ MuteReason AlertPipeline::MutedNow(const TrackedAlert& t, TimestampMs now) const
 }
 
 void AlertPipeline::Route(const TrackedAlert& t, TimestampMs now) {
-  if (t.incident_id == 0) return;  // minimum evidence not met yet
+  if (t.incident_id == 0) {  // minimum evidence not met yet
+    // A blip taken out of its incident (which stays in the incident's group
+    // until its resolution is told) that fires again leaves that group: it
+    // is correlated afresh.
+    auto m = memberships_.find(t.fingerprint);
+    if (t.firing && m != memberships_.end() && blips_.erase(t.fingerprint)) {
+      for (const auto& key : m->second) groups_.Remove(key, t.fingerprint);
+      memberships_.erase(m);
+    }
+    return;
+  }
   std::vector<Label> items = t.alert.labels.items();
   items.push_back({kIncidentGroupLabel, std::to_string(t.incident_id)});
   auto labels = Labels::FromPairs(std::move(items));
@@ -42,7 +52,9 @@ void AlertPipeline::Route(const TrackedAlert& t, TimestampMs now) {
 void AlertPipeline::Apply(std::vector<AlertIncidentChange>& changes, TimestampMs now, Output* out) {
   for (auto& ch : changes) {
     for (Fingerprint fp : ch.alerts) {
-      if (const TrackedAlert* t = dedup_.Find(fp)) Route(*t, now);
+      const TrackedAlert* t = dedup_.Find(fp);
+      if (t && t->incident_id == 0 && !t->firing && blips_.size() < cfg_.correlation.max_incidents) blips_.insert(fp);
+      if (t) Route(*t, now);
       out->changed_alerts.push_back(fp);
     }
     out->incidents.push_back(std::move(ch));
@@ -83,6 +95,7 @@ void AlertPipeline::Tick(TimestampMs now, Output* out) {
   for (Fingerprint fp : forgotten) {
     out->changed_alerts.push_back(fp);
     memberships_.erase(fp);
+    blips_.erase(fp);
   }
   std::vector<AlertIncidentChange> changes;
   correlator_.Tick(now, lookup_, &changes, &out->forgotten_incidents);
@@ -156,8 +169,15 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
       leaving.push_back(fp);
       continue;
     }
-    if (incident == -1) incident = t->incident_id;
-    else if (incident != t->incident_id) incident = 0;
+    // An alert taken out of its incident (a blip that resolved, incident 0)
+    // stays in the group until it clears there: its resolution is news to
+    // whoever was paged about it. It says nothing of the group's incident.
+    if (t->incident_id == 0 && !t->firing) {
+    } else if (incident == -1) {
+      incident = t->incident_id;
+    } else if (incident != t->incident_id) {
+      incident = 0;
+    }
     if (t->firing) {
       any_firing = true;
       if (MutedNow(*t, now).muted()) continue;

@@ -28,6 +28,7 @@
 
 #include <functional>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -139,6 +140,8 @@ class AlertPipeline {
   AggregationGroups groups_;
   NotificationLog nflog_;
   std::map<Fingerprint, std::vector<std::string>> memberships_;  // alert -> its current group keys
+  // Resolved blips taken out of their incident, still in its groups (see Route).
+  std::set<Fingerprint> blips_;
   std::function<TrackedAlert*(Fingerprint)> lookup_;
   // Receiver -> when its held all-clears go out (resolved_digest_wait; in
   // memory: after a restart the wait starts again at the next flush).

@@ -604,6 +604,43 @@ TEST(AlertPipeline, CallersCandidateJoinsTheRootsIncident) {
   }
 }
 
+// A blip during a fault: an alert on a symptom's pod that fires for a
+// minute and resolves while the suspected root keeps failing is not one of
+// the fault's symptoms (they last as long as the fault); it leaves the
+// incident when it resolves, and its group (it pages nobody). One that
+// fired longer than a propagation window stays.
+TEST(AlertPipeline, ABlipThatResolvesWhileTheRootFailsLeavesTheIncident) {
+  for (TimestampMs lasted : {TimestampMs{60'000}, TimestampMs{200'000}}) {
+    SCOPED_TRACE(lasted);
+    Fixture f;
+    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0), 1000 * i, &f.out);
+    f.p.Receive(Pod("Errors5xx", "checkout", 0, 30'000), 30'000, &f.out);
+    ASSERT_EQ(f.ids, 1);
+    Alert blip = Pod("DiskFull", "checkout", 4, 120'000);
+    f.p.Receive(blip, 120'000, &f.out);
+    Fingerprint fp = FingerprintOf(blip.labels);
+    ASSERT_EQ(f.p.alerts().Find(fp)->incident_id, 1);
+    for (TimestampMs now = 120'000; now <= 700'000; now += 1000) {
+      if (now % 60'000 == 0) {  // the fault goes on: re-sent as Prometheus does
+        for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0, now + 240'000), now, &f.out);
+        f.p.Receive(Pod("Errors5xx", "checkout", 0, 30'000, now + 240'000), now, &f.out);
+      }
+      if (now == 120'000 + lasted) {
+        blip.ends_ms = now;
+        f.p.Receive(blip, now, &f.out);
+      }
+      f.p.Tick(now, &f.out);
+    }
+    const TrackedAlert* t = f.p.alerts().Find(fp);
+    ASSERT_NE(t, nullptr);
+    EXPECT_FALSE(t->firing);
+    bool left = lasted < Config().correlation.propagation_window_ms;
+    EXPECT_EQ(t->incident_id, left ? 0 : 1);
+    EXPECT_EQ(f.p.correlator().Find(1)->alerts.count(fp), left ? 0u : 1u);
+    EXPECT_EQ(f.p.correlator().Find(1)->services.count("checkout"), 1u);
+  }
+}
+
 // A second fault whose root (checkout) calls the first fault's root
 // (payments) a minute later looks exactly like propagation and joins its
 // incident. Once payments has been quiet for a propagation window, what
@@ -1107,6 +1144,44 @@ TEST(AlertPipeline, APodWhoseRuleEndedWithTheRootIsNotHandedOver) {
   EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2}));
 }
 
+// Pod i's alerts at `t` (as Prometheus re-sends them) of index (IndexLag),
+// payments (DbErrors) and frontend (Latency), each firing over its span.
+struct Span {
+  TimestampMs start, end;
+};
+void SendPods(Fixture& f, TimestampMs t, int i, Span index, Span payments, Span frontend) {
+  auto send = [&](const char* rule, const char* svc, Span s) {
+    if (t >= s.start && t <= s.end) f.p.Receive(Pod(rule, svc, i, s.start, Until(t, s.end)), t, &f.out);
+  };
+  send("IndexLag", "index", index);
+  send("DbErrors", "payments", payments);
+  send("Latency", "frontend", frontend);
+}
+
+// Payments' pods clear at 300, 600 and 900 s (a restart count keeps the
+// last firing): its recovery began at 300 s. Frontend's alerts, which went
+// to payments' incident, fire until 800 s, more than two propagation
+// windows after payments began to clear, while index still fails: they
+// outlived payments and are handed over to index's incident, although
+// payments' last alert resolved after them (storms stop 10).
+TEST(AlertPipeline, AlertsOutlivingTheRootsRecoveryByTwoWindowsAreHandedOver) {
+  Fixture f;
+  const TimestampMs payments_end[] = {300'000, 600'000, 900'000};
+  const TimestampMs index_end = 1'500'000, frontend_end = 800'000;
+  Replay(
+      f, 1'300'000, {10'000, payments_end[0], payments_end[1], payments_end[2], frontend_end},
+      [&](TimestampMs t) {
+        for (int i = 0; i < 3; ++i) SendPods(f, t, i, {0, index_end}, {10'000, payments_end[i]}, {60'000, frontend_end});
+      },
+      [&](TimestampMs t) {
+        if (t == 250'000) {
+          ASSERT_EQ(f.ids, 2);
+          EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{2, 2, 2})) << "precondition: payments' incident took them";
+        }
+      });
+  EXPECT_EQ(LatencyIncidents(f), (std::vector<int64_t>{1, 1, 1}));
+}
+
 // A symptom's fast rule (a gauge) may resolve a little before its root's
 // slower rules (rate windows) do: frontend's alerts, index's symptoms,
 // resolve at 310 s, while payments recovers (300 s) and 20 s before index
@@ -1120,15 +1195,7 @@ TEST(AlertPipeline, AlertsThatClearedJustBeforeTheirRootBeganToClearStay) {
   const TimestampMs index_end[] = {330'000, 330'000, 900'000};
   for (TimestampMs t = 0; t <= 1'000'000; t += 1000) {
     if (t % 60'000 == 0 || t == 10'000 || t == frontend_end || t == index_end[0]) {
-      for (int i = 0; i < 3; ++i) {
-        if (t <= payments_end) f.p.Receive(Pod("DbErrors", "payments", i, 0, Until(t, payments_end)), t, &f.out);
-        if (t >= 10'000 && t <= index_end[i]) {
-          f.p.Receive(Pod("IndexLag", "index", i, 10'000, Until(t, index_end[i])), t, &f.out);
-        }
-        if (t >= 60'000 && t <= frontend_end) {
-          f.p.Receive(Pod("Latency", "frontend", i, 60'000, Until(t, frontend_end)), t, &f.out);
-        }
-      }
+      for (int i = 0; i < 3; ++i) SendPods(f, t, i, {10'000, index_end[i]}, {0, payments_end}, {60'000, frontend_end});
     }
     if (t == 250'000) {
       const TrackedAlert* l = f.p.alerts().Find(FingerprintOf(Pod("Latency", "frontend", 0, 0, 0).labels));
@@ -1399,12 +1466,15 @@ TEST(StormEval, ExplainNamesMisplacedAlerts) {
 // Seed 5: a fault whose root calls the root of a fault begun two minutes
 // earlier joined that fault's incident; since the first root recovered it
 // has its own (measured 0.978 / 0.975 / 1.000, 0 missed; 0.846 purity
-// before).
+// before). Since storms stop 10 two of data-6's slowest-clearing alerts,
+// firing more than two propagation windows after data-6 began to clear,
+// are handed over to core-2's incident (0.978 / 0.974 / 0.973): the price
+// of the hand-over's bound, which gains on the large pools.
 TEST(StormEval, FaultBehindAnEarlierRootGetsItsOwnIncident) {
   StormScore s = ScoreStorm(5);
   EXPECT_GE(s.compression(), 0.97);
   EXPECT_GE(s.purity(), 0.97);
-  EXPECT_GE(s.completeness(), 0.99);
+  EXPECT_GE(s.completeness(), 0.97);
   EXPECT_EQ(s.missed_faults, 0);
 }
 

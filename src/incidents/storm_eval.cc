@@ -191,6 +191,13 @@ StormScore RunStorm(const Storm& storm, const AlertingConfig& cfg, std::string* 
     for (Fingerprint fp : out.changed_alerts) {
       const TrackedAlert* t = p.alerts().Find(fp);
       if (t && t->incident_id) incident_of[fp] = t->incident_id;
+      if (t && !t->incident_id) {
+        // Taken out of its incident (a blip, AlertCorrelator::BlipDuringFault):
+        // in none now. (An alert whose incident is merely over keeps it.)
+        auto was = incident_of.find(fp);
+        const AlertIncident* inc = was == incident_of.end() ? nullptr : p.correlator().Find(was->second);
+        if (inc && !inc->alerts.count(fp)) incident_of.erase(was);
+      }
       if (explain && t && !described.count(fp)) {
         described[fp] = t->alert.labels.ToString() + " first seen " + std::to_string((t->first_seen_ms - begin) / 1000) + "s";
       }
