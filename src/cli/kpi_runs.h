@@ -18,8 +18,9 @@ namespace vigil {
 
 // The NAB anomaly score of one record, in [0, 1): the suite's own ranking
 // score (KpiVerdict::Evidence: its residual views' surprise plus its KNN
-// novelty view's on series without a period), reported only when it is a
-// record of the last kMemory points, squashed; see docs/detection.md.
+// novelty view's on series without a period), squashed, reported once per
+// run of records of the last kMemory points: at the first point after the
+// run that is no new record, with the run's peak; see docs/detection.md.
 class NabScoreMapper {
  public:
   // v: the suite's verdict on the series' next value.
@@ -30,6 +31,8 @@ class NabScoreMapper {
  private:
   std::deque<std::pair<int64_t, double>> recent_;  // decreasing maxima of the last kMemory points
   int64_t index_ = 0;
+  double run_peak_ = 0;     // the largest Evidence of the current run of records
+  bool in_run_ = false;     // the previous point was a record
 };
 
 struct NabRun {

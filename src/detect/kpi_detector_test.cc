@@ -67,6 +67,19 @@ TEST(SpotThreshold, ThresholdNearTheTrueQuantileAndAlarmsBeyond) {
   EXPECT_NEAR(spot.Surprise(spot.threshold()), 3.0, 0.3);  // -log10(1e-3)
 }
 
+TEST(SpotThreshold, ATailOfNearEqualScoresGivesABoundedSurprise) {
+  // A near-flat stretch: every score within 1 + 1e-3, so the fitted
+  // excesses have a scale of ~1e-5 and a score of 3 lies ~1e5 scales out
+  // (the KNN view on rogue_agent_key_updown reported a novelty of 1.4e10).
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> u(0.0, 1e-3);
+  SpotThreshold spot(1e-4, 200, 0.0);
+  for (int i = 0; i < 5000; ++i) spot.Update(1.0 + u(rng));
+  ASSERT_TRUE(spot.calibrated());
+  EXPECT_LE(spot.Surprise(3.0), 30.0);  // SpotThreshold::kMaxSurprise
+  EXPECT_GT(spot.Surprise(3.0), 20.0);
+}
+
 TEST(SeasonalProfile, LearnsTheDailyShape) {
   SeasonalProfile p(kDay, 48, 1.0);
   for (int64_t t = 0; t < 5 * kDay; t += 30 * kMinute) {

@@ -57,6 +57,7 @@ class SpotThreshold {
   // what every score reaches on the way up the linear ramp below t.
   double base_surprise() const { return calibrated_ ? base_surprise_ : 0.0; }
   static constexpr double kHorizon = 8192;
+  static constexpr double kMaxSurprise = 30;  // Surprise() never exceeds this (a 1e-30 event)
   // Snapshot (part of KpiDetector's).
   void AppendTo(std::string* out) const;
   Status ParseFrom(std::string_view* in);
