@@ -19,9 +19,10 @@ std::string SharedData() {
 }
 
 TEST(EvalNabFloor, KnownCauseAndArtificialSeries) {
-  // Measured 66.3 / 57.9 / 72.2 (standard / low FP / low FN) on these 13 files
+  // Measured 66.0 / 57.5 / 72.0 (standard / low FP / low FN) on these 13 files
   // with the shipped suite and a run of records reported once, at its peak
-  // (round nab6; 65.1 / 55.2 / 71.4 with every record reported), whose KNN
+  // (round nab6; 65.1 / 55.2 / 71.4 with every record reported; 66.3 / 57.9
+  // / 72.2 before learning-phase alarms ranked at the alarm risk), whose KNN
   // novelty view ranks series without a
   // period (round nab5; 63.5 / 56.1 / 69.0 ranked by the surprise alone;
   // 73.3 / 62.5 / 80.9 with round nab3's eval-only vote on every series,

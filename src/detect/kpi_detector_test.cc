@@ -273,6 +273,22 @@ TEST(KpiDetector, QuietOnNoiseThenExplainsASpike) {
   EXPECT_EQ(dip.direction, Direction::kDown);
 }
 
+TEST(KpiDetector, ALearningPhaseAlarmRanksAtTheAlarmRisk) {
+  // 150 points of noise (the point tail is still young: Cantelli's bound),
+  // then a value far beyond the learning phase's doubled threshold: it
+  // ranks at least at -log10(spot_risk) = 4, as a calibrated score alarm
+  // would (it ranked below 3 before round nab6), while a noise point ranks
+  // low.
+  KpiDetector det;
+  Feed(det, 150, kMinute, [](int i) { return 50 + Noise(i); });
+  ASSERT_FALSE(det.profiled());
+  KpiVerdict v = det.Update(150 * kMinute, 65);  // ~26 noise sds (uniform noise: sd 0.58)
+  ASSERT_TRUE(v.anomalous);
+  EXPECT_GE(v.surprise, 4.0);
+  KpiVerdict calm = det.Update(151 * kMinute, 50);
+  EXPECT_LT(calm.surprise, 3.0);
+}
+
 TEST(KpiDetector, ASuccessRateNearOneIsJudgedByItsNoiseNotByItsLevel) {
   // A ratio at 0.995 with noise of sd ~0.001: a fall to 0.975 is ~17 sds.
   // The scale's floor, a share of the level, must stay below the noise
