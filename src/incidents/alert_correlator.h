@@ -58,7 +58,10 @@
 // critical): a fault of a caller's own that begins while its callee's fault
 // spreads, and joins that incident, pages. Nor is a service whose alerts
 // began more than symptom_lag after its nearest failing dependency in the
-// incident (a symptom follows its cause within a hop).
+// incident (a symptom follows its cause within a hop), nor one whose onset
+// burst (its alerts begun within onset_spread of its first) ended more than
+// symptom_lag + onset_spread / 2 after the latest onset of anything it
+// depends on (the failure reached it too late for a hop).
 //
 // After the root: once an incident's root has been quiet for a
 // propagation window, the evidence of the end (a fault's symptoms clear
@@ -118,6 +121,12 @@ struct AlertIncident {
   // while the service still fires there carries it on). Absent (restored
   // from an older store): its service_since.
   std::map<std::string, TimestampMs> service_onset;
+  // service -> its onset burst: the start of its earliest alert in the
+  // current failure and the latest start within onset_spread of that. A
+  // fault's alerts on a service begin within onset_spread of reaching it,
+  // so it reached the service no earlier than the second less onset_spread
+  // (BeganTooLateForASymptom).
+  std::map<std::string, std::pair<TimestampMs, TimestampMs>> service_burst;
   std::set<std::string> entities;
   std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
   std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
@@ -331,6 +340,8 @@ class AlertCorrelator {
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;
+  // Widens `service`'s onset burst in `inc` (AlertIncident::service_burst) by an alert begun at `start`.
+  void WidenBurst(AlertIncident& inc, const std::string& service, TimestampMs start) const;
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;

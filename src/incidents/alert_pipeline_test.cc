@@ -206,6 +206,48 @@ TEST(AlertPipeline, ACallerThatBeganTooLateForASymptomPages) {
   }
 }
 
+// A caller whose first alert comes within symptom_lag of its callee's
+// (85 s after payments) but whose other pods' alerts keep beginning until
+// 170 s: a fault's alerts on a service begin within onset_spread (90 s) of
+// reaching it, so this failure reached checkout no earlier than 80 s after
+// payments began, more than symptom_lag less half an onset_spread (75 s):
+// no hop from payments, a fault of checkout's own (storms stop 11: seeds
+// 5063, 5094). It pages once, and the timeline says so. A symptom whose
+// pods begin at 40-100 s (reached by 10 s at the latest) stays muted.
+TEST(AlertPipeline, ACallerWhoseOnsetBurstEndsTooLateForAHopPages) {
+  for (bool own : {true, false}) {
+    Fixture f;
+    const std::vector<TimestampMs> starts = own ? std::vector<TimestampMs>{85'000, 120'000, 170'000}
+                                                : std::vector<TimestampMs>{40'000, 60'000, 100'000};
+    for (TimestampMs t = 0; t <= 600'000; t += 1000) {
+      if (t % 60'000 == 0) {
+        for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 0), t, &f.out);
+      }
+      for (int i = 0; i < 3; ++i) {
+        if (t >= starts[i] && (t - starts[i]) % 60'000 == 0) f.p.Receive(Pod("Errors", "checkout", i, starts[i]), t, &f.out);
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const AlertIncident* inc = f.p.correlator().Find(1);
+    ASSERT_NE(inc, nullptr);
+    EXPECT_EQ(inc->alerts.size(), 6u) << own;
+    EXPECT_EQ(inc->root_service, "payments");
+    const TrackedAlert* co = f.p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
+    ASSERT_TRUE(co);
+    EXPECT_EQ(co->symptom, !own);
+    std::set<std::string> paged;
+    for (const auto& n : f.out.notifications) {
+      for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
+    }
+    EXPECT_EQ(paged.count("checkout"), own ? 1u : 0u) << own;
+    int said = 0;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) said += e.text.find("after its nearest failing dependency payments") != std::string::npos;
+    }
+    EXPECT_EQ(said, own ? 1 : 0) << own;
+  }
+}
+
 // A caller's own fault that began minutes after the root first failed,
 // but right after a blip on it that opened an incident of its own, joins
 // the blip's incident as its symptom; when the blip has been quiet for a
