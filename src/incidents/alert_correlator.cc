@@ -145,7 +145,7 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
 }
 
 bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
-                                              std::string* front_service, TimestampMs* lag) const {
+                                              std::string* front_service, TimestampMs* lag, bool early) const {
   // A fault reaches a caller a hop delay after its callee, and the caller's
   // first alert follows within its rules' evaluation: a service whose
   // alerts began minutes after every failing service it depends on in the
@@ -155,7 +155,7 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
   // Asked for every alert at every re-send: cached while no episode moved
   // (not for a service moved in: that looks at other incidents too).
   const bool moved_in = !inc.service_since.count(service);
-  if (!front_service && !lag && !moved_in) {
+  if (!front_service && !lag && !moved_in && early) {
     auto c = inc.late_symptom_cache.find(service);
     if (c != inc.late_symptom_cache.end() && c->second.first == inc.since_version) return c->second.second;
     std::string front;
@@ -178,7 +178,7 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
       front_since = began;
     }
   }
-  if (!front) return false;
+  if (!front) return early && BeganBeforeItsCause(inc, service, own, front_service, lag);
   TimestampMs late_by = own - front_since;
   if (late_by <= cfg_.symptom_lag_ms) {
     // Its first alert came within symptom_lag, but a fault's alerts on a
@@ -230,6 +230,42 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
   }
   if (front_service) *front_service = *front;
   if (lag) *lag = late_by;
+  return true;
+}
+
+bool AlertCorrelator::BeganBeforeItsCause(const AlertIncident& inc, const std::string& service, TimestampMs own,
+                                          std::string* front_service, TimestampMs* lag) const {
+  // Everything it depends on began failing after it. A fault reaches a
+  // caller after its callee, and the callee's alerts all begin within
+  // onset_spread of the fault reaching it, so the last of its onset burst,
+  // less onset_spread, is the earliest that can have been: a service whose
+  // alerts began before that, for every failing dependency, was failing
+  // before any of them could have reached it (storms stop 11).
+  if (!inc.service_since.count(service) || cfg_.onset_spread_ms <= 0) return false;
+  const std::string* first = nullptr;
+  TimestampMs earliest = INT64_MAX;
+  for (const auto* pool : {&incidents_, &candidates_}) {
+    for (const auto& [id, other] : *pool) {
+      if (other.resolved && &other != &inc) continue;
+      for (const auto& [dep, n] : other.services) {
+        if (dep == service || !DependsOn(service, dep)) continue;
+        TimestampMs began = OnsetIn(other, dep);
+        if (began <= own) {
+          if (own - began <= cfg_.symptom_lag_ms) return false;  // it may have come from there
+          continue;
+        }
+        auto b = other.service_burst.find(dep);
+        if (b != other.service_burst.end()) began = std::min(began, b->second.second - cfg_.onset_spread_ms);
+        if (began < earliest) {
+          earliest = began;
+          first = &dep;
+        }
+      }
+    }
+  }
+  if (!first || own >= earliest) return false;
+  if (front_service) *front_service = *first;
+  if (lag) *lag = own - earliest;
   return true;
 }
 
@@ -962,7 +998,10 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // Nobody was told of these alerts when every one of them was muted as a
   // symptom while it fired (a critical one with page_critical_symptoms was
   // paged): the new incident then sends a split notice (AlertPipeline).
-  bool unpaged = !BeganTooLateForASymptom(inc, check.service);
+  // (Not counting a service that began before its cause: that may have
+  // turned true only once an explaining incident resolved, after these
+  // alerts ended unpaged; a notice too many is better than none.)
+  bool unpaged = !BeganTooLateForASymptom(inc, check.service, nullptr, nullptr, false);
   for (Fingerprint fp : moving) {
     const TrackedAlert* t = alerts(fp);
     unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);

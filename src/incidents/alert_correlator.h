@@ -226,8 +226,12 @@ class AlertCorrelator {
   // True when `service`'s episode in `inc` began more than symptom_lag
   // after that of its nearest failing dependency there (which, and the
   // lag, go to the out-parameters): not muted as a symptom.
+  // `early`: also true when it began before any failing dependency could
+  // have reached it (BeganBeforeItsCause; judged by what is live now, so
+  // it may turn true only after the service's alerts ended).
   bool BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
-                               std::string* front_service = nullptr, TimestampMs* lag = nullptr) const;
+                               std::string* front_service = nullptr, TimestampMs* lag = nullptr,
+                               bool early = true) const;
   // True when no other alert of `inc` on t's service is of a severity
   // MutedAsSymptom never mutes (for the timeline line saying so, once).
   bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
@@ -340,6 +344,10 @@ class AlertCorrelator {
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;
+  // BeganTooLateForASymptom's converse, for a service nothing it depends on
+  // began failing before (`own`: its onset in `inc`).
+  bool BeganBeforeItsCause(const AlertIncident& inc, const std::string& service, TimestampMs own,
+                           std::string* front_service, TimestampMs* lag) const;
   // Widens `service`'s onset burst in `inc` (AlertIncident::service_burst) by an alert begun at `start`.
   void WidenBurst(AlertIncident& inc, const std::string& service, TimestampMs start) const;
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
