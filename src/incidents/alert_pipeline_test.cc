@@ -58,6 +58,24 @@ correlation: {window: 5m, min_alerts: 3, min_duration: 2m, resolve_after: 5m}
   return std::move(*cfg);
 }
 
+// The services of the alerts sent firing in `out`'s notifications.
+std::set<std::string> PagedServices(const AlertPipeline::Output& out) {
+  std::set<std::string> paged;
+  for (const auto& n : out.notifications) {
+    for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
+  }
+  return paged;
+}
+
+// How many timeline lines in `out` contain `text`.
+int TimelineLines(const AlertPipeline::Output& out, const std::string& text) {
+  int said = 0;
+  for (const auto& ch : out.incidents) {
+    for (const auto& e : ch.timeline) said += e.text.find(text) != std::string::npos;
+  }
+  return said;
+}
+
 AlertingConfig PagingCriticalSymptoms() {
   AlertingConfig c = Config();
   c.correlation.page_critical_symptoms = true;
@@ -192,18 +210,25 @@ TEST(AlertPipeline, ACallerThatBeganTooLateForASymptomPages) {
     ASSERT_TRUE(fe && co);
     EXPECT_TRUE(co->symptom);
     EXPECT_EQ(fe->symptom, lag == 0) << lag;
-    std::set<std::string> paged;
-    for (const auto& n : f.out.notifications) {
-      for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
-    }
+    std::set<std::string> paged = PagedServices(f.out);
     EXPECT_EQ(paged.count("frontend"), lag ? 1u : 0u) << lag;
     EXPECT_EQ(paged.count("checkout"), 0u);
-    int said = 0;
-    for (const auto& ch : f.out.incidents) {
-      for (const auto& e : ch.timeline) said += e.text.find("after its nearest failing dependency checkout") != std::string::npos;
-    }
-    EXPECT_EQ(said, lag ? 1 : 0) << lag;
+    EXPECT_EQ(TimelineLines(f.out, "after its nearest failing dependency checkout"), lag ? 1 : 0) << lag;
   }
+}
+
+// Three payments and three checkout alerts in incident 1, rooted at
+// payments: checkout's muted as its symptoms and never paged, or (`own`)
+// not muted and paged.
+void ExpectCheckoutPagedAsItsOwn(Fixture& f, bool own) {
+  const AlertIncident* inc = f.p.correlator().Find(1);
+  ASSERT_NE(inc, nullptr);
+  EXPECT_EQ(inc->alerts.size(), 6u) << own;
+  EXPECT_EQ(inc->root_service, "payments");
+  const TrackedAlert* co = f.p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
+  ASSERT_TRUE(co);
+  EXPECT_EQ(co->symptom, !own);
+  EXPECT_EQ(PagedServices(f.out).count("checkout"), own ? 1u : 0u) << own;
 }
 
 // A caller whose first alert comes within symptom_lag of its callee's
@@ -228,23 +253,8 @@ TEST(AlertPipeline, ACallerWhoseOnsetBurstEndsTooLateForAHopPages) {
       }
       f.p.Tick(t, &f.out);
     }
-    const AlertIncident* inc = f.p.correlator().Find(1);
-    ASSERT_NE(inc, nullptr);
-    EXPECT_EQ(inc->alerts.size(), 6u) << own;
-    EXPECT_EQ(inc->root_service, "payments");
-    const TrackedAlert* co = f.p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
-    ASSERT_TRUE(co);
-    EXPECT_EQ(co->symptom, !own);
-    std::set<std::string> paged;
-    for (const auto& n : f.out.notifications) {
-      for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
-    }
-    EXPECT_EQ(paged.count("checkout"), own ? 1u : 0u) << own;
-    int said = 0;
-    for (const auto& ch : f.out.incidents) {
-      for (const auto& e : ch.timeline) said += e.text.find("after its nearest failing dependency payments") != std::string::npos;
-    }
-    EXPECT_EQ(said, own ? 1 : 0) << own;
+    ExpectCheckoutPagedAsItsOwn(f, own);
+    EXPECT_EQ(TimelineLines(f.out, "after its nearest failing dependency payments"), own ? 1 : 0) << own;
   }
 }
 
@@ -269,18 +279,7 @@ TEST(AlertPipeline, ACallerThatBeganBeforeItsCalleeCouldReachItPages) {
       }
       f.p.Tick(t, &f.out);
     }
-    const AlertIncident* inc = f.p.correlator().Find(1);
-    ASSERT_NE(inc, nullptr);
-    EXPECT_EQ(inc->alerts.size(), 6u) << own;
-    EXPECT_EQ(inc->root_service, "payments");
-    const TrackedAlert* co = f.p.alerts().Find(FingerprintOf(Pod("Errors", "checkout", 0, 0).labels));
-    ASSERT_TRUE(co);
-    EXPECT_EQ(co->symptom, !own);
-    std::set<std::string> paged;
-    for (const auto& n : f.out.notifications) {
-      for (const auto& t : n.firing) paged.insert(std::string(t.alert.labels.Get("service")));
-    }
-    EXPECT_EQ(paged.count("checkout"), own ? 1u : 0u) << own;
+    ExpectCheckoutPagedAsItsOwn(f, own);
   }
 }
 
