@@ -66,7 +66,7 @@ std::string SilenceDoc(const Silence& s) {
 std::string IncidentDoc(const AlertIncident& i) {
   return json{{"id", i.id}, {"resolved", i.resolved}, {"alerts", i.alerts}, {"firing", i.firing},
               {"services", i.services}, {"service_since", i.service_since}, {"service_last", i.service_last},
-              {"service_onset", i.service_onset},
+              {"service_onset", i.service_onset}, {"service_burst", i.service_burst},
               {"entities", i.entities}, {"entity_since", i.entity_since}, {"entity_last", i.entity_last},
               {"rule_since", i.rule_since}, {"rule_last", i.rule_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
@@ -88,6 +88,7 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.entity_since = j["entity_since"].get<std::map<std::string, TimestampMs>>();
   i.service_last = j.value("service_last", std::map<std::string, TimestampMs>{});
   i.service_onset = j.value("service_onset", std::map<std::string, TimestampMs>{});
+  i.service_burst = j.value("service_burst", std::map<std::string, std::pair<TimestampMs, TimestampMs>>{});
   i.entity_last = j.value("entity_last", std::map<std::string, TimestampMs>{});
   i.rule_since = j.value("rule_since", std::map<std::string, TimestampMs>{});
   i.rule_last = j.value("rule_last", std::map<std::string, TimestampMs>{});

@@ -145,7 +145,7 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
 }
 
 bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
-                                              std::string* front_service, TimestampMs* lag) const {
+                                              std::string* front_service, TimestampMs* lag, bool early) const {
   // A fault reaches a caller a hop delay after its callee, and the caller's
   // first alert follows within its rules' evaluation: a service whose
   // alerts began minutes after every failing service it depends on in the
@@ -155,7 +155,7 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
   // Asked for every alert at every re-send: cached while no episode moved
   // (not for a service moved in: that looks at other incidents too).
   const bool moved_in = !inc.service_since.count(service);
-  if (!front_service && !lag && !moved_in) {
+  if (!front_service && !lag && !moved_in && early) {
     auto c = inc.late_symptom_cache.find(service);
     if (c != inc.late_symptom_cache.end() && c->second.first == inc.since_version) return c->second.second;
     std::string front;
@@ -178,7 +178,40 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
       front_since = began;
     }
   }
-  if (!front || own - front_since <= cfg_.symptom_lag_ms) return false;
+  if (!front) return early && BeganBeforeItsCause(inc, service, own, front_service, lag);
+  TimestampMs late_by = own - front_since;
+  if (late_by <= cfg_.symptom_lag_ms) {
+    // Its first alert came within symptom_lag, but a fault's alerts on a
+    // service all begin within onset_spread of reaching it (rule
+    // evaluation, pods at their own pace), so the last alert of its onset
+    // burst, less onset_spread, is the earliest the failure can have
+    // reached it. When that is more than symptom_lag less half an
+    // onset_spread after the latest onset of anything it depends on (in
+    // any live incident: it may be another fault's symptom), no failing
+    // dependency reached it within a hop: a fault of its own begun right
+    // after its callee's (storms stop 11).
+    auto b = inc.service_burst.find(service);
+    if (moved_in || b == inc.service_burst.end() || cfg_.onset_spread_ms <= 0) return false;
+    TimestampMs reached = std::min(own, b->second.second - cfg_.onset_spread_ms);
+    TimestampMs latest = front_since;
+    for (const auto* pool : {&incidents_, &candidates_}) {
+      for (const auto& [id, other] : *pool) {
+        if (other.resolved || &other == &inc) continue;
+        for (const auto& [dep, n] : other.services) {
+          TimestampMs began = OnsetIn(other, dep);
+          if (dep != service && began <= own && began > latest && DependsOn(service, dep)) {
+            latest = began;
+            front = &dep;
+          }
+        }
+      }
+    }
+    // Through a dependency further down (one between has not alerted) the
+    // failure may have taken several hops: nothing to judge by.
+    if (!topo_->Callees(service).count(*front)) return false;
+    late_by = reached - latest;
+    if (late_by <= cfg_.symptom_lag_ms - cfg_.onset_spread_ms / 2) return false;
+  }
   // A service moved in by a re-attribution (ReclaimClearedWithRoot,
   // HandOverToFailingRoot) may have begun as the symptom of a failing
   // service in another incident, where it was misplaced before: too late
@@ -196,7 +229,43 @@ bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const st
     }
   }
   if (front_service) *front_service = *front;
-  if (lag) *lag = own - front_since;
+  if (lag) *lag = late_by;
+  return true;
+}
+
+bool AlertCorrelator::BeganBeforeItsCause(const AlertIncident& inc, const std::string& service, TimestampMs own,
+                                          std::string* front_service, TimestampMs* lag) const {
+  // Everything it depends on began failing after it. A fault reaches a
+  // caller after its callee, and the callee's alerts all begin within
+  // onset_spread of the fault reaching it, so the last of its onset burst,
+  // less onset_spread, is the earliest that can have been: a service whose
+  // alerts began before that, for every failing dependency, was failing
+  // before any of them could have reached it (storms stop 11).
+  if (!inc.service_since.count(service) || cfg_.onset_spread_ms <= 0) return false;
+  const std::string* first = nullptr;
+  TimestampMs earliest = INT64_MAX;
+  for (const auto* pool : {&incidents_, &candidates_}) {
+    for (const auto& [id, other] : *pool) {
+      if (other.resolved && &other != &inc) continue;
+      for (const auto& [dep, n] : other.services) {
+        if (dep == service || !DependsOn(service, dep)) continue;
+        TimestampMs began = OnsetIn(other, dep);
+        if (began <= own) {
+          if (own - began <= cfg_.symptom_lag_ms) return false;  // it may have come from there
+          continue;
+        }
+        auto b = other.service_burst.find(dep);
+        if (b != other.service_burst.end()) began = std::min(began, b->second.second - cfg_.onset_spread_ms);
+        if (began < earliest) {
+          earliest = began;
+          first = &dep;
+        }
+      }
+    }
+  }
+  if (!first || own >= earliest) return false;
+  if (front_service) *front_service = *first;
+  if (lag) *lag = own - earliest;
   return true;
 }
 
@@ -423,6 +492,18 @@ bool AlertCorrelator::ServiceFiring(const AlertIncident& inc, const std::string&
   return false;
 }
 
+void AlertCorrelator::WidenBurst(AlertIncident& inc, const std::string& service, TimestampMs start) const {
+  auto [b, added] = inc.service_burst.emplace(service, std::make_pair(start, start));
+  if (added) return;
+  auto& [first, last] = b->second;
+  if (start < first) {
+    first = start;
+    last = std::min(last, first + cfg_.onset_spread_ms);
+  } else if (start - first <= cfg_.onset_spread_ms) {
+    last = std::max(last, start);
+  }
+}
+
 void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs now, bool fresh_service_episode,
                           const std::function<TrackedAlert*(Fingerprint)>* alerts) {
   std::string svc = ServiceOf(t.alert.labels);
@@ -451,7 +532,9 @@ void AlertCorrelator::Add(AlertIncident& inc, const TrackedAlert& t, TimestampMs
     // of it: its onset (what a caller's lag is measured from) stays.
     if (restarts && !(alerts && inc.service_onset.count(svc) && ServiceFiring(inc, svc, t.fingerprint, *alerts))) {
       inc.service_onset[svc] = now;
+      inc.service_burst.erase(svc);
     }
+    WidenBurst(inc, svc, StartOf(t));
     episode(inc.service_since, inc.service_last, svc);
     ++inc.since_version;
   }
@@ -623,6 +706,9 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   }
   if (open && open_score >= cand_score) {
     bool new_service = !svc.empty() && !open->services.count(svc);
+    // Whether its service was already paged as too late for a symptom: the
+    // onset burst (BeganTooLateForASymptom) may tell so only at a later alert.
+    bool was_late = !new_service && !svc.empty() && BeganTooLateForASymptom(*open, svc);
     std::string old_root = open->root_service;
     Add(*open, *t, now, FreshServiceEpisode(*open, svc, now, alerts), &alerts);
     t->incident_id = open->id;
@@ -638,7 +724,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     t->symptom = MutedAsSymptom(*open, *t);
     std::string front;
     TimestampMs lag = 0;
-    if (!t->symptom && new_service && IsSymptom(*open, svc) && BeganTooLateForASymptom(*open, svc, &front, &lag)) {
+    if (!t->symptom && !was_late && IsSymptom(*open, svc) && BeganTooLateForASymptom(*open, svc, &front, &lag)) {
       ch.timeline.push_back(Line(now, "alert",
                                  "alerts on " + svc + " began " + std::to_string(lag / 1000) +
                                      " s after its nearest failing dependency " + front +
@@ -709,6 +795,9 @@ void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fp
   };
   prune(inc.service_since, services);
   prune(inc.service_onset, services);
+  for (auto it = inc.service_burst.begin(); it != inc.service_burst.end();) {
+    it = services.count(it->first) ? std::next(it) : inc.service_burst.erase(it);
+  }
   ++inc.since_version;
   prune(inc.service_last, services);
   prune(inc.entity_since, entities);
@@ -909,7 +998,10 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // Nobody was told of these alerts when every one of them was muted as a
   // symptom while it fired (a critical one with page_critical_symptoms was
   // paged): the new incident then sends a split notice (AlertPipeline).
-  bool unpaged = !BeganTooLateForASymptom(inc, check.service);
+  // (Not counting a service that began before its cause: that may have
+  // turned true only once an explaining incident resolved, after these
+  // alerts ended unpaged; a notice too many is better than none.)
+  bool unpaged = !BeganTooLateForASymptom(inc, check.service, nullptr, nullptr, false);
   for (Fingerprint fp : moving) {
     const TrackedAlert* t = alerts(fp);
     unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);
@@ -1082,6 +1174,7 @@ void AlertCorrelator::Adopt(AlertIncident& inc, TrackedAlert* t) const {
     // began too late to be a symptom here (BeganTooLateForASymptom).
     auto [o, added] = inc.service_onset.emplace(svc, StartOf(*t));
     if (!added && StartOf(*t) < o->second) o->second = StartOf(*t);
+    WidenBurst(inc, svc, StartOf(*t));
     ++inc.since_version;
   }
   if (!ent.empty()) inc.entities.insert(ent);

@@ -58,7 +58,10 @@
 // critical): a fault of a caller's own that begins while its callee's fault
 // spreads, and joins that incident, pages. Nor is a service whose alerts
 // began more than symptom_lag after its nearest failing dependency in the
-// incident (a symptom follows its cause within a hop).
+// incident (a symptom follows its cause within a hop), nor one whose onset
+// burst (its alerts begun within onset_spread of its first) ended more than
+// symptom_lag + onset_spread / 2 after the latest onset of anything it
+// depends on (the failure reached it too late for a hop).
 //
 // After the root: once an incident's root has been quiet for a
 // propagation window, the evidence of the end (a fault's symptoms clear
@@ -118,6 +121,12 @@ struct AlertIncident {
   // while the service still fires there carries it on). Absent (restored
   // from an older store): its service_since.
   std::map<std::string, TimestampMs> service_onset;
+  // service -> its onset burst: the start of its earliest alert in the
+  // current failure and the latest start within onset_spread of that. A
+  // fault's alerts on a service begin within onset_spread of reaching it,
+  // so it reached the service no earlier than the second less onset_spread
+  // (BeganTooLateForASymptom).
+  std::map<std::string, std::pair<TimestampMs, TimestampMs>> service_burst;
   std::set<std::string> entities;
   std::map<std::string, TimestampMs> entity_since;   // entity -> start of its current alert episode
   std::map<std::string, TimestampMs> entity_last;    // entity -> when its latest new alert joined
@@ -217,8 +226,12 @@ class AlertCorrelator {
   // True when `service`'s episode in `inc` began more than symptom_lag
   // after that of its nearest failing dependency there (which, and the
   // lag, go to the out-parameters): not muted as a symptom.
+  // `early`: also true when it began before any failing dependency could
+  // have reached it (BeganBeforeItsCause; judged by what is live now, so
+  // it may turn true only after the service's alerts ended).
   bool BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
-                               std::string* front_service = nullptr, TimestampMs* lag = nullptr) const;
+                               std::string* front_service = nullptr, TimestampMs* lag = nullptr,
+                               bool early = true) const;
   // True when no other alert of `inc` on t's service is of a severity
   // MutedAsSymptom never mutes (for the timeline line saying so, once).
   bool FirstUnmutedOn(const AlertIncident& inc, const TrackedAlert& t,
@@ -331,6 +344,12 @@ class AlertCorrelator {
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;
+  // BeganTooLateForASymptom's converse, for a service nothing it depends on
+  // began failing before (`own`: its onset in `inc`).
+  bool BeganBeforeItsCause(const AlertIncident& inc, const std::string& service, TimestampMs own,
+                           std::string* front_service, TimestampMs* lag) const;
+  // Widens `service`'s onset burst in `inc` (AlertIncident::service_burst) by an alert begun at `start`.
+  void WidenBurst(AlertIncident& inc, const std::string& service, TimestampMs start) const;
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
