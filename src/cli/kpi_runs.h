@@ -20,19 +20,26 @@ namespace vigil {
 // score (KpiVerdict::Evidence: its residual views' surprise plus its KNN
 // novelty view's on series without a period), squashed, reported once per
 // run of records of the last kMemory points: at the first point after the
-// run that is no new record, with the run's peak; see docs/detection.md.
+// run that is no new record, with the run's peak less a discount for the
+// series' earlier reports at least as strong; see docs/detection.md.
 class NabScoreMapper {
  public:
   // v: the suite's verdict on the series' next value.
   double Map(const KpiVerdict& v);
 
   static constexpr int64_t kMemory = 100;
+  static constexpr double kRecurrenceWeight = 1.5;  // decades per decade of earlier reports
+  static constexpr double kRecurrenceMargin = 0.5;  // an earlier report this far below still counts
 
  private:
+  // The run's peak less the recurrence discount; remembers the peak.
+  double RecurrenceDiscounted(double peak);
+
   std::deque<std::pair<int64_t, double>> recent_;  // decreasing maxima of the last kMemory points
   int64_t index_ = 0;
   double run_peak_ = 0;     // the largest Evidence of the current run of records
   bool in_run_ = false;     // the previous point was a record
+  std::vector<double> reports_;  // every earlier report's peak, ascending (one file: eval only)
 };
 
 struct NabRun {
