@@ -1610,8 +1610,11 @@ void AlertCorrelator::ResumeClearChecks(TimestampMs now, const std::function<Tra
       }
     }
     for (const auto& [svc, at] : cleared) {
-      // Older checks came due before the stop, and were decided then.
-      if (now - at > 2 * cfg_.propagation_window_ms || !Downstream(inc, svc)) continue;
+      // Older checks came due before the stop, and were decided then. Alerts
+      // that had resolved before this incident opened (a split-off
+      // incident's own, moved here already judged) were never checked here
+      // live either: judging them again would split them off twice.
+      if (now - at > 2 * cfg_.propagation_window_ms || at < inc.opened_ms || !Downstream(inc, svc)) continue;
       if (!firing.count(svc)) {
         resumed.push_back({id, svc, at});
       } else if (MostlyCleared(inc, svc, alerts)) {
