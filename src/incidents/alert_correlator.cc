@@ -849,17 +849,29 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // ago has nothing left to tell apart by "ended with the root").
   // Ended with the root: while its alerts resolved (within the jitter
   // slack); a blip that ended before says nothing, nor does an alert that
-  // ended minutes later (it outlived the root).
+  // ended minutes later (it outlived the root). And only a service that
+  // began to clear within a propagation window (and the slack) of the root:
+  // a symptom's fastest rules clear within an evaluation, their lag and a
+  // hop of the root's end; one that began to clear later and cleared the
+  // rest of the way after the root is its own fault, whose first alerts
+  // happened to resolve during the root's slow tail (a restart count, a
+  // backlog; storms stop 13: 13001-13100 one missed fault fewer, purity
+  // +0.002-0.004, completeness -0.001).
   TimestampMs with_from = 0, with_to = 0;
   AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
   if (!recovered) return;
   AlertIncident& inc = *recovered;
   std::set<std::string> ended;
+  std::map<std::string, TimestampMs> began_to_clear;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (t && !t->flapping && !t->firing && t->resolved_ms >= with_from && t->resolved_ms <= with_to) {
-      ended.insert(ServiceOf(t->alert.labels));
+      auto [b, fresh] = began_to_clear.emplace(ServiceOf(t->alert.labels), t->resolved_ms);
+      if (!fresh) b->second = std::min(b->second, t->resolved_ms);
     }
+  }
+  for (const auto& [svc, at] : began_to_clear) {
+    if (at <= with_from + kCauseSlackMs + cfg_.propagation_window_ms) ended.insert(svc);
   }
   // What outlived the root: still firing, or resolved after it (the check
   // runs a propagation window after the root's last alert).
