@@ -190,7 +190,7 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
   n.incident_id = incident > 0 ? incident : 0;
   if (!any_firing && !clear_only) {
     const std::string receiver = n.receiver, key = g.key;
-    if (SplitNotice(g, n, resolved, now, out)) {  // n moved out
+    if (SplitNotice(g, n, resolved, now, out)) {
       for (const TrackedAlert* t : resolved) leaving.push_back(t->fingerprint);
       for (Fingerprint fp : leaving) groups_.Remove(key, fp);
       if (!groups_.Find(key) && nflog_.Get(receiver, key)) {

@@ -1771,10 +1771,12 @@ TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
 // hop; 7028 and 9071 began before their callee's failure could have
 // reached them; 5038's fault came and went muted, and its split notice
 // stays although its service later looks as if it began before its cause;
-// 5083 is caught once most of its caller cleared (storms stop 12).
+// 5083 is caught once most of its caller cleared (storms stop 12); 17063's
+// split notice goes out though an alert joined its incident before the
+// flush, and 13003's caller began to clear long after its root (stop 13).
 TEST(StormEval, CallersOwnFaultsThatLookLikeSymptomsPage) {
   StormScore total;
-  for (uint64_t seed : {5063, 5094, 7028, 9071, 5038, 5083}) {
+  for (uint64_t seed : {5063, 5094, 7028, 9071, 5038, 5083, 17063, 13003}) {
     StormScore s = ScoreStorm(seed);
     EXPECT_EQ(s.missed_faults, 0) << seed;
     total.Add(s);
