@@ -632,14 +632,23 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         return;
       }
       t->symptom = MutedAsSymptom(inc, *t);
-      if (was && !t->firing && inc.root_firing && !t->flapping && clear_checks_.size() < cfg_.max_incidents) {
-        std::string svc = ServiceOf(t->alert.labels);
+      std::string svc = ServiceOf(t->alert.labels);
+      if (was && !t->firing && (inc.root_firing || part_split_.count({inc.id, svc})) && !t->flapping &&
+          clear_checks_.size() < cfg_.max_incidents) {
         bool svc_firing = false;
         for (Fingerprint fp : inc.firing) {
           const TrackedAlert* o = alerts(fp);
           svc_firing = svc_firing || (o && o->firing && ServiceOf(o->alert.labels) == svc);
         }
-        if (!svc_firing && Downstream(inc, svc)) clear_checks_.push_back({inc.id, svc, now});
+        if (Downstream(inc, svc)) {
+          if (!svc_firing) {
+            clear_checks_.push_back({inc.id, svc, now});
+          } else if (MostlyCleared(inc, svc, alerts)) {
+            // One lagging rule (a restart count) may hold a service firing
+            // past its root's recovery: judge it once most of it cleared.
+            clear_checks_.push_back({inc.id, svc, now, true});
+          }
+        }
       }
       if (was != t->firing) {
         inc.dirty = true;
@@ -840,17 +849,29 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   // ago has nothing left to tell apart by "ended with the root").
   // Ended with the root: while its alerts resolved (within the jitter
   // slack); a blip that ended before says nothing, nor does an alert that
-  // ended minutes later (it outlived the root).
+  // ended minutes later (it outlived the root). And only a service that
+  // began to clear within a propagation window (and the slack) of the root:
+  // a symptom's fastest rules clear within an evaluation, their lag and a
+  // hop of the root's end; one that began to clear later and cleared the
+  // rest of the way after the root is its own fault, whose first alerts
+  // happened to resolve during the root's slow tail (a restart count, a
+  // backlog; storms stop 13: 13001-13100 one missed fault fewer, purity
+  // +0.002-0.004, completeness -0.001).
   TimestampMs with_from = 0, with_to = 0;
   AlertIncident* recovered = JustRecovered(id, now, alerts, &with_from, &with_to);
   if (!recovered) return;
   AlertIncident& inc = *recovered;
   std::set<std::string> ended;
+  std::map<std::string, TimestampMs> began_to_clear;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (t && !t->flapping && !t->firing && t->resolved_ms >= with_from && t->resolved_ms <= with_to) {
-      ended.insert(ServiceOf(t->alert.labels));
+      auto [b, fresh] = began_to_clear.emplace(ServiceOf(t->alert.labels), t->resolved_ms);
+      if (!fresh) b->second = std::min(b->second, t->resolved_ms);
     }
+  }
+  for (const auto& [svc, at] : began_to_clear) {
+    if (at <= with_from + kCauseSlackMs + cfg_.propagation_window_ms) ended.insert(svc);
   }
   // What outlived the root: still firing, or resolved after it (the check
   // runs a propagation window after the root's last alert).
@@ -938,6 +959,21 @@ void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& 
   out->push_back(std::move(opened));
 }
 
+bool AlertCorrelator::MostlyCleared(const AlertIncident& inc, const std::string& service,
+                                    const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  // Three quarters: a service's rules clear at their own pace, and one or
+  // two lagging ones should not hide that the rest cleared early (storms
+  // stop 12: half judged too early on seed 5083, nine tenths too late).
+  int firing = 0, total = 0;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != service) continue;
+    ++total;
+    firing += t->firing ? 1 : 0;
+  }
+  return firing > 0 && 4 * (total - firing) >= 3 * total;
+}
+
 bool AlertCorrelator::RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
                                          const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
   for (Fingerprint fp : inc.alerts) {
@@ -969,22 +1005,29 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   //    resolved anything then (the alerts were that fault's symptoms,
   //    grouped here by a guess; ReclaimClearedWithRoot moves them there).
   auto it = incidents_.find(check.incident);
+  if (it != incidents_.end() && !check.partial && FollowPartSplitOff(it->second, check.service, now, alerts, out)) return;
   if (it == incidents_.end() || it->second.resolved || !it->second.root_firing) return;
   AlertIncident& inc = it->second;
   if (!Downstream(inc, check.service)) return;
   std::set<Fingerprint> moving;
   bool long_enough = false;
   std::vector<TimestampMs> resolved;
+  TimestampMs first_start = INT64_MAX;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (!t || ServiceOf(t->alert.labels) != check.service) continue;
-    if (t->firing) return;  // fired again since
     if (t->flapping) continue;
+    if (t->firing) {
+      if (!check.partial) return;  // fired again since
+      continue;
+    }
     moving.insert(fp);
+    first_start = std::min(first_start, StartOf(*t));
     resolved.push_back(t->resolved_ms);
     long_enough = long_enough || t->resolved_ms - StartOf(*t) >= cfg_.min_duration_ms;
   }
   if (moving.empty() || (static_cast<int>(moving.size()) < cfg_.min_alerts && !long_enough)) return;
+  if (check.partial && !MostlyCleared(inc, check.service, alerts)) return;
   // The service began to clear a propagation window before the explaining
   // roots resolved anything: its lagging rules (a backlog draining, a
   // restart count over 10 minutes) may still resolve after the root began
@@ -993,6 +1036,14 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   const TimestampMs from = began - cfg_.propagation_window_ms, to = began + cfg_.propagation_window_ms;
   for (const auto& [id, other] : incidents_) {
     bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
+    // Another incident's root explains the clearing only when the service
+    // began failing within two windows of that root's onset: a root that
+    // had failed for many minutes before reached its callers long before,
+    // and its last lagging alert resolving then is no cause of this.
+    if (explains && &other != &inc && other.root_service != check.service) {
+      auto onset = other.service_onset.find(other.root_service);
+      explains = onset == other.service_onset.end() || first_start - onset->second <= 2 * cfg_.propagation_window_ms;
+    }
     if (explains && RootResolvedWithin(other, from, to, alerts)) return;
   }
   // Nobody was told of these alerts when every one of them was muted as a
@@ -1014,6 +1065,53 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
            unpaged ? "independent fault on " + check.service + " came and went while muted as a symptom of incident " +
                          host + " (suspected root " + inc.root_service + ")"
                    : "");
+  if (check.partial && part_split_.size() < cfg_.max_incidents) {
+    part_split_[{inc.id, check.service}] = out->back().incident_id;
+  }
+}
+
+bool AlertCorrelator::FollowPartSplitOff(AlertIncident& inc, const std::string& service, TimestampMs now,
+                                         const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                         std::vector<AlertIncidentChange>* out) {
+  // The last alerts of a service split off while they still fired (a
+  // lagging rule) follow the rest once they clear: the same fault's, by
+  // the same judgement, even if the root stopped failing meanwhile.
+  auto split = part_split_.find({inc.id, service});
+  if (split == part_split_.end()) return false;
+  auto dst = incidents_.find(split->second);
+  part_split_.erase(split);
+  if (dst == incidents_.end()) return false;
+  std::set<Fingerprint> moving;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != service) continue;
+    if (t->firing) return false;
+    moving.insert(fp);
+  }
+  if (moving.empty()) return false;
+  Detach(inc, moving, alerts);
+  if (inc.firing.empty() && inc.quiet_since_ms == 0) inc.quiet_since_ms = now;
+  AlertIncidentChange here;
+  here.incident_id = dst->first;
+  for (Fingerprint fp : moving) {
+    Adopt(dst->second, alerts(fp));
+    here.alerts.push_back(fp);
+  }
+  here.timeline.push_back(Line(now, "split", std::to_string(moving.size()) + " resolved alert(s) on " + service +
+                                                 " moved here from incident " + std::to_string(inc.id) +
+                                                 ": the rest of what split off from it",
+                               inc.id));
+  here.timeline.back().incident_id = dst->first;
+  AlertIncidentChange there;
+  there.incident_id = inc.id;
+  there.timeline.push_back(Line(now, "split", std::to_string(moving.size()) + " resolved alert(s) on " + service +
+                                                  " moved to incident " + std::to_string(dst->first) +
+                                                  " with the rest of " + service + "'s",
+                                dst->first));
+  there.timeline.back().incident_id = inc.id;
+  out->push_back(std::move(there));
+  out->push_back(std::move(here));
+  return true;
 }
 
 bool AlertCorrelator::NoticeDone(int64_t id, const std::string& receiver) {
@@ -1524,9 +1622,16 @@ void AlertCorrelator::ResumeClearChecks(TimestampMs now, const std::function<Tra
       }
     }
     for (const auto& [svc, at] : cleared) {
-      // Older checks came due before the stop, and were decided then.
-      if (firing.count(svc) || now - at > 2 * cfg_.propagation_window_ms || !Downstream(inc, svc)) continue;
-      resumed.push_back({id, svc, at});
+      // Older checks came due before the stop, and were decided then. Alerts
+      // that had resolved before this incident opened (a split-off
+      // incident's own, moved here already judged) were never checked here
+      // live either: judging them again would split them off twice.
+      if (now - at > 2 * cfg_.propagation_window_ms || at < inc.opened_ms || !Downstream(inc, svc)) continue;
+      if (!firing.count(svc)) {
+        resumed.push_back({id, svc, at});
+      } else if (MostlyCleared(inc, svc, alerts)) {
+        resumed.push_back({id, svc, at, true});
+      }
     }
   }
   std::sort(resumed.begin(), resumed.end(), [](const ClearCheck& a, const ClearCheck& b) { return a.cleared < b.cleared; });

@@ -291,8 +291,8 @@ class AlertCorrelator {
   // alerts move into new incidents (one per independent fault).
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
-  // A service downstream of the root of incident `check.incident`, all of
-  // whose alerts there resolved at `check.cleared`, a propagation window
+  // A service downstream of the root of incident `check.incident`, all (or,
+  // `partial`, most) of whose alerts there resolved at `check.cleared`, a propagation window
   // ago: when the root (and every other root it depends on) kept failing
   // throughout, those alerts were not its symptoms; they move to an
   // incident of their own (see the .cc).
@@ -300,7 +300,20 @@ class AlertCorrelator {
     int64_t incident = 0;
     std::string service;
     TimestampMs cleared = 0;
+    // Some of the service's alerts still fire (MostlyCleared): those stay,
+    // the resolved ones are judged and move.
+    bool partial = false;
   };
+  // True when some of `service`'s non-flapping alerts in `inc` still fire
+  // but at least three quarters of them resolved.
+  bool MostlyCleared(const AlertIncident& inc, const std::string& service,
+                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // The rest of `service`'s alerts in `inc`, all resolved now, join the
+  // incident its resolved alerts split off into while some still fired
+  // (a partial ClearCheck); false when there is none.
+  bool FollowPartSplitOff(AlertIncident& inc, const std::string& service, TimestampMs now,
+                          const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                          std::vector<AlertIncidentChange>* out);
   void SplitClearedBeforeRoot(const ClearCheck& check, TimestampMs now,
                               const std::function<TrackedAlert*(Fingerprint)>& alerts,
                               std::vector<AlertIncidentChange>* out);
@@ -367,6 +380,9 @@ class AlertCorrelator {
   std::map<int64_t, AlertIncident> candidates_;  // not yet open, by a local key
   std::map<Fingerprint, int64_t> candidate_of_;  // alert -> candidate key
   int64_t next_candidate_ = 1;
+  // (incident, service) -> the incident a partial ClearCheck split the
+  // service's resolved alerts off into (FollowPartSplitOff; bounded).
+  std::map<std::pair<int64_t, std::string>, int64_t> part_split_;
   std::deque<ClearCheck> clear_checks_;  // due a propagation window after `cleared` (bounded; not persisted)
   mutable std::map<std::pair<std::string, std::string>, bool> depends_cache_;  // (service, root) -> depends
 };

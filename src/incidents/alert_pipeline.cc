@@ -190,7 +190,7 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
   n.incident_id = incident > 0 ? incident : 0;
   if (!any_firing && !clear_only) {
     const std::string receiver = n.receiver, key = g.key;
-    if (SplitNotice(g, n, resolved, now, out)) {  // n moved out
+    if (SplitNotice(g, n, resolved, now, out)) {
       for (const TrackedAlert* t : resolved) leaving.push_back(t->fingerprint);
       for (Fingerprint fp : leaving) groups_.Remove(key, fp);
       if (!groups_.Find(key) && nflog_.Get(receiver, key)) {
@@ -233,6 +233,16 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
       if (shown[i]) heard_of.insert(news_key(firing[i]));
     }
     heard = !firing.empty() && heard_of == services;
+  }
+  // A split-off incident that took in a firing alert before its first
+  // flush (a callee's alert joined it by topology and time, seed 17063 of
+  // storms stop 13): its notice is due all the same, with this flush, as a
+  // notification of its own (a notice's alerts are resolved ones; the
+  // firing alerts go out, or not, as in any group). Not recorded in the
+  // group's log entry: what was paged in the group is unchanged.
+  GroupNotification notice;
+  if (any_firing && !clear_only && TakeSplitNotice(g.key, n, resolved, now, out, &notice) && !notice.notice.empty()) {
+    out->notifications.push_back(std::move(notice));
   }
   TimestampMs wait = cfg_.resolved_digest_wait_ms < 0 ? g.route->group_interval_ms : cfg_.resolved_digest_wait_ms;
   if (all_clear && clears && wait > 0) {
@@ -285,8 +295,9 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
   }
 }
 
-bool AlertPipeline::SplitNotice(AggregationGroup& g, GroupNotification& n,
-                                const std::vector<const TrackedAlert*>& resolved, TimestampMs now, Output* out) {
+bool AlertPipeline::TakeSplitNotice(const std::string& key, const GroupNotification& n,
+                                    const std::vector<const TrackedAlert*>& resolved, TimestampMs now, Output* out,
+                                    GroupNotification* notice) {
   // An incident split off because its alerts cleared while muted as another
   // incident's symptoms (AlertCorrelator::SplitClearedBeforeRoot) was an
   // independent fault nobody was paged about. Its receivers hear of it once,
@@ -300,37 +311,49 @@ bool AlertPipeline::SplitNotice(AggregationGroup& g, GroupNotification& n,
   // first word of a fault it was never paged about.
   if (n.incident_id <= 0) return false;
   const AlertIncident* inc = correlator_.Find(n.incident_id);
-  if (!inc || inc->split_notice.empty() || inc->notice_done.count(n.receiver) || nflog_.Get(n.receiver, g.key)) {
+  if (!inc || inc->split_notice.empty() || inc->notice_done.count(n.receiver) || nflog_.Get(n.receiver, key)) {
     return false;
   }
-  std::vector<Fingerprint> shown;
+  notice->receiver = n.receiver;
+  notice->group_key = n.group_key;
+  notice->group_labels = n.group_labels;
+  notice->incident_id = n.incident_id;
+  notice->at = now;
   for (const TrackedAlert* t : resolved) {
+    if (t->incident_id != n.incident_id) continue;  // a blip taken out of an incident says nothing of this one
     MuteReason why = MutedNow(*t, now);
     if (!why.silenced_by.empty() || why.inhibited_by != 0 || why.flapping) continue;
-    n.resolved.push_back(*t);
-    shown.push_back(t->fingerprint);
+    notice->resolved.push_back(*t);
   }
-  std::string notice = inc->split_notice;
   correlator_.NoticeDone(n.incident_id, n.receiver);
   AlertIncidentChange ch;  // persists notice_done with the outbox, in one transaction
   ch.incident_id = n.incident_id;
-  if (shown.empty()) {
+  if (notice->resolved.empty()) {
     TimelineEntry e;
     e.ts_ms = now;
     e.kind = "notification";
     e.text = "split notice to " + n.receiver + " not sent: its alerts are silenced or inhibited";
     e.incident_id = n.incident_id;
     ch.timeline.push_back(std::move(e));
-    out->incidents.push_back(std::move(ch));
-    return true;
+  } else {
+    notice->notice = inc->split_notice;
   }
   out->incidents.push_back(std::move(ch));
+  return true;
+}
+
+bool AlertPipeline::SplitNotice(AggregationGroup& g, GroupNotification& n,
+                                const std::vector<const TrackedAlert*>& resolved, TimestampMs now, Output* out) {
+  GroupNotification notice;
+  if (!TakeSplitNotice(g.key, n, resolved, now, out, &notice)) return false;
+  if (notice.notice.empty()) return true;
+  std::vector<Fingerprint> shown;
+  for (const auto& t : notice.resolved) shown.push_back(t.fingerprint);
   std::sort(shown.begin(), shown.end());
   NotificationLogEntry e{n.receiver, g.key, {}, shown, now};
   nflog_.Record(e);
   out->nflog.push_back(std::move(e));
-  n.notice = std::move(notice);
-  out->notifications.push_back(std::move(n));
+  out->notifications.push_back(std::move(notice));
   return true;
 }
 

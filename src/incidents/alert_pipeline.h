@@ -131,6 +131,12 @@ class AlertPipeline {
   // False when the group's incident has no such notice due.
   bool SplitNotice(AggregationGroup& g, GroupNotification& n, const std::vector<const TrackedAlert*>& resolved,
                    TimestampMs now, Output* out);
+  // The split notice due to n.receiver for the group's incident (its
+  // unmuted resolved alerts, into `notice`; `notice->notice` stays empty
+  // when all of them are muted), decided once: false when none is due.
+  bool TakeSplitNotice(const std::string& key, const GroupNotification& n,
+                       const std::vector<const TrackedAlert*>& resolved, TimestampMs now, Output* out,
+                       GroupNotification* notice);
 
   AlertingConfig cfg_;
   AlertDedup dedup_;

@@ -878,20 +878,13 @@ std::vector<GroupNotification> Notices(const AlertPipeline::Output& out) {
   return n;
 }
 
-// ASymptomThatClearedWhileItsRootKeptFailingSplitsOff with lagging rules
-// (storms stop 6): checkout's fault ends at
-// 420 s, but its restart-count rule holds on two pods until 650 s and
-// 900 s, while payments keeps failing until 1000 s. checkout began to
-// clear (420 s) long before payments did, so it still splits off with a
-// notice. Judged by its last resolution (900 s, within a window of the
-// root's), or with runs broken by gaps of one window (650 -> 900 s), it
-// stayed muted inside payments' incident and nobody heard of it.
-TEST(AlertPipeline, ASymptomWhoseRulesClearSlowlyStillSplitsOffByWhenItBeganToClear) {
-  Fixture f;
+// payments fails 0-1000 s; checkout 60-420 s, its restart-count rule on
+// two pods until 650 s and `last_restart`. Sends and ticks of [0, to].
+void CheckoutWithLaggingRestarts(Fixture& f, TimestampMs last_restart, TimestampMs to) {
   const TimestampMs root_end = 1'000'000, checkout_end = 420'000;
-  const TimestampMs restarts_end[] = {650'000, 900'000};
-  for (TimestampMs t = 0; t <= 1'300'000; t += 1000) {
-    if (t % 60'000 == 0 || t == 650'000 || t == 900'000) {
+  const TimestampMs restarts_end[] = {650'000, last_restart};
+  for (TimestampMs t = 0; t <= to; t += 1000) {
+    if (t % 60'000 == 0 || t == 650'000 || t == last_restart) {
       for (int i = 0; i < 3; ++i) {
         if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
         if (t >= 60'000 && t <= checkout_end) {
@@ -904,6 +897,19 @@ TEST(AlertPipeline, ASymptomWhoseRulesClearSlowlyStillSplitsOffByWhenItBeganToCl
     }
     f.p.Tick(t, &f.out);
   }
+}
+
+// ASymptomThatClearedWhileItsRootKeptFailingSplitsOff with lagging rules
+// (storms stop 6): checkout's fault ends at
+// 420 s, but its restart-count rule holds on two pods until 650 s and
+// 900 s, while payments keeps failing until 1000 s. checkout began to
+// clear (420 s) long before payments did, so it still splits off with a
+// notice. Judged by its last resolution (900 s, within a window of the
+// root's), or with runs broken by gaps of one window (650 -> 900 s), it
+// stayed muted inside payments' incident and nobody heard of it.
+TEST(AlertPipeline, ASymptomWhoseRulesClearSlowlyStillSplitsOffByWhenItBeganToClear) {
+  Fixture f;
+  CheckoutWithLaggingRestarts(f, 900'000, 1'300'000);
   ASSERT_EQ(f.ids, 2);
   for (const char* rule : {"Saturation", "Restarts"}) {
     const TrackedAlert* a = f.p.alerts().Find(FingerprintOf(Pod(rule, "checkout", 1, 0, 0).labels));
@@ -911,6 +917,62 @@ TEST(AlertPipeline, ASymptomWhoseRulesClearSlowlyStillSplitsOffByWhenItBeganToCl
     EXPECT_EQ(a->incident_id, 2) << rule;
   }
   EXPECT_EQ(f.p.correlator().Find(2)->root_service, "checkout");
+  EXPECT_EQ(Notices(f.out).size(), 1u);
+}
+
+// The test above with checkout's second restart-count pod holding on past
+// payments' recovery (1000 s -> 1150 s): checkout never cleared entirely
+// while payments failed, so a check once all of it resolved came after the
+// root stopped failing and nobody heard of checkout (seed 5083, storms stop
+// 12). Once three quarters of its alerts resolved (650 s) it is judged:
+// the resolved ones split off with a notice; the last pod leaves payments'
+// incident once it outlived it (RegroupAfterRoot).
+TEST(AlertPipeline, ASymptomMostlyClearedWhileItsRootKeptFailingSplitsOff) {
+  Fixture f;
+  CheckoutWithLaggingRestarts(f, 1'150'000, 1'340'000);
+  auto home = [&](const char* rule, int pod) {  // the incident holding the alert
+    for (const auto& [id, inc] : f.p.correlator().incidents()) {
+      if (inc.alerts.count(FingerprintOf(Pod(rule, "checkout", pod, 0, 0).labels))) return id;
+    }
+    return int64_t{0};
+  };
+  EXPECT_EQ(home("Saturation", 1), 2);
+  EXPECT_EQ(home("Restarts", 0), 2);
+  EXPECT_NE(home("Restarts", 1), 1);  // it outlived payments: not its symptom either
+  EXPECT_EQ(Notices(f.out).size(), 1u);
+  for (const auto& n : f.out.notifications) {
+    for (const auto& t : n.firing) EXPECT_NE(t.alert.labels.Get("service"), "checkout");
+  }
+}
+
+// checkout calls payments and ledger. ledger failed from 0 s (its fault
+// over by 400 s, one restart-count pod holding on to 900 s); payments fails
+// from 500 s on; checkout fails 540-840 s, muted as payments' symptom, and
+// clears while payments keeps failing. ledger's last pod resolving then
+// does not explain checkout: checkout began more than two windows after
+// ledger did, so it was no symptom of ledger's (storms stop 12, seed 5083).
+TEST(AlertPipeline, ALongFailingRootsLastAlertDoesNotExplainALateCallerClearing) {
+  AlertingConfig cfg = Config();
+  cfg.topology.AddCall("checkout", "ledger");
+  Fixture f(std::move(cfg));
+  for (TimestampMs t = 0; t <= 1'500'000; t += 1000) {
+    if (t % 60'000 == 0) {
+      for (int i = 0; i < 3; ++i) {
+        TimestampMs ledger_end = i == 0 ? 900'000 : 400'000;
+        if (t <= ledger_end) f.p.Receive(Pod("DiskFull", "ledger", i, i * 1000, Until(t, ledger_end)), t, &f.out);
+        if (t >= 480'000) f.p.Receive(Pod("DbErrors", "payments", i, 480'000 + i * 1000, t + 240'000), t, &f.out);
+        if (t >= 540'000 && t <= 840'000) {
+          f.p.Receive(Pod("Saturation", "checkout", i, 540'000, Until(t, 840'000)), t, &f.out);
+        }
+      }
+    }
+    f.p.Tick(t, &f.out);
+  }
+  const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(Pod("Saturation", "checkout", 1, 0, 0).labels));
+  ASSERT_NE(sat, nullptr);
+  const AlertIncident* home = f.p.correlator().Find(sat->incident_id);
+  ASSERT_NE(home, nullptr);
+  EXPECT_EQ(home->root_service, "checkout");
   EXPECT_EQ(Notices(f.out).size(), 1u);
 }
 
@@ -1009,6 +1071,64 @@ TEST(AlertPipeline, SplitNoticeIsNotRepeatedNorLostAfterARestart) {
   }
 }
 
+// ClearedWhileRootFails, and checkout's other callee ledger starts to fail
+// just after checkout's alerts split off: its alerts join the split-off
+// incident (checkout calls ledger; payments' incident does not relate to
+// it) before that incident's group first flushes, so the group fires. The
+// notice about checkout goes out all the same, once, as a notification of
+// its own; ledger's alerts page as usual (storms stop 13, seed 17063: the
+// notice was lost, as it was sent only from a flush with nothing firing).
+// Not repeated after a restart, and a silence over checkout still keeps it
+// quiet.
+TEST(AlertPipeline, SplitNoticeIsSentWhenTheSplitIncidentFiresAgainBeforeItsFirstFlush) {
+  for (bool restart : {false, true}) {
+    for (bool silenced : {false, true}) {
+      AlertingConfig cfg = Config();
+      cfg.topology.AddCall("checkout", "ledger");
+      Fixture f(cfg);
+      if (silenced) {
+        ASSERT_TRUE(f.p.silences().Upsert(SilenceOn("checkout", 2'000'000), 0).ok());
+      }
+      TimestampMs split = 0;
+      for (TimestampMs t = 0; t <= 900'000 && !split; t += 1000) {
+        ClearedWhileRootFails(f, t, t);
+        if (f.p.correlator().Find(2)) split = t;
+      }
+      ASSERT_GT(split, 0);
+      for (int i = 0; i < 3; ++i) {
+        f.p.Receive(Pod("DiskFull", "ledger", i, split + 2000, split + 242'000), split + 2000, &f.out);
+      }
+      const TrackedAlert* disk = f.p.alerts().Find(FingerprintOf(Pod("DiskFull", "ledger", 0, 0, 0).labels));
+      ASSERT_NE(disk, nullptr);
+      ASSERT_EQ(disk->incident_id, 2);
+      Fixture g(cfg);
+      Fixture& run = restart ? g : f;
+      if (restart) {
+        ClearedWhileRootFails(f, split + 3000, split + 60'000);  // the notice is sent
+        Restart(f, g, split + 60'000);
+      }
+      ClearedWhileRootFails(run, restart ? split + 61'000 : split + 3000, 1'500'000);
+      auto notices = Notices(f.out);
+      if (restart) {
+        EXPECT_TRUE(Notices(g.out).empty()) << "not repeated after a restart";
+      }
+      if (silenced) {
+        EXPECT_TRUE(notices.empty());
+        EXPECT_EQ(f.p.correlator().Find(2)->notice_done.count("oncall"), 1u);
+        continue;
+      }
+      ASSERT_EQ(notices.size(), 1u) << restart;
+      EXPECT_EQ(notices[0].incident_id, 2);
+      EXPECT_TRUE(notices[0].firing.empty());
+      ASSERT_EQ(notices[0].resolved.size(), 3u);
+      for (const auto& t : notices[0].resolved) EXPECT_EQ(t.alert.labels.Get("service"), "checkout");
+      std::set<std::string> paged = PagedServices(f.out);
+      for (const auto& s : PagedServices(g.out)) paged.insert(s);
+      EXPECT_EQ(paged.count("ledger"), 1u);
+    }
+  }
+}
+
 // A silence over checkout (set before the split): the notice stays silent,
 // and says so on the timeline; it is not sent once the silence expires.
 TEST(AlertPipeline, SplitNoticeRespectsSilences) {
@@ -1079,6 +1199,44 @@ correlation: {window: 5m, min_alerts: 3, min_duration: 2m, resolve_after: 5m}
   EXPECT_NE(orders, users);
   int64_t api = incident_of("Errors5xx", "api");
   EXPECT_TRUE(api == orders || api == users);
+}
+
+// payments fails from 0 s; its fault ends at 600 s, a restart-count pod
+// holding on to 900 s. checkout began 40 s after payments (muted as its
+// symptom) but is a fault of its own: one pod's alert resolves at 880 s,
+// while payments' last pod still fires, the others fire on to 1300 s.
+// A symptom begins to clear within a propagation window of its root (its
+// fastest rules clear within an evaluation, a lag and a hop); checkout
+// began 280 s after payments did, so that one alert did not end "with the
+// root": checkout outlived payments, moves out and pages (storms stop 13:
+// seed 17067 and 13001-13100's misses had this shape). Beginning to clear
+// with the root (at 620 s) it stays, muted, as before.
+TEST(AlertPipeline, ACallerThatBeganToClearLongAfterItsRootOutlivedIt) {
+  for (TimestampMs first_clear : {880'000, 620'000}) {
+    SCOPED_TRACE(first_clear);
+    Fixture f;
+    for (TimestampMs t = 0; t <= 1'700'000; t += 1000) {
+      if (t % 60'000 == 0 || t == 600'000 || t == 900'000 || t == first_clear) {
+        for (int i = 0; i < 3; ++i) {
+          TimestampMs root_end = i == 0 ? 900'000 : 600'000;
+          if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
+          TimestampMs own_end = i == 0 ? first_clear : 1'300'000;
+          if (t >= 40'000 && t <= own_end) {
+            f.p.Receive(Pod("Saturation", "checkout", i, 40'000, Until(t, own_end)), t, &f.out);
+          }
+        }
+      }
+      f.p.Tick(t, &f.out);
+    }
+    const TrackedAlert* sat = f.p.alerts().Find(FingerprintOf(Pod("Saturation", "checkout", 1, 0, 0).labels));
+    ASSERT_NE(sat, nullptr);
+    if (first_clear == 880'000) {
+      EXPECT_NE(sat->incident_id, 1);
+      EXPECT_EQ(PagedServices(f.out).count("checkout"), 1u);
+    } else {
+      EXPECT_EQ(sat->incident_id, 1);
+    }
+  }
 }
 
 // Two concurrent faults (payments, index) reach one caller (frontend);
@@ -1612,15 +1770,18 @@ TEST(StormEval, FaultsThatCameAndWentMutedGetASplitNotice) {
 // symptom_lag of their callee but their onset bursts end too late for a
 // hop; 7028 and 9071 began before their callee's failure could have
 // reached them; 5038's fault came and went muted, and its split notice
-// stays although its service later looks as if it began before its cause.
+// stays although its service later looks as if it began before its cause;
+// 5083 is caught once most of its caller cleared (storms stop 12); 17063's
+// split notice goes out though an alert joined its incident before the
+// flush, and 13003's caller began to clear long after its root (stop 13).
 TEST(StormEval, CallersOwnFaultsThatLookLikeSymptomsPage) {
   StormScore total;
-  for (uint64_t seed : {5063, 5094, 7028, 9071, 5038}) {
+  for (uint64_t seed : {5063, 5094, 7028, 9071, 5038, 5083, 17063, 13003}) {
     StormScore s = ScoreStorm(seed);
     EXPECT_EQ(s.missed_faults, 0) << seed;
     total.Add(s);
   }
-  EXPECT_GE(total.compression(), 0.98);  // measured 0.983 (43 notifications, 2516 alerts)
+  EXPECT_GE(total.compression(), 0.98);  // measured 0.983 (53 notifications, 3146 alerts)
 }
 
 // --dependency-labels: call-side rules of callers name the callee their
