@@ -144,6 +144,40 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
   return false;
 }
 
+bool AlertCorrelator::MostlyResolved(const AlertIncident& inc, const std::string& service,
+                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  int firing = 0, total = 0;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->flapping || ServiceOf(t->alert.labels) != service) continue;
+    ++total;
+    firing += t->firing ? 1 : 0;
+  }
+  return total > 0 && 4 * (total - firing) >= 3 * total;
+}
+
+bool AlertCorrelator::ExplainedByEarlierRoot(const AlertIncident& inc, const std::string& service,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  // IsSymptom once the incident's root recovered, counting only the other
+  // live incidents' failing roots that began failing no later than the
+  // latest of the service's alerts here (within the cause slack): a cause
+  // precedes its effects, so a root that began after every alert the
+  // service has here cannot be why any of them fire (storms stop 14:
+  // 17067, core-5's alerts all began at 313-394 s, outlived their root
+  // data-0 and stayed muted as symptoms of three roots begun at 666-941 s).
+  TimestampMs latest = INT64_MIN;
+  for (Fingerprint fp : inc.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (t && !t->flapping && ServiceOf(t->alert.labels) == service) latest = std::max(latest, StartOf(*t));
+  }
+  for (const auto& [id, other] : incidents_) {
+    if (&other == &inc || other.resolved || !other.root_firing || !Downstream(other, service)) continue;
+    const TimestampMs began = OnsetIn(other, other.root_service);
+    if (latest == INT64_MIN || began == INT64_MAX || began <= latest + kCauseSlackMs) return true;
+  }
+  return false;
+}
+
 bool AlertCorrelator::BeganTooLateForASymptom(const AlertIncident& inc, const std::string& service,
                                               std::string* front_service, TimestampMs* lag, bool early) const {
   // A fault reaches a caller a hop delay after its callee, and the caller's
@@ -880,7 +914,10 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     const TrackedAlert* t = alerts(fp);
     if (!t || t->flapping || (!t->firing && t->resolved_ms <= with_to)) continue;
     std::string svc = ServiceOf(t->alert.labels);
-    if (svc.empty() || svc == inc.root_service || ended.count(svc) || IsSymptom(inc, svc)) continue;
+    if (svc.empty() || svc == inc.root_service || ended.count(svc) ||
+        (IsSymptom(inc, svc) && (!MostlyResolved(inc, svc, alerts) || ExplainedByEarlierRoot(inc, svc, alerts)))) {
+      continue;
+    }
     moving.insert(fp);
   }
   if (moving.empty()) return;
@@ -910,8 +947,28 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
     }
     by_root[front].insert(fp);
   }
+  // Nobody was told of them when every one was muted as a symptom (as in
+  // SplitClearedBeforeRoot): the new incident sends a split notice. Most
+  // have resolved by now (the check runs a propagation window after the
+  // root's last alert), so what still fires may never page (storms stop
+  // 14: 17067, core-5's 25 moved alerts resolved before their first flush).
+  std::set<std::string> still_muted;  // services another failing root would keep muted here
+  for (const auto& svc : services) {
+    if (IsSymptom(inc, svc)) still_muted.insert(svc);
+  }
   for (const auto& [root, fps] : by_root) {
-    SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root");
+    bool unpaged = true;
+    for (Fingerprint fp : fps) {
+      unpaged = unpaged && still_muted.count(ServiceOf(alerts(fp)->alert.labels)) > 0;
+      const TrackedAlert* t = alerts(fp);
+      unpaged = unpaged && t->symptom &&
+                (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);
+    }
+    const std::string host = std::to_string(inc.id);
+    SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root",
+             unpaged ? "independent fault on " + root + " outlived its suspected root " + inc.root_service +
+                           " while muted as its symptom (incident " + host + ")"
+                     : "");
   }
 }
 

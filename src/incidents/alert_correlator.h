@@ -289,6 +289,13 @@ class AlertCorrelator {
   // The root of incident `id` stopped failing: services still firing that
   // did not stop with it belong to another fault (see the .cc); their
   // alerts move into new incidents (one per independent fault).
+  // Three quarters or more of `service`'s non-flapping alerts in `inc` resolved.
+  bool MostlyResolved(const AlertIncident& inc, const std::string& service,
+                      const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // IsSymptom after the root recovered, by failing roots that began no
+  // later than the latest of `service`'s alerts in `inc` (RegroupAfterRoot).
+  bool ExplainedByEarlierRoot(const AlertIncident& inc, const std::string& service,
+                              const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
   void RegroupAfterRoot(int64_t id, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                         std::vector<AlertIncidentChange>* out);
   // A service downstream of the root of incident `check.incident`, all (or,
