@@ -73,7 +73,9 @@
 //  - its alerts that outlived the root, on services none of whose alerts
 //    ended with it, explained by no other failing root, were another fault
 //    that only looked like propagation: they move into a new incident, one
-//    per service of them that depends on none of the others (RegroupAfterRoot);
+//    per service of them that depends on none of the others (RegroupAfterRoot;
+//    a root begun after all of a mostly resolved service's alerts explains
+//    none of them, and such a service, muted, moves with a split notice);
 //  - its alerts that outlived the root, unchanged while it recovered, on a
 //    service depending on another incident's failing root, move there,
 //    unless a pod of their rule that began with them ended with the root
