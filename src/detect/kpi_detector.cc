@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <iterator>
 
 #include "core/byte_codec.h"
 #include "detect/snapshot_fields.h"
