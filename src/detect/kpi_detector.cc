@@ -314,7 +314,10 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   const double z2 = static_cast<double>(wd_ewma_) * wd_ewma_;
   const double span = kWeekdayVarSpan * n;
   double surprise = 0;
-  if (wd_count_ >= std::min(0.5 * span, 65535.0) && wd_var_ > 0) {
+  // Judged once the variance has seen half its span; below 2 sds (surprise
+  // 1.7, under any report) the tail is not computed (no erfc and log10 on
+  // every point of a daily series).
+  if (wd_count_ >= std::min(0.5 * span, 65535.0) && wd_var_ > 0 && z2 > 4.0 * wd_var_) {
     const double z = std::sqrt(z2 / wd_var_);
     surprise = std::min(SpotThreshold::kMaxSurprise, -std::log10(std::max(1e-300, std::erfc(z / std::sqrt(2.0)))));
   }
