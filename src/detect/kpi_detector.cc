@@ -279,7 +279,7 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   // Thursday that looks like a Sunday) leaves residuals the point and mean
   // views find ordinary next to the weekly swing they see every weekend
   // (NAB nyc_taxi: Thanksgiving, Christmas and the January blizzard peaked
-  // at evidence 2.3-3.0). The view keeps the mean deviation of each weekday
+  // at evidence 2.25-3.04). The view keeps the mean deviation of each weekday
   // (the deseasonalised value against the slow level, in its scale; a
   // day's mean enters its weekday's at weight 1/4 when the day ends), and
   // judges an EWMA (two days) of the deviation less its weekday's mean: a
@@ -288,7 +288,7 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   // EWMA against its own slow mean square (the EWMA averages ~100 points or
   // more, so it is close to Gaussian where a point tail is not; a SPOT tail
   // fitted to this strongly autocorrelated stream capped the holidays at
-  // surprise 2.5-3, round nab9). Ranking only: it raises no alarm.
+  // surprise 1.8-3.2, round nab9). Ranking only: it raises no alarm.
   if (!views_on_profile_ || profile_.period_ms != kDayMs || profile_.step_ms <= 0 || slow_.count() < kLevelWarmup) {
     return 0.0;
   }
