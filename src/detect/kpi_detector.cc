@@ -296,23 +296,26 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   const uint8_t w = static_cast<uint8_t>(((day % 7) + 7) % 7);
   if (w != day_wd_) {
     if (day_n_ > 0 && day_wd_ < 7) {
-      const double q = day_mean_ * 1000.0;
+      const double q = day_sum_ / day_n_ * 1000.0;  // the day's mean deviation
       const double m = (wd_seen_ & (1u << day_wd_)) ? wd_mean_[day_wd_] + kWeekdayAlpha * (q - wd_mean_[day_wd_]) : q;
       wd_mean_[day_wd_] = static_cast<int16_t>(std::lround(std::clamp(m, -32000.0, 32000.0)));
       wd_seen_ = static_cast<uint8_t>(wd_seen_ | (1u << day_wd_));
     }
     day_wd_ = w;
-    day_mean_ = 0;
+    day_sum_ = 0;
     day_n_ = 0;
   }
   const double e = std::clamp((d - slow_.level()) / slow_.scale(floor), -kWeekdayClip, kWeekdayClip);
-  if (day_n_ < 0xffff) ++day_n_;
-  day_mean_ = static_cast<float>(day_mean_ + (e - day_mean_) / day_n_);
+  if (day_n_ < 0xffff) {  // (at steps under 1.4 s, the day's first 65 535 points)
+    ++day_n_;
+    day_sum_ = static_cast<float>(day_sum_ + e);
+  }
   if (wd_seen_ != 0x7f) return 0.0;
-  const double n = std::max(4.0, kWeekdayDays * static_cast<double>(kDayMs) / static_cast<double>(profile_.step_ms));
-  wd_ewma_ = static_cast<float>(wd_ewma_ + (e - wd_mean_[w] / 1000.0 - wd_ewma_) / n);
+  constexpr double kPerStepMs = 1.0 / (kWeekdayDays * static_cast<double>(kDayMs));
+  const double inv_n = std::min(0.25, static_cast<double>(profile_.step_ms) * kPerStepMs);
+  wd_ewma_ = static_cast<float>(wd_ewma_ + (e - wd_mean_[w] * 1e-3 - wd_ewma_) * inv_n);
   const double z2 = static_cast<double>(wd_ewma_) * wd_ewma_;
-  const double span = kWeekdayVarSpan * n;
+  const double span = kWeekdayVarSpan / inv_n;
   double surprise = 0;
   // Judged once the variance has seen half its span; below 2 sds (surprise
   // 1.7, under any report) the tail is not computed (no erfc and log10 on
@@ -321,7 +324,7 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
     const double z = std::sqrt(z2 / wd_var_);
     surprise = std::min(SpotThreshold::kMaxSurprise, -std::log10(std::max(1e-300, std::erfc(z / std::sqrt(2.0)))));
   }
-  const double a = std::max(1.0 / span, 1.0 / (wd_count_ + 1.0));
+  const double a = wd_count_ + 1.0 >= span ? inv_n / kWeekdayVarSpan : 1.0 / (wd_count_ + 1.0);
   wd_var_ = static_cast<float>(wd_var_ + a * ((wd_count_ > 10 ? std::min(z2, 9.0 * wd_var_) : z2) - wd_var_));
   if (wd_count_ < 0xffff) ++wd_count_;
   return surprise;
@@ -329,7 +332,7 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
 
 void KpiDetector::RestartWeekdayView() {
   std::fill(std::begin(wd_mean_), std::end(wd_mean_), int16_t{0});
-  day_mean_ = wd_ewma_ = wd_var_ = 0;
+  day_sum_ = wd_ewma_ = wd_var_ = 0;
   day_n_ = wd_count_ = 0;
   day_wd_ = 0xff;
   wd_seen_ = 0;
@@ -901,7 +904,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, drift_);
   spot_drift_.AppendTo(&b);
   PutPod(&b, wd_mean_);
-  PutPod(&b, day_mean_);
+  PutPod(&b, day_sum_);
   PutPod(&b, wd_ewma_);
   PutPod(&b, wd_var_);
   PutPod(&b, day_n_);
@@ -996,14 +999,14 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.drift_, "kpi drift");
   if (s.ok()) s = d.spot_drift_.ParseFrom(&b);
   if (s.ok()) s = GetPod(&b, &d.wd_mean_, "kpi weekday means");
-  if (s.ok()) s = GetPod(&b, &d.day_mean_, "kpi day mean");
+  if (s.ok()) s = GetPod(&b, &d.day_sum_, "kpi day mean");
   if (s.ok()) s = GetPod(&b, &d.wd_ewma_, "kpi weekday ewma");
   if (s.ok()) s = GetPod(&b, &d.wd_var_, "kpi weekday variance");
   if (s.ok()) s = GetPod(&b, &d.day_n_, "kpi day count");
   if (s.ok()) s = GetPod(&b, &d.wd_count_, "kpi weekday count");
   if (s.ok()) s = GetPod(&b, &d.day_wd_, "kpi day weekday");
   if (s.ok()) s = GetPod(&b, &d.wd_seen_, "kpi weekdays seen");
-  if (s.ok() && !(std::isfinite(d.day_mean_) && std::isfinite(d.wd_ewma_) && d.wd_var_ >= 0 && std::isfinite(d.wd_var_) &&
+  if (s.ok() && !(std::isfinite(d.day_sum_) && std::isfinite(d.wd_ewma_) && d.wd_var_ >= 0 && std::isfinite(d.wd_var_) &&
                    (d.day_wd_ < 7 || d.day_wd_ == 0xff))) {
     s = Status::Corruption("kpi weekday view out of range");
   }

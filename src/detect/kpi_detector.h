@@ -225,11 +225,11 @@ class KpiDetector {
   SpotThreshold spot_drift_;
   // The weekday view (WeekdayView, daily-period series only, ranking only):
   // the mean of each weekday's deseasonalised deviation, in 1/1000s of the
-  // slow scale (int16: 14 B), the current day's mean deviation so far, a
+  // slow scale (int16: 14 B), the sum of the current day's deviations, a
   // two-day EWMA of the deviation less its weekday's mean, and that EWMA's
   // mean square (a slow variance).
   int16_t wd_mean_[7] = {0, 0, 0, 0, 0, 0, 0};
-  float day_mean_ = 0, wd_ewma_ = 0, wd_var_ = 0;
+  float day_sum_ = 0, wd_ewma_ = 0, wd_var_ = 0;
   uint16_t day_n_ = 0, wd_count_ = 0;  // points in the current day; EWMA values the variance saw (saturating)
   uint8_t day_wd_ = 0xff;              // weekday of the current day (0xff: none yet)
   uint8_t wd_seen_ = 0;                // bit w: weekday w has a mean
