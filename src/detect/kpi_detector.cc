@@ -315,16 +315,16 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   const double inv_n = std::min(0.25, static_cast<double>(profile_.step_ms) * kPerStepMs);
   wd_ewma_ = static_cast<float>(wd_ewma_ + (e - wd_mean_[w] * 1e-3 - wd_ewma_) * inv_n);
   const double z2 = static_cast<double>(wd_ewma_) * wd_ewma_;
-  const double span = kWeekdayVarSpan / inv_n;
+  const double spans = (wd_count_ + 1.0) * inv_n / kWeekdayVarSpan;  // the variance's age in its spans
   double surprise = 0;
   // Judged once the variance has seen half its span; below 2 sds (surprise
   // 1.7, under any report) the tail is not computed (no erfc and log10 on
   // every point of a daily series).
-  if (wd_count_ >= std::min(0.5 * span, 65535.0) && wd_var_ > 0 && z2 > 4.0 * wd_var_) {
+  if ((wd_count_ == 0xffff || wd_count_ * inv_n >= 0.5 * kWeekdayVarSpan) && wd_var_ > 0 && z2 > 4.0 * wd_var_) {
     const double z = std::sqrt(z2 / wd_var_);
     surprise = std::min(SpotThreshold::kMaxSurprise, -std::log10(std::max(1e-300, std::erfc(z / std::sqrt(2.0)))));
   }
-  const double a = wd_count_ + 1.0 >= span ? inv_n / kWeekdayVarSpan : 1.0 / (wd_count_ + 1.0);
+  const double a = spans >= 1.0 ? inv_n / kWeekdayVarSpan : 1.0 / (wd_count_ + 1.0);
   wd_var_ = static_cast<float>(wd_var_ + a * ((wd_count_ > 10 ? std::min(z2, 9.0 * wd_var_) : z2) - wd_var_));
   if (wd_count_ < 0xffff) ++wd_count_;
   return surprise;
