@@ -155,6 +155,10 @@ class KpiDetector {
   // Updates the drift view (Page's CUSUM of the innovations u, in their
   // sds); returns its surprise.
   double DriftView(double u);
+  // Updates the weekday view with the deseasonalised value d at ts (on a
+  // daily profile); returns its surprise (0 while it learns). Ranking only.
+  double WeekdayView(TimestampMs ts, double d, double floor);
+  void RestartWeekdayView();
   void Learn(TimestampMs ts, double x, bool anomalous);
   // True for a score alarm that continues an excursion (an alarm within
   // the current run): the point view's tail does not learn it.
@@ -219,6 +223,16 @@ class KpiDetector {
   // (never signalling on their own: h infinite), judged by their own tail.
   Cusum drift_{1.0f, std::numeric_limits<float>::infinity()};
   SpotThreshold spot_drift_;
+  // The weekday view (WeekdayView, daily-period series only, ranking only):
+  // the mean of each weekday's deseasonalised deviation, in 1/1000s of the
+  // slow scale (int16: 14 B), the sum of the current day's deviations, a
+  // two-day EWMA of the deviation less its weekday's mean, and that EWMA's
+  // mean square (a slow variance).
+  int16_t wd_mean_[7] = {0, 0, 0, 0, 0, 0, 0};
+  float day_sum_ = 0, wd_ewma_ = 0, wd_var_ = 0;
+  uint16_t day_n_ = 0, wd_count_ = 0;  // points in the current day; EWMA values the variance saw (saturating)
+  uint8_t day_wd_ = 0xff;              // weekday of the current day (0xff: none yet)
+  uint8_t wd_seen_ = 0;                // bit w: weekday w has a mean
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;

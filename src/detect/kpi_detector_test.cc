@@ -683,5 +683,39 @@ TEST(KpiDetector, SnapshotOfAnotherLayoutRelearnsAndDamageIsAnError) {
   EXPECT_FALSE(restored);
 }
 
+// A daily profile takes every day for the same day: a weekday with a
+// Sunday's level (a holiday) left residuals the other views find ordinary
+// next to the weekly swing of every weekend. The weekday view knows each
+// weekday's mean deviation and ranks such a day (round nab9); it raises no
+// alarm, so the alarms are those without it.
+TEST(KpiDetector, WeekdayViewRanksAHolidayOnADailyProfile) {
+  constexpr int64_t kStep = 30 * kMinute;  // 48 points a day, as NAB's nyc_taxi
+  constexpr int kDay = 48;
+  std::mt19937 rng(5);
+  std::normal_distribution<double> noise(0, 1);
+  KpiDetector det;
+  double holiday = 0, normal = 0;
+  int alarms_on_holiday = 0;
+  for (int i = 0; i < 200 * kDay; ++i) {
+    const int day = i / kDay;  // day 0 is a Thursday (the epoch's weekday)
+    const int wd = (day + 4) % 7;  // 0 = Sunday
+    const bool weekend = wd == 0 || wd == 6;
+    const bool is_holiday = day == 182;  // a Sunday-like Thursday
+    const double level = (weekend || is_holiday) ? 70 : 100;
+    const double x = level * (1 + 0.3 * std::sin(2 * M_PI * (i % kDay) / kDay)) + 2 * noise(rng);
+    const KpiVerdict v = det.Update(static_cast<int64_t>(i) * kStep, x);
+    if (is_holiday) {
+      holiday = std::max(holiday, v.Evidence());
+      alarms_on_holiday += v.anomalous ? 1 : 0;
+    } else if (day >= 154 && day < 182) {  // the four weeks before it
+      normal = std::max(normal, v.Evidence());
+    }
+  }
+  ASSERT_EQ(det.profile().period_ms, 86400000);
+  EXPECT_GT(holiday, 4.0);  // measured 4.70 (2.20 without the view)
+  EXPECT_LT(normal, 3.2);   // measured 2.83
+  EXPECT_EQ(alarms_on_holiday, 0);  // ranking only
+}
+
 }  // namespace
 }  // namespace vigil
