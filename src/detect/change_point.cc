@@ -1,6 +1,7 @@
 #include "detect/change_point.h"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <cstring>
 
@@ -40,6 +41,28 @@ inline float FastExpNeg(float x) {
 // Prior on a segment's mean: N(0, 1/kPriorPrecision) in residual units, so a
 // new segment may sit several sigmas away.
 constexpr double kPriorPrecision = 0.05;
+
+// Per run length, the predictive's constants (prec = prior + len, the
+// variance factor prec / (prec + 1) and its square root), computed with the
+// same float operations as the loop did: every run of every series paid two
+// divisions and a square root per point for numbers that depend on len only.
+struct RunConstants {
+  float prec, inv_var, sqrt_inv_var;
+};
+constexpr int kTabledLengths = 1024;
+RunConstants ComputeRunConstants(int32_t len) {
+  const float prec = static_cast<float>(kPriorPrecision) + static_cast<float>(len);
+  const float inv_var = prec / (prec + 1.0f);  // 1 / (1 + 1/prec)
+  return {prec, inv_var, std::sqrt(inv_var)};
+}
+const std::array<RunConstants, kTabledLengths> kRunConstants = [] {
+  std::array<RunConstants, kTabledLengths> t{};
+  for (int32_t len = 0; len < kTabledLengths; ++len) t[static_cast<size_t>(len)] = ComputeRunConstants(len);
+  return t;
+}();
+inline RunConstants RunConstantsOf(int32_t len) {
+  return len < kTabledLengths ? kRunConstants[static_cast<size_t>(len)] : ComputeRunConstants(len);
+}
 }  // namespace
 
 void Bocpd::Reset() {
@@ -57,10 +80,9 @@ void Bocpd::Update(double z) {
   float change_mass = 0;
   for (int i = 0; i < count_; ++i) {
     const Run& r = runs_[static_cast<size_t>(i)];
-    const float prec = static_cast<float>(kPriorPrecision) + static_cast<float>(r.len);
-    const float inv_var = prec / (prec + 1.0f);  // 1 / (1 + 1/prec)
-    const float dz = zf - r.sum / prec;
-    const float p = r.prob * FastExpNeg(-0.5f * dz * dz * inv_var) * std::sqrt(inv_var);
+    const RunConstants c = RunConstantsOf(r.len);
+    const float dz = zf - r.sum / c.prec;
+    const float p = r.prob * FastExpNeg(-0.5f * dz * dz * c.inv_var) * c.sqrt_inv_var;
     change_mass += p * hazard;
     next[static_cast<size_t>(i + 1)] = {p * (1 - hazard), r.sum + zf, r.len + 1};
   }

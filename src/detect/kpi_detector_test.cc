@@ -166,6 +166,20 @@ TEST(Bocpd, PutsMassOnARecentChangeAfterAShift) {
   EXPECT_NEAR(b.MapMean(), 5, 1.5);
 }
 
+// Runs longer than the table of per-length constants (1024 points) are
+// computed, not looked up: a shift after 3000 quiet points is still found.
+TEST(Bocpd, FindsAShiftAfterARunLongerThanItsTable) {
+  std::mt19937 rng(9);
+  std::normal_distribution<double> z(0, 1);
+  Bocpd b(1.0 / 200);
+  for (int i = 0; i < 3000; ++i) b.Update(0.3 * z(rng));
+  EXPECT_GT(b.MapRunLength(), 1024);
+  EXPECT_LT(b.RecentChangeProbability(10), 0.2);
+  for (int i = 0; i < 8; ++i) b.Update(5 + 0.3 * z(rng));
+  EXPECT_GT(b.RecentChangeProbability(10), 0.9);
+  EXPECT_NEAR(b.MapMean(), 5, 1.5);
+}
+
 TEST(TrendTest, FindsARampAndNotNoise) {
   std::mt19937 rng(5);
   std::normal_distribution<double> noise(0, 1);
