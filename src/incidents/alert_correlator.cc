@@ -144,16 +144,22 @@ bool AlertCorrelator::IsSymptom(const AlertIncident& inc, const std::string& ser
   return false;
 }
 
-bool AlertCorrelator::MostlyResolved(const AlertIncident& inc, const std::string& service,
-                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
-  int firing = 0, total = 0;
+AlertCorrelator::ServiceAlertCount AlertCorrelator::CountServiceAlerts(
+    const AlertIncident& inc, const std::string& service,
+    const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  ServiceAlertCount n;
   for (Fingerprint fp : inc.alerts) {
     const TrackedAlert* t = alerts(fp);
     if (!t || t->flapping || ServiceOf(t->alert.labels) != service) continue;
-    ++total;
-    firing += t->firing ? 1 : 0;
+    ++n.total;
+    n.firing += t->firing ? 1 : 0;
   }
-  return total > 0 && 4 * (total - firing) >= 3 * total;
+  return n;
+}
+
+bool AlertCorrelator::MostlyResolved(const AlertIncident& inc, const std::string& service,
+                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
+  return CountServiceAlerts(inc, service, alerts).MostlyResolved();
 }
 
 bool AlertCorrelator::ExplainedByEarlierRoot(const AlertIncident& inc, const std::string& service,
@@ -1018,17 +1024,8 @@ void AlertCorrelator::SplitOff(AlertIncident& inc, const std::set<Fingerprint>& 
 
 bool AlertCorrelator::MostlyCleared(const AlertIncident& inc, const std::string& service,
                                     const std::function<TrackedAlert*(Fingerprint)>& alerts) const {
-  // Three quarters: a service's rules clear at their own pace, and one or
-  // two lagging ones should not hide that the rest cleared early (storms
-  // stop 12: half judged too early on seed 5083, nine tenths too late).
-  int firing = 0, total = 0;
-  for (Fingerprint fp : inc.alerts) {
-    const TrackedAlert* t = alerts(fp);
-    if (!t || t->flapping || ServiceOf(t->alert.labels) != service) continue;
-    ++total;
-    firing += t->firing ? 1 : 0;
-  }
-  return firing > 0 && 4 * (total - firing) >= 3 * total;
+  const ServiceAlertCount n = CountServiceAlerts(inc, service, alerts);
+  return n.firing > 0 && n.MostlyResolved();
 }
 
 bool AlertCorrelator::RootResolvedWithin(const AlertIncident& inc, TimestampMs from, TimestampMs to,
