@@ -309,8 +309,12 @@ bool AlertCorrelator::BeganBeforeItsCause(const AlertIncident& inc, const std::s
   return true;
 }
 
+bool AlertCorrelator::PagedEvenAsSymptom(const TrackedAlert& t) const {
+  return cfg_.page_critical_symptoms && SeverityRank(t.severity) >= kUnmutedSeverityRank;
+}
+
 bool AlertCorrelator::MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const {
-  if (cfg_.page_critical_symptoms && SeverityRank(t.severity) >= kUnmutedSeverityRank) return false;
+  if (PagedEvenAsSymptom(t)) return false;
   std::string svc = ServiceOf(t.alert.labels);
   return IsSymptom(inc, svc) && !BeganTooLateForASymptom(inc, svc);
 }
@@ -672,9 +676,9 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
         return;
       }
       t->symptom = MutedAsSymptom(inc, *t);
-      std::string svc = ServiceOf(t->alert.labels);
-      if (was && !t->firing && (inc.root_firing || part_split_.count({inc.id, svc})) && !t->flapping &&
-          clear_checks_.size() < cfg_.max_incidents) {
+      std::string svc;  // (its service is looked up only for a resolution: not on every repeat)
+      if (was && !t->firing && !t->flapping && clear_checks_.size() < cfg_.max_incidents &&
+          (svc = ServiceOf(t->alert.labels), inc.root_firing || part_split_.count({inc.id, svc}))) {
         bool svc_firing = false;
         for (Fingerprint fp : inc.firing) {
           const TrackedAlert* o = alerts(fp);
@@ -965,10 +969,8 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   for (const auto& [root, fps] : by_root) {
     bool unpaged = true;
     for (Fingerprint fp : fps) {
-      unpaged = unpaged && still_muted.count(ServiceOf(alerts(fp)->alert.labels)) > 0;
       const TrackedAlert* t = alerts(fp);
-      unpaged = unpaged && t->symptom &&
-                (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);
+      unpaged = unpaged && t->symptom && !PagedEvenAsSymptom(*t) && still_muted.count(ServiceOf(t->alert.labels)) > 0;
     }
     const std::string host = std::to_string(inc.id);
     SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root",
@@ -1109,7 +1111,7 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   bool unpaged = !BeganTooLateForASymptom(inc, check.service, nullptr, nullptr, false);
   for (Fingerprint fp : moving) {
     const TrackedAlert* t = alerts(fp);
-    unpaged = unpaged && (!cfg_.page_critical_symptoms || SeverityRank(t->severity) < kUnmutedSeverityRank);
+    unpaged = unpaged && !PagedEvenAsSymptom(*t);
   }
   const std::string host = std::to_string(inc.id);
   SplitOff(inc, moving, now, alerts, out,

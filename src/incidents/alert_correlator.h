@@ -224,6 +224,8 @@ class AlertCorrelator {
   // and, with page_critical_symptoms, below critical severity (a critical
   // alert on a caller pages even then: it may be a fault of its own that
   // began while the root's fault spread).
+  // A critical alert with page_critical_symptoms: paged even as a symptom.
+  bool PagedEvenAsSymptom(const TrackedAlert& t) const;
   bool MutedAsSymptom(const AlertIncident& inc, const TrackedAlert& t) const;
   // True when `service`'s episode in `inc` began more than symptom_lag
   // after that of its nearest failing dependency there (which, and the

@@ -172,12 +172,8 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
     // An alert taken out of its incident (a blip that resolved, incident 0)
     // stays in the group until it clears there: its resolution is news to
     // whoever was paged about it. It says nothing of the group's incident.
-    if (t->incident_id == 0 && !t->firing) {
-    } else if (incident == -1) {
-      incident = t->incident_id;
-    } else if (incident != t->incident_id) {
-      incident = 0;
-    }
+    const bool blip_left = t->incident_id == 0 && !t->firing;
+    if (!blip_left) incident = incident == -1 || incident == t->incident_id ? t->incident_id : 0;
     if (t->firing) {
       any_firing = true;
       if (MutedNow(*t, now).muted()) continue;
