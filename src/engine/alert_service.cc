@@ -71,7 +71,8 @@ std::string IncidentDoc(const AlertIncident& i) {
               {"rule_since", i.rule_since}, {"rule_last", i.rule_last}, {"root", i.root_service}, {"title", i.title}, {"first", i.first_ms},
               {"last", i.last_ms}, {"opened", i.opened_ms}, {"resolved_ms", i.resolved_ms},
               {"quiet", i.quiet_since_ms}, {"anomalies", i.anomaly_ids}, {"severity", i.worst_severity},
-              {"split_notice", i.split_notice}, {"notice_done", i.notice_done}}
+              {"split_notice", i.split_notice}, {"notice_done", i.notice_done},
+              {"notice_unless_paged", i.notice_unless_paged}}
       .dump();
 }
 
@@ -103,6 +104,7 @@ AlertIncident IncidentFromDoc(const json& j) {
   i.worst_severity = j["severity"];
   i.split_notice = j.value("split_notice", std::string());
   i.notice_done = j.value("notice_done", std::set<std::string>{});
+  i.notice_unless_paged = j.value("notice_unless_paged", false);
   return i;
 }
 

@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
-#include <cstdlib>
 
 namespace vigil {
 
@@ -966,17 +965,44 @@ void AlertCorrelator::RegroupAfterRoot(int64_t id, TimestampMs now,
   for (const auto& svc : services) {
     if (IsSymptom(inc, svc)) still_muted.insert(svc);
   }
+  // Moved alerts no other root keeps muted page as news in the new
+  // incident if they still fire at its first flush; those that resolved
+  // before it (the check runs a propagation window after the root's last
+  // alert) were heard of by nobody (storms stop 15: 23042, core-5's 21
+  // moved alerts, the last two resolving 8 and 18 s after the check): the
+  // notice is due then, and only then (`notice_unless_paged`). Only for
+  // services that joined this incident themselves (not handed over from
+  // another root: what outlived two roots is a lagging tail) and none of
+  // whose alerts resolved within two propagation windows of the root's
+  // recovery: a symptom with few alerts may begin to clear minutes after
+  // its root (each rule's window or backlog at its own pace), and its last
+  // restart-count pod outlive it (13001-13100: five such one- or two-alert
+  // notices, compression below 0.98).
   for (const auto& [root, fps] : by_root) {
-    bool unpaged = true;
+    std::set<std::string> group;
+    for (Fingerprint fp : fps) group.insert(ServiceOf(alerts(fp)->alert.labels));
+    bool unpaged = true, kept_muted = true, told = false, joined_here = true, cleared_late = true;
     for (Fingerprint fp : fps) {
       const TrackedAlert* t = alerts(fp);
-      unpaged = unpaged && t->symptom && !PagedEvenAsSymptom(*t) && still_muted.count(ServiceOf(t->alert.labels)) > 0;
+      const std::string svc = ServiceOf(t->alert.labels);
+      unpaged = unpaged && t->symptom && !PagedEvenAsSymptom(*t);
+      kept_muted = kept_muted && still_muted.count(svc) > 0;
+      told = told || part_split_.count({inc.id, svc}) > 0;  // the rest of it split off with a notice already
+      joined_here = joined_here && inc.service_since.count(svc) > 0;
     }
+    for (Fingerprint fp : inc.alerts) {
+      const TrackedAlert* t = alerts(fp);
+      if (t && !t->flapping && !t->firing && t->resolved_ms >= with_from && group.count(ServiceOf(t->alert.labels))) {
+        cleared_late = cleared_late && t->resolved_ms > with_from + kCauseSlackMs + 2 * cfg_.propagation_window_ms;
+      }
+    }
+    if (!kept_muted && (told || !joined_here || !cleared_late)) unpaged = false;
     const std::string host = std::to_string(inc.id);
     SplitOff(inc, fps, now, alerts, out, "that outlived its root " + inc.root_service, "that outlived the root",
              unpaged ? "independent fault on " + root + " outlived its suspected root " + inc.root_service +
                            " while muted as its symptom (incident " + host + ")"
                      : "");
+    if (unpaged && !kept_muted) incidents_[out->back().incident_id].notice_unless_paged = true;
   }
 }
 

@@ -153,6 +153,12 @@ struct AlertIncident {
   // inhibition rule), so it is never sent twice, also after a restart.
   std::string split_notice;
   std::set<std::string> notice_done;
+  // The split notice is due only when the group's first flush pages none
+  // of its firing alerts (they would tell of the fault themselves): set
+  // for alerts moved off after their root recovered that no other root
+  // keeps muted (RegroupAfterRoot), which page as news if they still fire
+  // then, and were never heard of if they resolved first.
+  bool notice_unless_paged = false;
 };
 
 struct AlertIncidentChange {

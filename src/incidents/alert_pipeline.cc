@@ -236,8 +236,20 @@ void AlertPipeline::Flush(AggregationGroup& g, TimestampMs now, Output* out,
   // notification of its own (a notice's alerts are resolved ones; the
   // firing alerts go out, or not, as in any group). Not recorded in the
   // group's log entry: what was paged in the group is unchanged.
+  // (Not when the incident's notice is due only if nothing of it pages
+  // and this flush pages its firing alerts: they tell of the fault.)
   GroupNotification notice;
-  if (any_firing && !clear_only && TakeSplitNotice(g.key, n, resolved, now, out, &notice) && !notice.notice.empty()) {
+  const AlertIncident* split = n.incident_id > 0 ? correlator_.Find(n.incident_id) : nullptr;
+  const bool paged_instead = split && split->notice_unless_paged && !split->split_notice.empty() &&
+                             !split->notice_done.count(n.receiver) && notify && !heard && !firing.empty();
+  if (paged_instead) {
+    correlator_.NoticeDone(n.incident_id, n.receiver);  // decided: never sent later
+    AlertIncidentChange ch;  // persists notice_done with the outbox
+    ch.incident_id = n.incident_id;
+    out->incidents.push_back(std::move(ch));
+  }
+  if (any_firing && !clear_only && !paged_instead && TakeSplitNotice(g.key, n, resolved, now, out, &notice) &&
+      !notice.notice.empty()) {
     out->notifications.push_back(std::move(notice));
   }
   TimestampMs wait = cfg_.resolved_digest_wait_ms < 0 ? g.route->group_interval_ms : cfg_.resolved_digest_wait_ms;
