@@ -18,6 +18,9 @@ int SeverityRank(std::string_view s) {
 // How much earlier than its cause a symptom may be seen to start (scrape
 // and rule-evaluation jitter).
 constexpr TimestampMs kCauseSlackMs = 60'000;
+// How long after a symptom began to clear its root resolves something at
+// the latest (SplitClearedBeforeRoot).
+constexpr TimestampMs kRootClearsWithinMs = 150'000;
 
 // Relatedness scores, strongest first (see Relatedness).
 constexpr int kSameRule = 26;   // the same rule on the same service, its episode begun within onset_spread
@@ -1115,7 +1118,15 @@ void AlertCorrelator::SplitClearedBeforeRoot(const ClearCheck& check, TimestampM
   // restart count over 10 minutes) may still resolve after the root began
   // to recover, so its first resolution in its last run is what counts.
   const TimestampMs began = ClearingBegan(std::move(resolved), 2 * cfg_.propagation_window_ms);
-  const TimestampMs from = began - cfg_.propagation_window_ms, to = began + cfg_.propagation_window_ms;
+  //
+  // After `began`, only within kRootClearsWithinMs: a symptom cannot begin
+  // to clear before its cause's fault ended, and the root's fastest rules
+  // resolve within an evaluation and a gauge's lag of that; a service that
+  // began to clear longer before the root resolved anything cleared on its
+  // own (storms stop 15: 23011's core-6 began to clear 165 s before its
+  // suspected root data-3; measured 120, 150 and 180 s, docs/alerts.md).
+  const TimestampMs from = began - cfg_.propagation_window_ms,
+                    to = began + std::min(cfg_.propagation_window_ms, kRootClearsWithinMs);
   for (const auto& [id, other] : incidents_) {
     bool explains = &other == &inc || other.root_service == check.service || DependsOn(check.service, other.root_service);
     // Another incident's root explains the clearing only when the service
