@@ -53,13 +53,13 @@ class Bocpd {
   double MapMean() const;
 
  private:
-  struct Run {
-    float prob = 0;
-    float sum = 0;   // of the segment's values
-    int32_t len = 0;
-  };
+  // The run hypotheses as three arrays (structure of arrays, so that the
+  // per-run update runs four runs per SSE2 instruction): probability, sum of
+  // the segment's values, length. Entries from count_ on are unused.
   double hazard_;
-  std::array<Run, kMaxRuns> runs_{};
+  std::array<float, kMaxRuns> prob_{};
+  std::array<float, kMaxRuns> sum_{};
+  std::array<int32_t, kMaxRuns> len_{};
   int count_ = 0;
 };
 
