@@ -538,9 +538,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   if (profile_.detectors & kDetTrend) {
     TrendTest::Result tr = trend_.Update(x);
     if (tr.evaluated) {
-      const double rise = tr.slope * trend_.span_points();
-      if (trend_state_ == 0 && std::fabs(tr.mk_z) > 4.5 && std::fabs(rise) > 2 * threshold * level_.scale(floor) &&
-          !seasonal_.enabled()) {
+      // (The Theil-Sen slope only where the rest already points at a trend.)
+      if (trend_state_ == 0 && std::fabs(tr.mk_z) > 4.5 && !seasonal_.enabled() &&
+          std::fabs(trend_.Slope() * trend_.span_points()) > 2 * threshold * level_.scale(floor)) {
         trend_state_ = tr.mk_z > 0 ? 1 : -1;
         v.anomalous = true;
         v.fired |= kDetTrend;
