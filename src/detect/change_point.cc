@@ -11,21 +11,6 @@
 
 namespace vigil {
 
-int Cusum::Update(double z) {
-  z = std::clamp(z, -50.0, 50.0);
-  up_ = static_cast<float>(std::max(0.0, up_ + z - k_));
-  down_ = static_cast<float>(std::max(0.0, down_ - z - k_));
-  if (up_ > h_) {
-    Reset();
-    return 1;
-  }
-  if (down_ > h_) {
-    Reset();
-    return -1;
-  }
-  return 0;
-}
-
 namespace {
 // Prior on a segment's mean: N(0, 1/kPriorPrecision) in residual units, so a
 // new segment may sit several sigmas away.

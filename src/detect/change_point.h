@@ -17,14 +17,30 @@
 #include <array>
 #include <cstdint>
 
+#include "detect/fp_select.h"
+
 namespace vigil {
 
 class Cusum {
  public:
   Cusum(float k = 0.5f, float h = 10.0f) : k_(k), h_(h) {}
   // Returns +1 / -1 when an upward / downward shift is signalled (and
-  // restarts), 0 otherwise.
-  int Update(double z);
+  // restarts), 0 otherwise. (Inline and branch-free but for the rare
+  // signal: it runs twice per point of every series.)
+  int Update(double z) {
+    z = ClampOf(z, -50.0, 50.0);
+    up_ = static_cast<float>(MaxOf(0.0, up_ + z - k_));
+    down_ = static_cast<float>(MaxOf(0.0, down_ - z - k_));
+    if (up_ > h_) {
+      Reset();
+      return 1;
+    }
+    if (down_ > h_) {
+      Reset();
+      return -1;
+    }
+    return 0;
+  }
   void Reset() { up_ = down_ = 0; }
   // The larger cumulative sum relative to h (>= 1 at a signal).
   double Level() const { return Sum() / h_; }
