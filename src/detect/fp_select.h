@@ -25,6 +25,15 @@ inline double MaxOf(double a, double b) {
 #endif
 }
 
+// The same for floats.
+inline float MaxOf(float a, float b) {
+#if defined(__SSE2__)
+  return _mm_cvtss_f32(_mm_max_ss(_mm_set_ss(b), _mm_set_ss(a)));
+#else
+  return std::max(a, b);
+#endif
+}
+
 // std::min(a, b): b < a ? b : a.
 inline double MinOf(double a, double b) {
 #if defined(__SSE2__)

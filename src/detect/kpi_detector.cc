@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "core/byte_codec.h"
+#include "detect/fp_select.h"
 #include "detect/snapshot_fields.h"
 
 namespace vigil {
@@ -82,7 +83,8 @@ double KpiDetector::Floor() const {
   // had a scale of 0.01, five times its noise, and its drops to 0.98 went
   // unseen; 0.1 % / 0.2 % cost NAB's low-FP profile 2.2 / 1.5 on flat AWS
   // CPU series, round kpi3.)
-  return std::max({profile_.resolution / 3.0, 3e-3 * std::fabs(level_.level()), 0.02 * profile_.scale, 1e-9});
+  // (std::max of the list, left to right, without a jump per comparison.)
+  return MaxOf(MaxOf(MaxOf(profile_.resolution / 3.0, 3e-3 * std::fabs(level_.level())), 0.02 * profile_.scale), 1e-9);
 }
 
 void KpiDetector::Build(const KpiProfile& p) {
@@ -237,12 +239,15 @@ double KpiDetector::InnovationView(double z) {
   const double rho = innov_c0_ > 0 ? std::clamp<double>(innov_c1_ / innov_c0_, 0.0, 0.98) : 0.0;
   const double e = z - rho * innov_prev_;
   const double scale = std::max<double>(innov_scale_ * 1.2533, 0.05);  // mean |e| -> sd
+  // (|e| / scale is |e / scale| exactly: the scale is positive, and IEEE
+  // division rounds a quotient and its negative alike.)
+  const double u = innov_n_ >= kInnovWarmup ? e / scale : 0.0;
   if (innov_n_ >= kInnovWarmup && rho >= kInnovMinRho) {
-    const double zi = std::fabs(e) / scale;
+    const double zi = std::fabs(u);
     surprise = spot_innov_.Surprise(zi);
     spot_innov_.Update(zi);
   }
-  if (innov_n_ >= kInnovWarmup) surprise = std::max(surprise, DriftView(e / scale));
+  if (innov_n_ >= kInnovWarmup) surprise = std::max(surprise, DriftView(u));
   const double zc = std::clamp(z, -3.0, 3.0);
   const double a = std::max(kInnovAlpha, 1.0 / (innov_n_ + 1));
   innov_c1_ = static_cast<float>(innov_c1_ + a * (zc * innov_prev_ - innov_c1_));
@@ -410,20 +415,30 @@ double KpiDetector::MediumViewZ(double scale) const {
   return std::min(std::fabs(dm), kMediumAgree * std::fabs(ds)) / scale;
 }
 
-KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
+KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, double* judged_level, bool* judged_profile,
+                              double* profile_expected) {
   KpiVerdict v;
   const double floor = Floor();
+  *judged_floor = floor;
+  *judged_level = level_.level();
+  *judged_profile = false;
   const bool special = cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts);
-  double expected = level_.level(), scale = level_.scale(floor);
-  double z = level_.Z(x, floor);
+  double expected, scale, z;
   uint32_t primary_bit = kDetLevel;
   double profile = 0;  // the seasonal profile's expected value (before the offset)
   if (seasonal_.enabled() && seasonal_.Ready(ts) && !special) {
     profile = seasonal_.Expected(ts);
+    *judged_profile = true;
+    *profile_expected = profile;
     expected = profile + season_offset_.level();
     scale = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
     z = (x - expected) / scale;
     primary_bit = kDetSeasonal;
+  } else {
+    // (The level's residual only where it is the primary one.)
+    expected = level_.level();
+    scale = level_.scale(floor);
+    z = level_.Z(x, floor);
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
@@ -660,14 +675,13 @@ bool KpiDetector::RevertJump(TimestampMs ts, double x) {
   return true;
 }
 
-void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
-  const double floor = Floor();
+void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous, double floor, const double* profile_expected) {
   // Anomalous points still teach, through the Huber clip (their pull is
   // bounded); a long excursion is accepted by Rebaseline instead.
   const double clip = anomalous ? 1.0 : 3.0;
   level_.Learn(x, floor, clip);
   if (seasonal_.enabled() && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
-    if (seasonal_.Ready(ts)) season_offset_.Learn(x - seasonal_.Expected(ts), floor, clip);
+    if (seasonal_.Ready(ts)) season_offset_.Learn(x - (profile_expected ? *profile_expected : seasonal_.Expected(ts)), floor, clip);
     if (!anomalous) {
       seasonal_.Learn(ts, x - season_offset_.level(), floor);
       hw_.Learn(ts, x, floor);
@@ -756,7 +770,9 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     ++since_jump_;
     RevertJump(ts, x);
   }
-  v = Judge(ts, x);
+  double judged_floor = 0, judged_level = 0, profile_expected = 0;
+  bool judged_profile = false;
+  v = Judge(ts, x, &judged_floor, &judged_level, &judged_profile, &profile_expected);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
   // (Judge took the point view's surprise; a hard limit only raises the
@@ -799,7 +815,11 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
   }
   if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
-  Learn(ts, x, excursion);
+  // Learn's floor and seasonal expected value are Judge's unless a
+  // re-baseline moved the level since (the seasonal profile learns only in
+  // Learn, so its expected value at ts is the one Judge computed).
+  const double floor = level_.level() == judged_level ? judged_floor : Floor();
+  Learn(ts, x, excursion, floor, judged_profile ? &profile_expected : nullptr);
   return v;
 }
 

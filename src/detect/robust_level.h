@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detect/fp_select.h"
+
 namespace vigil {
 
 class RobustLevel {
@@ -28,7 +30,7 @@ class RobustLevel {
   bool started() const { return n_ > 0; }
   double level() const { return level_; }
   // Estimated standard deviation of the residual (never below `floor`).
-  double scale(double floor) const { return std::max<double>(std::max(scale_ * 1.2533f, q90_ * 0.6079f), floor); }
+  double scale(double floor) const { return MaxOf(static_cast<double>(MaxOf(scale_ * 1.2533f, q90_ * 0.6079f)), floor); }
 
   // Signed residual in scales, judged before learning the value.
   double Z(double x, double floor) const { return n_ == 0 ? 0.0 : (x - level_) / scale(floor); }
