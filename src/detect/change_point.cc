@@ -127,9 +127,13 @@ void Bocpd::Update(double z) {
   if (n > kMaxRuns) {
     // Too many hypotheses: drop the least probable grown run (the paper's
     // pruning remark). One pass over the candidates.
+    // (The first least, tracked without a jump per candidate.)
     int weakest = 1;
+    float least = next_prob[1];
     for (int i = 2; i < n; ++i) {
-      if (next_prob[i] < next_prob[weakest]) weakest = i;
+      const bool less = next_prob[i] < least;
+      weakest = less ? i : weakest;
+      least = less ? next_prob[i] : least;
     }
     next_prob[weakest] = next_prob[n - 1];
     next_sum[weakest] = next_sum[n - 1];
@@ -155,7 +159,8 @@ void Bocpd::Update(double z) {
 double Bocpd::RecentChangeProbability(int recent) const {
   double p = 0;
   for (int i = 0; i < count_; ++i) {
-    if (len_[static_cast<size_t>(i)] <= recent) p += prob_[static_cast<size_t>(i)];
+    // (Adding 0 leaves p, never -0, as it is: no jump per run.)
+    p += len_[static_cast<size_t>(i)] <= recent ? static_cast<double>(prob_[static_cast<size_t>(i)]) : 0.0;
   }
   return p;
 }

@@ -43,6 +43,16 @@ inline double MinOf(double a, double b) {
 #endif
 }
 
+// c ? a : b, without a jump (a bit mask).
+inline double SelectOf(bool c, double a, double b) {
+#if defined(__SSE2__)
+  const __m128d m = _mm_castsi128_pd(_mm_set1_epi64x(-static_cast<long long>(c)));
+  return _mm_cvtsd_f64(_mm_or_pd(_mm_and_pd(m, _mm_set_sd(a)), _mm_andnot_pd(m, _mm_set_sd(b))));
+#else
+  return c ? a : b;
+#endif
+}
+
 // std::clamp(v, lo, hi) as libstdc++ computes it: std::min(std::max(v, lo), hi).
 inline double ClampOf(double v, double lo, double hi) { return MinOf(MaxOf(v, lo), hi); }
 

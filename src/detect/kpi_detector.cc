@@ -455,13 +455,12 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
   if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
     zh = (x - hw_.Forecast(ts)) / hw_.Scale(floor);
     // The forecast residual only counts where it agrees in direction with
-    // the primary baseline (two baselines disagreeing is not evidence).
-    if (zh * z > 0 && std::fabs(zh) < combined) {
-      // primary already stronger
-    } else if (zh * z > 0 && std::fabs(zh) > combined) {
-      combined = std::min(std::fabs(zh), 2 * combined + 1e-12);
-      best_bit = kDetHoltWinters;
-    }
+    // the primary baseline (two baselines disagreeing is not evidence), and
+    // where it is stronger. (Without a jump: on noise both halves of the
+    // test are coin flips.)
+    const bool stronger = (zh * z > 0) & (std::fabs(zh) > combined);
+    combined = SelectOf(stronger, MinOf(std::fabs(zh), 2 * combined + 1e-12), combined);
+    best_bit = stronger ? kDetHoltWinters : best_bit;
   }
   if (sr_) {
     sr_->Add(x);

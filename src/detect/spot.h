@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "detect/fp_select.h"
 
 namespace vigil {
 
@@ -65,8 +66,9 @@ class SpotThreshold {
   // initial threshold t it is taken from the empirical rate of exceeding t,
   // scaled linearly, so that it stays monotone in the score.
   double Surprise(double score) const {
-    // (Inline for the common case, a score below t on a fitted tail.)
-    if (calibrated_ && peaks_ > 0 && n_ > 0 && score <= t_) return t_ > 0 ? std::max(0.0, score / t_) * base_surprise_ : 0.0;
+    // (Inline for the common case, a score below t on a fitted tail;
+    // branch-free max: many views' scores are 0 half of the time.)
+    if (calibrated_ && peaks_ > 0 && n_ > 0 && score <= t_) return t_ > 0 ? MaxOf(0.0, score / t_) * base_surprise_ : 0.0;
     return SurpriseFull(score);
   }
   // The surprise before calibration (distribution-free, see spot.cc).
