@@ -61,7 +61,7 @@ void HoltWintersResidual::Learn(int64_t ts, double x, double floor) {
     const double target = multiplicative_ ? xc / (std::fabs(level_) > 1e-9 ? level_ : 1.0) : xc - level_;
     season_[SlotOf(ts)] = static_cast<float>(gamma_ * target + (1 - gamma_) * s);
   }
-  const double b = std::max(0.02, 1.0 / (n_ + 1));
+  const double b = n_ >= 100 ? 0.02 : std::max(0.02, 1.0 / (n_ + 1));  // (1/101 < 0.02: no division once warm)
   dev_ = static_cast<float>(dev_ + b * (std::fabs(r) - dev_));
   if (n_ < 1 << 30) ++n_;
 }

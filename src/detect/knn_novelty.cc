@@ -47,9 +47,19 @@ size_t KnnNovelty::ValueRing() const { return static_cast<size_t>(cfg_.capacity)
 size_t KnnNovelty::BlockRing() const { return static_cast<size_t>(cfg_.capacity / kBlock + 2 + kCoarse); }
 
 int8_t KnnNovelty::Quantise(double y) const {
+#if defined(__SSE2__)
+  // nearbyint in the default rounding mode (nearest, ties to even) by the
+  // conversion instruction, which rounds the same way: no libm call per
+  // value. (Clamped first, so that the integer holds it; the same steps.)
+  const double v = y * cfg_.levels;
+  if (std::isnan(v)) return 0;
+  const int q = _mm_cvtsd_si32(_mm_set_sd(std::clamp(v, -256.0, 256.0)));
+  return static_cast<int8_t>(std::clamp(q, -127, 127));
+#else
   const double q = std::nearbyint(y * cfg_.levels);
   if (std::isnan(q)) return 0;
   return static_cast<int8_t>(std::clamp(q, -127.0, 127.0));
+#endif
 }
 
 int32_t KnnNovelty::CoarseDistance(const int8_t* cur, const int8_t* b) const {
@@ -68,6 +78,20 @@ namespace {
 inline __m128i Widen(const int8_t* p) {
   const __m128i x = _mm_loadl_epi64(reinterpret_cast<const __m128i*>(p));
   return _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8);
+}
+// The low 8 bytes of x as 8 int16 lanes.
+inline __m128i WidenLow(__m128i x) { return _mm_srai_epi16(_mm_unpacklo_epi8(x, x), 8); }
+// The weighted squared differences of one window's 8 values (in the low 8
+// bytes of bytes) to the current window's, summed in pairs (4 int32 lanes).
+inline __m128i PairSums(__m128i bytes, __m128i cur, __m128i weights) {
+  const __m128i d = _mm_sub_epi16(cur, WidenLow(bytes));
+  return _mm_madd_epi16(d, _mm_mullo_epi16(d, weights));
+}
+// The lane sums of four vectors of 4 int32, as one vector (a, b, c, d).
+inline __m128i Sum4(__m128i a, __m128i b, __m128i c, __m128i d) {
+  const __m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+  const __m128i cd = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+  return _mm_add_epi32(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
 }
 }  // namespace
 #endif
@@ -114,30 +138,71 @@ double KnnNovelty::Judge() {
   int found = 0;
   // Windows whose ends fall in one block share their block means: a group's
   // coarse distance is computed once, and a group already farther than the
-  // k-th neighbour by it is skipped whole (the coarse prefilter). Ring
-  // positions step down with the windows (no division per window).
+  // k-th neighbour by it is skipped whole (the coarse prefilter). The fine
+  // distances of a group's (at most kBlock) windows are computed together,
+  // then taken in the same order as one at a time (integers: exact in any
+  // order). Ring positions step down with the groups (no division per
+  // group).
   const size_t vring = ValueRing(), bring = BlockRing();
-  for (uint64_t end = last_end;;) {
-    const uint64_t blocks = (end + 1) / kBlock;
+  uint64_t end = last_end;
+  uint64_t blocks = (end + 1) / kBlock;
+  size_t bpos = static_cast<size_t>((blocks - kCoarse) % bring);  // the group's block means
+  size_t start = static_cast<size_t>((end + 1 - kDim) % vring);    // the first value of the window ending at end
+#if defined(__SSE2__)
+  static_assert(kDim == 8 && kCoarse == 8 && kBlock == 8, "the SSE2 path reads 8-value windows, 8 per group");
+  __m128i wts = _mm_set1_epi16(1);
+  wts = _mm_insert_epi16(wts, w_last_, kDim - 1);
+  const __m128i cur_fine = Widen(cur), cur_coarse = Widen(cur + kDim);
+#endif
+  int32_t fine[kBlock];
+  for (;;) {
     const uint64_t group_first = std::max<uint64_t>(blocks * kBlock - 1, first_end);
-    const int32_t coarse = CoarseDistance(cur, &means[(blocks - kCoarse) % bring]);
-    size_t start = (end + 1 - kDim) % vring;  // of the window ending at e
-    for (uint64_t e = end; coarse < best[k - 1]; --e) {
-      const int32_t d = coarse + FineDistance(cur, &vals[start]);
-      start = start == 0 ? vring - 1 : start - 1;
-      if (d < best[k - 1]) {
-        int p = k - 1;
-        while (p > 0 && best[p - 1] > d) {
-          best[p] = best[p - 1];
-          --p;
+    const int n = static_cast<int>(end - group_first) + 1;  // windows in the group, at most kBlock
+#if defined(__SSE2__)
+    const __m128i dc = _mm_sub_epi16(cur_coarse, Widen(&means[bpos]));
+    const __m128i mc = _mm_madd_epi16(dc, dc);
+    const int32_t coarse = _mm_cvtsi128_si32(Sum4(mc, mc, mc, mc)) * w_coarse_;
+#else
+    const int32_t coarse = CoarseDistance(cur, &means[bpos]);
+#endif
+    if (coarse < best[k - 1]) {
+#if defined(__SSE2__)
+      if (start >= kBlock - 1 && w_last_ <= 128) {  // (the weighted difference fits an int16 lane)
+        // The group's windows start at start, start - 1, ..., start - 7:
+        // one load of 16 values covers all of them.
+        const __m128i raw = _mm_loadu_si128(reinterpret_cast<const __m128i*>(&vals[start - (kBlock - 1)]));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(fine),
+                         Sum4(PairSums(_mm_srli_si128(raw, 7), cur_fine, wts), PairSums(_mm_srli_si128(raw, 6), cur_fine, wts),
+                              PairSums(_mm_srli_si128(raw, 5), cur_fine, wts), PairSums(_mm_srli_si128(raw, 4), cur_fine, wts)));
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(fine + 4),
+                         Sum4(PairSums(_mm_srli_si128(raw, 3), cur_fine, wts), PairSums(_mm_srli_si128(raw, 2), cur_fine, wts),
+                              PairSums(_mm_srli_si128(raw, 1), cur_fine, wts), PairSums(raw, cur_fine, wts)));
+      } else
+#endif
+      {
+        for (int j = 0, p = static_cast<int>(start); j < n; ++j, p = p == 0 ? static_cast<int>(vring) - 1 : p - 1) {
+          fine[j] = FineDistance(cur, &vals[p]);
         }
-        best[p] = d;
-        ++found;
       }
-      if (e == group_first) break;
+      for (int j = 0; j < n && coarse < best[k - 1]; ++j) {
+        const int32_t d = coarse + fine[j];
+        if (d < best[k - 1]) {
+          int p = k - 1;
+          while (p > 0 && best[p - 1] > d) {
+            best[p] = best[p - 1];
+            --p;
+          }
+          best[p] = d;
+          ++found;
+        }
+      }
     }
     if (group_first == first_end) break;
+    const size_t back = static_cast<size_t>(end - (group_first - 1));
+    start = start >= back ? start - back : start + vring - back;
+    bpos = bpos == 0 ? bring - 1 : bpos - 1;
     end = group_first - 1;
+    --blocks;
   }
   if (found < k) return -1;
   double a = 0;

@@ -5,6 +5,7 @@
 #include <iterator>
 
 #include "core/byte_codec.h"
+#include "detect/fp_select.h"
 #include "detect/snapshot_fields.h"
 
 namespace vigil {
@@ -82,7 +83,8 @@ double KpiDetector::Floor() const {
   // had a scale of 0.01, five times its noise, and its drops to 0.98 went
   // unseen; 0.1 % / 0.2 % cost NAB's low-FP profile 2.2 / 1.5 on flat AWS
   // CPU series, round kpi3.)
-  return std::max({profile_.resolution / 3.0, 3e-3 * std::fabs(level_.level()), 0.02 * profile_.scale, 1e-9});
+  // (std::max of the list, left to right, without a jump per comparison.)
+  return MaxOf(MaxOf(MaxOf(profile_.resolution / 3.0, 3e-3 * std::fabs(level_.level())), 0.02 * profile_.scale), 1e-9);
 }
 
 void KpiDetector::Build(const KpiProfile& p) {
@@ -237,14 +239,17 @@ double KpiDetector::InnovationView(double z) {
   const double rho = innov_c0_ > 0 ? std::clamp<double>(innov_c1_ / innov_c0_, 0.0, 0.98) : 0.0;
   const double e = z - rho * innov_prev_;
   const double scale = std::max<double>(innov_scale_ * 1.2533, 0.05);  // mean |e| -> sd
+  // (|e| / scale is |e / scale| exactly: the scale is positive, and IEEE
+  // division rounds a quotient and its negative alike.)
+  const double u = innov_n_ >= kInnovWarmup ? e / scale : 0.0;
   if (innov_n_ >= kInnovWarmup && rho >= kInnovMinRho) {
-    const double zi = std::fabs(e) / scale;
+    const double zi = std::fabs(u);
     surprise = spot_innov_.Surprise(zi);
     spot_innov_.Update(zi);
   }
-  if (innov_n_ >= kInnovWarmup) surprise = std::max(surprise, DriftView(e / scale));
+  if (innov_n_ >= kInnovWarmup) surprise = std::max(surprise, DriftView(u));
   const double zc = std::clamp(z, -3.0, 3.0);
-  const double a = std::max(kInnovAlpha, 1.0 / (innov_n_ + 1));
+  const double a = innov_n_ >= kInnovWarmup ? kInnovAlpha : std::max(kInnovAlpha, 1.0 / (innov_n_ + 1));  // (1/101 < 0.01: no division once warm)
   innov_c1_ = static_cast<float>(innov_c1_ + a * (zc * innov_prev_ - innov_c1_));
   innov_c0_ = static_cast<float>(innov_c0_ + a * (zc * zc - innov_c0_));
   innov_scale_ = static_cast<float>(innov_scale_ + a * (std::min(std::fabs(e), 3.0 * scale) - innov_scale_));
@@ -266,7 +271,7 @@ double KpiDetector::DriftView(double u) {
   // building drop) becomes surprising within a few points. Round kpi6: KPI
   // check 0.849 -> 0.862 best F1-PA (held-out 0.852 -> 0.859, 0.840 ->
   // 0.852), NAB 57.13/47.68/65.42 -> 57.11/48.51/64.43 (docs/detection.md).
-  drift_.Update(std::clamp(u, -kDriftClip, kDriftClip));
+  drift_.Update(ClampOf(u, -kDriftClip, kDriftClip));
   const double s = drift_.Sum();
   const double surprise = spot_drift_.Surprise(s);
   spot_drift_.Update(s);
@@ -410,20 +415,30 @@ double KpiDetector::MediumViewZ(double scale) const {
   return std::min(std::fabs(dm), kMediumAgree * std::fabs(ds)) / scale;
 }
 
-KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
+KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, double* judged_level, bool* judged_profile,
+                              double* profile_expected) {
   KpiVerdict v;
   const double floor = Floor();
+  *judged_floor = floor;
+  *judged_level = level_.level();
+  *judged_profile = false;
   const bool special = cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts);
-  double expected = level_.level(), scale = level_.scale(floor);
-  double z = level_.Z(x, floor);
+  double expected, scale, z;
   uint32_t primary_bit = kDetLevel;
   double profile = 0;  // the seasonal profile's expected value (before the offset)
   if (seasonal_.enabled() && seasonal_.Ready(ts) && !special) {
     profile = seasonal_.Expected(ts);
+    *judged_profile = true;
+    *profile_expected = profile;
     expected = profile + season_offset_.level();
     scale = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
     z = (x - expected) / scale;
     primary_bit = kDetSeasonal;
+  } else {
+    // (The level's residual only where it is the primary one.)
+    expected = level_.level();
+    scale = level_.scale(floor);
+    z = level_.Z(x, floor);
   }
   double combined = std::fabs(z);
   uint32_t best_bit = primary_bit;
@@ -440,13 +455,12 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   if (hw_.ready() && (profile_.detectors & kDetHoltWinters) && !special) {
     zh = (x - hw_.Forecast(ts)) / hw_.Scale(floor);
     // The forecast residual only counts where it agrees in direction with
-    // the primary baseline (two baselines disagreeing is not evidence).
-    if (zh * z > 0 && std::fabs(zh) < combined) {
-      // primary already stronger
-    } else if (zh * z > 0 && std::fabs(zh) > combined) {
-      combined = std::min(std::fabs(zh), 2 * combined + 1e-12);
-      best_bit = kDetHoltWinters;
-    }
+    // the primary baseline (two baselines disagreeing is not evidence), and
+    // where it is stronger. (Without a jump: on noise both halves of the
+    // test are coin flips.)
+    const bool stronger = (zh * z > 0) & (std::fabs(zh) > combined);
+    combined = SelectOf(stronger, MinOf(std::fabs(zh), 2 * combined + 1e-12), combined);
+    best_bit = stronger ? kDetHoltWinters : best_bit;
   }
   if (sr_) {
     sr_->Add(x);
@@ -538,9 +552,9 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x) {
   if (profile_.detectors & kDetTrend) {
     TrendTest::Result tr = trend_.Update(x);
     if (tr.evaluated) {
-      const double rise = tr.slope * trend_.span_points();
-      if (trend_state_ == 0 && std::fabs(tr.mk_z) > 4.5 && std::fabs(rise) > 2 * threshold * level_.scale(floor) &&
-          !seasonal_.enabled()) {
+      // (The Theil-Sen slope only where the rest already points at a trend.)
+      if (trend_state_ == 0 && std::fabs(tr.mk_z) > 4.5 && !seasonal_.enabled() &&
+          std::fabs(trend_.Slope() * trend_.span_points()) > 2 * threshold * level_.scale(floor)) {
         trend_state_ = tr.mk_z > 0 ? 1 : -1;
         v.anomalous = true;
         v.fired |= kDetTrend;
@@ -660,14 +674,13 @@ bool KpiDetector::RevertJump(TimestampMs ts, double x) {
   return true;
 }
 
-void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous) {
-  const double floor = Floor();
+void KpiDetector::Learn(TimestampMs ts, double x, bool anomalous, double floor, const double* profile_expected) {
   // Anomalous points still teach, through the Huber clip (their pull is
   // bounded); a long excursion is accepted by Rebaseline instead.
   const double clip = anomalous ? 1.0 : 3.0;
   level_.Learn(x, floor, clip);
   if (seasonal_.enabled() && !(cfg_.calendar != nullptr && cfg_.calendar->IsSpecialDay(ts))) {
-    if (seasonal_.Ready(ts)) season_offset_.Learn(x - seasonal_.Expected(ts), floor, clip);
+    if (seasonal_.Ready(ts)) season_offset_.Learn(x - (profile_expected ? *profile_expected : seasonal_.Expected(ts)), floor, clip);
     if (!anomalous) {
       seasonal_.Learn(ts, x - season_offset_.level(), floor);
       hw_.Learn(ts, x, floor);
@@ -756,7 +769,9 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     ++since_jump_;
     RevertJump(ts, x);
   }
-  v = Judge(ts, x);
+  double judged_floor = 0, judged_level = 0, profile_expected = 0;
+  bool judged_profile = false;
+  v = Judge(ts, x, &judged_floor, &judged_level, &judged_profile, &profile_expected);
   v.missing_ms = missing;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
   // (Judge took the point view's surprise; a hard limit only raises the
@@ -799,7 +814,11 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
   }
   if (after_jump_ && ++after_jump_points_ > kAfterJumpPoints) after_jump_ = false;
-  Learn(ts, x, excursion);
+  // Learn's floor and seasonal expected value are Judge's unless a
+  // re-baseline moved the level since (the seasonal profile learns only in
+  // Learn, so its expected value at ts is the one Judge computed).
+  const double floor = level_.level() == judged_level ? judged_floor : Floor();
+  Learn(ts, x, excursion, floor, judged_profile ? &profile_expected : nullptr);
   return v;
 }
 
@@ -841,7 +860,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 10;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view
+constexpr uint32_t kSuiteSnapshotVersion = 11;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view; 11: BOCPD runs as three arrays
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.

@@ -136,7 +136,10 @@ class KpiDetector {
 
  private:
   void Build(const KpiProfile& p);
-  KpiVerdict Judge(TimestampMs ts, double x);
+  // Also returns the floor and level it judged with and, where the seasonal
+  // profile was the primary baseline, its expected value (Learn's too).
+  KpiVerdict Judge(TimestampMs ts, double x, double* judged_floor, double* judged_level, bool* judged_profile,
+                   double* profile_expected);
   // The point view's tail surprise (of the combined score) as it ranks:
   // discounted (see .cc); the surprise alarm judges it undiscounted.
   static double PointSurprise(double surprise);
@@ -159,7 +162,9 @@ class KpiDetector {
   // daily profile); returns its surprise (0 while it learns). Ranking only.
   double WeekdayView(TimestampMs ts, double d, double floor);
   void RestartWeekdayView();
-  void Learn(TimestampMs ts, double x, bool anomalous);
+  // profile_expected: the seasonal profile's expected value at ts, when
+  // Judge computed it (else null).
+  void Learn(TimestampMs ts, double x, bool anomalous, double floor, const double* profile_expected);
   // True for a score alarm that continues an excursion (an alarm within
   // the current run): the point view's tail does not learn it.
   bool ContinuesExcursion(const KpiVerdict& v) const;

@@ -191,7 +191,7 @@ TEST(TrendTest, FindsARampAndNotNoise) {
     if (a.evaluated) flat_z = a.mk_z;
     if (b.evaluated) {
       ramp_z = b.mk_z;
-      slope = b.slope;
+      slope = ramp.Slope();
     }
   }
   EXPECT_LT(std::fabs(flat_z), 3);

@@ -18,6 +18,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "detect/fp_select.h"
+
 namespace vigil {
 
 class RobustLevel {
@@ -28,13 +30,15 @@ class RobustLevel {
   bool started() const { return n_ > 0; }
   double level() const { return level_; }
   // Estimated standard deviation of the residual (never below `floor`).
-  double scale(double floor) const { return std::max<double>(std::max(scale_ * 1.2533f, q90_ * 0.6079f), floor); }
+  double scale(double floor) const { return MaxOf(static_cast<double>(MaxOf(scale_ * 1.2533f, q90_ * 0.6079f)), floor); }
 
   // Signed residual in scales, judged before learning the value.
   double Z(double x, double floor) const { return n_ == 0 ? 0.0 : (x - level_) / scale(floor); }
 
   // Learns x. `clip` is the Huber clip in scales (larger = follows faster).
-  void Learn(double x, double floor, double clip = 3.0) {
+  // (Always inline: three learn on every point, and a call spills every
+  // live double of the caller.)
+  [[gnu::always_inline]] inline void Learn(double x, double floor, double clip = 3.0) {
     if (n_ == 0) {
       level_ = static_cast<float>(x);
       scale_ = 0;
@@ -44,15 +48,22 @@ class RobustLevel {
     const double s = scale(floor);
     const double r = std::clamp(x - level_, -clip * s, clip * s);
     // Early on, learn with 1/n weights so the estimates settle quickly.
-    const double a = std::max<double>(alpha_, 1.0 / (n_ + 1));
-    const double b = std::max<double>(beta_, 1.0 / (n_ + 1));
+    const double a = EarlyRate(alpha_, n_);
+    const double b = EarlyRate(beta_, n_);
     const double raw = std::fabs(x - level_);
     level_ = static_cast<float>(level_ + a * r);
     scale_ = static_cast<float>(scale_ + b * (std::fabs(r) - scale_));
     // Quantile step proportional to the scale (and to the raw size early on).
     const double step = 4 * b * std::max(s, n_ < 10 ? raw : 0.0);
-    q90_ = static_cast<float>(std::max(0.0, q90_ + step * (raw > q90_ ? 0.9 : -0.1)));
+    q90_ = static_cast<float>(std::max(0.0, q90_ + step * SelectOf(raw > q90_, 0.9, -0.1)));
     if (n_ < 65535) ++n_;
+  }
+  // std::max<double>(rate, 1.0 / (n + 1)), without the division once
+  // 1 / (n + 1) is certainly below rate ((n + 1) rate > 1, with room for
+  // rounding): three levels learn on every point.
+  static double EarlyRate(float rate, int n) {
+    const double r = rate;
+    return (n + 1) * r > 1.0 + 1e-9 ? r : std::max<double>(r, 1.0 / (n + 1));
   }
   // Jumps to a new level (after a confirmed level shift), keeping the scale.
   void Reset(double level) { level_ = static_cast<float>(level); }

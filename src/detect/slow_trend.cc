@@ -30,7 +30,10 @@ TrendTest::Result TrendTest::Update(double x) {
   const double var = kBlocks * (kBlocks - 1.0) * (2.0 * kBlocks + 5.0) / 18.0;
   res.evaluated = true;
   res.mk_z = s > 0 ? (s - 1) / std::sqrt(var) : s < 0 ? (s + 1) / std::sqrt(var) : 0;
-  if (std::fabs(res.mk_z) < kSlopeFromZ) return res;  // the slope is only needed for a trend
+  return res;
+}
+
+double TrendTest::Slope() const {
   std::array<float, kBlocks> v;
   for (int i = 0; i < kBlocks; ++i) v[static_cast<size_t>(i)] = means_[static_cast<size_t>((head_ + i) % kBlocks)];
   std::array<float, kBlocks*(kBlocks - 1) / 2> slopes;
@@ -41,8 +44,7 @@ TrendTest::Result TrendTest::Update(double x) {
     }
   }
   std::nth_element(slopes.begin(), slopes.begin() + n / 2, slopes.begin() + n);
-  res.slope = slopes[n / 2] / block_;
-  return res;
+  return slopes[n / 2] / block_;  // (a float quotient, as before)
 }
 
 }  // namespace vigil

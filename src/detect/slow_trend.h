@@ -8,8 +8,8 @@
 // (H. Theil 1950; P. K. Sen, "Estimates of the regression coefficient based
 // on Kendall's tau", JASA 63, 1968). A trend is reported when the MK z-score
 // is beyond `z_min` and the Theil-Sen rise over the window exceeds
-// `min_rise_scales` point scales. The test runs once per block, so the
-// amortised cost is O(kBlocks^2 / block) per point.
+// `min_rise_scales` point scales. The test runs once per block (S is
+// updated in O(kBlocks)); the slope, O(kBlocks^2), only when asked for.
 #pragma once
 
 #include <array>
@@ -21,15 +21,18 @@ namespace vigil {
 class TrendTest {
  public:
   static constexpr int kBlocks = 24;
-  static constexpr double kSlopeFromZ = 2.0;  // Theil-Sen runs only when |MK z| reaches this
   explicit TrendTest(int block = 16) : block_(block < 1 ? 1 : block) {}
 
   struct Result {
     bool evaluated = false;  // a block closed with a full window
     double mk_z = 0;         // Mann-Kendall z (normal approximation)
-    double slope = 0;        // Theil-Sen slope per point (0 when |mk_z| < kSlopeFromZ)
   };
   Result Update(double x);
+  // The Theil-Sen slope per point of the current window (after an Update
+  // that evaluated). Computed on demand: its 276 pairwise slopes and their
+  // median are only needed when MK already points at a trend the caller
+  // would report.
+  double Slope() const;
   void Reset() { filled_ = 0; in_block_ = 0; sum_ = 0; s_ = 0; }
   int block() const { return block_; }
   int span_points() const { return block_ * kBlocks; }

@@ -60,7 +60,7 @@ void SpotThreshold::Rebase() {
   Refit();
 }
 
-bool SpotThreshold::Update(double score) {
+bool SpotThreshold::UpdateFull(double score) {
   if (!std::isfinite(score)) return false;
   if (!calibrated_) {
     if (!initial_) initial_ = std::make_unique<std::vector<float>>();
@@ -113,7 +113,7 @@ double SpotThreshold::YoungSurprise(double score) {
   return std::min(4.0, std::log10(1.0 + score * score));
 }
 
-double SpotThreshold::Surprise(double score) const {
+double SpotThreshold::SurpriseFull(double score) const {
   if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return YoungSurprise(score);
   if (score <= t_) return t_ > 0 ? std::max(0.0, score / t_) * base_surprise_ : 0.0;
   const double y = (score - t_) / sigma_;

@@ -20,6 +20,8 @@
 // `init` scores (kept only until calibration).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -28,6 +30,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "detect/fp_select.h"
 
 namespace vigil {
 
@@ -45,12 +48,29 @@ class SpotThreshold {
   // Current alarm threshold (the floor until calibrated).
   double threshold() const { return calibrated_ ? z_ : floor_; }
   // Feeds one non-negative score; returns true when it is an alarm.
-  bool Update(double score);
+  // (Inline for the common case, a calibrated tail and an ordinary score
+  // that only counts; the rest is UpdateFull. Both views of a point's work
+  // run ~7 times per point of every series.)
+  bool Update(double score) {
+    if (calibrated_ && std::isfinite(score) && !(score > z_) && !(score > t_)) {
+      const float n = n_ + 1;
+      if (!(n >= kHorizon && peaks_ >= 8) && (static_cast<int64_t>(n) & 255) != 0) {
+        n_ = n;
+        return false;
+      }
+    }
+    return UpdateFull(score);
+  }
   // -log10 of the probability of a score at least this large under the
   // fitted tail (the "surprise"; -log10(q) at the alarm threshold). Below the
   // initial threshold t it is taken from the empirical rate of exceeding t,
   // scaled linearly, so that it stays monotone in the score.
-  double Surprise(double score) const;
+  double Surprise(double score) const {
+    // (Inline for the common case, a score below t on a fitted tail;
+    // branch-free max: many views' scores are 0 half of the time.)
+    if (calibrated_ && peaks_ > 0 && n_ > 0 && score <= t_) return t_ > 0 ? MaxOf(0.0, score / t_) * base_surprise_ : 0.0;
+    return SurpriseFull(score);
+  }
   // The surprise before calibration (distribution-free, see spot.cc).
   static double YoungSurprise(double score);
   // The surprise at the initial threshold t (-log10 of the rate of peaks):
@@ -68,6 +88,8 @@ class SpotThreshold {
   }
 
  private:
+  bool UpdateFull(double score);
+  double SurpriseFull(double score) const;
   void Refit();
   void Rebase();
 
