@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detect/snapshot_fields.h"
+#include "core/prefetch.h"
 
 namespace vigil {
 
@@ -100,6 +101,13 @@ Status HoltWintersResidual::ParseFrom(std::string_view* in) {
   cache_lo_ = 1;
   cache_hi_ = 0;
   return s;
+}
+
+void HoltWintersResidual::Prefetch() const {
+  if (season_.empty()) return;
+  const size_t i = cache_slot_ < season_.size() ? cache_slot_ : 0;
+  PrefetchLine(&season_[i]);
+  PrefetchLine(&season_[i + 1 < season_.size() ? i + 1 : 0]);
 }
 
 }  // namespace vigil

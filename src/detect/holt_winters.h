@@ -31,6 +31,8 @@ class HoltWintersResidual {
   // Learns x (call after judging it against Forecast()).
   void Learn(int64_t ts, double x, double floor);
   void ShiftLevel(double delta) { level_ += static_cast<float>(delta); }
+  // Start loading the seasonal slot of the last lookup and the next one.
+  void Prefetch() const;
   size_t StateBytes() const { return sizeof(*this) + season_.capacity() * sizeof(float); }
   // Snapshot (part of KpiDetector's).
   void AppendTo(std::string* out) const;

@@ -11,6 +11,7 @@
 
 #include "core/byte_codec.h"
 #include "detect/snapshot_fields.h"
+#include "core/prefetch.h"
 
 namespace vigil {
 
@@ -334,6 +335,16 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
   if (!s.ok()) return s;
   *this = std::move(d);
   return Status::Ok();
+}
+
+void KnnNovelty::Prefetch() const {
+  const char* p = reinterpret_cast<const char*>(this);
+  for (size_t off = 0; off < sizeof(*this); off += 64) PrefetchLine(p + off);
+  if (!ring_) return;
+  // The judged window is compared against the whole ring.
+  const char* r = reinterpret_cast<const char*>(ring_.get());
+  const size_t bytes = RingBytes();
+  for (size_t off = 0; off < bytes; off += 64) PrefetchLine(r + off);
 }
 
 }  // namespace vigil

@@ -85,6 +85,8 @@ class KnnNovelty {
   bool ready() const { return ready_; }
   // Bytes held (object and buffers).
   size_t StateBytes() const;
+  // Start loading the object and its rings (KpiDetector::PrefetchParts).
+  void Prefetch() const;
   // Snapshot of the learned state (the configuration is not in it).
   void AppendTo(std::string* out) const;
   Status ParseFrom(std::string_view* in);

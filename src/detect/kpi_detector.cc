@@ -6,6 +6,7 @@
 
 #include "core/byte_codec.h"
 #include "detect/fp_select.h"
+#include "core/prefetch.h"
 #include "detect/snapshot_fields.h"
 
 namespace vigil {
@@ -1056,6 +1057,25 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   *this = std::move(d);
   *restored = true;
   return Status::Ok();
+}
+
+void KpiDetector::PrefetchObject() const {
+  const char* p = reinterpret_cast<const char*>(this);
+  for (size_t off = 0; off < sizeof(*this); off += 64) PrefetchLine(p + off);
+}
+
+void KpiDetector::PrefetchParts() const {
+  seasonal_.Prefetch();
+  hw_.Prefetch();
+  if (bocpd_) {
+    const char* b = reinterpret_cast<const char*>(bocpd_.get());
+    for (size_t off = 0; off < sizeof(Bocpd); off += 64) PrefetchLine(b + off);
+  }
+  if (novelty_) novelty_->Prefetch();
+  if (sr_) {
+    const char* s = reinterpret_cast<const char*>(sr_.get());
+    for (size_t off = 0; off < sizeof(SpectralResidual); off += 64) PrefetchLine(s + off);
+  }
 }
 
 }  // namespace vigil

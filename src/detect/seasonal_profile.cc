@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "detect/snapshot_fields.h"
+#include "core/prefetch.h"
 
 namespace vigil {
 
@@ -175,6 +176,13 @@ Status SeasonalProfile::ParseFrom(std::string_view* in) {
   cache_lo_ = 1;
   cache_hi_ = 0;
   return s;
+}
+
+void SeasonalProfile::Prefetch() const {
+  if (slots_.empty()) return;
+  const size_t i = cache_slot_ < slots_.size() ? cache_slot_ : 0;
+  PrefetchLine(&slots_[i]);
+  PrefetchLine(&slots_[i + 1 < slots_.size() ? i + 1 : 0]);
 }
 
 }  // namespace vigil

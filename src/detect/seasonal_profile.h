@@ -67,6 +67,12 @@ class SeasonalProfile {
   // The slot of ts, or its nearest learned neighbour while it has none.
   const Slot& SlotAt(int64_t ts) const;
 
+ public:
+  // Start loading the slot of the last lookup and the next one.
+  void Prefetch() const;
+
+ private:
+
   int64_t period_ms_ = 0, slot_ms_ = 1;
   int64_t first_ts_ = 0;
   // The slot of the last timestamp asked for and its time span: consecutive

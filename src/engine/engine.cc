@@ -290,6 +290,7 @@ struct Engine::Impl {
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();
     st->window.Prefetch();
+    st->suite.PrefetchParts();
   }
 
   void RunShard(Shard& shard) {
