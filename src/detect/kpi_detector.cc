@@ -1059,11 +1059,6 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   return Status::Ok();
 }
 
-void KpiDetector::PrefetchObject() const {
-  const char* p = reinterpret_cast<const char*>(this);
-  for (size_t off = 0; off < sizeof(*this); off += 64) PrefetchLine(p + off);
-}
-
 void KpiDetector::PrefetchParts() const {
   seasonal_.Prefetch();
   hw_.Prefetch();

@@ -125,14 +125,13 @@ class KpiDetector {
   bool BandAt(TimestampMs ts, double* expected, double* lower, double* upper) const;
   // Approximate bytes of state held (for the memory budget).
   size_t StateBytes() const;
-  // Start loading the state the next Update touches, for a caller that
-  // drives many series in turn (their states are cold: a million series'
-  // state is gigabytes): PrefetchObject() two series ahead, then
-  // PrefetchParts() one ahead (it reads the object's pointers, so the
-  // object should be on its way by then), as the engine's shards do. The
-  // misses of several series then overlap instead of queueing. No effect on
-  // results.
-  void PrefetchObject() const;
+  // Starts loading the heap parts the next Update touches (seasonal and
+  // Holt-Winters slots, BOCPD, the novelty rings), for a caller that drives
+  // many series in turn: their state is cold (a million series' state is
+  // gigabytes), so the caller asks for the next series' parts while this one
+  // runs, as the engine's shards do, and the misses overlap instead of
+  // queueing. The object itself is the caller's to prefetch (it reads the
+  // object's pointers). No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
