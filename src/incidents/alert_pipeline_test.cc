@@ -1276,6 +1276,37 @@ TEST(AlertPipeline, ACallerThatBeganToClearLongAfterItsRootOutlivedIt) {
   }
 }
 
+// Replays payments (three pods from 0 s: one holding on to 900 s, the
+// others to 600 s) and checkout, its caller, on a fault of its own from
+// 40 s, its four pods resolving at `checkout_end`; with `ledger_from` >= 0
+// also ledger's own fault from then to 1500 s. Alerts are re-sent every
+// minute and at each end, as Prometheus sends them. Returns how many split
+// notices name checkout.
+int ReplayCheckoutOutlivingPayments(Fixture& f, const TimestampMs (&checkout_end)[4], TimestampMs ledger_from) {
+  for (TimestampMs t = 0; t <= 1'800'000; t += 1000) {
+    bool send = t % 60'000 == 0 || t == 600'000 || t == 900'000;
+    for (TimestampMs e : checkout_end) send = send || t == e;
+    if (send) {
+      for (int i = 0; i < 3; ++i) {
+        TimestampMs root_end = i == 0 ? 900'000 : 600'000;
+        if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
+        if (ledger_from >= 0 && t >= ledger_from && t <= 1'500'000) {
+          f.p.Receive(Pod("DiskFull", "ledger", i, ledger_from + i * 1000, Until(t, 1'500'000)), t, &f.out);
+        }
+      }
+      for (int i = 0; i < 4; ++i) {
+        if (t >= 40'000 && t <= checkout_end[i]) {
+          f.p.Receive(Pod("Saturation", "checkout", i, 40'000, Until(t, checkout_end[i])), t, &f.out);
+        }
+      }
+    }
+    f.p.Tick(t, &f.out);
+  }
+  int about_checkout = 0;
+  for (const auto& n : Notices(f.out)) about_checkout += n.notice.find("checkout") != std::string::npos;
+  return about_checkout;
+}
+
 // payments fails from 0 s (one restart-count pod holding on to 900 s, the
 // others to 600 s); checkout, which calls payments and ledger, fails from
 // 40 s on a fault of its own, muted as payments' symptom, and begins to
@@ -1294,27 +1325,7 @@ TEST(AlertPipeline, ACallerOutlivingItsRootIsNoSymptomOfRootsBegunAfterIt) {
     cfg.topology.AddCall("checkout", "ledger");
     Fixture f(std::move(cfg));
     const TimestampMs checkout_end[] = {880'000, 1'000'000, 1'020'000, 1'100'000};
-    for (TimestampMs t = 0; t <= 1'800'000; t += 1000) {
-      bool send = t % 60'000 == 0 || t == 600'000 || t == 900'000;
-      for (TimestampMs e : checkout_end) send = send || t == e;
-      if (send) {
-        for (int i = 0; i < 3; ++i) {
-          TimestampMs root_end = i == 0 ? 900'000 : 600'000;
-          if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
-          if (t >= ledger_from && t <= 1'500'000) {
-            f.p.Receive(Pod("DiskFull", "ledger", i, ledger_from + i * 1000, Until(t, 1'500'000)), t, &f.out);
-          }
-        }
-        for (int i = 0; i < 4; ++i) {
-          if (t >= 40'000 && t <= checkout_end[i]) {
-            f.p.Receive(Pod("Saturation", "checkout", i, 40'000, Until(t, checkout_end[i])), t, &f.out);
-          }
-        }
-      }
-      f.p.Tick(t, &f.out);
-    }
-    int about_checkout = 0;
-    for (const auto& n : Notices(f.out)) about_checkout += n.notice.find("checkout") != std::string::npos;
+    const int about_checkout = ReplayCheckoutOutlivingPayments(f, checkout_end, ledger_from);
     const bool paged = PagedServices(f.out).count("checkout") > 0;
     if (ledger_from == 400'000) {
       EXPECT_EQ(about_checkout, 1);
@@ -1342,24 +1353,7 @@ TEST(AlertPipeline, ACallerThatOutlivedItsRootAndResolvedBeforeItMovedGetsANotic
     SCOPED_TRACE(testing::Message() << first_end << " " << last_end);
     Fixture f;
     const TimestampMs checkout_end[] = {first_end, 1'000'000, 1'020'000, last_end};
-    for (TimestampMs t = 0; t <= 1'800'000; t += 1000) {
-      bool send = t % 60'000 == 0 || t == 600'000 || t == 900'000;
-      for (TimestampMs e : checkout_end) send = send || t == e;
-      if (send) {
-        for (int i = 0; i < 3; ++i) {
-          TimestampMs root_end = i == 0 ? 900'000 : 600'000;
-          if (t <= root_end) f.p.Receive(Pod("DbErrors", "payments", i, i * 1000, Until(t, root_end)), t, &f.out);
-        }
-        for (int i = 0; i < 4; ++i) {
-          if (t >= 40'000 && t <= checkout_end[i]) {
-            f.p.Receive(Pod("Saturation", "checkout", i, 40'000, Until(t, checkout_end[i])), t, &f.out);
-          }
-        }
-      }
-      f.p.Tick(t, &f.out);
-    }
-    int about_checkout = 0;
-    for (const auto& n : Notices(f.out)) about_checkout += n.notice.find("checkout") != std::string::npos;
+    const int about_checkout = ReplayCheckoutOutlivingPayments(f, checkout_end, -1);
     const bool paged = PagedServices(f.out).count("checkout") > 0;
     EXPECT_EQ(about_checkout, first_end == 980'000 && last_end == 1'060'000 ? 1 : 0);
     EXPECT_EQ(paged, last_end == 1'300'000);
