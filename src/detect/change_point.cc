@@ -84,6 +84,7 @@ void Bocpd::Update(double z) {
   // per-run arithmetic is lane-wise (the same float operations as one run
   // at a time); the sums over runs stay sequential, in run order.
   constexpr int kPad = 4;  // (the last vector of four may reach past count_)
+  static_assert(kMaxRuns % 4 == 0, "the vector loop reads runs four at a time from arrays of kMaxRuns");
   float weight[kMaxRuns];
   float next_prob[kMaxRuns + kPad], next_sum[kMaxRuns + kPad];
   int32_t next_len[kMaxRuns + kPad];
