@@ -9,6 +9,9 @@
 // anywhere (a prefetch does not fault).
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+
 namespace vigil {
 
 inline void PrefetchLine(const void* p) {
@@ -17,6 +20,16 @@ inline void PrefetchLine(const void* p) {
 #else
   __builtin_prefetch(p);
 #endif
+}
+
+// PrefetchBytes: every cache line that [p, p + bytes) touches, the last
+// one too when p is not at a line's start (stepping 64 bytes from p would
+// miss it).
+inline void PrefetchBytes(const void* p, size_t bytes) {
+  const uintptr_t end = reinterpret_cast<uintptr_t>(p) + bytes;
+  for (uintptr_t a = reinterpret_cast<uintptr_t>(p) & ~uintptr_t{63}; a < end; a += 64) {
+    PrefetchLine(reinterpret_cast<const void*>(a));
+  }
 }
 
 }  // namespace vigil

@@ -338,13 +338,9 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
 }
 
 void KnnNovelty::Prefetch() const {
-  const char* p = reinterpret_cast<const char*>(this);
-  for (size_t off = 0; off < sizeof(*this); off += 64) PrefetchLine(p + off);
-  if (!ring_) return;
+  PrefetchBytes(this, sizeof(*this));
   // The judged window is compared against the whole ring.
-  const char* r = reinterpret_cast<const char*>(ring_.get());
-  const size_t bytes = RingBytes();
-  for (size_t off = 0; off < bytes; off += 64) PrefetchLine(r + off);
+  if (ring_) PrefetchBytes(ring_.get(), RingBytes());
 }
 
 }  // namespace vigil

@@ -1062,15 +1062,9 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
 void KpiDetector::PrefetchParts() const {
   seasonal_.Prefetch();
   hw_.Prefetch();
-  if (bocpd_) {
-    const char* b = reinterpret_cast<const char*>(bocpd_.get());
-    for (size_t off = 0; off < sizeof(Bocpd); off += 64) PrefetchLine(b + off);
-  }
+  if (bocpd_) PrefetchBytes(bocpd_.get(), sizeof(Bocpd));
   if (novelty_) novelty_->Prefetch();
-  if (sr_) {
-    const char* s = reinterpret_cast<const char*>(sr_.get());
-    for (size_t off = 0; off < sizeof(SpectralResidual); off += 64) PrefetchLine(s + off);
-  }
+  if (sr_) PrefetchBytes(sr_.get(), sizeof(SpectralResidual));
 }
 
 }  // namespace vigil

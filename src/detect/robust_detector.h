@@ -162,9 +162,7 @@ class RobustDetector {
     if (slot < ring_.size()) PrefetchLine(ring_.data() + slot);
     if (FastPathArmed()) return;  // likely nothing else
     if (!ring_.empty()) PrefetchLine(ring_.data() + head_);
-    const char* p = reinterpret_cast<const char*>(sorted_.data());
-    const char* end = p + sorted_.size() * sizeof(double);
-    for (; p < end; p += 64) PrefetchLine(p);
+    PrefetchBytes(sorted_.data(), sorted_.size() * sizeof(double));
   }
   const RobustDetectorConfig& config() const { return cfg_; }
 

@@ -284,8 +284,7 @@ struct Engine::Impl {
   }
 
   static void PrefetchState(const SeriesState* st) {
-    const char* p = reinterpret_cast<const char*>(st);
-    for (size_t off = 0; off < sizeof(SeriesState); off += 64) PrefetchLine(p + off);
+    PrefetchBytes(st, sizeof(SeriesState));
   }
   static void PrefetchWindows(const SeriesState* st) {
     st->detector.Prefetch();
