@@ -31,7 +31,7 @@ constexpr double kZeroBaselineScoreCap = 1.5;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
-constexpr uint8_t kSnapshotVersion = 2;
+constexpr uint8_t kSnapshotVersion = 3;  // 3 added the shift's gap count; 2 is still read (gap 0)
 constexpr uint32_t kMaxSnapshotValues = 1u << 20;
 
 // Value at quantile q of an ascending vector (nearest rank, no interpolation).
@@ -137,6 +137,7 @@ RobustDetector::RobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg) {
   cfg_.heavy_tail_confirm_points = std::max(1, cfg_.heavy_tail_confirm_points);
   if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 8);
   cfg_.rebaseline_after = std::clamp(cfg_.rebaseline_after, cfg_.warmup, cfg_.window);
+  cfg_.shift_gap_points = std::clamp(cfg_.shift_gap_points, 0, cfg_.rebaseline_after);
   if (cfg_.mature_after <= 0) cfg_.mature_after = std::min(cfg_.window, std::max(4 * cfg_.warmup, cfg_.window / 2));
   cfg_.mature_after = std::clamp(cfg_.mature_after, cfg_.warmup, cfg_.window);
   since_mad_ = -1;
@@ -155,6 +156,7 @@ void RobustDetector::Reset() {
   since_mad_ = -1;
   run_ = 0;
   outside_run_ = 0;
+  gap_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
   has_prev_normal_ = false;
@@ -378,6 +380,7 @@ void RobustDetector::EndRun() {
   }
   run_ = 0;
   outside_run_ = 0;
+  gap_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
 }
@@ -469,10 +472,21 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   const bool continues_shift = !beyond_z && !back_to_prev && run_ >= cfg_.level_shift_points &&
                                v.direction == run_dir_ && std::fabs(value - b.median) > 0.5 * (b.z_hi - b.median);
   if (!beyond_z && !continues_shift) {
+    // A confirmed shift whose new level is bimodal (the same host after a
+    // load test: interrupts at 410-630/s, with single points and pairs back
+    // at the old 900/s) is still that shift: up to shift_gap_points points
+    // in a row back inside the band keep it going, unreported and unlearned
+    // (the median stands in), and do not count towards rebaseline_after.
+    if (run_ >= cfg_.level_shift_points && !back_to_prev && gap_ < cfg_.shift_gap_points) {
+      ++gap_;
+      Insert(sorted_[sorted_.size() / 2]);
+      return v;
+    }
     EndRun();
     Insert(value);
     return v;
   }
+  gap_ = 0;
 
   // Beyond the z band: part of an excursion, whether or not the learned
   // extremes tolerate it. Tolerated points are not learned either (the
@@ -521,6 +535,7 @@ void RobustDetector::AppendTo(std::string* out) const {
   bytes::PutFixed64(out, static_cast<uint64_t>(since_mad_));
   bytes::PutFixed32(out, static_cast<uint32_t>(run_));
   bytes::PutFixed32(out, static_cast<uint32_t>(outside_run_));
+  bytes::PutFixed32(out, static_cast<uint32_t>(gap_));
   bytes::PutU8(out, run_dir_ == Direction::kUp ? 0 : 1);
   bytes::PutFixed32(out, static_cast<uint32_t>(run_raw_.size()));
   for (double x : run_raw_) bytes::PutDouble(out, x);
@@ -541,7 +556,7 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   int64_t since_mad = 0;
   Status s = GetU8(&cur, &version, "version");
   if (!s.ok()) return fail(s);
-  if (version != kSnapshotVersion) {
+  if (version != kSnapshotVersion && version != 2) {
     return Status::Corruption("robust detector snapshot has version " + std::to_string(version) + ", expected " +
                               std::to_string(kSnapshotVersion));
   }
@@ -559,6 +574,9 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   uint32_t outside_run = 0;
   if (!(s = GetU32(&cur, &outside_run, "outside run length")).ok()) return fail(s);
   if (outside_run > run) return Status::Corruption("robust detector snapshot has a bad run");
+  uint32_t gap = 0;
+  if (version >= 3 && !(s = GetU32(&cur, &gap, "shift gap length")).ok()) return fail(s);
+  if (gap > static_cast<uint32_t>(d.cfg_.shift_gap_points)) gap = static_cast<uint32_t>(d.cfg_.shift_gap_points);
   if (!(s = GetU8(&cur, &dir, "run direction")).ok()) return fail(s);
   if (!(s = GetU32(&cur, &nraw, "run value count")).ok()) return fail(s);
   if (nraw > kMaxSnapshotValues || nraw > run) return Status::Corruption("robust detector snapshot has a bad run");
@@ -598,6 +616,7 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   if (d.ring_.empty()) d.since_mad_ = -1;
   d.run_ = static_cast<int>(std::min<uint32_t>(run, 1u << 30));
   d.outside_run_ = static_cast<int>(std::min<uint32_t>(outside_run, 1u << 30));
+  d.gap_ = static_cast<int>(gap);
   d.run_dir_ = dir == 0 ? Direction::kUp : Direction::kDown;
   if (d.run_raw_.size() > static_cast<size_t>(d.cfg_.rebaseline_after)) d.run_raw_.resize(d.cfg_.rebaseline_after);
   *in = cur;

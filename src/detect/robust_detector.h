@@ -117,6 +117,9 @@ struct RobustDetectorConfig {
   // Consecutive outside points after which the new level is accepted.
   // 0 = max(warmup, window / 8).
   int rebaseline_after = 0;
+  // A confirmed level shift survives up to this many consecutive points back
+  // inside the band (neither reported nor learned); the next one ends it.
+  int shift_gap_points = 3;
 };
 
 struct Verdict {
@@ -230,6 +233,7 @@ class RobustDetector {
   // and how many of the latest of them were also outside the applied band.
   int run_ = 0;
   int outside_run_ = 0;
+  int gap_ = 0;  // consecutive points back inside the band during a confirmed shift
   Direction run_dir_ = Direction::kUp;
   std::vector<double> run_raw_;        // raw values of the excursion (capped at rebaseline_after)
   std::vector<uint64_t> run_seqs_;     // where its median stand-ins sit in the window (short runs only)

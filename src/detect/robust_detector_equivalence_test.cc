@@ -64,6 +64,7 @@ class OldRobustDetector {
   // and how many of the latest of them were also outside the applied band.
   int run_ = 0;
   int outside_run_ = 0;
+  int gap_ = 0;
   Direction run_dir_ = Direction::kUp;
   std::vector<double> run_raw_;        // raw values of the excursion (capped at rebaseline_after)
   std::vector<uint64_t> run_seqs_;     // where its median stand-ins sit in the window (short runs only)
@@ -179,6 +180,7 @@ OldRobustDetector::OldRobustDetector(const RobustDetectorConfig& cfg) : cfg_(cfg
   cfg_.heavy_tail_confirm_points = std::max(1, cfg_.heavy_tail_confirm_points);
   if (cfg_.rebaseline_after <= 0) cfg_.rebaseline_after = std::max(cfg_.warmup, cfg_.window / 8);
   cfg_.rebaseline_after = std::clamp(cfg_.rebaseline_after, cfg_.warmup, cfg_.window);
+  cfg_.shift_gap_points = std::clamp(cfg_.shift_gap_points, 0, cfg_.rebaseline_after);
   if (cfg_.mature_after <= 0) cfg_.mature_after = std::min(cfg_.window, std::max(4 * cfg_.warmup, cfg_.window / 2));
   cfg_.mature_after = std::clamp(cfg_.mature_after, cfg_.warmup, cfg_.window);
   since_mad_ = -1;
@@ -193,6 +195,7 @@ void OldRobustDetector::Reset() {
   since_mad_ = -1;
   run_ = 0;
   outside_run_ = 0;
+  gap_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
   has_prev_normal_ = false;
@@ -275,6 +278,7 @@ void OldRobustDetector::EndRun() {
   }
   run_ = 0;
   outside_run_ = 0;
+  gap_ = 0;
   run_raw_.clear();
   run_seqs_.clear();
 }
@@ -341,10 +345,16 @@ Verdict OldRobustDetector::Update(TimestampMs /*ts*/, double value) {
   const bool continues_shift = !beyond_z && !back_to_prev && run_ >= cfg_.level_shift_points &&
                                v.direction == run_dir_ && std::fabs(value - b.median) > 0.5 * (b.z_hi - b.median);
   if (!beyond_z && !continues_shift) {
+    if (run_ >= cfg_.level_shift_points && !back_to_prev && gap_ < cfg_.shift_gap_points) {
+      ++gap_;
+      Insert(sorted_[sorted_.size() / 2]);
+      return v;
+    }
     EndRun();
     Insert(value);
     return v;
   }
+  gap_ = 0;
 
   // Beyond the z band: part of an excursion, whether or not the learned
   // extremes tolerate it. Tolerated points are not learned either (the

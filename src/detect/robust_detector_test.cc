@@ -305,6 +305,52 @@ TEST(RobustDetector, LevelShiftStraddlingTheBandEdgeIsAccepted) {
   EXPECT_LT(expected_after, 620.0);
 }
 
+TEST(RobustDetector, BimodalLevelShiftIsAcceptedDespiteReturnsToTheOldLevel) {
+  // The same host in CI on 2026-11-25: interrupts ~900/s learned before a
+  // CPU burn, then 410-630/s with single points and pairs back at the old
+  // level. Each return used to end the excursion and start a new one, so
+  // the drop was reported for over 40 s and the host's incident never
+  // resolved. A confirmed shift now survives up to shift_gap_points such
+  // points and is accepted after rebaseline_after points on its side.
+  RobustDetectorConfig cfg;
+  cfg.window = 240;
+  cfg.warmup = 20;
+  std::mt19937_64 rng(25);
+  std::normal_distribution<double> before(900.0, 40.0);
+  std::uniform_real_distribution<double> low(410.0, 560.0), back(860.0, 940.0);
+  Feed f(cfg);
+  for (int i = 0; i < 120; ++i) f.Push(before(rng));
+  const int accept_at = f.det.config().rebaseline_after;
+  int last_anomaly = -1, returns = 0, anomalies = 0;
+  for (int i = 0; i < 120; ++i) {
+    // 8 low points, then per 9 points one and two back at the old level
+    const int phase = i % 9;
+    const bool at_old = i >= 8 && (phase == 1 || phase == 5 || phase == 6);
+    returns += at_old;
+    const Verdict v = f.det.Update(kStart + kStep * f.n++, at_old ? back(rng) : low(rng),
+                                   RobustDetector::Detail::kFull);
+    if (v.anomalous) {
+      last_anomaly = i;
+      ++anomalies;
+    }
+  }
+  ASSERT_GT(returns, 10);
+  EXPECT_GE(anomalies, 5) << "the drop was seen";
+  // Accepted after rebaseline_after low points plus the returns among them
+  // (the old rule reported the drop to the end: last anomaly at 117).
+  EXPECT_LT(last_anomaly, accept_at + accept_at / 2);
+  // And the gap rule does not hide a real return: the old level for good
+  // ends the shift at once (no anomaly, learned again).
+  RobustDetectorConfig cfg2 = cfg;
+  Feed g(cfg2);
+  for (int i = 0; i < 120; ++i) g.Push(before(rng));
+  int during = 0, after = 0;
+  for (int i = 0; i < 10; ++i) during += g.Push(low(rng)).anomalous;
+  for (int i = 0; i < 60; ++i) after += g.Push(before(rng)).anomalous;
+  EXPECT_GE(during, 5);
+  EXPECT_EQ(after, 0);
+}
+
 TEST(RobustDetector, RateOfACoarseCounterIgnoresRoundingNoise) {
   // process_cpu_seconds_total moves in steps of 0.01 s; its per-second rate
   // comes out as 0.010000000000000009, 0.009999999999999787, 0.02...: the
