@@ -477,7 +477,9 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
     // at the old 900/s) is still that shift: up to shift_gap_points points
     // in a row back inside the band keep it going, unreported and unlearned
     // (the median stands in), and do not count towards rebaseline_after.
-    if (run_ >= cfg_.level_shift_points && !back_to_prev && gap_ < cfg_.shift_gap_points) {
+    // Not in a sparse window: there the zeros between intermittent errors
+    // are the series' normal, and the errors must not become it.
+    if (run_ >= cfg_.level_shift_points && !back_to_prev && !b.sparse && gap_ < cfg_.shift_gap_points) {
       ++gap_;
       Insert(sorted_[sorted_.size() / 2]);
       return v;

@@ -345,7 +345,7 @@ Verdict OldRobustDetector::Update(TimestampMs /*ts*/, double value) {
   const bool continues_shift = !beyond_z && !back_to_prev && run_ >= cfg_.level_shift_points &&
                                v.direction == run_dir_ && std::fabs(value - b.median) > 0.5 * (b.z_hi - b.median);
   if (!beyond_z && !continues_shift) {
-    if (run_ >= cfg_.level_shift_points && !back_to_prev && gap_ < cfg_.shift_gap_points) {
+    if (run_ >= cfg_.level_shift_points && !back_to_prev && !b.sparse && gap_ < cfg_.shift_gap_points) {
       ++gap_;
       Insert(sorted_[sorted_.size() / 2]);
       return v;
