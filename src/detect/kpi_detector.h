@@ -31,6 +31,7 @@
 // Not thread-safe; one object per series; no clock (time comes with points).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -97,12 +98,18 @@ struct KpiVerdict {
   uint32_t fired = 0;      // DetectorBit mask of the detectors beyond the threshold
   KpiPattern pattern = KpiPattern::kNone;
   int64_t missing_ms = 0;  // > 0: the data-missing signal (length of the gap before this point)
+  double atypical = 0;     // the typicality view's: -log10 P(the recent values' rarity this high) (0 while it learns)
   // How unusual the point is, for ranking points (NAB, the KPI check's best
   // threshold): the residual views' surprise plus the novelty view's, the
   // -log10 of the product of their tail probabilities, so that a point
   // ranks high when both see it, or one sees it strongly (round nab3's
-  // vote, now the suite's own output).
-  double Evidence() const { return ready ? surprise + novelty : 0.0; }
+  // vote, now the suite's own output); plus the typicality view's beyond
+  // kAtypicalOffset, at weight kAtypicalWeight (round nab10: its Gaussian
+  // tail is a coarse calibration, so only its strong part counts, half).
+  static constexpr double kAtypicalOffset = 2.5, kAtypicalWeight = 0.5;
+  double Evidence() const {
+    return ready ? surprise + novelty + kAtypicalWeight * std::max(0.0, atypical - kAtypicalOffset) : 0.0;
+  }
 };
 
 class KpiDetector {
@@ -170,6 +177,13 @@ class KpiDetector {
   // daily profile); returns its surprise (0 while it learns). Ranking only.
   double WeekdayView(TimestampMs ts, double d, double floor);
   void RestartWeekdayView();
+  // Updates the typicality view with the raw value x; returns its surprise
+  // (0 while it learns). Ranking only (KpiVerdict::atypical).
+  double TypicalityView(double x);
+  // Fixes the typicality view's bins (median and MAD of the buffered values).
+  void FixTypicalityBins();
+  // Recomputes the typicality view's sum of (c + 1/2) ln(c + 1/2) over its bins.
+  void SumTypicalityBins();
   // profile_expected: the seasonal profile's expected value at ts, when
   // Judge computed it (else null).
   void Learn(TimestampMs ts, double x, bool anomalous, double floor, const double* profile_expected);
@@ -246,6 +260,17 @@ class KpiDetector {
   uint16_t day_n_ = 0, wd_count_ = 0;  // points in the current day; EWMA values the variance saw (saturating)
   uint8_t day_wd_ = 0xff;              // weekday of the current day (0xff: none yet)
   uint8_t wd_seen_ = 0;                // bit w: weekday w has a mean
+  // The typicality view (TypicalityView, every series, ranking only): counts
+  // of the values in kTypBins bins of one robust scale around the median of
+  // the first kTypWarmup values (the outer bins take the rest), halved when
+  // they total kTypCapacity; the sum of (c + 1/2) ln(c + 1/2) over the bins
+  // (for the entropy in O(1)), an EWMA of the points' rarity -ln p(bin) less
+  // the entropy, and its slow mean square.
+  static constexpr int kTypHalf = 16, kTypBins = 2 * kTypHalf + 1;
+  uint16_t typ_count_[kTypBins] = {};
+  float typ_centre_ = 0, typ_inv_width_ = 0;  // inv_width 0: bins not fixed yet
+  float typ_clc_ = 0, typ_ewma_ = 0, typ_var_ = 0;
+  uint16_t typ_total_ = 0, typ_judged_ = 0;  // values in the bins; points judged (saturating)
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;
