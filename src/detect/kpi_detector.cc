@@ -43,34 +43,6 @@ constexpr double kWeekdayClip = 5.0;      // deviations (slow-scale units) fed t
 constexpr double kWeekdayAlpha = 0.25;    // weight of a day in its weekday's mean (~4 weeks)
 constexpr double kWeekdayDays = 2.0;      // time constant of the weekday view's EWMA, in days
 constexpr double kWeekdayVarSpan = 20.0;  // its variance's time constant, in EWMA time constants (40 days)
-// The typicality view (TypicalityView; round nab10 measured its settings).
-constexpr size_t kTypWarmup = 100;       // values whose median and MAD fix the bins
-constexpr int kTypCapacity = 1024;       // the bin counts are halved when they total this
-constexpr int kTypMinHistory = 512;      // values counted before it judges
-constexpr double kTypAlpha = 1.0 / 16;   // weight of a point in the EWMA of the rarity
-constexpr double kTypVarSpan = 20.0;     // its mean square's time constant, in EWMA time constants (320 points)
-constexpr double kTypMaxSurprise = 10.0;  // its surprise is capped here
-constexpr double kTypAgree = 1.0;         // the EWMA's excess counts up to this multiple of the point's own
-constexpr int kTypJudgeAfter = static_cast<int>(0.5 * kTypVarSpan / kTypAlpha) - 1;  // points judged before the tail speaks (k alpha >= span / 2)
-constexpr int kTypSettled = static_cast<int>(kTypVarSpan / kTypAlpha) - 1;  // from here the mean square's weight is alpha / span
-constexpr int kTypTableBins = 33;        // KpiDetector::kTypBins (a static_assert in TypicalityView)
-
-// ln(i + 1/2) for i = 0 .. kTypCapacity + bins / 2: a bin count's c + 1/2
-// and the KT estimator's denominator total + bins / 2 = (total + 16) + 1/2.
-// The typicality view reads three entries a point (two adjacent) instead of
-// taking three logarithms (libm's log, or a division-free polynomial, cost
-// the suite 15 % of its speed; one 4 KiB table mostly stays in L1 while the
-// series' state streams through).
-struct TypicalityLn {
-  float ln[kTypCapacity + kTypTableBins / 2 + 2];
-  TypicalityLn() {
-    for (size_t i = 0; i < std::size(ln); ++i) ln[i] = static_cast<float>(std::log(i + 0.5));
-  }
-};
-const float* TypLn() {
-  static const TypicalityLn t;
-  return t.ln;
-}
 }  // namespace
 
 const char* KpiPatternName(KpiPattern p) {
@@ -362,103 +334,6 @@ double KpiDetector::WeekdayView(TimestampMs ts, double d, double floor) {
   wd_var_ = static_cast<float>(wd_var_ + a * ((wd_count_ > 10 ? std::min(z2, 9.0 * wd_var_) : z2) - wd_var_));
   if (wd_count_ < 0xffff) ++wd_count_;
   return surprise;
-}
-
-double KpiDetector::TypicalityView(double x) {
-  // A typicality test (T. Cover, J. Thomas, "Elements of Information
-  // Theory", 2nd ed. 2006, ch. 3: by the asymptotic equipartition property
-  // the mean of -ln p(x_i) over a stretch drawn from p is close to p's
-  // entropy H; a stretch whose mean rarity is well above H is atypical).
-  // p is the series' own distribution of values, binned in robust scales
-  // around the median of its first values (the KT estimator, counts + 1/2,
-  // over the last 512-1024 values: the counts are halved when they total
-  // 1024). What it sees that the residual views do not: a stretch that keeps
-  // visiting values the series had only touched, each visit no larger than
-  // the spikes the tails already know (NAB grok: a quantised series at
-  // 33.4 with rare spikes to 35.8 that starts to cycle 33.4 / 35.8 / 30.8,
-  // 1 % -> 29 % of its points at 35.8, no run longer than before), or a
-  // day of values the last days did not take. The EWMA (~16 points) of the
-  // rarity less H is judged against its own slow mean square (its points
-  // are autocorrelated, so the i.i.d. variance of -ln p would be far too
-  // small), by the Gaussian tail, as the weekday view is. Ranking only
-  // (KpiVerdict::atypical). Round nab10: NAB +1.23 / +3.35 / -0.04, KPI
-  // pools not worse; not merged: kpi_bench -8.5 % (docs/detection.md).
-  static_assert(kTypBins == kTypTableBins, "the tables' denominators assume kTypBins bins");
-  if (typ_inv_width_ <= 0) return 0.0;
-  // (The position is clipped to [-17, 17] bins, so that + 17.5 is positive
-  // and truncation rounds it: floor(pos + 0.5) + 17 without a floor call.)
-  const double pos = ClampOf((x - typ_centre_) * static_cast<double>(typ_inv_width_), -kTypHalf - 1.0, kTypHalf + 1.0);
-  const int bin = std::min(std::max(static_cast<int>(pos + (kTypHalf + 1.5)) - 1, 0), kTypBins - 1);
-  const float* ln = TypLn();
-  const uint16_t c = typ_count_[bin];
-  const double ln_c = ln[c];
-  double surprise = 0;
-  if (typ_judged_ > 0 || typ_total_ >= kTypMinHistory) {
-    const double ln_n = ln[typ_total_ + kTypHalf];  // ln(total + bins / 2)
-    const double entropy = ln_n - typ_clc_ / (typ_total_ + 0.5 * kTypBins);
-    const double rarity = ln_n - ln_c;
-    typ_ewma_ = typ_judged_ == 0 ? static_cast<float>(rarity) : static_cast<float>(typ_ewma_ + kTypAlpha * (rarity - typ_ewma_));
-    const double d = typ_ewma_ - entropy;
-    // Judged only while the point itself is rarer than typical, its excess
-    // counted up to kTypAgree times (as MediumViewZ does): the EWMA
-    // remembers a stretch for ~16 points after it ended, and an ended
-    // stretch is not news.
-    const double now = rarity - entropy;
-    const double dj = now > 0 ? std::min(d, kTypAgree * now) : 0.0;
-    // Judged once the mean square has seen half its span, beyond 2 sds
-    // (below, surprise 1.7 is under any report: no erfc and log10 on
-    // every point). (One test of the three conditions, without a jump
-    // each: the sign of dj is a coin flip on ordinary points.)
-    const double var = typ_var_;
-    const bool judge = (typ_judged_ >= kTypJudgeAfter) & (dj > 0) & (dj * dj > 4.0 * var);
-    if (judge) [[unlikely]] {
-      const double z = dj / std::sqrt(var);
-      surprise = std::min(kTypMaxSurprise, -std::log10(std::max(1e-300, 0.5 * std::erfc(z / std::sqrt(2.0)))));
-    }
-    if (typ_judged_ >= kTypSettled) [[likely]] {
-      typ_var_ = static_cast<float>(var + (kTypAlpha / kTypVarSpan) * (std::min(d * d, 9.0 * var) - var));
-    } else if (typ_judged_ == 0) {
-      typ_var_ = static_cast<float>(d * d);
-    } else {
-      typ_var_ = static_cast<float>(var + (std::min(d * d, 9.0 * var) - var) / (typ_judged_ + 1.0));
-    }
-    if (typ_judged_ < 0xffff) ++typ_judged_;
-  }
-  typ_clc_ = static_cast<float>(typ_clc_ + ((c + 1.5) * ln[c + 1] - (c + 0.5) * ln_c));
-  typ_count_[bin] = static_cast<uint16_t>(c + 1);
-  if (++typ_total_ >= kTypCapacity) {
-    typ_total_ = 0;
-    for (uint16_t& n : typ_count_) {
-      n = static_cast<uint16_t>(n / 2);
-      typ_total_ = static_cast<uint16_t>(typ_total_ + n);
-    }
-    SumTypicalityBins();
-  }
-  return surprise;
-}
-
-void KpiDetector::SumTypicalityBins() {
-  const float* ln = TypLn();
-  double sum = 0;
-  for (uint16_t n : typ_count_) sum += (n + 0.5) * ln[n];
-  typ_clc_ = static_cast<float>(sum);
-}
-
-void KpiDetector::FixTypicalityBins() {
-  const size_t n = std::min(buf_values_.size(), kTypWarmup);
-  if (n == 0) return;
-  std::vector<float> v(buf_values_.begin(), buf_values_.begin() + static_cast<std::ptrdiff_t>(n));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-  const double median = v[n / 2];
-  const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-  const double range = static_cast<double>(*hi) - *lo;
-  for (float& y : v) y = static_cast<float>(std::fabs(y - median));
-  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(n / 2), v.end());
-  double width = 1.4826 * v[n / 2];
-  if (!(width > 0)) width = MaxOf(MaxOf(range / 4, 1e-9 * std::fabs(median)), 1e-9);
-  typ_centre_ = static_cast<float>(median);
-  typ_inv_width_ = static_cast<float>(1.0 / width);
-  if (!(typ_inv_width_ > 0) || !std::isfinite(typ_inv_width_)) typ_inv_width_ = 1e9f;  // (a width beyond float)
 }
 
 void KpiDetector::RestartWeekdayView() {
@@ -827,7 +702,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   }
   have_last_ = true;
   last_ts_ = ts;
-  const double atypical = TypicalityView(x);
+  const double atypical = typ_.Update(x);
 
   // Learning buffer, history.
   if (!profiled_) {
@@ -841,7 +716,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
     buf_ts_.push_back(ts);
     buf_values_.push_back(static_cast<float>(x));
-    if (typ_inv_width_ <= 0 && buf_values_.size() == kTypWarmup) FixTypicalityBins();
+    if (buf_values_.size() == TypicalityView::kWarmup) typ_.FixBins(buf_values_.data(), buf_values_.size());
   }
   if (cfg_.reprofile) AddHistory(ts, x);
 
@@ -882,7 +757,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
     level_.Learn(x, std::max(1e-3 * std::fabs(level_.level()), 1e-9), v.anomalous ? 1.0 : 3.0);
     if (static_cast<int>(buf_ts_.size()) >= cfg_.profile_after) {
-      if (typ_inv_width_ <= 0) FixTypicalityBins();  // (a first profile before kTypWarmup points)
+      typ_.FixBins(buf_values_.data(), buf_values_.size());  // (a first profile before kWarmup points; no-op if fixed)
       std::vector<double> vals(buf_values_.begin(), buf_values_.end());
       Build(ProfileSeries(buf_ts_, vals));
       buf_ts_.clear();
@@ -1061,14 +936,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, wd_count_);
   PutPod(&b, day_wd_);
   PutPod(&b, wd_seen_);
-  PutPod(&b, typ_count_);
-  PutPod(&b, typ_centre_);
-  PutPod(&b, typ_inv_width_);
-  PutPod(&b, typ_clc_);
-  PutPod(&b, typ_ewma_);
-  PutPod(&b, typ_var_);
-  PutPod(&b, typ_total_);
-  PutPod(&b, typ_judged_);
+  PutPod(&b, typ_);
   PutPod(&b, sensitivity_);
   PutPod(&b, last_ts_);
   PutPod(&b, have_last_);
@@ -1168,23 +1036,8 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
                    (d.day_wd_ < 7 || d.day_wd_ == 0xff))) {
     s = Status::Corruption("kpi weekday view out of range");
   }
-  if (s.ok()) s = GetPod(&b, &d.typ_count_, "kpi typicality counts");
-  if (s.ok()) s = GetPod(&b, &d.typ_centre_, "kpi typicality centre");
-  if (s.ok()) s = GetPod(&b, &d.typ_inv_width_, "kpi typicality width");
-  if (s.ok()) s = GetPod(&b, &d.typ_clc_, "kpi typicality sum");
-  if (s.ok()) s = GetPod(&b, &d.typ_ewma_, "kpi typicality ewma");
-  if (s.ok()) s = GetPod(&b, &d.typ_var_, "kpi typicality variance");
-  if (s.ok()) s = GetPod(&b, &d.typ_total_, "kpi typicality total");
-  if (s.ok()) s = GetPod(&b, &d.typ_judged_, "kpi typicality judged");
-  if (s.ok()) {
-    int total = 0;
-    for (uint16_t n : d.typ_count_) total += n;
-    if (total != d.typ_total_ || total >= kTypCapacity || !std::isfinite(d.typ_centre_) || !(d.typ_inv_width_ >= 0) ||
-        !std::isfinite(d.typ_inv_width_) || !std::isfinite(d.typ_clc_) || !std::isfinite(d.typ_ewma_) ||
-        !(d.typ_var_ >= 0) || !std::isfinite(d.typ_var_)) {
-      s = Status::Corruption("kpi typicality view out of range");
-    }
-  }
+  if (s.ok()) s = GetPod(&b, &d.typ_, "kpi typicality view");
+  if (s.ok() && !d.typ_.Valid()) s = Status::Corruption("kpi typicality view out of range");
   if (s.ok()) s = GetPod(&b, &d.sensitivity_, "kpi sensitivity");
   if (s.ok()) s = GetPod(&b, &d.last_ts_, "kpi last timestamp");
   if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");

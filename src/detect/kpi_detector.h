@@ -53,6 +53,7 @@
 #include "detect/spectral_residual.h"
 #include "detect/spot.h"
 #include "detect/slow_trend.h"
+#include "detect/typicality_view.h"
 
 namespace vigil {
 
@@ -177,13 +178,6 @@ class KpiDetector {
   // daily profile); returns its surprise (0 while it learns). Ranking only.
   double WeekdayView(TimestampMs ts, double d, double floor);
   void RestartWeekdayView();
-  // Updates the typicality view with the raw value x; returns its surprise
-  // (0 while it learns). Ranking only (KpiVerdict::atypical).
-  double TypicalityView(double x);
-  // Fixes the typicality view's bins (median and MAD of the buffered values).
-  void FixTypicalityBins();
-  // Recomputes the typicality view's sum of (c + 1/2) ln(c + 1/2) over its bins.
-  void SumTypicalityBins();
   // profile_expected: the seasonal profile's expected value at ts, when
   // Judge computed it (else null).
   void Learn(TimestampMs ts, double x, bool anomalous, double floor, const double* profile_expected);
@@ -260,17 +254,7 @@ class KpiDetector {
   uint16_t day_n_ = 0, wd_count_ = 0;  // points in the current day; EWMA values the variance saw (saturating)
   uint8_t day_wd_ = 0xff;              // weekday of the current day (0xff: none yet)
   uint8_t wd_seen_ = 0;                // bit w: weekday w has a mean
-  // The typicality view (TypicalityView, every series, ranking only): counts
-  // of the values in kTypBins bins of one robust scale around the median of
-  // the first kTypWarmup values (the outer bins take the rest), halved when
-  // they total kTypCapacity; the sum of (c + 1/2) ln(c + 1/2) over the bins
-  // (for the entropy in O(1)), an EWMA of the points' rarity -ln p(bin) less
-  // the entropy, and its slow mean square.
-  static constexpr int kTypHalf = 16, kTypBins = 2 * kTypHalf + 1;
-  uint16_t typ_count_[kTypBins] = {};
-  float typ_centre_ = 0, typ_inv_width_ = 0;  // inv_width 0: bins not fixed yet
-  float typ_clc_ = 0, typ_ewma_ = 0, typ_var_ = 0;
-  uint16_t typ_total_ = 0, typ_judged_ = 0;  // values in the bins; points judged (saturating)
+  TypicalityView typ_;  // ranking only (KpiVerdict::atypical; its own header)
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;
