@@ -167,7 +167,11 @@ void TypicalityView::FixBins(const float* values, size_t n) {
 }
 
 void TypicalityView::Halve() {
-  for (uint8_t& c : count) c = static_cast<uint8_t>(c >> 1);
+  total_ = 0;
+  for (uint8_t& c : count) {
+    c = static_cast<uint8_t>(c >> 1);
+    total_ = static_cast<uint16_t>(total_ + c);
+  }
   if (warm == 0) warm = 1;  // (a bin full before kMinHistory values: enough to judge)
 }
 
@@ -187,7 +191,20 @@ void TypicalityView::Recompute() {
   entropy = static_cast<uint8_t>(std::clamp(std::round(h * kEntropyUnit), 0.0, 255.0));
 }
 
+void TypicalityView::Upkeep() {
+  bool full = total_ >= kCapacity;
+  for (uint8_t y : count) full |= y == 255;
+  if (full) Halve();
+  Recompute();
+}
+
+double TypicalityView::Slow(bool judge, float dj, float m, bool upkeep) {
+  if (upkeep) Upkeep();
+  return judge ? Tail(dj, m) : 0.0;
+}
+
 double TypicalityView::Warm(uint8_t c, int total) {
+  if (((c & 63) == 63) | (c == 254) | (total >= kCapacity)) Upkeep();
   if (warm == 0) {
     if (total < kMinHistory) return 0.0;
     warm = 1;
@@ -197,8 +214,8 @@ double TypicalityView::Warm(uint8_t c, int total) {
   // excess, the mean square is the running mean of its squares.
   const int k = warm - 1;  // points judged before this one
   const float d = kTypicalityLn[total - 1 + kSide] - kTypicalityLn[c] - entropy * (1.0f / kEntropyUnit);
-  const float e = k == 0 ? d : ewma * (1.0f / kEwmaUnit) + kAlpha * (d - ewma * (1.0f / kEwmaUnit));
-  ewma = ToEwma(e);
+  const float e = k == 0 ? d : ewma + kAlpha * (d - ewma);
+  ewma = e;
   const float m = msq;
   const float dj = std::min(e, d);
   const bool judge = k >= kJudgeAfter && d > 0 && dj > 0 && dj * dj > 4.0f * m;

@@ -51,27 +51,28 @@ struct TypicalityView {
   double Update(double x) {
     if (inv_width == 0) return 0.0;
     const int bin = Bin(x);
-    // (The byte sum before the byte's store: a 16-byte load just after a
-    // 1-byte store to it would wait for the store.)
-    const int total = Total() + 1;
+    const int total = ++total_;
     const uint8_t c = count[bin];
     count[bin] = static_cast<uint8_t>(c + 1);
-    if ((c == 254) | (total >= kCapacity)) [[unlikely]] Halve();
-    if ((c & 63) == 63) [[unlikely]] Recompute();  // (one count in 64 crosses a multiple of 64)
     if (warm < kWarmPoints) [[unlikely]] return Warm(c, total);
     // The point's excess rarity -ln p(bin) - H, p = (c + 1/2) / (N + bins / 2).
     const float d = kTypicalityLn[total - 1 + kSide] - kTypicalityLn[c] - entropy * (1.0f / kEntropyUnit);
-    const float e = ewma * (1.0f / kEwmaUnit) + kAlpha * (d - ewma * (1.0f / kEwmaUnit));
-    ewma = ToEwma(e);
+    const float e = ewma + kAlpha * (d - ewma);
+    ewma = e;
     const float m = msq;
     // Judged only while the point itself is rarer than typical, the EWMA's
-    // excess counted up to the point's own (an ended stretch is not news);
-    // beyond 2 sds (below, surprise 1.7 is under any report). (One test
-    // of the conditions, without a jump each: the sign of d is a coin flip.)
+    // excess counted up to the point's own (an ended stretch is not news):
+    // dj > 0 needs both; beyond 2 sds (below, surprise 1.7 is under any
+    // report). (One test of the conditions, without a jump each: the sign
+    // of d is a coin flip.)
     const float dj = std::min(e, d);
-    const bool judge = (d > 0) & (dj > 0) & (dj * dj > 4.0f * m);
+    const bool judge = (dj > 0) & (dj * dj > 4.0f * m);
     msq = m + kMsqWeight * (std::min(e * e, 9.0f * m) - m);
-    if (judge) [[unlikely]] return Tail(dj, m);
+    // (The rare work in one call at the end, so that nothing lives across
+    // it: one count in 64 crosses a multiple of 64 and H is recomputed; the
+    // counts are halved when one is full or they total kCapacity.)
+    const bool upkeep = ((c & 63) == 63) | (c == 254) | (total >= kCapacity);
+    if (judge | upkeep) [[unlikely]] return Slow(judge, dj, m, upkeep);
     return 0.0;
   }
   // Whether the fields are in range (a restored snapshot).
@@ -84,7 +85,8 @@ struct TypicalityView {
   float centre = 0;     // median of the first values
   float msq = 0;        // slow mean square of the EWMA
   uint16_t inv_width = 0;  // 1 / (1.4826 MAD), bfloat16 (0: bins not fixed yet)
-  int16_t ewma = 0;        // EWMA of the points' excess rarity, in 1/kEwmaUnit nats
+  uint16_t total_ = 0;     // the counts' total
+  float ewma = 0;          // EWMA of the points' excess rarity
 
  private:
   static constexpr float kAlpha = 1.0f / 16;        // weight of a point in the EWMA
@@ -137,6 +139,8 @@ struct TypicalityView {
   void Halve();
   void Recompute();
   double Warm(uint8_t c, int total);
+  double Slow(bool judge, float dj, float m, bool upkeep);
+  void Upkeep();
   static double Tail(float dj, float m);
 };
 
