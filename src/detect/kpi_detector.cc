@@ -866,7 +866,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 12;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view; 11: BOCPD runs as three arrays; 12: typicality view
+constexpr uint32_t kSuiteSnapshotVersion = 12;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view; 11: BOCPD runs as three arrays; 12: typicality view (TypicalityView, raw)
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.

@@ -232,8 +232,9 @@ double TypicalityView::Tail(float dj, float m) {
 bool TypicalityView::Valid() const {
   int n = 0;
   for (uint8_t c : count) n += c;
-  return n < kCapacity && std::isfinite(centre) && (inv_width == 0 || (inv_width >= 0x0080 && inv_width <= 0x7f7f)) &&
-         msq >= 0 && std::isfinite(msq) && warm <= kWarmPoints;
+  return n == total_ && n <= kCapacity && std::isfinite(centre) &&
+         (inv_width == 0 || (inv_width >= 0x0080 && inv_width <= 0x7f7f)) && std::isfinite(ewma) && msq >= 0 &&
+         std::isfinite(msq) && warm <= kWarmPoints;
 }
 
 }  // namespace vigil

@@ -1,5 +1,5 @@
 // TypicalityView: a typicality test on a series' distribution of values,
-// ranking only (KpiDetector's KpiVerdict::atypical). 28 bytes, no heap.
+// ranking only (KpiDetector's KpiVerdict::atypical). 36 bytes, no heap.
 //
 // By the asymptotic equipartition property (T. Cover, J. Thomas, "Elements
 // of Information Theory", 2nd ed. 2006, ch. 3) the mean of -ln p(x_i) over a
@@ -12,13 +12,14 @@
 // quantised series with rare spikes that starts to cycle through them).
 //
 // Round nab10 measured the test with 33 uint16 counts (88 B, ~50
-// instructions a point, -8.5 % of kpi_bench's speed); this is its cheap form
-// (round nab11, docs/detection.md): 14 uint8 counts (bins one scale wide up
-// to 4 scales a side, then 4-8, 8-16 and the rest), halved when they total
-// 1024 or one would pass 255, their total by one horizontal byte sum, H
-// recomputed only every 64 counts (it does not move as counts grow in
-// proportion), ln from one constant table, the EWMA in 16 bits, the bin
-// width in bfloat16.
+// instructions a point, -8.5 % of kpi_bench's speed); this is a cheaper
+// form (round nab11, docs/detection.md): 16 uint8 counts (bins one robust
+// scale wide up to 5 scales a side, then 5-10, 10-20 and the rest), halved
+// when they total 1024 or one is full; H recomputed only when a count
+// crosses a multiple of 64 (about every 64 points: H does not move as the
+// counts grow in proportion) while the point's own -ln p = ln(N + 8) -
+// ln(c + 1/2) is read per point from one constant table; the bin width in
+// bfloat16; the rare work (upkeep, the tail) in one call at the end.
 #pragma once
 
 #include <algorithm>
@@ -27,16 +28,12 @@
 #include <cstdint>
 #include <cstring>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 namespace vigil {
 
 extern const float kTypicalityLn[1040];  // ln(i + 1/2)
 
 struct TypicalityView {
-  static constexpr int kLinear = 4, kSide = kLinear + 3, kBins = 2 * kSide;  // bins a side: 0-1, 1-2, 2-3, 3-4, 4-8, 8-16, 16+ scales
+  static constexpr int kLinear = 5, kSide = kLinear + 3, kBins = 2 * kSide;  // bins a side: 0-1, ..., 4-5, 5-10, 10-20, 20+ scales
   static constexpr size_t kWarmup = 100;    // values whose median and MAD fix the bins
   static constexpr int kCapacity = 1024;    // the counts are halved when they total this
   static constexpr int kMinHistory = 512;   // values counted before it judges
@@ -78,7 +75,6 @@ struct TypicalityView {
   // Whether the fields are in range (a restored snapshot).
   bool Valid() const;
 
-  // count, entropy and warm are 16 contiguous bytes (Total sums them).
   uint8_t count[kBins] = {};
   uint8_t entropy = 0;  // H of the counts, in 1/kEntropyUnit nats (recomputed every 64 counts)
   uint8_t warm = 0;     // 0: counting (until kMinHistory values); then points judged, up to kWarmPoints
@@ -93,7 +89,7 @@ struct TypicalityView {
   static constexpr float kMsqWeight = 1.0f / 320;   // of a point in the mean square (20 EWMA time constants)
   static constexpr int kWarmPoints = 255;           // the mean square is a plain mean over its first points
   static constexpr int kJudgeAfter = 128;           // ... and judges from here on
-  static constexpr float kEntropyUnit = 64, kEwmaUnit = 2048;
+  static constexpr float kEntropyUnit = 64;
 
   int Bin(double x) const {
     const float pos = (static_cast<float>(x) - centre) * InvWidth();
@@ -114,27 +110,6 @@ struct TypicalityView {
     float f;
     std::memcpy(&f, &bits, sizeof f);
     return f;
-  }
-  int Total() const {
-    // The 14 counts plus entropy and warm: one horizontal byte sum.
-    static_assert(offsetof(TypicalityView, warm) == 15, "count, entropy and warm are 16 contiguous bytes");
-    static_assert(offsetof(TypicalityView, count) == 0, "the bytes are the object's first 16");
-#if defined(__SSE2__)
-    __m128i v;
-    std::memcpy(&v, this, sizeof v);
-    const __m128i s = _mm_sad_epu8(v, _mm_setzero_si128());
-    const int sum = _mm_cvtsi128_si32(s) + _mm_extract_epi16(s, 4);
-#else
-    uint8_t b[16];
-    std::memcpy(b, this, sizeof b);
-    int sum = 0;
-    for (uint8_t y : b) sum += y;
-#endif
-    return sum - entropy - warm;
-  }
-  static int16_t ToEwma(float e) {
-    const float v = std::clamp(e * kEwmaUnit, -32767.0f, 32767.0f);
-    return static_cast<int16_t>(v + std::copysign(0.5f, v));  // (rounded; lrint is a libm call here)
   }
   void Halve();
   void Recompute();
