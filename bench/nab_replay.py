@@ -28,9 +28,7 @@ def load(d):
 
 
 def evidence(r):
-    # KpiVerdict::Evidence: the typicality view's surprise (round nab10)
-    # counts beyond 2.5, at weight 0.5 (dumps before it have no column)
-    return float(r['surprise']) + float(r['novelty']) + 0.5 * max(0.0, float(r.get('atypical') or 0) - 2.5)
+    return float(r['surprise']) + float(r['novelty'])
 
 
 def mapper(ev, memory=100, w=1.5, m=0.5):

@@ -73,14 +73,13 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
     f.windows = s.windows;
     f.scores.reserve(s.values.size());
     size_t alarms = 0;
-    std::vector<double> raw, thr, sur, nov, atyp;
+    std::vector<double> raw, thr, sur, nov;
     std::vector<std::string> pat;
     for (size_t i = 0; i < s.values.size(); ++i) {
       KpiVerdict v = det.Update(s.ts[i], s.values[i]);
       f.scores.push_back(mapper.Map(v));
       if (!dump_dir.empty()) {
         nov.push_back(v.ready ? v.novelty : 0.0);
-        atyp.push_back(v.ready ? v.atypical : 0.0);
         raw.push_back(v.score);
         sur.push_back(v.ready ? v.surprise : 0.0);
         thr.push_back(v.threshold);
@@ -92,12 +91,12 @@ Result<NabRun> RunNab(const std::string& dir, const std::vector<std::string>& on
       std::string flat = s.name;
       std::replace(flat.begin(), flat.end(), '/', '_');
       std::ofstream out(dump_dir + "/" + flat);
-      out << "value,score,surprise,raw,threshold,pattern,in_window,novelty,atypical\n";
+      out << "value,score,surprise,raw,threshold,pattern,in_window,novelty\n";
       size_t w = 0;
       for (size_t i = 0; i < s.values.size(); ++i) {
         while (w < s.windows.size() && s.windows[w].last < i) ++w;
         const bool in = w < s.windows.size() && s.windows[w].first <= i;
-        out << s.values[i] << ',' << f.scores[i] << ',' << sur[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << ',' << nov[i] << ',' << atyp[i] << '\n';
+        out << s.values[i] << ',' << f.scores[i] << ',' << sur[i] << ',' << raw[i] << ',' << thr[i] << ',' << pat[i] << ',' << in << ',' << nov[i] << '\n';
       }
     }
     run.files.push_back(s.name);

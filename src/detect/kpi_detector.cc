@@ -702,7 +702,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   }
   have_last_ = true;
   last_ts_ = ts;
-  const double atypical = typ_.Update(x);
 
   // Learning buffer, history.
   if (!profiled_) {
@@ -716,7 +715,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
     buf_ts_.push_back(ts);
     buf_values_.push_back(static_cast<float>(x));
-    if (buf_values_.size() == TypicalityView::kWarmup) typ_.FixBins(buf_values_.data(), buf_values_.size());
   }
   if (cfg_.reprofile) AddHistory(ts, x);
 
@@ -757,7 +755,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
     }
     level_.Learn(x, std::max(1e-3 * std::fabs(level_.level()), 1e-9), v.anomalous ? 1.0 : 3.0);
     if (static_cast<int>(buf_ts_.size()) >= cfg_.profile_after) {
-      typ_.FixBins(buf_values_.data(), buf_values_.size());  // (a first profile before kWarmup points; no-op if fixed)
       std::vector<double> vals(buf_values_.begin(), buf_values_.end());
       Build(ProfileSeries(buf_ts_, vals));
       buf_ts_.clear();
@@ -766,7 +763,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
       buf_values_.shrink_to_fit();
     }
     v.missing_ms = missing;
-    if (v.ready) v.atypical = atypical;
     return v;
   }
 
@@ -778,7 +774,6 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   bool judged_profile = false;
   v = Judge(ts, x, &judged_floor, &judged_level, &judged_profile, &profile_expected);
   v.missing_ms = missing;
-  v.atypical = atypical;
   if (v.missing_ms > 0 && v.anomalous && v.fired == kDetCusum) v.anomalous = v.by_surprise = false;
   // (Judge took the point view's surprise; a hard limit only raises the
   // score to the threshold.) An excursion is one peak of the point view's
@@ -866,7 +861,7 @@ size_t KpiDetector::StateBytes() const {
 }
 
 namespace {
-constexpr uint32_t kSuiteSnapshotVersion = 12;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view; 11: BOCPD runs as three arrays; 12: typicality view (TypicalityView, raw)
+constexpr uint32_t kSuiteSnapshotVersion = 11;  // 2: alarm_quiet_, surprise_run_; 3: innovation view, float SPOT sums, no fast_dev_; 4: prev_ratio_; 5: jump_*, since_jump_, 32-bit history counters; 6: seasonal gain, narrower counters, float sensitivity; 7: views_on_profile_; 8: drift view; 9: KNN novelty view, int16 history; 10: weekday view; 11: BOCPD runs as three arrays
 
 // The format version and the sizes of the parts copied raw: a build that
 // changes any of them reads a different fingerprint and relearns.
@@ -936,7 +931,6 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, wd_count_);
   PutPod(&b, day_wd_);
   PutPod(&b, wd_seen_);
-  PutPod(&b, typ_);
   PutPod(&b, sensitivity_);
   PutPod(&b, last_ts_);
   PutPod(&b, have_last_);
@@ -1036,8 +1030,6 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
                    (d.day_wd_ < 7 || d.day_wd_ == 0xff))) {
     s = Status::Corruption("kpi weekday view out of range");
   }
-  if (s.ok()) s = GetPod(&b, &d.typ_, "kpi typicality view");
-  if (s.ok() && !d.typ_.Valid()) s = Status::Corruption("kpi typicality view out of range");
   if (s.ok()) s = GetPod(&b, &d.sensitivity_, "kpi sensitivity");
   if (s.ok()) s = GetPod(&b, &d.last_ts_, "kpi last timestamp");
   if (s.ok()) s = GetPod(&b, &d.have_last_, "kpi have last");

@@ -31,7 +31,6 @@
 // Not thread-safe; one object per series; no clock (time comes with points).
 #pragma once
 
-#include <algorithm>
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -53,7 +52,6 @@
 #include "detect/spectral_residual.h"
 #include "detect/spot.h"
 #include "detect/slow_trend.h"
-#include "detect/typicality_view.h"
 
 namespace vigil {
 
@@ -99,18 +97,12 @@ struct KpiVerdict {
   uint32_t fired = 0;      // DetectorBit mask of the detectors beyond the threshold
   KpiPattern pattern = KpiPattern::kNone;
   int64_t missing_ms = 0;  // > 0: the data-missing signal (length of the gap before this point)
-  double atypical = 0;     // the typicality view's: -log10 P(the recent values' rarity this high) (0 while it learns)
   // How unusual the point is, for ranking points (NAB, the KPI check's best
   // threshold): the residual views' surprise plus the novelty view's, the
   // -log10 of the product of their tail probabilities, so that a point
   // ranks high when both see it, or one sees it strongly (round nab3's
-  // vote, now the suite's own output); plus the typicality view's beyond
-  // kAtypicalOffset, at weight kAtypicalWeight (round nab10: its Gaussian
-  // tail is a coarse calibration, so only its strong part counts, half).
-  static constexpr double kAtypicalOffset = 2.5, kAtypicalWeight = 0.5;
-  double Evidence() const {
-    return ready ? surprise + novelty + kAtypicalWeight * std::max(0.0, atypical - kAtypicalOffset) : 0.0;
-  }
+  // vote, now the suite's own output).
+  double Evidence() const { return ready ? surprise + novelty : 0.0; }
 };
 
 class KpiDetector {
@@ -254,7 +246,6 @@ class KpiDetector {
   uint16_t day_n_ = 0, wd_count_ = 0;  // points in the current day; EWMA values the variance saw (saturating)
   uint8_t day_wd_ = 0xff;              // weekday of the current day (0xff: none yet)
   uint8_t wd_seen_ = 0;                // bit w: weekday w has a mean
-  TypicalityView typ_;  // ranking only (KpiVerdict::atypical; its own header)
 
   // (Small fields grouped by size: the budget of 4 KiB per series is tight.)
   TimestampMs last_ts_ = 0;
