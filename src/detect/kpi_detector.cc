@@ -1045,6 +1045,14 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   }
   if (s.ok() && !b.empty()) s = Status::Corruption("kpi suite snapshot has trailing bytes");
   if (!s.ok()) return s;
+  // The capacities the saved detector had: a profiled one holds no learning
+  // buffer (the constructor reserved one: 7 KiB per restored series), and
+  // the history holds kHistory once it has begun.
+  if (d.profiled_) {
+    d.buf_ts_.shrink_to_fit();
+    d.buf_values_.shrink_to_fit();
+  }
+  if (!d.hist_.empty() || d.hist_acc_n_ != 0) d.hist_.reserve(kHistory);
   *this = std::move(d);
   *restored = true;
   return Status::Ok();
