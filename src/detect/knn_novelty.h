@@ -30,10 +30,10 @@
 // 1/`levels` of a robust scale fixed after `warmup` points (clipped at +-127
 // steps; a fixed scale changes neither the neighbour ranking nor the EVT
 // tail), in a ring of `capacity` values and one of their block means, both
-// in one heap block of their exact size, which also holds the warm-up
-// values before the scale is fixed (no other allocation, so no malloc
-// header or freed hole beside it); a window is read from the rings (~1.1
-// KiB in all by default).
+// in one heap block of their exact size (or, in KpiDetector, in the
+// caller's block: KpiParts places them after this object, BOCPD and the
+// spectral residual), which also holds the warm-up values before the scale
+// is fixed; a window is read from the rings (~1.1 KiB in all by default).
 //
 // Work per point (amortised O(1)): a window is compared with the reference
 // windows only when the caller asks (`judge`: a point the suite already

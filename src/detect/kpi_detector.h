@@ -131,8 +131,10 @@ class KpiDetector {
   // many series in turn: their state is cold (a million series' state is
   // gigabytes), so the caller asks for the next series' parts while this one
   // runs, as the engine's shards do, and the misses overlap instead of
-  // queueing. The object itself is the caller's to prefetch (it reads the
-  // object's pointers). No effect on results.
+  // queueing. It reads only this object (the slots' positions and the parts
+  // block's address: no pointer inside a part, round arena), so a caller
+  // that also prefetches the object one series earlier never waits here.
+  // The object itself is the caller's to prefetch. No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
