@@ -81,7 +81,9 @@ int main(int argc, char** argv) {
   // one ahead (PrefetchParts reads the object's pointers). Default 0 (not):
   // at 20 000 series K = 1 measured +3 % on average over eight alternating
   // pairs, within the shared machine's noise, and at 2000 series it cost
-  // 1-5 % (docs/detection.md, round scale); a knob for a quieter machine.
+  // 1-5 % (docs/detection.md, round scale); with the parts in one block
+  // (round arena) +11 % at 20 000 series (four runs, one reversal) and -2 %
+  // at 2000: a knob for a quieter machine.
   size_t object_ahead = 0;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (std::strcmp(argv[i], "--series") == 0) series = std::strtoul(argv[i + 1], nullptr, 10);

@@ -20,16 +20,94 @@ constexpr uint32_t kMaxWarm = 4096;  // values seen while the series is constant
 constexpr int kMaxK = 16;
 }  // namespace
 
-KnnNovelty::KnnNovelty(const KnnNoveltyConfig& cfg) : cfg_(cfg), spot_(1e-4, 200, cfg.tail_floor) {
-  cfg_.k = std::clamp(cfg_.k, 1, kMaxK);
-  cfg_.exclude = std::max(kDim - 1, cfg_.exclude);
-  cfg_.capacity = std::max(cfg_.capacity, cfg_.exclude + kCoarse * kBlock + cfg_.k + kDim);
-  cfg_.warmup = std::clamp(cfg_.warmup, 2, kMaxWarmup);
-  cfg_.min_history = std::max(cfg_.min_history, cfg_.exclude + kCoarse * kBlock + cfg_.k + 1);
-  cfg_.sample_every = std::max(1, cfg_.sample_every);
+KnnNoveltyConfig KnnNovelty::Adjusted(KnnNoveltyConfig cfg) {
+  cfg.k = std::clamp(cfg.k, 1, kMaxK);
+  cfg.exclude = std::max(kDim - 1, cfg.exclude);
+  cfg.capacity = std::max(cfg.capacity, cfg.exclude + kCoarse * kBlock + cfg.k + kDim);
+  cfg.warmup = std::clamp(cfg.warmup, 2, kMaxWarmup);
+  cfg.min_history = std::max(cfg.min_history, cfg.exclude + kCoarse * kBlock + cfg.k + 1);
+  cfg.sample_every = std::max(1, cfg.sample_every);
+  return cfg;
+}
+
+KnnNovelty::KnnNovelty(const KnnNoveltyConfig& cfg, int8_t* ring)
+    : cfg_(Adjusted(cfg)), spot_(1e-4, 200, cfg.tail_floor) {
   w_last_ = static_cast<int32_t>(std::lround(cfg_.last_weight * cfg_.last_weight));
   w_coarse_ = static_cast<int32_t>(std::lround(cfg_.coarse_weight * cfg_.coarse_weight));
-  ring_ = std::make_unique<int8_t[]>(RingBytes());  // zeroed
+  if (ring == nullptr) {
+    ring_ = new int8_t[RingBytes()]();  // zeroed
+    owns_ring_ = true;
+  } else {
+    ring_ = ring;
+    std::fill_n(ring_, RingBytes(), int8_t{0});
+  }
+}
+
+KnnNovelty::KnnNovelty(const KnnNoveltyConfig& cfg) : KnnNovelty(cfg, nullptr) {}
+
+KnnNovelty::~KnnNovelty() { FreeRing(); }
+
+void KnnNovelty::FreeRing() {
+  if (owns_ring_) delete[] ring_;
+  ring_ = nullptr;
+  owns_ring_ = false;
+}
+
+KnnNovelty::KnnNovelty(KnnNovelty&& o) noexcept
+    : cfg_(o.cfg_),
+      warm_seen_(o.warm_seen_),
+      centre_(o.centre_),
+      inv_scale_(o.inv_scale_),
+      ready_(o.ready_),
+      owns_ring_(o.owns_ring_),
+      ring_(o.ring_),
+      seen_(o.seen_),
+      blocks_seen_(o.blocks_seen_),
+      block_acc_(o.block_acc_),
+      block_n_(o.block_n_),
+      to_sample_(o.to_sample_),
+      last_(o.last_),
+      w_last_(o.w_last_),
+      w_coarse_(o.w_coarse_),
+      spot_(std::move(o.spot_)) {
+  o.ring_ = nullptr;
+  o.owns_ring_ = false;
+}
+
+KnnNovelty& KnnNovelty::operator=(KnnNovelty&& o) noexcept {
+  if (this == &o) return *this;
+  FreeRing();
+  cfg_ = o.cfg_;
+  warm_seen_ = o.warm_seen_;
+  centre_ = o.centre_;
+  inv_scale_ = o.inv_scale_;
+  ready_ = o.ready_;
+  owns_ring_ = o.owns_ring_;
+  ring_ = o.ring_;
+  seen_ = o.seen_;
+  blocks_seen_ = o.blocks_seen_;
+  block_acc_ = o.block_acc_;
+  block_n_ = o.block_n_;
+  to_sample_ = o.to_sample_;
+  last_ = o.last_;
+  w_last_ = o.w_last_;
+  w_coarse_ = o.w_coarse_;
+  spot_ = std::move(o.spot_);
+  o.ring_ = nullptr;
+  o.owns_ring_ = false;
+  return *this;
+}
+
+void KnnNovelty::MoveRingTo(int8_t* ring) {
+  if (ring_ != nullptr) std::memcpy(ring, ring_, RingBytes());
+  FreeRing();
+  ring_ = ring;
+}
+
+size_t KnnNovelty::RingBytes(const KnnNoveltyConfig& cfg) {
+  const KnnNoveltyConfig c = Adjusted(cfg);
+  return static_cast<size_t>(c.capacity) + kDim - 1 + static_cast<size_t>(c.capacity / kBlock + 2 + kCoarse) +
+         kCoarse - 1;
 }
 
 size_t KnnNovelty::StateBytes() const { return sizeof(*this) + RingBytes(); }
@@ -38,11 +116,11 @@ size_t KnnNovelty::RingBytes() const { return ValueRing() + kDim - 1 + BlockRing
 
 float KnnNovelty::Warm(size_t i) const {
   float x;
-  std::memcpy(&x, ring_.get() + i * sizeof(float), sizeof x);
+  std::memcpy(&x, ring_ + i * sizeof(float), sizeof x);
   return x;
 }
 
-void KnnNovelty::SetWarm(size_t i, float x) { std::memcpy(ring_.get() + i * sizeof(float), &x, sizeof x); }
+void KnnNovelty::SetWarm(size_t i, float x) { std::memcpy(ring_ + i * sizeof(float), &x, sizeof x); }
 
 size_t KnnNovelty::ValueRing() const { return static_cast<size_t>(cfg_.capacity); }
 size_t KnnNovelty::BlockRing() const { return static_cast<size_t>(cfg_.capacity / kBlock + 2 + kCoarse); }
@@ -234,7 +312,7 @@ void KnnNovelty::Start(const float* ordered, size_t w) {
   centre_ = centre;
   inv_scale_ = 1.0 / s;
   ready_ = true;
-  std::fill_n(ring_.get(), RingBytes(), int8_t{0});  // the warm-up slots become ring entries
+  std::fill_n(ring_, RingBytes(), int8_t{0});  // the warm-up slots become ring entries
   for (size_t i = 0; i < w; ++i) Update(ordered[i], true);  // the warm-up points become the first references
 }
 
@@ -303,7 +381,7 @@ void KnnNovelty::AppendTo(std::string* out) const {
   PutPod(out, inv_scale_);
   PutPod(out, ready_);
   // The rings (or, while warming up, the warm-up values in their bytes).
-  bytes::PutLengthPrefixed(out, std::string_view(reinterpret_cast<const char*>(ring_.get()), RingBytes()));
+  bytes::PutLengthPrefixed(out, std::string_view(reinterpret_cast<const char*>(ring_), RingBytes()));
   PutPod(out, seen_);
   PutPod(out, blocks_seen_);
   PutPod(out, block_acc_);
@@ -323,7 +401,7 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
   std::string_view ring;
   if (s.ok() && !bytes::GetLengthPrefixed(in, &ring)) s = Status::Corruption("snapshot truncated while reading novelty rings");
   if (s.ok() && ring.size() != RingBytes()) s = Status::Corruption("novelty rings do not match the configuration");
-  if (s.ok()) std::memcpy(d.ring_.get(), ring.data(), ring.size());
+  if (s.ok()) std::memcpy(d.ring_, ring.data(), ring.size());
   if (s.ok()) s = GetPod(in, &d.seen_, "novelty values seen");
   if (s.ok()) s = GetPod(in, &d.blocks_seen_, "novelty block means seen");
   if (s.ok()) s = GetPod(in, &d.block_acc_, "novelty block sum");
@@ -333,14 +411,23 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
   if (s.ok()) s = GetPod(in, &d.last_, "novelty last distance");
   if (s.ok()) s = d.spot_.ParseFrom(in);
   if (!s.ok()) return s;
+  // The rings stay where they are (the caller's memory, for a placed object).
+  std::memcpy(ring_, d.ring_, RingBytes());
+  int8_t* const rings = ring_;
+  const bool owns = owns_ring_;
+  ring_ = nullptr;
+  owns_ring_ = false;
   *this = std::move(d);
+  FreeRing();
+  ring_ = rings;
+  owns_ring_ = owns;
   return Status::Ok();
 }
 
 void KnnNovelty::Prefetch() const {
   PrefetchBytes(this, sizeof(*this));
   // The judged window is compared against the whole ring.
-  if (ring_) PrefetchBytes(ring_.get(), RingBytes());
+  if (ring_) PrefetchBytes(ring_, RingBytes());
 }
 
 }  // namespace vigil

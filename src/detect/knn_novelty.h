@@ -30,10 +30,10 @@
 // 1/`levels` of a robust scale fixed after `warmup` points (clipped at +-127
 // steps; a fixed scale changes neither the neighbour ranking nor the EVT
 // tail), in a ring of `capacity` values and one of their block means, both
-// in one heap block of their exact size, which also holds the warm-up
-// values before the scale is fixed (no other allocation, so no malloc
-// header or freed hole beside it); a window is read from the rings (~1.1
-// KiB in all by default).
+// in one heap block of their exact size (or, in KpiDetector, in the
+// caller's block: KpiParts places them after this object, BOCPD and the
+// spectral residual), which also holds the warm-up values before the scale
+// is fixed; a window is read from the rings (~1.1 KiB in all by default).
 //
 // Work per point (amortised O(1)): a window is compared with the reference
 // windows only when the caller asks (`judge`: a point the suite already
@@ -75,8 +75,23 @@ class KnnNovelty {
   static constexpr int kDim = 8, kCoarse = 8, kBlock = 8;
   static constexpr int kMaxWarmup = 256;  // warm-up values fit in the value ring's bytes
   explicit KnnNovelty(const KnnNoveltyConfig& cfg = {});
-  KnnNovelty(KnnNovelty&&) noexcept = default;
-  KnnNovelty& operator=(KnnNovelty&&) noexcept = default;
+  // The rings in the caller's memory: RingBytes(cfg) bytes at `ring` (any
+  // alignment), which must outlive this object and are not freed by it
+  // (KpiParts places them in its per-series block, right after the object,
+  // so that their address is known without reading the object).
+  KnnNovelty(const KnnNoveltyConfig& cfg, int8_t* ring);
+  ~KnnNovelty();
+  // A move takes the rings along (owned or not).
+  KnnNovelty(KnnNovelty&& o) noexcept;
+  KnnNovelty& operator=(KnnNovelty&& o) noexcept;
+  KnnNovelty(const KnnNovelty&) = delete;
+  KnnNovelty& operator=(const KnnNovelty&) = delete;
+  // Bytes of the rings for a configuration (as the constructor adjusts it).
+  static size_t RingBytes(const KnnNoveltyConfig& cfg);
+  // Copies the rings to `ring` (RingBytes bytes, the caller's as in the
+  // placing constructor) and uses them there from now on.
+  void MoveRingTo(int8_t* ring);
+  const int8_t* ring() const { return ring_; }
   // Feeds one value; returns the surprise of its window, or 0 while warming
   // up or when the window was not compared (judge false and not a sample
   // point).
@@ -96,8 +111,10 @@ class KnnNovelty {
   size_t ValueRing() const;  // values kept (capacity)
   size_t BlockRing() const;  // block means kept (enough for every reference window)
   size_t RingBytes() const;  // both rings, each with its repeated head
-  int8_t* values() const { return ring_.get(); }
-  int8_t* blocks() const { return ring_.get() + ValueRing() + kDim - 1; }
+  int8_t* values() const { return ring_; }
+  int8_t* blocks() const { return ring_ + ValueRing() + kDim - 1; }
+  static KnnNoveltyConfig Adjusted(KnnNoveltyConfig cfg);
+  void FreeRing();
   // The i-th warm-up slot (floats kept in the value ring's bytes until the
   // scale is fixed).
   float Warm(size_t i) const;
@@ -115,10 +132,11 @@ class KnnNovelty {
   uint32_t warm_seen_ = 0;      // values seen while warming (more than warmup while they are constant)
   double centre_ = 0, inv_scale_ = 1;  // doubles: a spread of 1e-300 has an inverse no float holds
   bool ready_ = false;
+  bool owns_ring_ = false;  // ring_ was allocated here (else it is the caller's)
   // Rings of quantised values and block means, one block (values first);
   // the first kDim - 1 (kCoarse - 1) entries of each are repeated past its
   // end, so a window is contiguous.
-  std::unique_ptr<int8_t[]> ring_;
+  int8_t* ring_ = nullptr;
   uint64_t seen_ = 0, blocks_seen_ = 0;  // values / block means stored so far
   float block_acc_ = 0;
   int block_n_ = 0;

@@ -113,25 +113,18 @@ void KpiDetector::Build(const KpiProfile& p) {
     seasonal_ = SeasonalProfile();
     hw_ = HoltWintersResidual();
   }
-  if (p.detectors & kDetSpectral) {
-    if (!sr_) sr_ = std::make_unique<SpectralResidual>();
-  } else {
-    sr_.reset();
-  }
-  if (p.detectors & kDetBocpd) {
-    if (!bocpd_) bocpd_ = std::make_unique<Bocpd>();
-  } else {
-    bocpd_.reset();
-  }
-  if (p.detectors & kDetNovelty) {
-    if (!novelty_) {
-      // The first profile's learning buffer teaches it at once; after a
-      // re-profile it warms up on the points to come.
-      novelty_ = std::make_unique<KnnNovelty>();
-      for (float x : buf_values_) novelty_->Update(x, true);
-    }
-  } else {
-    novelty_.reset();
+  // The parts only some profiles use, in one block (KpiParts): those kept
+  // keep their state, new ones start fresh.
+  uint8_t want = 0;
+  if (p.detectors & kDetSpectral) want |= KpiParts::kSpectral;
+  if (p.detectors & kDetBocpd) want |= KpiParts::kBocpd;
+  if (p.detectors & kDetNovelty) want |= KpiParts::kNovelty;
+  const uint8_t fresh = parts_.Reshape(want);
+  if (fresh & KpiParts::kNovelty) {
+    // The first profile's learning buffer teaches it at once; after a
+    // re-profile it warms up on the points to come.
+    KnnNovelty* novelty = parts_.novelty();
+    for (float x : buf_values_) novelty->Update(x, true);
   }
   if (!profiled_ || old.trend_block != p.trend_block) trend_ = TrendTest(p.trend_block);
   profiled_ = true;
@@ -463,11 +456,11 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
     combined = SelectOf(stronger, MinOf(std::fabs(zh), 2 * combined + 1e-12), combined);
     best_bit = stronger ? kDetHoltWinters : best_bit;
   }
-  if (sr_) {
-    sr_->Add(x);
+  if (SpectralResidual* sr = parts_.sr()) {
+    sr->Add(x);
     // The transform runs only for candidates: a point the baselines already
     // find unusual, or one near the learned extremes.
-    const double zs = std::fabs(z) > kSrCandidate ? kSrToZ * sr_->Score() : 0.0;
+    const double zs = std::fabs(z) > kSrCandidate ? kSrToZ * sr->Score() : 0.0;
     if (zs > combined) {
       combined = zs;
       best_bit = kDetSpectral;
@@ -519,7 +512,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
   // event F1 0.002-0.003 (docs/detection.md, round nab5), so the suite's
   // alarms, and the daemon's paging, are those without it. A candidate is
   // judged on the undiscounted surprise (alarm_level).
-  if (novelty_) v.novelty = novelty_->Update(x, alarm_level >= kNoveltyCandidate);
+  if (KnnNovelty* novelty = parts_.novelty()) v.novelty = novelty->Update(x, alarm_level >= kNoveltyCandidate);
   // The weekday view ranks only, like the novelty view (after alarm_level).
   v.surprise = std::max(v.surprise, weekday);
 
@@ -527,17 +520,17 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
   const double zc = std::clamp(z, -kZClip, kZClip);
   const int shift = cusum_.Update(zc);
   bool confirmed_shift = false;
-  if (bocpd_) {
+  if (Bocpd* bocpd = parts_.bocpd()) {
     // BOCPD runs on means of kBocpdBlock residuals (the mean of four
     // unit-variance residuals has sd 1/2, which also tempers heavy tails),
     // a quarter of the cost and still within a few points of a change.
     bocpd_acc_ += static_cast<float>(zc);
     if (++bocpd_n_ == kBocpdBlock) {
-      bocpd_->Update(bocpd_acc_ / kBocpdBlock);
+      bocpd->Update(bocpd_acc_ / kBocpdBlock);
       bocpd_acc_ = 0;
       bocpd_n_ = 0;
-      if (bocpd_->RecentChangeProbability(cfg_.rebaseline_after / kBocpdBlock + 1) > 0.95 &&
-          bocpd_->MapRunLength() >= 2 && std::fabs(bocpd_->MapMean()) * 2 > cfg_.min_threshold) {
+      if (bocpd->RecentChangeProbability(cfg_.rebaseline_after / kBocpdBlock + 1) > 0.95 &&
+          bocpd->MapRunLength() >= 2 && std::fabs(bocpd->MapMean()) * 2 > cfg_.min_threshold) {
         confirmed_shift = true;
       }
     }
@@ -646,7 +639,7 @@ void KpiDetector::RestartChangeEvidence() {
   // The baselines moved: what the change detectors and the alarm run had
   // gathered was measured against the old ones.
   cusum_.Reset();
-  if (bocpd_) bocpd_->Reset();
+  if (Bocpd* bocpd = parts_.bocpd()) bocpd->Reset();
   run_ = 0;
   run_sum_ = 0;
 }
@@ -854,9 +847,7 @@ size_t KpiDetector::StateBytes() const {
   size_t b = sizeof(*this) + buf_ts_.capacity() * sizeof(TimestampMs) + buf_values_.capacity() * sizeof(float) +
              hist_.capacity() * sizeof(int16_t);
   b += seasonal_.StateBytes() - sizeof(seasonal_) + hw_.StateBytes() - sizeof(hw_);
-  if (sr_) b += sizeof(SpectralResidual);
-  if (bocpd_) b += sizeof(Bocpd);
-  if (novelty_) b += novelty_->StateBytes();
+  b += parts_.bytes();
   return b;
 }
 
@@ -895,11 +886,11 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, season_offset_);
   seasonal_.AppendTo(&b);
   hw_.AppendTo(&b);
-  PutPod(&b, static_cast<uint8_t>(sr_ != nullptr));
-  if (sr_) PutPod(&b, *sr_);
+  PutPod(&b, static_cast<uint8_t>(parts_.sr() != nullptr));
+  if (parts_.sr()) PutPod(&b, *parts_.sr());
   PutPod(&b, cusum_);
-  PutPod(&b, static_cast<uint8_t>(bocpd_ != nullptr));
-  if (bocpd_) PutPod(&b, *bocpd_);
+  PutPod(&b, static_cast<uint8_t>(parts_.bocpd() != nullptr));
+  if (parts_.bocpd()) PutPod(&b, *parts_.bocpd());
   PutPod(&b, bocpd_acc_);
   PutPod(&b, bocpd_n_);
   PutPod(&b, trend_);
@@ -947,8 +938,8 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, after_jump_);
   PutPod(&b, after_jump_points_);
   PutPod(&b, trend_state_);
-  PutPod(&b, static_cast<uint8_t>(novelty_ != nullptr));
-  if (novelty_) novelty_->AppendTo(&b);
+  PutPod(&b, static_cast<uint8_t>(parts_.novelty() != nullptr));
+  if (parts_.novelty()) parts_.novelty()->AppendTo(&b);
   bytes::PutLengthPrefixed(out, b);
 }
 
@@ -986,14 +977,14 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = d.hw_.ParseFrom(&b);
   if (s.ok()) s = GetPod(&b, &has_sr, "kpi spectral residual flag");
   if (s.ok() && has_sr != 0) {
-    d.sr_ = std::make_unique<SpectralResidual>();
-    s = GetPod(&b, d.sr_.get(), "kpi spectral residual");
+    d.parts_.Reshape(d.parts_.mask() | KpiParts::kSpectral);
+    s = GetPod(&b, d.parts_.sr(), "kpi spectral residual");
   }
   if (s.ok()) s = GetPod(&b, &d.cusum_, "kpi cusum");
   if (s.ok()) s = GetPod(&b, &has_bocpd, "kpi bocpd flag");
   if (s.ok() && has_bocpd != 0) {
-    d.bocpd_ = std::make_unique<Bocpd>();
-    s = GetPod(&b, d.bocpd_.get(), "kpi bocpd");
+    d.parts_.Reshape(d.parts_.mask() | KpiParts::kBocpd);
+    s = GetPod(&b, d.parts_.bocpd(), "kpi bocpd");
   }
   if (s.ok()) s = GetPod(&b, &d.bocpd_acc_, "kpi bocpd block sum");
   if (s.ok()) s = GetPod(&b, &d.bocpd_n_, "kpi bocpd block count");
@@ -1049,11 +1040,19 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   uint8_t has_novelty = 0;
   if (s.ok()) s = GetPod(&b, &has_novelty, "kpi novelty flag");
   if (s.ok() && has_novelty != 0) {
-    d.novelty_ = std::make_unique<KnnNovelty>();
-    s = d.novelty_->ParseFrom(&b);
+    d.parts_.Reshape(d.parts_.mask() | KpiParts::kNovelty);
+    s = d.parts_.novelty()->ParseFrom(&b);
   }
   if (s.ok() && !b.empty()) s = Status::Corruption("kpi suite snapshot has trailing bytes");
   if (!s.ok()) return s;
+  // The capacities the saved detector had: a profiled one holds no learning
+  // buffer (the constructor reserved one: 7 KiB per restored series), and
+  // the history holds kHistory once it has begun.
+  if (d.profiled_) {
+    d.buf_ts_.shrink_to_fit();
+    d.buf_values_.shrink_to_fit();
+  }
+  if (!d.hist_.empty() || d.hist_acc_n_ != 0) d.hist_.reserve(kHistory);
   *this = std::move(d);
   *restored = true;
   return Status::Ok();
@@ -1062,9 +1061,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
 void KpiDetector::PrefetchParts() const {
   seasonal_.Prefetch();
   hw_.Prefetch();
-  if (bocpd_) PrefetchBytes(bocpd_.get(), sizeof(Bocpd));
-  if (novelty_) novelty_->Prefetch();
-  if (sr_) PrefetchBytes(sr_.get(), sizeof(SpectralResidual));
+  parts_.Prefetch();
 }
 
 }  // namespace vigil

@@ -45,6 +45,7 @@
 #include "detect/change_point.h"
 #include "detect/holt_winters.h"
 #include "detect/knn_novelty.h"
+#include "detect/kpi_parts.h"
 #include "detect/kpi_profiler.h"
 #include "detect/limits.h"
 #include "detect/robust_level.h"
@@ -130,8 +131,10 @@ class KpiDetector {
   // many series in turn: their state is cold (a million series' state is
   // gigabytes), so the caller asks for the next series' parts while this one
   // runs, as the engine's shards do, and the misses overlap instead of
-  // queueing. The object itself is the caller's to prefetch (it reads the
-  // object's pointers). No effect on results.
+  // queueing. It reads only this object (the slots' positions and the parts
+  // block's address: no pointer inside a part, round arena), so a caller
+  // that also prefetches the object one series earlier never waits here.
+  // The object itself is the caller's to prefetch. No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
@@ -204,14 +207,13 @@ class KpiDetector {
   RobustLevel season_offset_{0.05f, 0.02f};  // level of (x - seasonal expected)
   SeasonalProfile seasonal_;
   HoltWintersResidual hw_;
-  std::unique_ptr<SpectralResidual> sr_;
+  // The spectral residual, BOCPD and the KNN novelty view (each only on
+  // some profiles), in one heap block (KpiParts). The novelty view lives in
+  // the heap memory the seasonal profile and Holt-Winters slots take on
+  // seasonal series (the two are never built together), ~1.1 KiB. It only
+  // ranks (KpiVerdict::Evidence): it raises no alarm.
+  KpiParts parts_;
   Cusum cusum_;
-  std::unique_ptr<Bocpd> bocpd_;
-  // The KNN novelty view, on series without a period: it lives in the heap
-  // memory the seasonal profile and Holt-Winters slots take on seasonal
-  // series (the two are never built together), ~1.1 KiB. It only ranks
-  // (KpiVerdict::Evidence): it raises no alarm.
-  std::unique_ptr<KnnNovelty> novelty_;
   float bocpd_acc_ = 0;
   int bocpd_n_ = 0;
   TrendTest trend_;

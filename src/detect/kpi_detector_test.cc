@@ -658,6 +658,11 @@ TEST(KpiDetector, SnapshotRestoresTheSameVerdicts) {
       EXPECT_TRUE(restored);
       EXPECT_TRUE(in.empty());
       EXPECT_EQ(a.profile().detectors, b.profile().detectors);
+      // The restored state is the saved one (the parts' block included).
+      std::string again;
+      b.AppendTo(&again);
+      EXPECT_EQ(again, blob) << "shape " << shape << " cut " << cut;
+      EXPECT_EQ(a.StateBytes(), b.StateBytes());
       for (int i = cut; i < cut + 3000; ++i) {
         const double x = shapes[shape](i) + (i == cut + 1500 ? 30 : 0);
         const KpiVerdict va = a.Update(static_cast<int64_t>(i) * kMinute, x);
