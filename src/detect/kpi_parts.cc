@@ -43,17 +43,8 @@ KpiParts::Layout KpiParts::LayoutFor(uint8_t mask) {
 
 size_t KpiParts::BytesFor(uint8_t mask) { return LayoutFor(mask).bytes; }
 
-KpiParts::KpiParts(KpiParts&& o) noexcept
-    : block_(o.block_),
-      bytes_(o.bytes_),
-      novelty_off_(o.novelty_off_),
-      bocpd_off_(o.bocpd_off_),
-      sr_off_(o.sr_off_),
-      mask_(o.mask_) {
-  o.block_ = nullptr;
-  o.bytes_ = 0;
-  o.mask_ = 0;
-}
+// (An empty object takes the other's block: Release on it frees nothing.)
+KpiParts::KpiParts(KpiParts&& o) noexcept { *this = std::move(o); }
 
 KpiParts& KpiParts::operator=(KpiParts&& o) noexcept {
   if (this == &o) return *this;

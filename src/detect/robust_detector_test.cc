@@ -271,38 +271,58 @@ TEST(RobustDetector, PermanentChangeBecomesTheNewNormal) {
   EXPECT_NEAR(v.expected, 80, 1.0);
 }
 
+// Learns n_learn values of learn(), then judges shifted(i) for i < n in
+// full; returns the verdicts of the shifted stretch.
+template <typename Learn, typename Shifted>
+std::vector<Verdict> LearnThenShift(const RobustDetectorConfig& cfg, int n_learn, Learn learn, int n, Shifted shifted) {
+  Feed f(cfg);
+  for (int i = 0; i < n_learn; ++i) f.Push(learn());
+  std::vector<Verdict> out;
+  for (int i = 0; i < n; ++i) out.push_back(f.det.Update(kStart + kStep * f.n++, shifted(i), RobustDetector::Detail::kFull));
+  return out;
+}
+
+int LastAnomaly(const std::vector<Verdict>& vs) {
+  int last = -1;
+  for (size_t i = 0; i < vs.size(); ++i) {
+    if (vs[i].anomalous) last = static_cast<int>(i);
+  }
+  return last;
+}
+
+// 8 points on the new level, then per 9 points one and two back at the old.
+bool BimodalReturn(int i) { return i >= 8 && (i % 9 == 1 || i % 9 == 5 || i % 9 == 6); }
+
+RobustDetectorConfig HostConfig() {
+  RobustDetectorConfig cfg;
+  cfg.window = 240;
+  cfg.warmup = 20;
+  return cfg;
+}
+
 TEST(RobustDetector, LevelShiftStraddlingTheBandEdgeIsAccepted) {
   // An idle host's interrupt rate after a load test (e2e run of 2026-11-24):
   // ~920/s learned before, then mostly 450-535/s with stretches of 560-600/s
   // just inside the band. Those stretches must not restart the excursion
   // each time, or the new level is reported for ever and no incident
   // resolves.
-  RobustDetectorConfig cfg;
-  cfg.window = 240;
-  cfg.warmup = 20;
+  const RobustDetectorConfig cfg = HostConfig();
   std::mt19937_64 rng(21);
   std::normal_distribution<double> before(920.0, 60.0);
   std::uniform_real_distribution<double> low(450.0, 535.0), edge(560.0, 600.0);
-  Feed f(cfg);
-  for (int i = 0; i < 120; ++i) f.Push(before(rng));
-  const int accept_at = f.det.config().rebaseline_after;
-  int inside = 0, last_anomaly = -1;
-  double expected_after = 0;
-  for (int i = 0; i < 120; ++i) {
-    const bool at_edge = i % 10 >= 7;  // 7 points well below, 3 near the band's edge
-    const Verdict v = f.det.Update(kStart + kStep * f.n++, at_edge ? edge(rng) : low(rng),
-                                   RobustDetector::Detail::kFull);
-    if (v.anomalous) last_anomaly = i;
-    if (i < 10 && at_edge && !v.anomalous && v.ready) ++inside;
-    if (i == accept_at + 1) expected_after = v.expected;
-  }
+  auto at_edge = [](int i) { return i % 10 >= 7; };  // 7 points well below, 3 near the band's edge
+  const auto vs = LearnThenShift(cfg, 120, [&] { return before(rng); }, 120,
+                                 [&](int i) { return at_edge(i) ? edge(rng) : low(rng); });
+  const int accept_at = RobustDetector(cfg).config().rebaseline_after;
+  int inside = 0;
+  for (int i = 0; i < 10; ++i) inside += at_edge(i) && !vs[i].anomalous && vs[i].ready;
   EXPECT_GT(inside, 0) << "the scenario needs points back inside the band";
-  EXPECT_GE(last_anomaly, 0) << "the drop was seen";
-  EXPECT_LT(last_anomaly, accept_at) << "and accepted as the new level";
+  EXPECT_GE(LastAnomaly(vs), 0) << "the drop was seen";
+  EXPECT_LT(LastAnomaly(vs), accept_at) << "and accepted as the new level";
   // Accepted after rebaseline_after points of the shift, not after that many
   // points counted again from the last stretch near the edge (which the old
   // rule did, meanwhile learning the edge values as the series' tail).
-  EXPECT_LT(expected_after, 620.0);
+  EXPECT_LT(vs[accept_at + 1].expected, 620.0);
 }
 
 TEST(RobustDetector, BimodalLevelShiftIsAcceptedDespiteReturnsToTheOldLevel) {
@@ -312,41 +332,25 @@ TEST(RobustDetector, BimodalLevelShiftIsAcceptedDespiteReturnsToTheOldLevel) {
   // the drop was reported for over 40 s and the host's incident never
   // resolved. A confirmed shift now survives up to shift_gap_points such
   // points and is accepted after rebaseline_after points on its side.
-  RobustDetectorConfig cfg;
-  cfg.window = 240;
-  cfg.warmup = 20;
+  const RobustDetectorConfig cfg = HostConfig();
   std::mt19937_64 rng(25);
   std::normal_distribution<double> before(900.0, 40.0);
   std::uniform_real_distribution<double> low(410.0, 560.0), back(860.0, 940.0);
-  Feed f(cfg);
-  for (int i = 0; i < 120; ++i) f.Push(before(rng));
-  const int accept_at = f.det.config().rebaseline_after;
-  int last_anomaly = -1, returns = 0, anomalies = 0;
-  for (int i = 0; i < 120; ++i) {
-    // 8 low points, then per 9 points one and two back at the old level
-    const int phase = i % 9;
-    const bool at_old = i >= 8 && (phase == 1 || phase == 5 || phase == 6);
-    returns += at_old;
-    const Verdict v = f.det.Update(kStart + kStep * f.n++, at_old ? back(rng) : low(rng),
-                                   RobustDetector::Detail::kFull);
-    if (v.anomalous) {
-      last_anomaly = i;
-      ++anomalies;
-    }
-  }
-  ASSERT_GT(returns, 10);
+  const auto vs = LearnThenShift(cfg, 120, [&] { return before(rng); }, 120,
+                                 [&](int i) { return BimodalReturn(i) ? back(rng) : low(rng); });
+  const int accept_at = RobustDetector(cfg).config().rebaseline_after;
+  int anomalies = 0;
+  for (const Verdict& v : vs) anomalies += v.anomalous;
   EXPECT_GE(anomalies, 5) << "the drop was seen";
   // Accepted after rebaseline_after low points plus the returns among them
   // (the old rule reported the drop to the end: last anomaly at 117).
-  EXPECT_LT(last_anomaly, accept_at + accept_at / 2);
+  EXPECT_LT(LastAnomaly(vs), accept_at + accept_at / 2);
   // And the gap rule does not hide a real return: the old level for good
   // ends the shift at once (no anomaly, learned again).
-  RobustDetectorConfig cfg2 = cfg;
-  Feed g(cfg2);
-  for (int i = 0; i < 120; ++i) g.Push(before(rng));
+  const auto back_for_good = LearnThenShift(cfg, 120, [&] { return before(rng); }, 70,
+                                            [&](int i) { return i < 10 ? low(rng) : before(rng); });
   int during = 0, after = 0;
-  for (int i = 0; i < 10; ++i) during += g.Push(low(rng)).anomalous;
-  for (int i = 0; i < 60; ++i) after += g.Push(before(rng)).anomalous;
+  for (int i = 0; i < 70; ++i) (i < 10 ? during : after) += back_for_good[i].anomalous;
   EXPECT_GE(during, 5);
   EXPECT_EQ(after, 0);
 }
@@ -358,23 +362,13 @@ TEST(RobustDetector, IntermittentErrorsOnAZeroBaselineAreNotAcceptedThroughTheir
   // them as part of one shift accepted the errors as the new normal after
   // rebaseline_after points (vigil bench e2e lost a bad-config fault, found
   // at 480 s before: recall 0.931 -> 0.917 in two runs).
-  RobustDetectorConfig cfg;
-  cfg.window = 240;
-  cfg.warmup = 20;
   std::mt19937_64 rng(26);
   std::uniform_int_distribution<int> errors(4, 12);
   std::uniform_real_distribution<double> u(0, 1);
-  Feed f(cfg);
-  for (int i = 0; i < 200; ++i) f.Push(u(rng) < 0.03 ? 1.0 : 0.0);
-  int last_anomaly = -1;
-  for (int i = 0; i < 120; ++i) {
-    const int phase = i % 9;
-    const bool zero = i >= 8 && (phase == 1 || phase == 5 || phase == 6);
-    const Verdict v = f.det.Update(kStart + kStep * f.n++, zero ? 0.0 : errors(rng), RobustDetector::Detail::kFull);
-    if (v.anomalous) last_anomaly = i;
-  }
+  const auto vs = LearnThenShift(HostConfig(), 200, [&] { return u(rng) < 0.03 ? 1.0 : 0.0; }, 120,
+                                 [&](int i) { return BimodalReturn(i) ? 0.0 : errors(rng); });
   // Still reported at the end (with the gap rule: last report at point 39).
-  EXPECT_GE(last_anomaly, 100);
+  EXPECT_GE(LastAnomaly(vs), 100);
 }
 
 TEST(RobustDetector, RateOfACoarseCounterIgnoresRoundingNoise) {
