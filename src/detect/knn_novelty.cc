@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <utility>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -53,26 +54,8 @@ void KnnNovelty::FreeRing() {
   owns_ring_ = false;
 }
 
-KnnNovelty::KnnNovelty(KnnNovelty&& o) noexcept
-    : cfg_(o.cfg_),
-      warm_seen_(o.warm_seen_),
-      centre_(o.centre_),
-      inv_scale_(o.inv_scale_),
-      ready_(o.ready_),
-      owns_ring_(o.owns_ring_),
-      ring_(o.ring_),
-      seen_(o.seen_),
-      blocks_seen_(o.blocks_seen_),
-      block_acc_(o.block_acc_),
-      block_n_(o.block_n_),
-      to_sample_(o.to_sample_),
-      last_(o.last_),
-      w_last_(o.w_last_),
-      w_coarse_(o.w_coarse_),
-      spot_(std::move(o.spot_)) {
-  o.ring_ = nullptr;
-  o.owns_ring_ = false;
-}
+// (Default members first: no ring to free, a cheap SpotThreshold.)
+KnnNovelty::KnnNovelty(KnnNovelty&& o) noexcept { *this = std::move(o); }
 
 KnnNovelty& KnnNovelty::operator=(KnnNovelty&& o) noexcept {
   if (this == &o) return *this;

@@ -70,6 +70,20 @@ void KpiParts::Release() {
   mask_ = 0;
 }
 
+namespace {
+
+// A copy of `old` at `at` (its state kept), or a fresh T when there is none.
+template <typename T>
+void CopyOrFresh(std::byte* at, const T* old) {
+  if (old != nullptr) {
+    new (at) T(*old);
+  } else {
+    new (at) T();
+  }
+}
+
+}  // namespace
+
 uint8_t KpiParts::Reshape(uint8_t want) {
   want &= kSpectral | kBocpd | kNovelty;
   if (want == mask_) return 0;
@@ -93,19 +107,11 @@ uint8_t KpiParts::Reshape(uint8_t want) {
       next.mask_ |= kNovelty;  // (set as each part exists, so that a throw destroys only those)
     }
     if (want & kBocpd) {
-      if (const Bocpd* old = bocpd()) {
-        new (next.block_ + l.bocpd) Bocpd(*old);
-      } else {
-        new (next.block_ + l.bocpd) Bocpd();
-      }
+      CopyOrFresh(next.block_ + l.bocpd, bocpd());
       next.mask_ |= kBocpd;
     }
     if (want & kSpectral) {
-      if (const SpectralResidual* old = sr()) {
-        new (next.block_ + l.sr) SpectralResidual(*old);
-      } else {
-        new (next.block_ + l.sr) SpectralResidual();
-      }
+      CopyOrFresh(next.block_ + l.sr, sr());
       next.mask_ |= kSpectral;
     }
   }
