@@ -124,7 +124,7 @@ struct LogPipeline::Impl {
   AnomalySink anomaly_sink;
   std::unique_ptr<LogStore> store;
   BoundedQueue<std::vector<LogRecord>> queue;
-  std::atomic<uint64_t> in_flight{0};
+  std::atomic<uint64_t> in_flight{0};  // batches queued or being processed, and a LearnWaiting running
 
   mutable std::mutex mu;  // streams, deploys
   std::map<std::string, std::unique_ptr<Stream>> streams;  // by labels text
@@ -449,7 +449,12 @@ struct LogPipeline::Impl {
       } else if (!running.load() && queue.used() == 0) {
         break;
       }
+      // Counted in flight while it runs: it takes the waiting lines out of
+      // their stream before it stores them, and Flush must not mistake that
+      // moment (nothing pending, nothing queued) for the end of the work.
+      in_flight.fetch_add(1);
       LearnWaiting(force_learn.exchange(false) || !running.load());
+      in_flight.fetch_sub(1);
       TimestampMs now = clock->NowMs();
       if (now >= next_interval) {
         if (next_interval != 0) EmitIntervals(now);
