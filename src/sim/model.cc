@@ -132,6 +132,7 @@ struct ActiveFault {
   GroundTruthFault gt;
   int service = -1;
   int peer = -1;
+  int endpoint = -1;  // exceptions, bad-deploy: the one method that fails
   bool announced = false;
 };
 
@@ -180,6 +181,9 @@ struct Simulator::Impl {
   double TrafficMultiplier();
   void ApplyFaults();
   void Flow(double mult);
+  // Requests per second each endpoint of a service gets at the daily mean
+  // with no fault (the request types flowed down the call graph).
+  std::vector<double> BaseEndpointRates(int service) const;
   void Compute(double dt_s);
   void Emit(double dt_s, StepOutput* out);
   void Logs(StepOutput* out);
@@ -384,15 +388,14 @@ void Simulator::Impl::ApplyFaults() {
         case FaultType::kGcStorm: fx.gc_storm = true; break;
         case FaultType::kExceptions:
           fx.exception_rate = std::min(1.0, fx.exception_rate + 0.35 * k);
-          // one method: the same endpoint on every pod of the service
-          fx.exception_endpoint = static_cast<int>(Mix(f.gt.start_ms, svc.name) % svc.endpoints.size());
+          fx.exception_endpoint = f.endpoint;  // one method: the same endpoint on every pod of the service
           break;
         case FaultType::kWrongCodes: fx.wrong_rate = std::min(1.0, fx.wrong_rate + 0.4 * k); break;
         case FaultType::kSlowSql: fx.sql_mult *= 1 + 40 * k; break;
         case FaultType::kPoolExhaustion: fx.pool_leak = true; break;
         case FaultType::kBadDeploy:
           fx.deploy_error = std::min(1.0, 0.3 * k);
-          fx.deploy_endpoint = static_cast<int>(Mix(f.gt.start_ms, svc.name + "deploy") % svc.endpoints.size());
+          fx.deploy_endpoint = f.endpoint;
           break;
         case FaultType::kBadConfig: fx.bad_config = true; break;
         case FaultType::kTrafficSurge: break;  // applied to traffic in Flow()
@@ -401,6 +404,21 @@ void Simulator::Impl::ApplyFaults() {
       }
     }
   }
+}
+
+std::vector<double> Simulator::Impl::BaseEndpointRates(int service) const {
+  std::vector<double> out(topo.services[service].endpoints.size(), 0.0);
+  std::vector<std::pair<CallRef, double>> stack;
+  for (const auto& r : topo.requests) {
+    stack.push_back({r.entry, r.rps});
+    while (!stack.empty()) {
+      auto [c, rps] = stack.back();
+      stack.pop_back();
+      if (c.service == service) out[c.endpoint] += rps;
+      for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) stack.push_back({d, rps});
+    }
+  }
+  return out;
 }
 
 void Simulator::Impl::Flow(double mult) {
@@ -925,6 +943,23 @@ Status Simulator::AddFault(const FaultSpec& f) {
   a.gt.service = f.service;
   a.gt.peer = f.peer;
   a.gt.indicator = FaultIndicator(f.type);
+  if (f.type == FaultType::kExceptions || f.type == FaultType::kBadDeploy) {
+    // One method of the service fails, picked by the start time, but only
+    // among the methods some request reaches: a method nobody calls would
+    // fail no call, yet its stack traces would be logged (the suite's
+    // exceptions on Online Boutique's SearchProducts, which no request
+    // type calls, did that).
+    const std::vector<double> rate = d.BaseEndpointRates(a.service);
+    const size_t n = svc.endpoints.size();
+    const size_t first = Mix(static_cast<uint64_t>(a.gt.start_ms), f.type == FaultType::kExceptions ? svc.name : svc.name + "deploy") % n;
+    a.endpoint = static_cast<int>(first);
+    for (size_t k = 0; k < n; ++k) {
+      if (rate[(first + k) % n] > 0) {
+        a.endpoint = static_cast<int>((first + k) % n);
+        break;
+      }
+    }
+  }
   if (f.instance >= 0) {
     const Pod& p = d.pods[d.service_pods[a.service][f.instance]];
     a.gt.instance = p.name;

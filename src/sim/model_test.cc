@@ -214,6 +214,40 @@ TEST(SimulatorTest, EveryFaultOfTheSuiteMovesItsIndicator) {
   }
 }
 
+TEST(SimulatorTest, ExceptionsAndBadDeploysFailAMethodThatIsCalled) {
+  // The failing method is picked by the fault's start time; whatever the
+  // time, it must be one that requests reach: the service's 5xx rate rises.
+  // (Online Boutique's productcatalogservice has a method no request type
+  // calls, SearchProducts: the suite's exceptions landed on it once, logged
+  // stack traces and failed no call.)
+  for (const char* type : {"exceptions", "bad-deploy"}) {
+    for (int h = 0; h < 12; ++h) {
+      SimOptions o;
+      o.seed = 7;
+      o.start_ms = 1'700'000'000'000 + h * 3'600'000LL;
+      o.routine = false;
+      auto sim = Simulator::Create(*BuiltinTopology("ob"), o);
+      ASSERT_TRUE(sim.ok());
+      Simulator& s = **sim;
+      auto spec = ParseFaultSpec(std::string(type) + ":productcatalogservice@10m+10m");
+      ASSERT_TRUE(spec.ok()) << spec.status().message();
+      ASSERT_TRUE(s.AddFault(*spec).ok());
+      auto steps = RunSteps(s, 120);
+      double before = 0, during = 0;
+      for (size_t i = 0; i < s.series().size(); ++i) {
+        const Labels& l = s.series()[i];
+        if (l.MetricName() != "http_server_requests_total" || l.Get("service") != "productcatalogservice" ||
+            l.Get("code") != "5xx") {
+          continue;
+        }
+        before += Mean(steps, static_cast<int>(i), 30, 60, true);
+        during += Mean(steps, static_cast<int>(i), 62, 120, true);
+      }
+      EXPECT_GT(during, 5 * before + 0.5) << type << " starting at hour " << h << ": 5xx/s " << before << " -> " << during;
+    }
+  }
+}
+
 TEST(SimulatorTest, DeployAndConfigFaultsEmitTheirEvents) {
   auto s = Make("ob", 4, {"bad-deploy:checkoutservice@5m+5m", "bad-config:cartservice/1@6m+5m"});
   auto steps = RunSteps(*s, 80);

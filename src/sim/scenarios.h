@@ -12,7 +12,7 @@
 
 namespace vigil::sim {
 
-inline constexpr const char* kSuiteVersion = "v1";
+inline constexpr const char* kSuiteVersion = "v2";  // v2: exceptions and bad-deploy fail a method that is called
 
 struct Scenario {
   std::string id;          // e.g. "ob-cpu-load"
