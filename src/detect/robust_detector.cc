@@ -1,6 +1,7 @@
 #include "detect/robust_detector.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <limits>
 
@@ -28,6 +29,15 @@ constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero
 // multiple of the threshold, so that they can join an incident yet do not
 // look like the strongest evidence on the node by virtue of dividing by ~0.
 constexpr double kZeroBaselineScoreCap = 1.5;
+// ... but on a series that counts failures (RobustDetectorConfig::
+// counts_failures), a departure from zero that has lasted twice
+// sparse_confirm_points (a minute of 5xx at a 10 s scrape, where a static
+// rule says "5xx > 5% for 2 scrapes") is no artefact of the division: zero is
+// that series' healthy value, and the departure may reach this multiple
+// of the threshold (12 at threshold 6, the incidents' default open_score), so
+// an error-only fault (a method throwing on a third of its calls, every other
+// series of the service normal) opens an incident instead of only joining one.
+constexpr double kZeroBaselineSustainedScoreCap = 2.0;
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
@@ -458,8 +468,9 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
   v.expected = b.median;
   v.lower = b.lo;
   v.upper = b.hi;
-  v.score = std::fabs(value - b.median) / b.scale;
-  if (b.sparse && b.median == 0.0) v.score = std::min(v.score, kZeroBaselineScoreCap * cfg_.threshold);
+  const double raw_score = std::fabs(value - b.median) / b.scale;
+  const bool zero_baseline = b.sparse && b.median == 0.0;
+  v.score = zero_baseline ? std::min(raw_score, kZeroBaselineScoreCap * cfg_.threshold) : raw_score;
   v.direction = value >= b.median ? Direction::kUp : Direction::kDown;
 
   // A confirmed level shift whose noise reaches back inside the band is
@@ -513,6 +524,9 @@ Verdict RobustDetector::UpdateInFull(double value, Detail /*detail*/) {
       v.pattern = up ? "level_shift_up" : "level_shift_down";
     } else {
       v.pattern = up ? "spike" : "dip";
+    }
+    if (zero_baseline && cfg_.counts_failures && outside_run_ >= 2 * cfg_.sparse_confirm_points) {
+      v.score = std::min(raw_score, kZeroBaselineSustainedScoreCap * cfg_.threshold);
     }
   }
 
@@ -623,6 +637,16 @@ Result<RobustDetector> RobustDetector::Parse(std::string_view* in, const RobustD
   if (d.run_raw_.size() > static_cast<size_t>(d.cfg_.rebaseline_after)) d.run_raw_.resize(d.cfg_.rebaseline_after);
   *in = cur;
   return d;
+}
+
+bool CountsFailures(std::string_view metric_name, std::string_view status_code) {
+  if (!status_code.empty() && status_code.size() == 3 && status_code[0] == '5') return true;  // 5xx, 500, 503...
+  std::string name(metric_name);
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : {"error", "errs", "fail", "exception"}) {
+    if (name.find(word) != std::string::npos) return true;
+  }
+  return false;
 }
 
 }  // namespace vigil

@@ -120,7 +120,19 @@ struct RobustDetectorConfig {
   // A confirmed level shift survives up to this many consecutive points back
   // inside the band (neither reported nor learned); the next one ends it.
   int shift_gap_points = 3;
+  // The series counts failures (CountsFailures): on a zero baseline, a
+  // departure lasting 2 * sparse_confirm_points points scores up to twice
+  // the threshold instead of 1.5 times (robust_detector.cc).
+  bool counts_failures = false;
 };
+
+// True for a series that counts failures, where zero is the healthy value
+// and a sustained departure from it is a symptom whatever its size: a 5xx
+// status label (code, status, status_code, http_status; "5xx" or 5NN) or a
+// metric name with "error", "errs", "fail" or "exception" in it
+// (rpc_client_errors_total, node_network_receive_errs_total,
+// dns_lookup_failures_total, vigil_log_error_lines).
+bool CountsFailures(std::string_view metric_name, std::string_view status_code);
 
 struct Verdict {
   bool ready = false;      // false during warm-up or for non-finite values

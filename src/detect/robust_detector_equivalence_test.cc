@@ -86,6 +86,7 @@ constexpr double kEpsilonFloor = 1e-9;     // scale > 0 even for a constant zero
 // multiple of the threshold, so that they can join an incident yet do not
 // look like the strongest evidence on the node by virtue of dividing by ~0.
 constexpr double kZeroBaselineScoreCap = 1.5;
+constexpr double kZeroBaselineSustainedScoreCap = 2.0;  // after 2 * sparse_confirm_points outside
 constexpr double kStepFloor = 1.0 / 3;     // scale >= 1/3 of the series' resolution (threshold 6: 2 steps)
 constexpr double kExtremeMargin = 0.5;     // beyond an extreme by half its distance from the median
 constexpr double kHeavyTailSigmas = 4.0;   // a window extreme this far out marks that side heavy-tailed
@@ -331,8 +332,9 @@ Verdict OldRobustDetector::Update(TimestampMs /*ts*/, double value) {
   v.expected = b.median;
   v.lower = b.lo;
   v.upper = b.hi;
-  v.score = std::fabs(value - b.median) / b.scale;
-  if (b.sparse && b.median == 0.0) v.score = std::min(v.score, kZeroBaselineScoreCap * cfg_.threshold);
+  const double raw_score = std::fabs(value - b.median) / b.scale;
+  const bool zero_baseline = b.sparse && b.median == 0.0;
+  v.score = zero_baseline ? std::min(raw_score, kZeroBaselineScoreCap * cfg_.threshold) : raw_score;
   v.direction = value >= b.median ? Direction::kUp : Direction::kDown;
 
   // A confirmed level shift whose noise reaches back inside the band is
@@ -379,6 +381,9 @@ Verdict OldRobustDetector::Update(TimestampMs /*ts*/, double value) {
       v.pattern = up ? "level_shift_up" : "level_shift_down";
     } else {
       v.pattern = up ? "spike" : "dip";
+    }
+    if (zero_baseline && cfg_.counts_failures && outside_run_ >= 2 * cfg_.sparse_confirm_points) {
+      v.score = std::min(raw_score, kZeroBaselineSustainedScoreCap * cfg_.threshold);
     }
   }
 

@@ -197,6 +197,56 @@ TEST(RobustDetector, DepartureFromZeroIsReportedWithABoundedScore) {
   EXPECT_LE(v.score, 1.5 * RobustDetectorConfig{}.threshold) << "but it has no scale to be many sigmas away on";
 }
 
+TEST(RobustDetector, SustainedDepartureFromZeroScoresEnoughToOpenAnIncident) {
+  // A 5xx rate that sat at zero: a minute of errors (twice
+  // sparse_confirm_points scrapes) is no artefact of dividing by ~0, and
+  // scores up to twice the threshold (the incidents' default open_score);
+  // shorter runs keep the 1.5x cap (vigil bench e2e: a method throwing on
+  // a third of its calls raised 584 anomalies at score 9 and no incident).
+  RobustDetectorConfig cfg;
+  cfg.counts_failures = true;
+  Feed f(cfg);
+  std::mt19937_64 rng(3);
+  std::uniform_real_distribution<double> u(0, 1);
+  for (int i = 0; i < 200; ++i) ASSERT_FALSE(f.Push(u(rng) < 0.03 ? 0.1 : 0.0).anomalous);
+  double short_max = 0;
+  for (int burst = 0; burst < 5; ++burst) {  // runs of 5 errors, then zeros
+    for (int i = 0; i < 5; ++i) short_max = std::max(short_max, f.Push(2.0 + i).score);
+    for (int i = 0; i < 20; ++i) f.Push(0.0);
+  }
+  EXPECT_LE(short_max, 1.5 * cfg.threshold);
+  std::vector<Verdict> run;
+  for (int i = 0; i < 12; ++i) run.push_back(f.Push(3.0 + (i % 3)));
+  for (int i = 0; i < 2 * cfg.sparse_confirm_points - 1; ++i) EXPECT_LE(run[i].score, 1.5 * cfg.threshold) << i;
+  for (int i = 2 * cfg.sparse_confirm_points - 1; i < 12; ++i) {
+    EXPECT_TRUE(run[i].anomalous) << i;
+    EXPECT_GT(run[i].score, 1.5 * cfg.threshold) << i;
+    EXPECT_LE(run[i].score, 2.0 * cfg.threshold) << i;
+  }
+  // Only on a series that counts failures: disk writes on an idle host sit
+  // at zero too, and a minute of them is routine.
+  cfg.counts_failures = false;
+  Feed g(cfg);
+  for (int i = 0; i < 200; ++i) g.Push(0.0);
+  double most = 0;
+  for (int i = 0; i < 12; ++i) most = std::max(most, g.Push(3.0 + (i % 3)).score);
+  EXPECT_LE(most, 1.5 * cfg.threshold);
+}
+
+TEST(RobustDetector, CountsFailuresByStatusCodeOrName) {
+  EXPECT_TRUE(CountsFailures("http_server_requests_total", "5xx"));
+  EXPECT_TRUE(CountsFailures("http_requests_total", "503"));
+  EXPECT_FALSE(CountsFailures("http_server_requests_total", "2xx"));
+  EXPECT_FALSE(CountsFailures("http_server_requests_total", "404"));
+  EXPECT_TRUE(CountsFailures("rpc_client_errors_total", ""));
+  EXPECT_TRUE(CountsFailures("node_network_receive_errs_total", ""));
+  EXPECT_TRUE(CountsFailures("dns_lookup_failures_total", ""));
+  EXPECT_TRUE(CountsFailures("vigil_log_error_lines", ""));
+  EXPECT_TRUE(CountsFailures("app_Exceptions_thrown", ""));
+  EXPECT_FALSE(CountsFailures("node_disk_written_bytes_total", ""));
+  EXPECT_FALSE(CountsFailures("node_cpu_seconds_total", ""));
+}
+
 TEST(RobustDetector, SmallCountsMovingByOneDoNotFire) {
   Feed f;
   int anomalies = 0;

@@ -68,11 +68,23 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
   return c;
 }
 
+// The robust detector's configuration for one series: the engine's, told
+// whether the series counts failures (a 5xx code label, an error-like name).
+RobustDetectorConfig DetectorConfigFor(const RobustDetectorConfig& base, const Labels& labels) {
+  RobustDetectorConfig c = base;
+  std::string_view code = labels.Get("code");
+  for (const char* name : {"status", "status_code", "http_status"}) {
+    if (code.empty()) code = labels.Get(name);
+  }
+  c.counts_failures = CountsFailures(labels.MetricName(), code);
+  return c;
+}
+
 // Everything vigil keeps about one live series. Guarded by its shard's
 // state mutex (the ingest-side check lives in the shard's SeriesTable slot).
 struct SeriesState {
   SeriesState(SeriesId id_, Labels labels_, const RobustDetectorConfig& dc, size_t window_points)
-      : id(id_), labels(std::move(labels_)), detector(dc), window(window_points) {}
+      : id(id_), labels(std::move(labels_)), detector(DetectorConfigFor(dc, labels)), window(window_points) {}
 
   SeriesId id;
   Labels labels;
@@ -599,7 +611,7 @@ struct Engine::Impl {
       if (!rate.ok()) return rate.status();
       auto mono = MonotonicityTracker::Parse(&in);
       if (!mono.ok()) return mono.status();
-      auto det = RobustDetector::Parse(&in, detector_cfg);
+      auto det = RobustDetector::Parse(&in, DetectorConfigFor(detector_cfg, labels));
       if (!det.ok()) return det.status();
       auto win = SeriesWindow::Parse(&in);
       if (!win.ok()) return win.status();

@@ -122,6 +122,45 @@ TEST_F(EngineTest, StepOpensIncidentThatResolves) {
   EXPECT_EQ(timeline.back().kind, "resolved");
 }
 
+TEST_F(EngineTest, SustainedErrorsOnAZeroBaselineOpenAnIncident) {
+  // A method that starts failing on a third of its calls: its 5xx counter,
+  // flat for 100 s, climbs by 5 a second, while nothing else of the service
+  // moves. A departure from zero scores at most 1.5x the threshold (9,
+  // below open_score 12: it joins incidents, it does not open one); on a
+  // series that counts failures, once it has lasted 2 * sparse_confirm_points
+  // it may score 12 and page. The same shape on disk writes does not.
+  auto e = Open();
+  const TimestampMs t0 = clock_.NowMs();
+  std::vector<Label> errors = {{"__name__", "http_server_requests_total"}, {"code", "5xx"}, {"instance", "api-0"}};
+  std::vector<Label> writes = {{"__name__", "disk_writes_total"}, {"instance", "db-0"}};
+  std::vector<Sample> flat, climbing;
+  for (int i = 0; i < 100; ++i) flat.push_back({t0 + i * 1000, 1000});
+  for (int i = 0; i < 10; ++i) climbing.push_back({t0 + (100 + i) * 1000, 1000 + 5.0 * (i + 1)});
+  Push(*e, {Series(errors, flat), Series(writes, flat)});
+  Push(*e, {Series(errors, climbing), Series(writes, climbing)});
+  clock_.Set(t0 + 110 * 1000);
+  e->Flush();
+
+  std::vector<Incident> open;
+  ASSERT_TRUE(WaitFor([&] {
+    IncidentQuery q;
+    q.state = IncidentState::kOpen;
+    open = *e->store()->ListIncidents(q);
+    return !open.empty();
+  }));
+  ASSERT_EQ(open.size(), 1u);
+  EXPECT_EQ(open[0].entity_labels.Get("instance"), "api-0");
+  auto anomalies = *e->store()->ListAnomalies(AnomalyQuery{});
+  double errors_max = 0, writes_max = 0;
+  for (const auto& a : anomalies) {
+    double& m = a.labels.Get("instance") == "api-0" ? errors_max : writes_max;
+    m = std::max(m, a.score);
+  }
+  EXPECT_GE(errors_max, cfg_.incidents.open_score);
+  EXPECT_GT(writes_max, 0) << "the disk writes are reported";
+  EXPECT_LT(writes_max, cfg_.incidents.open_score) << "but do not open an incident";
+}
+
 TEST_F(EngineTest, CountersAreAnalysedAsRates) {
   auto e = Open();
   const TimestampMs t0 = clock_.NowMs();
