@@ -614,10 +614,40 @@ void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<Track
   }
 }
 
+void AlertCorrelator::DropBlipsBefore(AlertIncident& cand, const std::function<TrackedAlert*(Fingerprint)>& alerts) {
+  // A candidate's alert that came and went (fired less than a propagation
+  // window) before any other alert of it began overlapped nothing of what
+  // the candidate became: a blip on the service (a disk, a certificate, a
+  // GC pause) that a fault beginning there a minute or two later joined
+  // (by the same service, its episode still fresh). It stays out of the
+  // incident that opens, and counts for no evidence. Measured on the storm
+  // pools (storms stop 16): purity +0.0009 to +0.0073 on every pool of 100,
+  // completeness -0.0004 to +0.0021.
+  std::set<Fingerprint> before;
+  for (Fingerprint fp : cand.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->firing || t->flapping || t->resolved_ms - StartOf(*t) >= cfg_.propagation_window_ms) continue;
+    bool first = true;
+    for (Fingerprint o : cand.alerts) {
+      const TrackedAlert* u = o == fp ? nullptr : alerts(o);
+      first = first && (!u || StartOf(*u) > t->resolved_ms);
+    }
+    if (first) before.insert(fp);
+  }
+  if (before.empty() || before.size() == cand.alerts.size()) return;
+  Detach(cand, before, alerts);
+  for (Fingerprint fp : before) candidate_of_.erase(fp);
+  if (!cand.services.empty() && !cand.services.count(cand.root_service)) {
+    cand.root_service = cand.services.begin()->first;  // the blip's service: judged again among what stays
+    UpdateRoot(cand, cand.root_service);
+  }
+}
+
 void AlertCorrelator::Open(int64_t key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                            std::vector<AlertIncidentChange>* out) {
   auto node = candidates_.extract(key);
   AlertIncident inc = std::move(node.mapped());
+  DropBlipsBefore(inc, alerts);
   inc.id = next_id_();
   inc.open = true;
   inc.opened_ms = now;
@@ -809,6 +839,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   AlertIncident& c = candidates_[key];
   Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts), &alerts);
   candidate_of_[t->fingerprint] = key;
+  DropBlipsBefore(c, alerts);  // no evidence of what it became either
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
 }
 

@@ -43,7 +43,10 @@
 // Minimum evidence. A candidate opens (and gets an id) only once it holds
 // min_alerts distinct alerts, or one of its alerts has been firing for
 // min_duration; a candidate whose alerts all resolved before that is
-// dropped, so one-off blips page nobody.
+// dropped, so one-off blips page nobody. A candidate's alert that fired
+// less than a propagation window and resolved before any other of it began
+// (a blip a fault on its service joined a minute later) is taken out of
+// it: no evidence, and not in the incident that opens.
 //
 // Suspected root: the incident's service that explains most of its alerts
 // (its own and those of the services that depend on it and began failing no
@@ -413,6 +416,9 @@ class AlertCorrelator {
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // Takes out of a candidate about to open its alerts that fired less than
+  // a propagation window and resolved before any other of it began.
+  void DropBlipsBefore(AlertIncident& cand, const std::function<TrackedAlert*(Fingerprint)>& alerts);
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);
   void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs now) const;

@@ -753,6 +753,39 @@ TEST(AlertPipeline, ABlipOnTheRootLeavesOnceTheRootKeptFailing) {
   }
 }
 
+// A blip that came and went on a service before a fault began there
+// (its candidate still fresh: the fault's first alerts joined it by the
+// same service) is no part of the incident that opens; one still firing
+// when the fault's first alert began, that fired longer than a propagation
+// window, stays (nothing tells it apart).
+TEST(AlertPipeline, ABlipThatEndedBeforeTheFaultBeganIsNotInItsIncident) {
+  for (TimestampMs blip_end : {TimestampMs{40'000}, TimestampMs{250'000}}) {
+    SCOPED_TRACE(blip_end);
+    Fixture f;
+    Alert blip = Pod("DiskFull", "payments", 4, 0);
+    for (TimestampMs now = 0; now <= 400'000; now += 1000) {
+      if (now == 0 || now == blip_end) {
+        blip.ends_ms = now == blip_end ? now : 0;
+        f.p.Receive(blip, now, &f.out);
+      }
+      if (now >= 100'000 && now % 60'000 == 40'000) {  // the fault, from 100 s, re-sent every minute
+        for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbErrors", "payments", i, 100'000 + 1000 * i, now + 240'000), now, &f.out);
+      }
+      f.p.Tick(now, &f.out);
+    }
+    ASSERT_EQ(f.ids, 1);
+    const AlertIncident* inc = f.p.correlator().Find(1);
+    ASSERT_NE(inc, nullptr);
+    EXPECT_EQ(inc->root_service, "payments");
+    const TrackedAlert* t = f.p.alerts().Find(FingerprintOf(blip.labels));
+    ASSERT_NE(t, nullptr);
+    const bool before = blip_end < 100'000;
+    EXPECT_EQ(t->incident_id, before ? 0 : 1);
+    EXPECT_EQ(inc->alerts.count(t->fingerprint), before ? 0u : 1u);
+    EXPECT_EQ(inc->alerts.size(), before ? 3u : 4u);
+  }
+}
+
 // A second fault whose root (checkout) calls the first fault's root
 // (payments) a minute later looks exactly like propagation and joins its
 // incident. Once payments has been quiet for a propagation window, what
