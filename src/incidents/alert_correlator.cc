@@ -614,10 +614,40 @@ void AlertCorrelator::MarkSymptoms(AlertIncident& inc, const std::function<Track
   }
 }
 
+void AlertCorrelator::DropBlipsBefore(AlertIncident& cand, const std::function<TrackedAlert*(Fingerprint)>& alerts) {
+  // A candidate's alert that came and went (fired less than a propagation
+  // window) before any other alert of it began overlapped nothing of what
+  // the candidate became: a blip on the service (a disk, a certificate, a
+  // GC pause) that a fault beginning there a minute or two later joined
+  // (by the same service, its episode still fresh). It stays out of the
+  // incident that opens, and counts for no evidence. Measured on the storm
+  // pools (storms stop 16): purity +0.0009 to +0.0073 on every pool of 100,
+  // completeness -0.0004 to +0.0021.
+  std::set<Fingerprint> before;
+  for (Fingerprint fp : cand.alerts) {
+    const TrackedAlert* t = alerts(fp);
+    if (!t || t->firing || t->flapping || t->resolved_ms - StartOf(*t) >= cfg_.propagation_window_ms) continue;
+    bool first = true;
+    for (Fingerprint o : cand.alerts) {
+      const TrackedAlert* u = o == fp ? nullptr : alerts(o);
+      first = first && (!u || StartOf(*u) > t->resolved_ms);
+    }
+    if (first) before.insert(fp);
+  }
+  if (before.empty() || before.size() == cand.alerts.size()) return;
+  Detach(cand, before, alerts);
+  for (Fingerprint fp : before) candidate_of_.erase(fp);
+  if (!cand.services.empty() && !cand.services.count(cand.root_service)) {
+    cand.root_service = cand.services.begin()->first;  // the blip's service: judged again among what stays
+    UpdateRoot(cand, cand.root_service);
+  }
+}
+
 void AlertCorrelator::Open(int64_t key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
                            std::vector<AlertIncidentChange>* out) {
   auto node = candidates_.extract(key);
   AlertIncident inc = std::move(node.mapped());
+  DropBlipsBefore(inc, alerts);
   inc.id = next_id_();
   inc.open = true;
   inc.opened_ms = now;
@@ -663,19 +693,15 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
       }
       if (was && !t->firing && BlipDuringFault(inc, *t, now, alerts)) {
         // Not the fault's: it leaves the incident (and, resolved, is in none).
-        AlertIncidentChange ch;
-        ch.incident_id = inc.id;
-        ch.alerts.push_back(t->fingerprint);
-        ch.timeline.push_back(Line(now, "alert",
-                                   "left the incident: fired " + std::to_string((now - StartOf(*t)) / 1000) +
-                                       " s and resolved while the suspected root " + inc.root_service +
-                                       " kept failing (a blip, not a symptom): " + AlertLine(*t),
-                                   0));
-        ch.timeline.back().incident_id = inc.id;
-        Detach(inc, {t->fingerprint}, alerts);
-        t->incident_id = 0;
-        out->push_back(std::move(ch));
+        LeaveAsBlip(inc, t, now, now, "", alerts, out);
         return;
+      }
+      if (was && !t->firing && !t->flapping && inc.id != 0 && now - StartOf(*t) < cfg_.propagation_window_ms &&
+          root_blip_checks_.size() < cfg_.max_incidents && ServiceOf(t->alert.labels) == inc.root_service &&
+          ServiceFiring(inc, inc.root_service, t->fingerprint, alerts)) {
+        // Spared by BlipDuringFault (begun with the root's onset): a root
+        // pod's, or a blip? Judged a propagation window on.
+        root_blip_checks_.push_back({inc.id, t->fingerprint, now});
       }
       t->symptom = MutedAsSymptom(inc, *t);
       std::string svc;  // (its service is looked up only for a resolution: not on every repeat)
@@ -813,6 +839,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   AlertIncident& c = candidates_[key];
   Add(c, *t, now, FreshServiceEpisode(c, svc, now, alerts), &alerts);
   candidate_of_[t->fingerprint] = key;
+  DropBlipsBefore(c, alerts);  // no evidence of what it became either
   if (static_cast<int>(c.alerts.size()) >= cfg_.min_alerts) Open(key, now, alerts, out);
 }
 
@@ -825,6 +852,53 @@ bool AlertCorrelator::BlipDuringFault(const AlertIncident& inc, const TrackedAle
     return false;
   }
   return ServiceFiring(inc, inc.root_service, t.fingerprint, alerts);
+}
+
+void AlertCorrelator::LeaveAsBlip(AlertIncident& inc, TrackedAlert* t, TimestampMs now, TimestampMs ended,
+                                  const std::string& why,
+                                  const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                  std::vector<AlertIncidentChange>* out) {
+  AlertIncidentChange ch;
+  ch.incident_id = inc.id;
+  ch.alerts.push_back(t->fingerprint);
+  ch.timeline.push_back(Line(now, "alert",
+                             "left the incident: fired " + std::to_string((ended - StartOf(*t)) / 1000) +
+                                 " s and resolved while the suspected root " + inc.root_service + " kept failing" +
+                                 why + " (a blip, not a symptom): " + AlertLine(*t),
+                             0));
+  ch.timeline.back().incident_id = inc.id;
+  Detach(inc, {t->fingerprint}, alerts);
+  t->incident_id = 0;
+  out->push_back(std::move(ch));
+}
+
+void AlertCorrelator::LeaveIfRootKeptFailing(const RootBlipCheck& check, TimestampMs now,
+                                             const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                                             std::vector<AlertIncidentChange>* out) {
+  // A fault's root fails for as long as the fault: a root pod that
+  // recovers with it goes with the rest of the root's alerts (which is why
+  // BlipDuringFault spares the root's own alerts begun with its onset),
+  // while a brief alert there that resolved a propagation window before
+  // anything else of the root did was something else on the service (a
+  // disk, a certificate, a GC pause). Measured on the storm pools (storms
+  // stop 16): such blips, often the first alert on the root's service
+  // (they began the candidate the fault joined), sat in fault incidents of
+  // 50-150 alerts; purity +0.0011 to +0.0018 on every pool of 100.
+  auto it = incidents_.find(check.incident);
+  if (it == incidents_.end() || it->second.resolved || !it->second.alerts.count(check.fp)) return;
+  AlertIncident& inc = it->second;
+  TrackedAlert* t = alerts(check.fp);
+  if (!t || t->firing || t->flapping || t->resolved_ms != check.resolved ||
+      ServiceOf(t->alert.labels) != inc.root_service) {
+    return;
+  }
+  bool kept_failing = false;  // a root alert that fired before the resolution fires still
+  for (Fingerprint fp : inc.firing) {
+    const TrackedAlert* u = fp == check.fp ? nullptr : alerts(fp);
+    kept_failing = kept_failing || (u && u->firing && !u->flapping && ServiceOf(u->alert.labels) == inc.root_service &&
+                                    StartOf(*u) <= check.resolved);
+  }
+  if (kept_failing) LeaveAsBlip(inc, t, now, t->resolved_ms, " for a propagation window after", alerts, out);
 }
 
 void AlertCorrelator::Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
@@ -1536,6 +1610,11 @@ void AlertCorrelator::Tick(TimestampMs now, const std::function<TrackedAlert*(Fi
     ReclaimClearedWithRoot(id, now, alerts, out);
     RegroupAfterRoot(id, now, alerts, out);
     HandOverToFailingRoot(id, now, alerts, out);
+  }
+  while (!root_blip_checks_.empty() && now - root_blip_checks_.front().resolved >= cfg_.propagation_window_ms) {
+    RootBlipCheck check = root_blip_checks_.front();
+    root_blip_checks_.pop_front();
+    LeaveIfRootKeptFailing(check, now, alerts, out);
   }
   while (!clear_checks_.empty() && now - clear_checks_.front().cleared >= cfg_.propagation_window_ms) {
     ClearCheck check = std::move(clear_checks_.front());

@@ -43,7 +43,10 @@
 // Minimum evidence. A candidate opens (and gets an id) only once it holds
 // min_alerts distinct alerts, or one of its alerts has been firing for
 // min_duration; a candidate whose alerts all resolved before that is
-// dropped, so one-off blips page nobody.
+// dropped, so one-off blips page nobody. A candidate's alert that fired
+// less than a propagation window and resolved before any other of it began
+// (a blip a fault on its service joined a minute later) is taken out of
+// it: no evidence, and not in the incident that opens.
 //
 // Suspected root: the incident's service that explains most of its alerts
 // (its own and those of the services that depend on it and began failing no
@@ -382,6 +385,25 @@ class AlertCorrelator {
   // one of its symptoms (those last as long as the fault does).
   bool BlipDuringFault(const AlertIncident& inc, const TrackedAlert& t, TimestampMs now,
                        const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // The exception BlipDuringFault makes for the root (an alert begun within
+  // its onset spread may be a root pod recovering with the fault) is
+  // judged again a propagation window after the alert resolved: when the
+  // root kept failing all that while (an alert of it that fired before the
+  // resolution still fires), the short alert was no part of the fault but
+  // something brief on the root's service (a blip that came first often
+  // began the root's candidate); it leaves the incident then.
+  struct RootBlipCheck {
+    int64_t incident = 0;
+    Fingerprint fp = 0;
+    TimestampMs resolved = 0;
+  };
+  void LeaveIfRootKeptFailing(const RootBlipCheck& check, TimestampMs now,
+                              const std::function<TrackedAlert*(Fingerprint)>& alerts,
+                              std::vector<AlertIncidentChange>* out);
+  // Detaches `t` (resolved at `ended`) from `inc` as a blip: a timeline
+  // line (`why` after "kept failing"), a change; `t` is in no incident after.
+  void LeaveAsBlip(AlertIncident& inc, TrackedAlert* t, TimestampMs now, TimestampMs ended, const std::string& why,
+                   const std::function<TrackedAlert*(Fingerprint)>& alerts, std::vector<AlertIncidentChange>* out);
   // Counts an alert moved into `inc` without dating it (it starts no
   // episode there: new alerts on its service must not join by it).
   void Adopt(AlertIncident& inc, TrackedAlert* t) const;
@@ -394,6 +416,9 @@ class AlertCorrelator {
   // Takes `fps` out of `inc`, keeping the episode times of what stays.
   void Detach(AlertIncident& inc, const std::set<Fingerprint>& fps,
               const std::function<TrackedAlert*(Fingerprint)>& alerts) const;
+  // Takes out of a candidate about to open its alerts that fired less than
+  // a propagation window and resolved before any other of it began.
+  void DropBlipsBefore(AlertIncident& cand, const std::function<TrackedAlert*(Fingerprint)>& alerts);
   void Open(int64_t cand_key, TimestampMs now, const std::function<TrackedAlert*(Fingerprint)>& alerts,
             std::vector<AlertIncidentChange>* out);
   void MarkSymptoms(AlertIncident& inc, const std::function<TrackedAlert*(Fingerprint)>& alerts, TimestampMs now) const;
@@ -412,6 +437,7 @@ class AlertCorrelator {
   // service's resolved alerts off into (FollowPartSplitOff; bounded).
   std::map<std::pair<int64_t, std::string>, int64_t> part_split_;
   std::deque<ClearCheck> clear_checks_;  // due a propagation window after `cleared` (bounded; not persisted)
+  std::deque<RootBlipCheck> root_blip_checks_;  // due a propagation window after `resolved` (bounded; not persisted)
   mutable std::map<std::pair<std::string, std::string>, bool> depends_cache_;  // (service, root) -> depends
 };
 

@@ -110,6 +110,74 @@ void ExplainModes(const Storm& storm, const std::map<int, std::set<Fingerprint>>
   *out += "\n";
 }
 
+// The wrongly merged pairs (what purity loses), by what put them together.
+// In each incident, a pair of alerts of two true clusters (faults; each
+// noise alert is a cluster of its own) is charged to the alert outside the
+// incident's owner fault (both halves when neither is the owner's). Keys:
+// the alert's mode (as ExplainModes, noise for noise), how its fault's
+// root relates to the owner's (in: it depends on the owner's root, a
+// nested fault; out: the owner's root depends on it; apart: neither), and
+// the gap between the faults' starts (its fault's less the owner's:
+// <-180s, <-60s, ~0 (within a minute), <180s, >=180s). Summed by scripts.
+void ExplainPairs(const Storm& storm, const std::map<Fingerprint, int>& truth,
+                  const std::map<Fingerprint, int64_t>& incident_of, const std::map<int64_t, int>& owner,
+                  std::string* out) {
+  std::map<Fingerprint, std::string> service_of;
+  for (const auto& s : storm.sends) service_of[FingerprintOf(s.alert.labels)] = std::string(s.alert.labels.Get("service"));
+  std::map<int64_t, std::map<int, int>> size;  // incident -> fault (noise: -1, counted apart) -> scored alerts
+  std::map<int64_t, int> scored;
+  for (const auto& [fp, f] : truth) {
+    auto it = incident_of.find(fp);
+    if (it == incident_of.end() || storm.shared.count(fp)) continue;
+    ++scored[it->second];
+    if (f >= 0) ++size[it->second][f];
+  }
+  std::map<std::string, double> pairs;
+  double total = 0;
+  for (const auto& [fp, f] : truth) {
+    auto it = incident_of.find(fp);
+    if (it == incident_of.end() || storm.shared.count(fp)) continue;
+    const int64_t inc = it->second;
+    const int own = owner.at(inc);
+    if (f >= 0 && f == own) continue;
+    const int mine = f >= 0 ? size[inc][f] : 1;
+    const int own_n = own >= 0 && size[inc].count(own) ? size[inc][own] : 0;
+    // With the owner's alerts: all charged here; with the other outsiders: half.
+    double w = own_n + 0.5 * (scored[inc] - mine - own_n);
+    if (w <= 0) continue;
+    total += w;
+    std::string key;
+    if (f < 0) {
+      key = "noise";
+    } else if (own < 0) {
+      key = "in-noise-inc";
+    } else {
+      const StormFault& fault = storm.faults[static_cast<size_t>(f)];
+      const StormFault& other = storm.faults[static_cast<size_t>(own)];
+      const std::string& svc = service_of[fp];
+      bool hit_other = false;
+      for (const auto& [g, h] : truth) hit_other = hit_other || (h == own && service_of[g] == svc);
+      key = svc == fault.root_service ? "own-root"
+            : !(svc == other.root_service || storm.topology.DependsOn(svc, other.root_service)) ? "only-own"
+            : hit_other ? "shared-both" : "shared-one";
+      key += storm.topology.DependsOn(fault.root_service, other.root_service)   ? "/in"
+             : storm.topology.DependsOn(other.root_service, fault.root_service) ? "/out"
+                                                                                 : "/apart";
+      TimestampMs gap = fault.start_ms - other.start_ms;
+      key += gap < -180'000 ? "/<-180s" : gap < -60'000 ? "/<-60s" : gap <= 60'000 ? "/~0" : gap < 180'000 ? "/<180s" : "/>=180s";
+    }
+    pairs[key] += w;
+  }
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "pairs: wrong=%.1f", total);
+  *out += buf;
+  for (const auto& [k, w] : pairs) {
+    std::snprintf(buf, sizeof buf, " %s=%.1f", k.c_str(), w);
+    *out += buf;
+  }
+  *out += "\n";
+}
+
 void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, int>& truth,
              const std::map<int, std::set<Fingerprint>>& by_fault, const std::map<Fingerprint, int64_t>& incident_of,
              const std::map<Fingerprint, std::string>& described, const std::map<int64_t, std::string>& root_of,
@@ -169,6 +237,7 @@ void Explain(const Storm& storm, TimestampMs begin, const std::map<Fingerprint, 
     }
   }
   ExplainModes(storm, by_fault, incident_of, owner, out);
+  ExplainPairs(storm, truth, incident_of, owner, out);
 }
 }  // namespace
 
