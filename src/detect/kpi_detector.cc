@@ -77,8 +77,14 @@ KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
   p.detectors = kDetLevel;
   SetProfile(p);
   trend_block_ = cold_->trend.block();
-  cold_->buf_ts.reserve(static_cast<size_t>(cfg_.profile_after));
-  cold_->buf_values.reserve(static_cast<size_t>(cfg_.profile_after));
+  // The history is reserved here and the learning buffers at the first
+  // point (Update), not here: a caller that creates many series and then
+  // feeds them (kpi_bench) gets the cold blocks and histories next to each
+  // other and the buffers, freed at the first profile, in one stretch. With
+  // the buffers reserved here, each series' cold block sat between its
+  // neighbours' freed buffers and kept their pages: RSS growth 7.1 KiB per
+  // series instead of 3.9 (round hot).
+  cold_->hist.reserve(kHistory);
 }
 
 void KpiDetector::SetProfile(const KpiProfile& p) {
@@ -725,10 +731,11 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   // Learning buffer, history.
   if (!profiled_) {
     if (cold_->buf_ts.size() == cold_->buf_ts.capacity()) {
-      // Two allocations each instead of a doubling series of them (a
-      // series that lives for a few points still holds a small buffer).
-      const size_t full = static_cast<size_t>(std::clamp(cfg_.profile_after, 1, 4096));
-      const size_t want = std::max(cold_->buf_ts.empty() ? std::min<size_t>(full, 64) : full, 2 * cold_->buf_ts.size());
+      // The whole buffer at the first point (as the constructor reserved
+      // it before round hot: a first 64-point buffer, freed at the 65th
+      // point, left holes between the histories, +120 B RSS per series
+      // in kpi_bench), not a doubling series of allocations.
+      const size_t want = LearningCapacity(cold_->buf_ts.size() + 1);
       cold_->buf_ts.reserve(want);
       cold_->buf_values.reserve(want);
     }
@@ -867,6 +874,13 @@ bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double
   *lower = e - thr * sc;
   *upper = e + thr * sc;
   return true;
+}
+
+size_t KpiDetector::LearningCapacity(size_t n) const {
+  const size_t full = static_cast<size_t>(std::clamp(cfg_.profile_after, 1, 4096));
+  size_t c = 0;
+  while (c < n) c = std::max(full, 2 * c);
+  return c;
 }
 
 size_t KpiDetector::StateBytes() const {
@@ -1091,6 +1105,9 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (d.profiled_) {
     d.cold_->buf_ts.shrink_to_fit();
     d.cold_->buf_values.shrink_to_fit();
+  } else {
+    d.cold_->buf_ts.reserve(d.LearningCapacity(d.cold_->buf_ts.size()));
+    d.cold_->buf_values.reserve(d.LearningCapacity(d.cold_->buf_values.size()));
   }
   if (!d.cold_->hist.empty() || d.hist_acc_n_ != 0) d.cold_->hist.reserve(kHistory);
   *this = std::move(d);

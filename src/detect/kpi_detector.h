@@ -191,6 +191,8 @@ class KpiDetector {
   void Reprofile();
   // Sets the profile (the cold block's) and its hot copies.
   void SetProfile(const KpiProfile& p);
+  // The learning buffers' capacity after n points (as Update grows them).
+  size_t LearningCapacity(size_t n) const;
 
   // The state a point does not touch, in one heap block per series (round
   // hot, docs/detection.md): a caller that drives many series streams every
