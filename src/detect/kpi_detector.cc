@@ -1100,8 +1100,8 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok() && !b.empty()) s = Status::Corruption("kpi suite snapshot has trailing bytes");
   if (!s.ok()) return s;
   // The capacities the saved detector had: a profiled one holds no learning
-  // buffer (the constructor reserved one: 7 KiB per restored series), and
-  // the history holds kHistory once it has begun.
+  // buffer (a restored series once kept 7 KiB of it), a learning one the
+  // capacity Update gives it, and the history holds kHistory.
   if (d.profiled_) {
     d.cold_->buf_ts.shrink_to_fit();
     d.cold_->buf_values.shrink_to_fit();

@@ -134,7 +134,9 @@ class KpiDetector {
   // queueing. It reads only this object (the slots' positions and the parts
   // block's address: no pointer inside a part, round arena), so a caller
   // that also prefetches the object one series earlier never waits here.
-  // The object itself is the caller's to prefetch. No effect on results.
+  // The object itself is the caller's to prefetch. It also loads the cold
+  // block's history or trend lines when the next point reads them (known
+  // from counters in this object). No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
