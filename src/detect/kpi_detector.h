@@ -111,7 +111,7 @@ class KpiDetector {
   explicit KpiDetector(const KpiDetectorConfig& cfg = {});
   KpiVerdict Update(TimestampMs ts, double value);
 
-  const KpiProfile& profile() const { return profile_; }
+  const KpiProfile& profile() const { return cold_->profile; }
   bool profiled() const { return profiled_; }
   // Feedback on a reported anomaly: a false alarm raises the threshold of
   // this series (x1.25, at most x4), a confirmed one lowers it (x0.9, at
@@ -134,7 +134,9 @@ class KpiDetector {
   // queueing. It reads only this object (the slots' positions and the parts
   // block's address: no pointer inside a part, round arena), so a caller
   // that also prefetches the object one series earlier never waits here.
-  // The object itself is the caller's to prefetch. No effect on results.
+  // The object itself is the caller's to prefetch. It also loads the cold
+  // block's history or trend lines when the next point reads them (known
+  // from counters in this object). No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
@@ -183,25 +185,50 @@ class KpiDetector {
   double Floor() const;
 
   KpiDetectorConfig cfg_;
-  KpiProfile profile_;
   static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
-  // Stores a block mean in the history (int16 steps of hist_step_ from
-  // hist_offset_; a mean beyond the steps' range coarsens the step).
+  // Stores a block mean in the history (int16 steps of hist_step from
+  // hist_offset; a mean beyond the steps' range coarsens the step).
   void PushHistory(double mean);
   void Reprofile();
+  // Sets the profile (the cold block's) and its hot copies.
+  void SetProfile(const KpiProfile& p);
+  // The learning buffers' capacity after n points (as Update grows them).
+  size_t LearningCapacity(size_t n) const;
 
-  std::vector<TimestampMs> buf_ts_;  // first-profile buffer (empty afterwards)
-  std::vector<float> buf_values_;
-  // Block means for re-profiling, as int16 steps (round nab5: half the
-  // bytes of floats, which pays for the KNN novelty view's RSS; re-profiling
-  // takes only the period and trend from them, and a step is at most 1/16384
-  // of the means' range).
-  std::vector<int16_t> hist_;
+  // The state a point does not touch, in one heap block per series (round
+  // hot, docs/detection.md): a caller that drives many series streams every
+  // byte of this object per point (the bench's array, the engine's
+  // prefetch of a series' state), so what only the learning phase, a
+  // history block's end (1 point in 128 at one-minute steps), a trend
+  // block's end (1 in 60) or a re-profile reads is kept out of it.
+  // PrefetchParts loads the history or trend part when the next point
+  // closes such a block. Always allocated (a moved-from detector has none
+  // and may only be destroyed or assigned to).
+  struct Cold {
+    // Block means for re-profiling, as int16 steps (round nab5: half the
+    // bytes of floats, which pays for the KNN novelty view's RSS;
+    // re-profiling takes only the period and trend from them, and a step is
+    // at most 1/16384 of the means' range).
+    std::vector<int16_t> hist;
+    TimestampMs hist_first_ts = 0;
+    float hist_offset = 0, hist_step = 0;  // a block mean is hist_offset + q hist_step (step 0: none stored yet)
+    // The trend test's blocks (its partial block is summed in trend_sum_ /
+    // trend_in_ here: its own in_block / sum stay 0 but in AppendTo).
+    TrendTest trend;
+    KpiProfile profile;
+    std::vector<TimestampMs> buf_ts;  // first-profile buffer (empty afterwards)
+    std::vector<float> buf_values;
+  };
+  std::unique_ptr<Cold> cold_;
+  // What each point reads of the profile (copies of cold_->profile's).
+  double prof_resolution_ = 0, prof_scale_ = 0;
+  int64_t prof_step_ms_ = 0, prof_period_ms_ = 0;  // (prof_detectors_ after limits_: no padding)
+  // The trend test's partial block (TrendTest::Update's per-point part).
+  int32_t trend_in_ = 0, trend_block_ = 1;
+  double trend_sum_ = 0;
   int32_t hist_block_ = 1, hist_acc_n_ = 0;  // (a block spans at most two weeks: 2^31 points is ~68 years of seconds)
   double hist_acc_ = 0;
-  TimestampMs hist_first_ts_ = 0;
-  float hist_offset_ = 0, hist_step_ = 0;  // a block mean is hist_offset_ + q hist_step_ (step 0: none stored yet)
 
   RobustLevel level_{0.05f, 0.02f};
   RobustLevel season_offset_{0.05f, 0.02f};  // level of (x - seasonal expected)
@@ -216,8 +243,8 @@ class KpiDetector {
   Cusum cusum_;
   float bocpd_acc_ = 0;
   int bocpd_n_ = 0;
-  TrendTest trend_;
   LearnedLimits limits_;
+  uint32_t prof_detectors_ = 0;  // (a copy of cold_->profile.detectors)
   SpotThreshold spot_;
   // Sustained views, each with its own EVT tail: the short-term (~4 points)
   // and medium-term (~100 points) means of the deseasonalised value against

@@ -199,6 +199,36 @@ TEST(TrendTest, FindsARampAndNotNoise) {
   EXPECT_NEAR(slope, 0.05, 0.01);
 }
 
+// Close (the block-closing half of Update, for a caller that sums the
+// block's points itself: KpiDetector, round hot) gives Update's results.
+TEST(TrendTest, CloseOfOutsideSumsIsUpdate) {
+  std::mt19937 rng(7);
+  std::normal_distribution<double> noise(0, 1);
+  TrendTest inside(5), outside(5);
+  double sum = 0;
+  int in_block = 0, evaluated = 0;
+  for (int i = 0; i < 5 * TrendTest::kBlocks * 3; ++i) {
+    const double x = 0.01 * i + noise(rng);
+    const TrendTest::Result a = inside.Update(x);
+    sum += x;
+    TrendTest::Result b;
+    if (++in_block == outside.block()) {
+      b = outside.Close(sum);
+      sum = 0;
+      in_block = 0;
+    }
+    ASSERT_EQ(a.evaluated, b.evaluated) << i;
+    ASSERT_EQ(a.mk_z, b.mk_z) << i;
+    if (a.evaluated) {
+      ASSERT_EQ(inside.Slope(), outside.Slope()) << i;
+      ++evaluated;
+    }
+  }
+  EXPECT_GT(evaluated, 40);
+  EXPECT_EQ(inside.in_block(), in_block);
+  EXPECT_EQ(inside.partial_sum(), sum);
+}
+
 TEST(SpectralResidual, ScoresASpikeAboveNormalPoints) {
   std::mt19937 rng(6);
   std::normal_distribution<double> noise(0, 0.1);
@@ -673,6 +703,66 @@ TEST(KpiDetector, SnapshotRestoresTheSameVerdicts) {
       }
     }
   }
+}
+
+// Round hot: what a point does not read (the profile, the learning buffer,
+// the re-profiling history, the trend test's blocks) is in a cold block
+// outside the object, and the trend test's partial block in the object. A
+// moved detector carries the block along, and a snapshot taken inside a
+// trend block restores its partial sum: the restored state's bytes are the
+// saved ones and the trend alarms come at the same points.
+TEST(KpiDetector, ColdBlockSurvivesMoveAndSnapshot) {
+  // No period, a slow rise from day 3 on: the trend test reports it.
+  const auto value = [](int i) { return 40 + Noise(i) + (i > 3 * 1440 ? 0.004 * (i - 3 * 1440) : 0.0); };
+  KpiDetector reference;
+  KpiDetector a;
+  const int cut = 2 * 1440 + 17;  // not at a trend block's end (one-minute blocks of 60 points)
+  Feed(reference, cut, kMinute, value);
+  Feed(a, cut, kMinute, value);
+  ASSERT_TRUE(a.profiled());
+  ASSERT_TRUE(a.profile().detectors & kDetTrend);
+  std::string before;
+  a.AppendTo(&before);
+  const size_t bytes = a.StateBytes();
+
+  KpiDetector moved(std::move(a));
+  KpiDetector assigned;
+  assigned = std::move(moved);
+  std::string after_move;
+  assigned.AppendTo(&after_move);
+  EXPECT_EQ(after_move, before);
+  EXPECT_EQ(assigned.StateBytes(), bytes);
+  EXPECT_EQ(assigned.profile().detectors, reference.profile().detectors);
+  EXPECT_EQ(assigned.profile().trend_block, reference.profile().trend_block);
+
+  KpiDetector restored;
+  std::string_view in = before;
+  bool ok = false;
+  ASSERT_TRUE(restored.ParseFrom(&in, &ok).ok());
+  ASSERT_TRUE(ok);
+  std::string again;
+  restored.AppendTo(&again);
+  EXPECT_EQ(again, before);  // the partial trend block included
+  EXPECT_EQ(restored.StateBytes(), bytes);
+
+  int trend_alarms = 0;
+  for (int i = cut; i < 6 * 1440; ++i) {
+    const int64_t ts = static_cast<int64_t>(i) * kMinute;
+    const KpiVerdict r = reference.Update(ts, value(i));
+    const KpiVerdict m = assigned.Update(ts, value(i));
+    const KpiVerdict s = restored.Update(ts, value(i));
+    ASSERT_EQ(r.fired, m.fired) << i;
+    ASSERT_EQ(r.fired, s.fired) << i;
+    ASSERT_EQ(r.score, m.score) << i;
+    ASSERT_EQ(r.score, s.score) << i;
+    ASSERT_EQ(r.surprise, s.surprise) << i;
+    trend_alarms += (r.fired & kDetTrend) != 0;
+  }
+  EXPECT_GT(trend_alarms, 0);
+  std::string end_r, end_s;
+  reference.AppendTo(&end_r);
+  restored.AppendTo(&end_s);
+  EXPECT_EQ(end_r, end_s);
 }
 
 TEST(KpiDetector, SnapshotOfAnotherLayoutRelearnsAndDamageIsAnError) {

@@ -9,9 +9,15 @@ TrendTest::Result TrendTest::Update(double x) {
   Result res;
   sum_ += x;
   if (++in_block_ < block_) return res;
-  const float mean = static_cast<float>(sum_ / block_);
+  const double sum = sum_;
   in_block_ = 0;
   sum_ = 0;
+  return Close(sum);
+}
+
+TrendTest::Result TrendTest::Close(double sum) {
+  Result res;
+  const float mean = static_cast<float>(sum / block_);
   // S is kept up to date in O(kBlocks) per block: the leaving (oldest)
   // mean's pairs are taken out, the new mean's pairs added.
   auto sign = [](float d) { return (d > 0) - (d < 0); };

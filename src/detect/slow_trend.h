@@ -28,6 +28,20 @@ class TrendTest {
     double mk_z = 0;         // Mann-Kendall z (normal approximation)
   };
   Result Update(double x);
+  // The block-closing half of Update for a caller that sums a block's
+  // points itself (KpiDetector keeps that per-point part in its hot object
+  // and this test in a cold block, docs/detection.md round hot): `sum` is
+  // the block's block() points summed in order from 0, as Update sums them.
+  // This object's own partial block must be empty.
+  Result Close(double sum);
+  // The partial block Update is summing (points, sum), and setting it (a
+  // caller that sums outside, for the snapshot's bytes).
+  int in_block() const { return in_block_; }
+  double partial_sum() const { return sum_; }
+  void SetPartial(int in_block, double sum) {
+    in_block_ = in_block;
+    sum_ = sum;
+  }
   // The Theil-Sen slope per point of the current window (after an Update
   // that evaluated). Computed on demand: its 276 pairwise slopes and their
   // median are only needed when MK already points at a trend the caller
