@@ -66,6 +66,18 @@ class EngineTest : public ::testing::Test {
     return false;
   }
 
+  // The open incidents once there is one (real time, up to 10 s; empty if none).
+  static std::vector<Incident> WaitForOpenIncidents(Engine& e) {
+    std::vector<Incident> open;
+    WaitFor([&] {
+      IncidentQuery q;
+      q.state = IncidentState::kOpen;
+      open = *e.store()->ListIncidents(q);
+      return !open.empty();
+    });
+    return open;
+  }
+
   fs::path dir_;
   ServeConfig cfg_;
   SimulatedClock clock_{1'700'000'000'000};
@@ -91,13 +103,8 @@ TEST_F(EngineTest, StepOpensIncidentThatResolves) {
   clock_.Set(t0 + 110 * 1000);
   e->Flush();
 
-  std::vector<Incident> open;
-  ASSERT_TRUE(WaitFor([&] {
-    IncidentQuery q;
-    q.state = IncidentState::kOpen;
-    open = *e->store()->ListIncidents(q);
-    return !open.empty();
-  }));
+  const std::vector<Incident> open = WaitForOpenIncidents(*e);
+  ASSERT_FALSE(open.empty());
   ASSERT_EQ(open.size(), 1u) << "only the jumping entity has an incident";
   EXPECT_EQ(open[0].entity_labels.Get("instance"), "a:1");
   EXPECT_NE(open[0].title.find("latency_ms"), std::string::npos) << open[0].title;
@@ -141,13 +148,8 @@ TEST_F(EngineTest, SustainedErrorsOnAZeroBaselineOpenAnIncident) {
   clock_.Set(t0 + 110 * 1000);
   e->Flush();
 
-  std::vector<Incident> open;
-  ASSERT_TRUE(WaitFor([&] {
-    IncidentQuery q;
-    q.state = IncidentState::kOpen;
-    open = *e->store()->ListIncidents(q);
-    return !open.empty();
-  }));
+  const std::vector<Incident> open = WaitForOpenIncidents(*e);
+  ASSERT_FALSE(open.empty());
   ASSERT_EQ(open.size(), 1u);
   EXPECT_EQ(open[0].entity_labels.Get("instance"), "api-0");
   auto anomalies = *e->store()->ListAnomalies(AnomalyQuery{});
