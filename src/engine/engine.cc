@@ -71,12 +71,9 @@ IncidentConfig IncidentConfigOf(const IncidentSettings& s) {
 // The robust detector's configuration for one series: the engine's, told
 // whether the series counts failures (a 5xx code label, an error-like name).
 RobustDetectorConfig DetectorConfigFor(const RobustDetectorConfig& base, const Labels& labels) {
+  static const std::vector<std::string> kStatusLabels = {"code", "status", "status_code", "http_status"};
   RobustDetectorConfig c = base;
-  std::string_view code = labels.Get("code");
-  for (const char* name : {"status", "status_code", "http_status"}) {
-    if (code.empty()) code = labels.Get(name);
-  }
-  c.counts_failures = CountsFailures(labels.MetricName(), code);
+  c.counts_failures = CountsFailures(labels.MetricName(), labels.FirstOf(kStatusLabels));
   return c;
 }
 

@@ -406,26 +406,37 @@ void Simulator::Impl::ApplyFaults() {
   }
 }
 
-std::vector<double> Simulator::Impl::BaseEndpointRates(int service) const {
-  std::vector<double> out(topo.services[service].endpoints.size(), 0.0);
-  std::vector<std::pair<CallRef, double>> stack;
-  for (const auto& r : topo.requests) {
-    stack.push_back({r.entry, r.rps});
-    while (!stack.empty()) {
-      auto [c, rps] = stack.back();
-      stack.pop_back();
-      if (c.service == service) out[c.endpoint] += rps;
-      for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) stack.push_back({d, rps});
+namespace {
+
+// Adds `rps` entering at `entry` and everything it calls, hop by hop, to
+// rate[service][endpoint]. With retry_err, a callee that failed part of the
+// calls last step gets that part again (one retry).
+void FlowDown(const Topology& topo, CallRef entry, double rps, const std::vector<std::vector<double>>* retry_err,
+              std::vector<std::vector<double>>* rate) {
+  std::vector<std::pair<CallRef, double>> stack{{entry, rps}};
+  while (!stack.empty()) {
+    auto [c, r] = stack.back();
+    stack.pop_back();
+    (*rate)[c.service][c.endpoint] += r;
+    for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) {
+      stack.push_back({d, retry_err ? r * (1 + std::min(1.0, (*retry_err)[d.service][d.endpoint])) : r});
     }
   }
-  return out;
+}
+
+}  // namespace
+
+std::vector<double> Simulator::Impl::BaseEndpointRates(int service) const {
+  std::vector<std::vector<double>> rate(topo.services.size());
+  for (size_t s = 0; s < topo.services.size(); ++s) rate[s].assign(topo.services[s].endpoints.size(), 0.0);
+  for (const auto& r : topo.requests) FlowDown(topo, r.entry, r.rps, nullptr, &rate);
+  return rate[service];
 }
 
 void Simulator::Impl::Flow(double mult) {
   for (auto& v : svc_rate) std::fill(v.begin(), v.end(), 0.0);
   // Rates flow from each request type's entry down the graph; a callee that
   // failed part of the calls last step gets that part again (one retry).
-  std::vector<std::pair<CallRef, double>> stack;
   for (size_t r = 0; r < topo.requests.size(); ++r) {
     double surge = 1;
     for (const auto& f : faults) {
@@ -434,15 +445,7 @@ void Simulator::Impl::Flow(double mult) {
         surge *= 1 + 3 * f.gt.spec.intensity;
       }
     }
-    stack.push_back({topo.requests[r].entry, topo.requests[r].rps * mult * surge});
-    while (!stack.empty()) {
-      auto [c, rps] = stack.back();
-      stack.pop_back();
-      svc_rate[c.service][c.endpoint] += rps;
-      for (const auto& d : topo.services[c.service].endpoints[c.endpoint].calls) {
-        stack.push_back({d, rps * (1 + std::min(1.0, prev_err[d.service][d.endpoint]))});
-      }
-    }
+    FlowDown(topo, topo.requests[r].entry, topo.requests[r].rps * mult * surge, &prev_err, &svc_rate);
   }
 }
 
