@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <climits>
 #include <cstdio>
+#include <cstdlib>
 
 namespace vigil {
 
@@ -458,10 +459,13 @@ int AlertCorrelator::Relatedness(const AlertIncident& inc, const std::string& se
 AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                                           const std::string& entity, const std::string& rule, TimestampMs now,
                                           bool close_only, int* score, bool weak_path,
-                                          const std::string& dependency) {
+                                          const std::string& dependency, Rival* rival) {
   AlertIncident* best = nullptr;
   *score = 0;
   TimestampMs best_evidence = INT64_MIN;
+  AlertIncident* second = nullptr;
+  int second_score = 0;
+  TimestampMs second_evidence = INT64_MIN;
   for (auto& [id, inc] : pool) {
     if (inc.resolved || inc.last_ms < now - cfg_.window_ms) continue;
     TimestampMs evidence = 0;
@@ -473,10 +477,26 @@ AlertIncident* AlertCorrelator::BestMatch(std::map<int64_t, AlertIncident>& pool
     s += kNamedEdge * NamedEdgeTier(inc, dependency);
     // Among equally related incidents, the one with the most recent evidence.
     if (s > *score || (s == *score && evidence > best_evidence)) {
+      if (best) {
+        second = best;
+        second_score = *score;
+        second_evidence = best_evidence;
+      }
       best = &inc;
       *score = s;
       best_evidence = evidence;
+    } else if (s > second_score) {
+      second = &inc;
+      second_score = s;
+      second_evidence = evidence;
     }
+  }
+  if (rival) {
+    // Another incident as related as the chosen one, with a suspected root
+    // of its own: only the tie-break (the most recent evidence) decided.
+    bool tie = best && second && second_score == *score && second->root_service != best->root_service;
+    rival->incident = tie ? second : nullptr;
+    rival->evidence_gap_ms = tie ? best_evidence - second_evidence : 0;
   }
   return best;
 }
@@ -750,10 +770,11 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
   std::string rule = RuleOf(t->alert.labels);
   std::string dep = cfg_.dependency_labels.empty() ? std::string() : DependencyOf(t->alert.labels, svc);
   int open_score = 0, cand_score = 0;
-  AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, false, dep);
+  Rival rival;
+  AlertIncident* open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, false, dep, &rival);
   // Related to an open incident only late: a callee that just began in
   // another (one alert is enough then) is the better guess.
-  if (open_score == kLate) open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, true, dep);
+  if (open_score == kLate) open = BestMatch(incidents_, svc, ent, rule, now, false, &open_score, true, dep, &rival);
   // Candidates gather only closely related alerts (same entity or service,
   // or the propagation path): loose topology relations would let unrelated
   // blips add up to the evidence of an incident.
@@ -797,6 +818,23 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
     ch.incident_id = open->id;
     ch.alerts.push_back(t->fingerprint);
     if (new_service) ch.timeline.push_back(Line(now, "alert", "alerts now also on " + svc + ": " + AlertLine(*t)));
+    if (new_service && rival.incident && rival.incident->open) {
+      // Said once, when the service's first alert joins: an operator
+      // should know that this grouping was a coin toss between two faults
+      // (alert times and topology cannot tell whose a caller of both is;
+      // correlation.dependency_labels can, when the alerts carry them).
+      const std::string other = std::to_string(rival.incident->id);
+      TimestampMs gap = std::llabs(rival.evidence_gap_ms);
+      std::string when = gap < 1000 ? "at the same time as this incident's"
+                                    : std::to_string(gap / 1000) + " s " +
+                                          (rival.evidence_gap_ms > 0 ? "earlier" : "later") + " than this incident's";
+      ch.timeline.push_back(Line(now, "alert",
+                                 svc + " is as closely related to incident " + other + " (suspected root " +
+                                     rival.incident->root_service + "), whose evidence began " + when + ": " + svc +
+                                     "'s alerts may be that fault's (if so, split them off and merge them into "
+                                     "incident " + other + ")",
+                                 rival.incident->id));
+    }
     if (open->root_service != old_root) {
       ch.timeline.push_back(Line(now, "root", "suspected root moved from " + old_root + " to " + open->root_service));
     }

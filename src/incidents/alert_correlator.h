@@ -267,12 +267,18 @@ class AlertCorrelator {
   // carries the propagation path, at the late relation's rank.
   int Relatedness(const AlertIncident& inc, const std::string& service, const std::string& entity, const std::string& rule,
                   TimestampMs now, bool weak_path, TimestampMs* evidence) const;
+  // Another incident exactly as related as the one BestMatch chose, with
+  // another suspected root (nullptr when none): the tie-break decided.
+  struct Rival {
+    AlertIncident* incident = nullptr;
+    TimestampMs evidence_gap_ms = 0;  // the chosen one's evidence time less the rival's
+  };
   // `dependency`: the callee the alert names (DependencyOf; "" for none).
   // Among related incidents, those the named call edge leads into
   // (NamedEdgeTier) come first; *score then includes the tier.
   AlertIncident* BestMatch(std::map<int64_t, AlertIncident>& pool, const std::string& service,
                            const std::string& entity, const std::string& rule, TimestampMs now, bool close_only, int* score,
-                           bool weak_path = false, const std::string& dependency = "");
+                           bool weak_path = false, const std::string& dependency = "", Rival* rival = nullptr);
   // How far the call edge to `dependency` leads into `inc`: 2 when its
   // suspected root is the dependency or reachable through it, plus 1 when
   // the dependency is the root or has alerts in it; 0 without a dependency.

@@ -587,6 +587,49 @@ TEST(AlertPipeline, ASharedCallersAlertsFollowTheDependencyTheyName) {
   EXPECT_EQ(plain[3], 1);
 }
 
+// Without dependency labels, the shared caller's first alert is exactly as
+// related to both incidents; the tie-break picks one, and the timeline of
+// the chosen incident says so once, naming the other, so that an operator
+// knows the grouping was a guess and where the alerts might belong. A
+// label that names the callee decides, and then nothing is said.
+TEST(AlertPipeline, ACallerEquallyRelatedToTwoIncidentsIsSaidToBe) {
+  for (bool labels : {false, true}) {
+    AlertingConfig cfg = Config();
+    if (!labels) cfg.correlation.dependency_labels.clear();
+    Fixture f(std::move(cfg));
+    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
+    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 5000), 5000, &f.out);
+    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 30'000), 30'000, &f.out);
+    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Timeouts", "search", i, 30'000), 30'000, &f.out);
+    ASSERT_EQ(f.ids, 2);
+    const std::string tied = "frontend is as closely related to incident ";
+    EXPECT_EQ(TimelineLines(f.out, tied), 0);
+    for (int i = 0; i < 2; ++i) {
+      Alert a = Named("UpstreamErrors", "frontend", i, 50'000 + i * 1000, "upstream", "search");
+      f.p.Receive(a, a.starts_ms, &f.out);
+    }
+    const TrackedAlert* first =
+        f.p.alerts().Find(FingerprintOf(Named("UpstreamErrors", "frontend", 0, 0, "upstream", "search").labels));
+    ASSERT_NE(first, nullptr);
+    if (labels) {
+      EXPECT_EQ(first->incident_id, 2);  // the named edge decided
+      EXPECT_EQ(TimelineLines(f.out, tied), 0);
+      continue;
+    }
+    EXPECT_EQ(first->incident_id, 1);
+    // Once (the second alert joins a service already there), naming the
+    // other incident and its root.
+    EXPECT_EQ(TimelineLines(f.out, tied + "2 (suspected root index)"), 1);
+    int refs = 0;
+    for (const auto& ch : f.out.incidents) {
+      for (const auto& e : ch.timeline) {
+        refs += e.text.find(tied) != std::string::npos && ch.incident_id == 1 && e.ref_id == 2;
+      }
+    }
+    EXPECT_EQ(refs, 1);
+  }
+}
+
 TEST(AlertPipeline, DependencyLabelsAreConfigured) {
   const std::string route = "route: {receiver: r}\nreceivers: [{name: r}]\n";
   auto cfg = ParseAlertingConfig(route + "correlation: {dependency_labels: [peer, db]}\n");
