@@ -53,6 +53,12 @@ bool Related(const ScenarioResult& run, size_t fault, const std::string& service
   return std::find(r.begin(), r.end(), service) != r.end();
 }
 
+// When vigil decided to open the incident. Its opened_ms is its first
+// evidence, up to an evidence window earlier: an incident decided after a
+// fault began, whose evidence began with a stray anomaly a minute before
+// it, did not exist when the fault began and is that fault's detection.
+TimestampMs Declared(const ScoredIncident& inc) { return std::max(inc.opened_ms, inc.declared_ms); }
+
 }  // namespace
 
 std::vector<std::string> RelatedServices(const Topology& t, const GroundTruthFault& fault) {
@@ -127,12 +133,12 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
     overall.row.fault_free_days += free_days;
     auto explains = [&](size_t k, const ScoredIncident& inc) {
       const auto& f = run.faults[k];
-      return inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && Related(run, k, inc.service);
+      return Declared(inc) >= f.start_ms && Declared(inc) <= f.end_ms + grace_ms && Related(run, k, inc.service);
     };
     for (const auto& inc : run.incidents) {
-      if (inc.opened_ms < run.scored_from_ms || inc.opened_ms > run.end_ms) continue;
+      if (Declared(inc) < run.scored_from_ms || Declared(inc) > run.end_ms) continue;
       bool in_window = false;
-      for (auto [a, b] : windows) in_window = in_window || (inc.opened_ms >= a && inc.opened_ms <= b);
+      for (auto [a, b] : windows) in_window = in_window || (Declared(inc) >= a && Declared(inc) <= b);
       if (!in_window) overall.row.false_alarms++;
     }
     for (size_t fk = 0; fk < run.faults.size(); ++fk) {
@@ -144,7 +150,7 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       }
       const ScoredIncident* first = nullptr;
       for (const auto& inc : run.incidents) {
-        if (explains(fk, inc) && (!first || inc.opened_ms < first->opened_ms)) {
+        if (explains(fk, inc) && (!first || Declared(inc) < Declared(*first))) {
           first = &inc;
         }
       }
@@ -155,7 +161,7 @@ Scorecard Score(const std::vector<ScenarioResult>& runs, int64_t grace_ms) {
       for (const auto& inc : run.incidents) {
         const bool names_root = inc.service == f.service || std::find(inc.member_services.begin(), inc.member_services.end(),
                                                                          f.service) != inc.member_services.end();
-        on_root = on_root || (inc.opened_ms >= f.start_ms && inc.opened_ms <= f.end_ms + grace_ms && names_root);
+        on_root = on_root || (Declared(inc) >= f.start_ms && Declared(inc) <= f.end_ms + grace_ms && names_root);
       }
       double ac[5] = {0, 0, 0, 0, 0};
       for (size_t k = 0; k < first->ranking.size() && k < 5; ++k) {

@@ -38,8 +38,11 @@ TEST(ScorecardTest, RecallDelayAndFalseAlarms) {
   EXPECT_DOUBLE_EQ(*sc.overall.detection_recall, 0.5);
   EXPECT_DOUBLE_EQ(*sc.overall.detect_delay_p50_s, 30);
   // Dated by its first evidence, decided later: the delay runs to the decision.
+  a.incidents[0].declared_ms = 1035000;
+  EXPECT_DOUBLE_EQ(*Score({a, b}).overall.detect_delay_p50_s, 35);
+  // Decided after cart's own incident: that one was the first anyone knew of.
   a.incidents[0].declared_ms = 1045000;
-  EXPECT_DOUBLE_EQ(*Score({a, b}).overall.detect_delay_p50_s, 45);
+  EXPECT_DOUBLE_EQ(*Score({a, b}).overall.detect_delay_p50_s, 40);
   EXPECT_EQ(sc.overall.false_alarms, 2);
   const double free_days = 2 * (day - 720000.0) / day;
   EXPECT_NEAR(*sc.overall.false_alarms_per_day, 2 / free_days, 1e-9);
@@ -53,6 +56,27 @@ TEST(ScorecardTest, RecallDelayAndFalseAlarms) {
   const std::string j = ScoreRowJson(sc.overall);
   EXPECT_NE(j.find("\"ac1\":null"), std::string::npos) << j;
   EXPECT_NE(j.find("\"detection_recall\":0.5"), std::string::npos) << j;
+}
+
+// An incident is judged by when vigil decided to open it: one whose
+// evidence began with a stray anomaly a minute before the fault, decided
+// after the fault began, did not exist when the fault began. It is the
+// fault's detection, not a false alarm; decided before the fault, it
+// stays a false alarm that the fault cannot count.
+TEST(ScorecardTest, AnIncidentIsJudgedByWhenItWasDecided) {
+  ScenarioResult a;
+  a.faults = {Fault("network-delay", "user", 1000000, 1600000)};
+  a.end_ms = 4000000;
+  a.incidents = {{940000, "user", "user-0", {}, 0, 0, {}}};
+  a.incidents[0].declared_ms = 1000000;
+  Scorecard sc = Score({a});
+  EXPECT_EQ(sc.overall.detected, 1);
+  EXPECT_EQ(sc.overall.false_alarms, 0);
+  EXPECT_DOUBLE_EQ(*sc.overall.detect_delay_p50_s, 0);
+  a.incidents[0].declared_ms = 990000;
+  sc = Score({a});
+  EXPECT_EQ(sc.overall.detected, 0);
+  EXPECT_EQ(sc.overall.false_alarms, 1);
 }
 
 TEST(ScorecardTest, RankingGivesAcAtK) {
