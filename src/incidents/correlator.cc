@@ -1,6 +1,7 @@
 #include "incidents/correlator.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdio>
 #include <set>
 
@@ -205,6 +206,10 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
     // pod or caller failing long after is more likely a new fault (its own
     // page, and its own entry in the scorecard's recall).
     if (inc == open_.end() || now - inc->second.opened_ms > cfg_.group_window_ms) continue;
+    // Began within one evidence window of the incident: one event (a load
+    // burst, a fast fault) reaching both at once, even where a measured call
+    // has not shown it yet (its peer evidence often comes seconds later).
+    bool together = std::llabs(ev.anomalies.front().ts_ms - inc->second.opened_ms) <= cfg_.evidence_window_ms;
     int rank = 3;
     std::string reason;
     if (auto p = peers_.find(primary); !group.empty() && p != peers_.end() && p->second.count(group) > 0) {
@@ -227,6 +232,12 @@ const std::string* IncidentCorrelator::RelatedOpen(const Evidence& ev, Timestamp
         } else if (UnmeasuredCall(g, group)) {
           rank = 2;
           reason = group + " is called by " + g;
+        } else if (together && calls_.count({group, g}) > 0) {
+          rank = 2;
+          reason = group + " calls " + g + " and began failing with it";
+        } else if (together && calls_.count({g, group}) > 0) {
+          rank = 2;
+          reason = group + " is called by " + g + " and began failing with it";
         }
       }
     }
