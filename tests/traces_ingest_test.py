@@ -99,7 +99,8 @@ def main():
         # clients send one trace's spans from several exporters (one per service); on a
         # loaded machine a 1 s stall between two of them closed a trace without its slow
         # child, and its caller was judged an origin (a flaky "echo not suppressed").
-        v = h.start_vigil(config={"traces": {"idle_flush": "3s", "min_baseline_calls": 20}})
+        # 3 s still did at load 4-5 (two copies of this test beside a benchmark): 8 s.
+        v = h.start_vigil(config={"traces": {"idle_flush": "8s", "min_baseline_calls": 20}})
         started = time.monotonic()
         h.diagnostics.append(lambda: print(json.dumps(v.get_json("/api/v1/topology?window=15m"), indent=1)[:4000]))
         h.diagnostics.append(lambda: print(json.dumps(v.get_json("/api/v1/anomalies?limit=100"), indent=1)[:4000]))
@@ -109,7 +110,7 @@ def main():
             r = t.http_request("POST", v.url("/api/v1/traces/jaeger"), f.read(), {"Content-Type": "application/json"})
         if r.status != 200 or json.loads(r.text)["accepted"] != 2:
             raise AssertionError(f"jaeger post: {r!r}")
-        tr = t.wait_for(lambda: v.get_json(f"/api/v1/traces/{JAEGER_TRACE}"), 10, what="the Jaeger trace assembled")
+        tr = t.wait_for(lambda: v.get_json(f"/api/v1/traces/{JAEGER_TRACE}"), 20, what="the Jaeger trace assembled")
         ops = {s["operation"]: s for s in tr["spans"]}
         if tr["span_count"] != 2 or ops["SELECT orders"]["parent"] != tr["spans"].index(ops["POST /checkout"]):
             raise AssertionError(f"jaeger trace: {tr}")
@@ -185,7 +186,7 @@ def main():
             got = [a for a in v.get_json("/api/v1/anomalies?limit=10000")["anomalies"] if a["detector"] == "trace_baseline"]
             kinds = {(a["labels"]["service"], a["labels"]["operation"], a["pattern"]) for a in got}
             return ({("payments", "Charge", "slow_operation"), ("checkout", "SELECT orders", "timeout")} <= kinds) and got
-        found = t.wait_for(trace_anomalies, 20, what="trace anomalies on payments and checkout")
+        found = t.wait_for(trace_anomalies, 30, what="trace anomalies on payments and checkout")
         for a in found:
             key = (a["labels"]["service"], a["labels"]["operation"])
             if key not in {("payments", "Charge"), ("checkout", "SELECT orders")}:
@@ -201,7 +202,7 @@ def main():
             # payments' own incident, or checkout's that payments joined (it calls payments).
             return [i for i in v.incidents() if i["entity_labels"].get("service") == "payments" or
                     any('service="payments"' in m for m in i.get("members", []))]
-        inc = t.wait_for(payments_incident, 20, what="an incident on payments")
+        inc = t.wait_for(payments_incident, 30, what="an incident on payments")
         t.log(f"incident {inc[0]['id']}: {inc[0]['title']}")
         metrics = t.get(v.url("/metrics")).text
         for name in ("vigil_trace_spans_accepted_total", "vigil_trace_graph_edges", "vigil_trace_anomalies_total"):
