@@ -547,14 +547,20 @@ Alert Named(const std::string& name, const std::string& svc, int i, TimestampMs 
 // service name) into the right incident. Returns the incident of each of
 // frontend's alerts, in order: two naming checkout, two naming search,
 // then one naming `last` (none when "").
-std::vector<int64_t> SharedCallerOfTwoRoots(bool dependency_labels, const std::string& last) {
-  AlertingConfig cfg = Config();
-  if (!dependency_labels) cfg.correlation.dependency_labels.clear();
-  Fixture f(std::move(cfg));
+// Two roots failing 5 s apart (payments, index), then their callers
+// (checkout, search): two incidents.
+void TwoRootsAndTheirCallers(Fixture& f) {
   for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
   for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 5000), 5000, &f.out);
   for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 30'000), 30'000, &f.out);
   for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Timeouts", "search", i, 30'000), 30'000, &f.out);
+}
+
+std::vector<int64_t> SharedCallerOfTwoRoots(bool dependency_labels, const std::string& last) {
+  AlertingConfig cfg = Config();
+  if (!dependency_labels) cfg.correlation.dependency_labels.clear();
+  Fixture f(std::move(cfg));
+  TwoRootsAndTheirCallers(f);
   EXPECT_EQ(f.ids, 2);
   std::vector<Alert> caller = {
       Named("UpstreamErrors", "frontend", 0, 50'000, "destination_service", "checkout.prod.svc.cluster.local"),
@@ -597,10 +603,7 @@ TEST(AlertPipeline, ACallerEquallyRelatedToTwoIncidentsIsSaidToBe) {
     AlertingConfig cfg = Config();
     if (!labels) cfg.correlation.dependency_labels.clear();
     Fixture f(std::move(cfg));
-    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("DbDown", "payments", i, 0), 0, &f.out);
-    for (int i = 0; i < 3; ++i) f.p.Receive(Pod("IndexLag", "index", i, 5000), 5000, &f.out);
-    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Errors", "checkout", i, 30'000), 30'000, &f.out);
-    for (int i = 0; i < 2; ++i) f.p.Receive(Pod("Timeouts", "search", i, 30'000), 30'000, &f.out);
+    TwoRootsAndTheirCallers(f);
     ASSERT_EQ(f.ids, 2);
     const std::string tied = "frontend is as closely related to incident ";
     EXPECT_EQ(TimelineLines(f.out, tied), 0);
