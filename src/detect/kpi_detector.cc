@@ -534,7 +534,10 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
   // event F1 0.002-0.003 (docs/detection.md, round nab5), so the suite's
   // alarms, and the daemon's paging, are those without it. A candidate is
   // judged on the undiscounted surprise (alarm_level).
-  if (KnnNovelty* novelty = parts_.novelty()) v.novelty = novelty->Update(x, alarm_level >= kNoveltyCandidate);
+  if (KnnNovelty* novelty = parts_.novelty()) {
+    v.novelty = novelty->Update(x, alarm_level >= kNoveltyCandidate);
+    parts_.NoteNextPoint();  // (which ring lines PrefetchParts loads for the next point)
+  }
   // The weekday view ranks only, like the novelty view (after alarm_level).
   v.surprise = std::max(v.surprise, weekday);
 
