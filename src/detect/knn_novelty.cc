@@ -414,9 +414,7 @@ bool KnnNovelty::NextWrites(int32_t* value_at, int32_t* block_at) const {
   // min_history values on, every point until it is calibrated, else at
   // sample points.)
   if (seen_ + 1 >= static_cast<uint64_t>(cfg_.min_history) && (to_sample_ - 1 <= 0 || !spot_.calibrated())) return false;
-  // (A 32-bit division where seen_ allows: this runs at every point.)
-  const size_t cap = ValueRing();
-  const size_t pos = seen_ <= UINT32_MAX && cap <= UINT32_MAX ? static_cast<uint32_t>(seen_) % static_cast<uint32_t>(cap) : seen_ % cap;
+  const size_t pos = seen_ % ValueRing();
   if (pos < kDim - 1) return false;
   *value_at = static_cast<int32_t>(pos);
   if (block_n_ + 1 == kBlock) {

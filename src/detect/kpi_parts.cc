@@ -55,7 +55,10 @@ KpiParts& KpiParts::operator=(KpiParts&& o) noexcept {
   novelty_off_ = o.novelty_off_;
   bocpd_off_ = o.bocpd_off_;
   sr_off_ = o.sr_off_;
-  next_lines_ = o.next_lines_;
+  ring_off_ = o.ring_off_;
+  touch_value_ = o.touch_value_;
+  touch_block_ = o.touch_block_;
+  rings_whole_ = o.rings_whole_;
   mask_ = o.mask_;
   o.block_ = nullptr;
   o.bytes_ = 0;
@@ -98,6 +101,7 @@ uint8_t KpiParts::Reshape(uint8_t want) {
     next.novelty_off_ = l.novelty;
     next.bocpd_off_ = l.bocpd;
     next.sr_off_ = l.sr;
+    next.ring_off_ = l.ring;
     int8_t* const ring = reinterpret_cast<int8_t*>(next.block_ + l.ring);
     if (want & kNovelty) {
       if (KnnNovelty* old = novelty()) {
@@ -123,44 +127,22 @@ uint8_t KpiParts::Reshape(uint8_t want) {
 
 void KpiParts::Prefetch() const {
   if (block_ == nullptr) return;
-  if (next_lines_ == ~0u) {
+  if (rings_whole_ || !(mask_ & kNovelty)) {
     PrefetchBytes(block_, bytes_);
     return;
   }
-  const uintptr_t base = reinterpret_cast<uintptr_t>(block_) & ~uintptr_t{63};
-  for (uint32_t m = next_lines_; m != 0; m &= m - 1) {
-    PrefetchLine(reinterpret_cast<const void*>(base + 64 * static_cast<uintptr_t>(__builtin_ctz(m))));
-  }
+  // The parts' objects, then the ring lines the next point writes.
+  PrefetchBytes(block_, ring_off_);
+  PrefetchLine(block_ + touch_value_);
+  if (touch_block_ != 0) PrefetchLine(block_ + touch_block_);
 }
 
-void KpiParts::NoteNextPoint(bool bocpd_next) {
-  if (block_ == nullptr) return;
-  if (bytes_ + 63 > 32 * 64) return;  // (beyond the mask's 32 lines: the whole block, as after Reshape)
-  const uintptr_t base = reinterpret_cast<uintptr_t>(block_) & ~uintptr_t{63};
-  // The bits of the lines [p, p + n) touches, n >= 1 (a line 31 makes
-  // 2u << 31 wrap to 0, and the difference is still the run of bits).
-  const auto lines_of = [base](const void* p, size_t n) {
-    const uintptr_t first = (reinterpret_cast<uintptr_t>(p) - base) / 64;
-    const uintptr_t last = (reinterpret_cast<uintptr_t>(p) + n - 1 - base) / 64;
-    return static_cast<uint32_t>((2u << last) - (1u << first));
-  };
-  uint32_t lines = 0;
-  if (const KnnNovelty* n = novelty()) {
-    lines |= lines_of(n, sizeof(KnnNovelty));
-    int32_t value_at = -1, block_at = -1;
-    if (n->NextWrites(&value_at, &block_at)) {
-      lines |= lines_of(n->ring() + value_at, 1);
-      if (block_at >= 0) lines |= lines_of(n->ring() + block_at, 1);
-    } else {
-      lines |= lines_of(n->ring(), static_cast<size_t>(block_ + bytes_ - reinterpret_cast<const std::byte*>(n->ring())));
-    }
-  }
-  if (const Bocpd* b = bocpd(); b != nullptr && bocpd_next) lines |= lines_of(b, sizeof(Bocpd));
-  // The spectral residual whole: on the spiky series that have it, its
-  // transform (a candidate, |z| > 3) reads the whole ring at several % of
-  // the points (only its next slot and counters: -3 % at 2000 series).
-  if (const SpectralResidual* s = sr()) lines |= lines_of(s, sizeof(SpectralResidual));
-  next_lines_ = lines;
+void KpiParts::NoteNextPoint() {
+  const KnnNovelty* n = novelty();
+  int32_t value_at = -1, block_at = -1;
+  rings_whole_ = n == nullptr || !n->NextWrites(&value_at, &block_at);
+  touch_value_ = static_cast<uint16_t>(ring_off_ + std::max(value_at, 0));
+  touch_block_ = block_at >= 0 ? static_cast<uint16_t>(ring_off_ + block_at) : uint16_t{0};
 }
 
 }  // namespace vigil

@@ -57,26 +57,16 @@ class KpiParts {
   // The block (null when no part exists) and its size in bytes.
   const std::byte* block() const { return block_; }
   size_t bytes() const { return bytes_; }
-  // Starts loading the block's lines the next point touches, as noted by
-  // NoteNextPoint (the whole block until the first note): the novelty
-  // view's object and the ring bytes it writes (its whole rings when it
-  // will compare a window), BOCPD when its next block of residuals closes,
-  // the spectral residual. What the next point reads beyond them (a
-  // novelty candidate's window, BOCPD's reset after a re-baseline: a few %
-  // of the points) comes from memory when it is read.
+  // Starts loading the block: the parts' objects, and of the novelty
+  // view's rings only the lines its next point writes when NoteNextPoint
+  // found them (else the whole rings). A candidate point the novelty view
+  // judges then reads its rings from memory (~2 % of its points).
   void Prefetch() const;
-  // Notes the lines the next point touches (after each point), bocpd_next:
-  // BOCPD updates at the next point. Round hot2: a stable series' block is
-  // 1296 B (21 lines) of which a point touches ~5; prefetching all of them
-  // for every point kept the line fill buffers busy.
-  void NoteNextPoint(bool bocpd_next);
-  // Bit k: the block's k-th 64-byte line (from the line holding its first
-  // byte) is loaded by Prefetch. For tests.
-  uint32_t next_lines() const { return next_lines_; }
-  // The bit of the line holding p (inside the block).
-  uint32_t LineBit(const void* p) const {
-    return 1u << ((reinterpret_cast<uintptr_t>(p) - (reinterpret_cast<uintptr_t>(block_) & ~uintptr_t{63})) / 64);
-  }
+  // Notes which ring lines the novelty view's next point writes (after
+  // each of its updates; KnnNovelty::NextWrites). Round hot2: the rings are
+  // 888 of a stable series' 1296 B, and a point writes one or two of their
+  // 14 lines.
+  void NoteNextPoint();
 
   // The block's size for a set of parts.
   static size_t BytesFor(uint8_t mask);
@@ -91,10 +81,11 @@ class KpiParts {
   std::byte* block_ = nullptr;
   uint16_t bytes_ = 0;
   uint16_t novelty_off_ = 0, bocpd_off_ = 0, sr_off_ = 0;
+  // The rings' offset, and the block offsets of the ring bytes the next
+  // point writes (NoteNextPoint; 0: none); prefetch hints only.
+  uint16_t ring_off_ = 0, touch_value_ = 0, touch_block_ = 0;
   uint8_t mask_ = 0;
-  // The lines Prefetch loads (see next_lines(); a prefetch hint only: all
-  // of them after Reshape).
-  uint32_t next_lines_ = ~0u;
+  bool rings_whole_ = true;  // the next point may touch more of the rings
 };
 
 }  // namespace vigil

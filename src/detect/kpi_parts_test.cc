@@ -146,41 +146,5 @@ TEST(KpiParts, ParsingIntoAPlacedNoveltyViewKeepsItsRingsInTheBlock) {
   for (int i = 1500; i < 2500; ++i) ASSERT_EQ(parts.novelty()->Update(Wave(i), true), alone.Update(Wave(i), true)) << i;
 }
 
-// Round hot2: Prefetch loads only the lines NoteNextPoint noted. Every
-// byte of the block the next point changes lies in them (the novelty view
-// unjudged, the spectral residual's Add, BOCPD only when it was noted),
-// and they are fewer than the block's (most of the novelty rings left out).
-TEST(KpiParts, TheNotedLinesHoldEveryByteTheNextPointWrites) {
-  KpiParts parts;
-  parts.Reshape(KpiParts::kNovelty | KpiParts::kBocpd | KpiParts::kSpectral);
-  EXPECT_EQ(parts.next_lines(), ~0u);  // the whole block until the first note
-  const auto* block = reinterpret_cast<const unsigned char*>(parts.block());
-  const uintptr_t lines_in_block =
-      (reinterpret_cast<uintptr_t>(block) + parts.bytes() + 63) / 64 - reinterpret_cast<uintptr_t>(block) / 64;
-  int noted = 0, fewer = 0;
-  for (int i = 0; i < 4000; ++i) {
-    const bool bocpd_next = i % 4 == 3;
-    parts.NoteNextPoint(bocpd_next);
-    const uint32_t lines = parts.next_lines();
-    const std::string before(reinterpret_cast<const char*>(block), parts.bytes());
-    const double x = Wave(i) + (i % 101 == 0 ? 30.0 : 0.0);
-    int32_t value_at = 0, block_at = 0;
-    const bool plain = parts.novelty()->NextWrites(&value_at, &block_at);
-    parts.novelty()->Update(x, false);
-    parts.sr()->Add(x);
-    if (bocpd_next) parts.bocpd()->Update(0.1 * (i % 7));
-    if (!plain) continue;  // (the whole rings were noted)
-    ++noted;
-    fewer += static_cast<uintptr_t>(__builtin_popcount(lines)) + 8 <= lines_in_block;  // (of the rings' 14 lines, one or two)
-    for (size_t b = 0; b < parts.bytes(); ++b) {
-      if (block[b] != static_cast<unsigned char>(before[b])) {
-        ASSERT_NE(lines & parts.LineBit(block + b), 0u) << "point " << i << " changed block byte " << b;
-      }
-    }
-  }
-  EXPECT_GT(noted, 3000);
-  EXPECT_EQ(fewer, noted);  // at least 8 lines fewer than the block's at every such point
-}
-
 }  // namespace
 }  // namespace vigil
