@@ -136,8 +136,9 @@ class KpiDetector {
   // that also prefetches the object one series earlier never waits here.
   // The object itself is the caller's to prefetch. It also loads the cold
   // block's history or trend lines when the next point reads them (known
-  // from counters in this object). Of the parts block it loads only the
-  // lines the next point touches (KpiParts::NoteNextPoint, round hot2).
+  // from counters in this object). Of the novelty view's rings it loads
+  // only the bytes the next point writes when that point compares no
+  // window (KpiParts::NoteNextPoint, round hot2).
   // No effect on results.
   void PrefetchParts() const;
 
