@@ -407,6 +407,24 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
   return Status::Ok();
 }
 
+bool KnnNovelty::NextWrites(int32_t* value_at, int32_t* block_at) const {
+  *value_at = *block_at = -1;
+  if (!ready_ || ring_ == nullptr) return false;
+  // (As Update: the value is stored at seen_, the tail judges from
+  // min_history values on, every point until it is calibrated, else at
+  // sample points.)
+  if (seen_ + 1 >= static_cast<uint64_t>(cfg_.min_history) && (to_sample_ - 1 <= 0 || !spot_.calibrated())) return false;
+  const size_t pos = seen_ % ValueRing();
+  if (pos < kDim - 1) return false;
+  *value_at = static_cast<int32_t>(pos);
+  if (block_n_ + 1 == kBlock) {
+    const size_t bpos = blocks_seen_ % BlockRing();
+    if (bpos < kCoarse - 1) return false;
+    *block_at = static_cast<int32_t>(blocks() - ring_ + static_cast<ptrdiff_t>(bpos));
+  }
+  return true;
+}
+
 void KnnNovelty::Prefetch() const {
   PrefetchBytes(this, sizeof(*this));
   // The judged window is compared against the whole ring.

@@ -102,6 +102,15 @@ class KnnNovelty {
   size_t StateBytes() const;
   // Start loading the object and its rings (KpiDetector::PrefetchParts).
   void Prefetch() const;
+  // The ring bytes the next Update writes when it does not compare a window
+  // (its value, and its block's mean when that block closes), as offsets
+  // from ring() (-1: none); false when it may touch more of the rings (while
+  // warming up, at a sample point, while the tail calibrates, or where a
+  // write also lands in a ring's repeated head). A judged candidate reads
+  // the whole rings anyway (the caller cannot know it in advance). For a
+  // caller that loads only those lines ahead of the next point (KpiParts:
+  // round hot2); Update's results do not depend on it.
+  bool NextWrites(int32_t* value_at, int32_t* block_at) const;
   // Snapshot of the learned state (the configuration is not in it).
   void AppendTo(std::string* out) const;
   Status ParseFrom(std::string_view* in);

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <gtest/gtest.h>
 
@@ -151,6 +152,40 @@ TEST(KnnNovelty, JudgesOnlyWhenAskedOrAtItsSamplePoints) {
   for (int i = 2000; i < 2064; ++i) judged += knn.Update(Cycle(i, &rng) + 8, false) > 0;
   EXPECT_LE(judged, 3);
   EXPECT_GT(knn.Update(Cycle(2064, &rng) + 8, true), 3.0);
+}
+
+// Round hot2: KpiParts loads ahead of a point only the ring lines
+// NextWrites names. Every ring byte an unjudged point changes is one of
+// them whenever it says so, and it says so at most points (not at sample
+// points or while the tail calibrates, where the window is compared
+// against the whole rings).
+TEST(KnnNovelty, NextWritesNamesEveryRingByteTheNextPointWrites) {
+  const KnnNoveltyConfig cfg;
+  std::vector<int8_t> ring(KnnNovelty::RingBytes(cfg), 0);
+  KnnNovelty knn(cfg, ring.data());
+  std::mt19937 rng(7);
+  int named = 0, judged = 0;
+  for (int i = 0; i < 6000; ++i) {
+    int32_t value_at = -2, block_at = -2;
+    const bool known = knn.NextWrites(&value_at, &block_at);
+    const std::vector<int8_t> before = ring;
+    const float last = static_cast<float>(knn.last_distance());
+    const double x = Cycle(i, &rng) + (i % 97 == 0 ? 40.0 : 0.0);  // spikes: values that change the ring's bytes
+    knn.Update(x, false);
+    const bool compared = knn.last_distance() != last;  // (a new distance: the window was compared)
+    judged += compared;
+    if (!known) continue;
+    ++named;
+    EXPECT_FALSE(compared) << "point " << i;  // a point that compares a window reads the whole rings
+    for (size_t b = 0; b < ring.size(); ++b) {
+      if (ring[b] != before[b]) {
+        ASSERT_TRUE(static_cast<int32_t>(b) == value_at || static_cast<int32_t>(b) == block_at)
+            << "point " << i << " wrote ring byte " << b << ", named " << value_at << " / " << block_at;
+      }
+    }
+  }
+  EXPECT_GT(named, 5000);  // every point but the warm-up, the tail's calibration and the sample points
+  EXPECT_GT(judged, 20);    // the sample points
 }
 
 }  // namespace

@@ -63,13 +63,10 @@ const char* KpiPatternName(KpiPattern p) {
 
 KpiDetector::KpiDetector(const KpiDetectorConfig& cfg)
     : cfg_(cfg),
+      spot_params_(SpotParams::Of(cfg.spot_risk, 200, cfg.min_threshold)),
       cold_(std::make_unique<Cold>()),
-      spot_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_shift_(cfg.spot_risk, 200, cfg.min_threshold, true),
-      spot_var_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_medium_(cfg.spot_risk, 200, cfg.min_threshold, true),
-      spot_innov_(cfg.spot_risk, 200, cfg.min_threshold),
-      spot_drift_(cfg.spot_risk, 200, cfg.min_threshold) {
+      spot_shift_(true),
+      spot_medium_(true) {
   cfg_.profile_after = std::max(16, cfg_.profile_after);
   cfg_.level_shift_points = std::max(2, cfg_.level_shift_points);
   cfg_.rebaseline_after = std::max(cfg_.level_shift_points, cfg_.rebaseline_after);
@@ -126,7 +123,7 @@ void KpiDetector::Build(const KpiProfile& p) {
       }
       // The level's residuals SPOT saw so far are far larger than a
       // seasonal baseline's: calibrate afresh.
-      spot_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold);
+      spot_ = SpotTail();
       // (The mean views restart when their input changes, in Judge.)
     }
   } else {
@@ -264,7 +261,7 @@ double KpiDetector::InnovationView(double z) {
   if (innov_n_ >= kInnovWarmup && rho >= kInnovMinRho) {
     const double zi = std::fabs(u);
     surprise = spot_innov_.Surprise(zi);
-    spot_innov_.Update(zi);
+    spot_innov_.Update(spot_params_, zi);
   }
   if (innov_n_ >= kInnovWarmup) surprise = std::max(surprise, DriftView(u));
   const double zc = std::clamp(z, -3.0, 3.0);
@@ -293,7 +290,7 @@ double KpiDetector::DriftView(double u) {
   drift_.Update(ClampOf(u, -kDriftClip, kDriftClip));
   const double s = drift_.Sum();
   const double surprise = spot_drift_.Surprise(s);
-  spot_drift_.Update(s);
+  spot_drift_.Update(spot_params_, s);
   return surprise;
 }
 
@@ -382,8 +379,8 @@ void KpiDetector::RestartMeanViews(bool on_profile) {
   slow_.ResetAll();
   RestartWeekdayView();  // its deviations are in the slow scale's units
   short_started_ = false;
-  spot_shift_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
-  spot_medium_ = SpotThreshold(cfg_.spot_risk, 200, cfg_.min_threshold, true);
+  spot_shift_ = SpotTail(true);
+  spot_medium_ = SpotTail(true);
 }
 
 double KpiDetector::SustainedViews(double d, double ratio, double floor, double* sustained, double* variance) {
@@ -407,12 +404,12 @@ double KpiDetector::SustainedViews(double d, double ratio, double floor, double*
   if (slow_.count() >= kLevelWarmup) {
     const double zb = std::fabs(short_mean_ - slow_.level()) / slow_.scale(floor);
     *sustained = spot_shift_.Surprise(zb);
-    spot_shift_.Update(zb);
+    spot_shift_.Update(spot_params_, zb);
     *variance = spot_var_.Surprise(short_dev_);
-    spot_var_.Update(short_dev_);
+    spot_var_.Update(spot_params_, short_dev_);
     const double zm = MediumViewZ(slow_.scale(floor));
     *sustained = std::max(*sustained, spot_medium_.Surprise(zm));
-    spot_medium_.Update(zm);
+    spot_medium_.Update(spot_params_, zm);
   }
   slow_.Learn(d, floor, 3.0);
   return std::max(*sustained, *variance);
@@ -499,7 +496,7 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
     }
   }
   v.direction = z >= 0 ? Direction::kUp : Direction::kDown;
-  const double threshold = std::max(cfg_.min_threshold, spot_.threshold()) * sensitivity_;
+  const double threshold = std::max(cfg_.min_threshold, spot_.threshold(spot_params_)) * sensitivity_;
   const int hard = cfg_.hard_limits.Check(x);
 
   v.ready = true;
@@ -537,7 +534,10 @@ KpiVerdict KpiDetector::Judge(TimestampMs ts, double x, double* judged_floor, do
   // event F1 0.002-0.003 (docs/detection.md, round nab5), so the suite's
   // alarms, and the daemon's paging, are those without it. A candidate is
   // judged on the undiscounted surprise (alarm_level).
-  if (KnnNovelty* novelty = parts_.novelty()) v.novelty = novelty->Update(x, alarm_level >= kNoveltyCandidate);
+  if (KnnNovelty* novelty = parts_.novelty()) {
+    v.novelty = novelty->Update(x, alarm_level >= kNoveltyCandidate);
+    parts_.NoteNextPoint();  // (which ring lines PrefetchParts loads for the next point)
+  }
   // The weekday view ranks only, like the novelty view (after alarm_level).
   v.surprise = std::max(v.surprise, weekday);
 
@@ -768,7 +768,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
       // 62.57/55.62/69.59 -> 64.08/56.40/70.42, the KPI check unchanged.
       const double tail = spot_.Surprise(v.score);
       v.surprise = v.anomalous ? std::max(tail, std::min(SpotThreshold::kMaxSurprise, -std::log10(cfg_.spot_risk))) : PointSurprise(tail);
-      spot_.Update(v.score);  // SPOT calibrates on the learning phase
+      spot_.Update(spot_params_, v.score);  // SPOT calibrates on the learning phase
       // The sustained views judge the learning phase too (on the raw
       // value), so that their tails are calibrated by the first profile and
       // a shift inside the first profile_after points is seen.
@@ -811,7 +811,7 @@ KpiVerdict KpiDetector::Update(TimestampMs ts, double x) {
   // excursion (z 5 -> 10 over 20 points on a success rate), so that the
   // next, smaller anomaly had a low surprise (round kpi4: KPI check
   // 0.825/0.827 -> 0.832/0.846, held-out 0.806/0.819 -> 0.832/0.841).
-  if (!ContinuesExcursion(v)) spot_.Update(v.score);
+  if (!ContinuesExcursion(v)) spot_.Update(spot_params_, v.score);
 
   // Excursion state.
   // A surprise alarm is not an excursion point (see Judge); its onset is
@@ -869,7 +869,7 @@ bool KpiDetector::BandAt(TimestampMs ts, double* expected, double* lower, double
     e = seasonal_.Expected(ts) + season_offset_.level();
     sc = std::max(seasonal_.Scale(ts, floor), season_offset_.scale(floor));
   }
-  const double thr = (profiled_ ? std::max(cfg_.min_threshold, spot_.threshold()) : 2 * cfg_.min_threshold) * sensitivity_;
+  const double thr = (profiled_ ? std::max(cfg_.min_threshold, spot_.threshold(spot_params_)) : 2 * cfg_.min_threshold) * sensitivity_;
   *expected = e;
   *lower = e - thr * sc;
   *upper = e + thr * sc;
@@ -940,7 +940,7 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, cold_->trend);
   cold_->trend.SetPartial(0, 0);
   PutPod(&b, limits_);
-  spot_.AppendTo(&b);
+  spot_.AppendTo(spot_params_, &b);
   PutPod(&b, slow_);
   PutPod(&b, short_mean_);
   PutPod(&b, short_dev_);
@@ -948,17 +948,17 @@ void KpiDetector::AppendTo(std::string* out) const {
   PutPod(&b, medium_mean_);
   PutPod(&b, short_started_);
   PutPod(&b, views_on_profile_);
-  spot_shift_.AppendTo(&b);
-  spot_var_.AppendTo(&b);
-  spot_medium_.AppendTo(&b);
+  spot_shift_.AppendTo(spot_params_, &b);
+  spot_var_.AppendTo(spot_params_, &b);
+  spot_medium_.AppendTo(spot_params_, &b);
   PutPod(&b, innov_prev_);
   PutPod(&b, innov_c0_);
   PutPod(&b, innov_c1_);
   PutPod(&b, innov_scale_);
   PutPod(&b, innov_n_);
-  spot_innov_.AppendTo(&b);
+  spot_innov_.AppendTo(spot_params_, &b);
   PutPod(&b, drift_);
-  spot_drift_.AppendTo(&b);
+  spot_drift_.AppendTo(spot_params_, &b);
   PutPod(&b, wd_mean_);
   PutPod(&b, day_sum_);
   PutPod(&b, wd_ewma_);
@@ -1001,6 +1001,11 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   KpiDetector d(cfg_);
   const size_t max_buffer = static_cast<size_t>(cfg_.profile_after) + 1;
   uint8_t has_sr = 0, has_bocpd = 0;
+  // The SPOT tails' configuration as saved: the tails now take the
+  // detector's (spot_params_, from the constructor's configuration, as the
+  // rest of the configuration always did; before round hot2 each tail kept
+  // the saved copy of its own).
+  SpotParams parsed_params;
   Status s = GetPod(&b, &d.cold_->profile, "kpi profile");
   if (s.ok()) d.SetProfile(d.cold_->profile);
   if (s.ok()) s = GetPod(&b, &d.profiled_, "kpi profiled");
@@ -1044,7 +1049,7 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
     t.SetPartial(0, 0);
   }
   if (s.ok()) s = GetPod(&b, &d.limits_, "kpi learned limits");
-  if (s.ok()) s = d.spot_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_.ParseFrom(&b, &parsed_params);
   if (s.ok()) s = GetPod(&b, &d.slow_, "kpi slow level");
   if (s.ok()) s = GetPod(&b, &d.short_mean_, "kpi short mean");
   if (s.ok()) s = GetPod(&b, &d.short_dev_, "kpi short deviation");
@@ -1052,17 +1057,17 @@ Status KpiDetector::ParseFrom(std::string_view* in, bool* restored) {
   if (s.ok()) s = GetPod(&b, &d.medium_mean_, "kpi medium mean");
   if (s.ok()) s = GetPod(&b, &d.short_started_, "kpi short started");
   if (s.ok()) s = GetPod(&b, &d.views_on_profile_, "kpi mean views input");
-  if (s.ok()) s = d.spot_shift_.ParseFrom(&b);
-  if (s.ok()) s = d.spot_var_.ParseFrom(&b);
-  if (s.ok()) s = d.spot_medium_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_shift_.ParseFrom(&b, &parsed_params);
+  if (s.ok()) s = d.spot_var_.ParseFrom(&b, &parsed_params);
+  if (s.ok()) s = d.spot_medium_.ParseFrom(&b, &parsed_params);
   if (s.ok()) s = GetPod(&b, &d.innov_prev_, "kpi innovation previous");
   if (s.ok()) s = GetPod(&b, &d.innov_c0_, "kpi innovation c0");
   if (s.ok()) s = GetPod(&b, &d.innov_c1_, "kpi innovation c1");
   if (s.ok()) s = GetPod(&b, &d.innov_scale_, "kpi innovation scale");
   if (s.ok()) s = GetPod(&b, &d.innov_n_, "kpi innovation count");
-  if (s.ok()) s = d.spot_innov_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_innov_.ParseFrom(&b, &parsed_params);
   if (s.ok()) s = GetPod(&b, &d.drift_, "kpi drift");
-  if (s.ok()) s = d.spot_drift_.ParseFrom(&b);
+  if (s.ok()) s = d.spot_drift_.ParseFrom(&b, &parsed_params);
   if (s.ok()) s = GetPod(&b, &d.wd_mean_, "kpi weekday means");
   if (s.ok()) s = GetPod(&b, &d.day_sum_, "kpi day mean");
   if (s.ok()) s = GetPod(&b, &d.wd_ewma_, "kpi weekday ewma");

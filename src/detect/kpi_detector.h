@@ -136,7 +136,10 @@ class KpiDetector {
   // that also prefetches the object one series earlier never waits here.
   // The object itself is the caller's to prefetch. It also loads the cold
   // block's history or trend lines when the next point reads them (known
-  // from counters in this object). No effect on results.
+  // from counters in this object). Of the novelty view's rings it loads
+  // only the bytes the next point writes when that point compares no
+  // window (KpiParts::NoteNextPoint, round hot2).
+  // No effect on results.
   void PrefetchParts() const;
 
   // Snapshot of the whole learned state (profile, baselines, tails, learning
@@ -185,6 +188,9 @@ class KpiDetector {
   double Floor() const;
 
   KpiDetectorConfig cfg_;
+  // The six SPOT tails' configuration (q = spot_risk, 200 initial scores,
+  // floor = min_threshold), kept once instead of in every tail (round hot2).
+  SpotParams spot_params_;
   static constexpr size_t kHistory = 192;
   void AddHistory(TimestampMs ts, double x);
   // Stores a block mean in the history (int16 steps of hist_step from
@@ -245,7 +251,7 @@ class KpiDetector {
   int bocpd_n_ = 0;
   LearnedLimits limits_;
   uint32_t prof_detectors_ = 0;  // (a copy of cold_->profile.detectors)
-  SpotThreshold spot_;
+  SpotTail spot_;
   // Sustained views, each with its own EVT tail: the short-term (~4 points)
   // and medium-term (~100 points) means of the deseasonalised value against
   // a slow robust level (level shifts, slow excursions), and the short-term
@@ -256,15 +262,15 @@ class KpiDetector {
   // docs/detection.md).
   RobustLevel slow_{0.002f, 0.002f};
   float short_mean_ = 0, short_dev_ = 0, medium_mean_ = 0, prev_ratio_ = 0;
-  SpotThreshold spot_shift_, spot_var_, spot_medium_;
+  SpotTail spot_shift_, spot_var_, spot_medium_;
   // The innovation view (InnovationView): the primary residual z whitened
   // by its lag-1 autocorrelation, with its own EVT tail.
   float innov_prev_ = 0, innov_c0_ = 0, innov_c1_ = 0, innov_scale_ = 0;  // clipped z_{t-1}, E[z^2], E[z_t z_{t-1}], mean |e|
-  SpotThreshold spot_innov_;
+  SpotTail spot_innov_;
   // The drift view (DriftView): Page's one-sided sums of the innovations
   // (never signalling on their own: h infinite), judged by their own tail.
   Cusum drift_{1.0f, std::numeric_limits<float>::infinity()};
-  SpotThreshold spot_drift_;
+  SpotTail spot_drift_;
   // The weekday view (WeekdayView, daily-period series only, ranking only):
   // the mean of each weekday's deseasonalised deviation, in 1/1000s of the
   // slow scale (int16: 14 B), the sum of the current day's deviations, a

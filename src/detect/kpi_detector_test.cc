@@ -80,6 +80,41 @@ TEST(SpotThreshold, ATailOfNearEqualScoresGivesABoundedSurprise) {
   EXPECT_GT(spot.Surprise(3.0), 20.0);
 }
 
+// Round hot2: a SpotTail is a SpotThreshold without its configuration (the
+// owner passes it on every call): the same thresholds and surprises, the
+// same snapshot bytes, and 16 B fewer per tail (KpiDetector has six).
+TEST(SpotTail, IsSpotThresholdWithItsConfigurationOutside) {
+  std::mt19937 rng(5);
+  std::exponential_distribution<double> e(1.0);
+  for (bool rebase : {false, true}) {
+    const SpotParams p = SpotParams::Of(1e-4, 200, 5.0);
+    SpotThreshold whole(1e-4, 200, 5.0, rebase);
+    SpotTail tail(rebase);
+    for (int i = 0; i < 30000; ++i) {
+      const double s = e(rng) * (i > 20000 ? 3.0 : 1.0);  // a regime change: peaks, refits, rebases
+      ASSERT_EQ(whole.Surprise(s), tail.Surprise(s)) << i;
+      ASSERT_EQ(whole.Update(s), tail.Update(p, s)) << i;
+      ASSERT_EQ(whole.threshold(), tail.threshold(p)) << i;
+    }
+    std::string a, b;
+    whole.AppendTo(&a);
+    tail.AppendTo(p, &b);
+    EXPECT_EQ(a, b);
+    SpotTail back;
+    SpotParams read;
+    std::string_view in = b;
+    ASSERT_TRUE(back.ParseFrom(&in, &read).ok());
+    EXPECT_TRUE(in.empty());
+    EXPECT_EQ(read.q, p.q);
+    EXPECT_EQ(read.init, p.init);
+    EXPECT_EQ(read.floor, p.floor);
+    std::string c;
+    back.AppendTo(read, &c);
+    EXPECT_EQ(c, b);
+  }
+  EXPECT_LE(sizeof(SpotTail), 48u);  // 64 B with the configuration inside
+}
+
 TEST(SeasonalProfile, LearnsTheDailyShape) {
   SeasonalProfile p(kDay, 48, 1.0);
   for (int64_t t = 0; t < 5 * kDay; t += 30 * kMinute) {

@@ -1,5 +1,6 @@
 #include "detect/kpi_parts.h"
 
+#include <algorithm>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -54,6 +55,10 @@ KpiParts& KpiParts::operator=(KpiParts&& o) noexcept {
   novelty_off_ = o.novelty_off_;
   bocpd_off_ = o.bocpd_off_;
   sr_off_ = o.sr_off_;
+  ring_off_ = o.ring_off_;
+  touch_value_ = o.touch_value_;
+  touch_block_ = o.touch_block_;
+  rings_whole_ = o.rings_whole_;
   mask_ = o.mask_;
   o.block_ = nullptr;
   o.bytes_ = 0;
@@ -96,6 +101,7 @@ uint8_t KpiParts::Reshape(uint8_t want) {
     next.novelty_off_ = l.novelty;
     next.bocpd_off_ = l.bocpd;
     next.sr_off_ = l.sr;
+    next.ring_off_ = l.ring;
     int8_t* const ring = reinterpret_cast<int8_t*>(next.block_ + l.ring);
     if (want & kNovelty) {
       if (KnnNovelty* old = novelty()) {
@@ -120,7 +126,23 @@ uint8_t KpiParts::Reshape(uint8_t want) {
 }
 
 void KpiParts::Prefetch() const {
-  if (block_ != nullptr) PrefetchBytes(block_, bytes_);
+  if (block_ == nullptr) return;
+  if (rings_whole_ || !(mask_ & kNovelty)) {
+    PrefetchBytes(block_, bytes_);
+    return;
+  }
+  // The parts' objects, then the ring lines the next point writes.
+  PrefetchBytes(block_, ring_off_);
+  PrefetchLine(block_ + touch_value_);
+  if (touch_block_ != 0) PrefetchLine(block_ + touch_block_);
+}
+
+void KpiParts::NoteNextPoint() {
+  const KnnNovelty* n = novelty();
+  int32_t value_at = -1, block_at = -1;
+  rings_whole_ = n == nullptr || !n->NextWrites(&value_at, &block_at);
+  touch_value_ = static_cast<uint16_t>(ring_off_ + std::max(value_at, 0));
+  touch_block_ = block_at >= 0 ? static_cast<uint16_t>(ring_off_ + block_at) : uint16_t{0};
 }
 
 }  // namespace vigil

@@ -7,7 +7,7 @@
 
 namespace vigil {
 
-void SpotThreshold::Refit() {
+void SpotTail::Refit(const SpotParams& p) {
   if (!calibrated_) return;
   base_surprise_ = peaks_ > 0 && n_ > 0 ? -std::log10(peaks_ / n_) : 0.0;
   double z = t_;
@@ -19,17 +19,17 @@ void SpotThreshold::Refit() {
     gamma = std::clamp(gamma, -0.5, 0.25);  // moments exist only for gamma < 1/2
     gamma_ = gamma;
     sigma_ = std::max(sigma, 1e-9);
-    const double r = q_ * risk_factor_ * n_ / peaks_;
+    const double r = p.q * n_ / peaks_;  // (the float product as when it was q_ * risk_factor_ (1) * n_)
     z = std::fabs(gamma) < 1e-6 ? t_ - sigma * std::log(r) : t_ + sigma / gamma * (std::pow(r, -gamma) - 1.0);
   } else {
     gamma_ = 0;
     sigma_ = std::max(t_ * 0.25, 1e-9);
     z = t_ * 1.5;
   }
-  z_ = static_cast<float>(std::max<double>(z, floor_));
+  z_ = static_cast<float>(std::max<double>(z, p.floor));
 }
 
-void SpotThreshold::Rebase() {
+void SpotTail::Rebase(const SpotParams& p) {
   // Moves t back to the kRebaseRate quantile when the exceedance rate has
   // left [kRebaseRate / 4, 2 kRebaseRate]. Threshold stability of the GPD
   // (S. Coles, "An Introduction to Statistical Modeling of Extreme Values",
@@ -57,15 +57,15 @@ void SpotThreshold::Rebase() {
   peaks_ = static_cast<float>(peaks1);
   sum_ = static_cast<float>(peaks1 * mean);
   sum_sq_ = static_cast<float>(peaks1 * (var + mean * mean));
-  Refit();
+  Refit(p);
 }
 
-bool SpotThreshold::UpdateFull(double score) {
+bool SpotTail::UpdateFull(const SpotParams& p, double score) {
   if (!std::isfinite(score)) return false;
   if (!calibrated_) {
     if (!initial_) initial_ = std::make_unique<std::vector<float>>();
     initial_->push_back(static_cast<float>(score));
-    if (static_cast<int>(initial_->size()) < init_) return score > floor_ * 2;
+    if (static_cast<int>(initial_->size()) < p.init) return score > p.floor * 2;
     std::vector<float> sorted = std::move(*initial_);
     std::sort(sorted.begin(), sorted.end());
     t_ = sorted[static_cast<size_t>(0.98 * static_cast<double>(sorted.size() - 1))];
@@ -79,7 +79,7 @@ bool SpotThreshold::UpdateFull(double score) {
     }
     initial_.reset();
     calibrated_ = true;
-    Refit();
+    Refit(p);
     return false;
   }
   const bool alarm = score > z_;
@@ -95,15 +95,15 @@ bool SpotThreshold::UpdateFull(double score) {
     peaks_ += 1;
     sum_ += static_cast<float>(score - t_);
     sum_sq_ += static_cast<float>((score - t_) * (score - t_));
-    Refit();
+    Refit(p);
   } else if ((static_cast<int64_t>(n_) & 255) == 0) {
-    Refit();  // n grows: the threshold tightens slowly between peaks
+    Refit(p);  // n grows: the threshold tightens slowly between peaks
   }
-  if ((static_cast<int64_t>(n_) & 255) == 0) Rebase();
+  if ((static_cast<int64_t>(n_) & 255) == 0) Rebase(p);
   return alarm;
 }
 
-double SpotThreshold::YoungSurprise(double score) {
+double SpotTail::YoungSurprise(double score) {
   // No fitted tail yet: Cantelli's inequality, P(Z - mu >= z sd) <=
   // 1 / (1 + z^2) for any distribution with that sd, is the bound that holds
   // whatever the tail (the robust scale stands in for the sd), capped at a
@@ -113,7 +113,7 @@ double SpotThreshold::YoungSurprise(double score) {
   return std::min(4.0, std::log10(1.0 + score * score));
 }
 
-double SpotThreshold::SurpriseFull(double score) const {
+double SpotTail::SurpriseFull(double score) const {
   if (!calibrated_ || peaks_ <= 0 || n_ <= 0) return YoungSurprise(score);
   if (score <= t_) return t_ > 0 ? std::max(0.0, score / t_) * base_surprise_ : 0.0;
   const double y = (score - t_) / sigma_;
@@ -130,12 +130,12 @@ double SpotThreshold::SurpriseFull(double score) const {
   return std::min(kMaxSurprise, base_surprise_ - log_tail / std::log(10.0));
 }
 
-void SpotThreshold::AppendTo(std::string* out) const {
+void SpotTail::AppendTo(const SpotParams& p, std::string* out) const {
   using snapshot_fields::PutPod;
-  PutPod(out, q_);
-  PutPod(out, init_);
-  PutPod(out, floor_);
-  PutPod(out, risk_factor_);
+  PutPod(out, p.q);
+  PutPod(out, p.init);
+  PutPod(out, p.floor);
+  PutPod(out, 1.0f);  // the risk factor (once SetRiskFactor's, which nothing called)
   PutPod(out, calibrated_);
   snapshot_fields::PutPodVector(out, initial_ ? *initial_ : std::vector<float>{});
   PutPod(out, t_);
@@ -149,12 +149,14 @@ void SpotThreshold::AppendTo(std::string* out) const {
   PutPod(out, base_surprise_);
 }
 
-Status SpotThreshold::ParseFrom(std::string_view* in) {
+Status SpotTail::ParseFrom(std::string_view* in, SpotParams* p) {
   using snapshot_fields::GetPod;
-  Status s = GetPod(in, &q_, "spot q");
-  if (s.ok()) s = GetPod(in, &init_, "spot init");
-  if (s.ok()) s = GetPod(in, &floor_, "spot floor");
-  if (s.ok()) s = GetPod(in, &risk_factor_, "spot risk factor");
+  float risk_factor = 1.0f;
+  Status s = GetPod(in, &p->q, "spot q");
+  if (s.ok()) s = GetPod(in, &p->init, "spot init");
+  if (s.ok()) s = GetPod(in, &p->floor, "spot floor");
+  if (s.ok()) s = GetPod(in, &risk_factor, "spot risk factor");
+  if (s.ok() && risk_factor != 1.0f) s = Status::Corruption("spot risk factor is not 1");
   if (s.ok()) s = GetPod(in, &calibrated_, "spot calibrated");
   std::vector<float> initial;
   if (s.ok()) s = snapshot_fields::GetPodVector(in, &initial, "spot initial scores", 1 << 16);

@@ -34,24 +34,38 @@
 
 namespace vigil {
 
-class SpotThreshold {
+// The configuration of a tail: the false-alarm probability per point q,
+// the scores before calibration, and the floor of the threshold. Kept out
+// of the tail's state (SpotTail), so that an owner with several tails of one
+// configuration (KpiDetector: six per series) keeps it once (round hot2,
+// docs/detection.md: 16 B fewer per tail).
+struct SpotParams {
+  float q = 1e-4f;
+  int init = 200;
+  float floor = 4.0f;
+  static SpotParams Of(double q, int init, double floor) {
+    return SpotParams{static_cast<float>(q), init, static_cast<float>(floor)};
+  }
+};
+
+// The state of one SPOT tail; each call that needs the configuration takes
+// it (the owner passes the same SpotParams on every call). SpotThreshold
+// below is the tail with its own configuration.
+class SpotTail {
  public:
-  // q: false-alarm probability per point; init: scores before calibration;
-  // floor: z_q is never below this (scores are in robust sigmas).
   // rebase: t follows the scores (see Rebase in spot.cc) instead of staying
   // at the initial calibration's quantile; for autocorrelated scores, whose
   // first `init` values are a poor sample of the stream.
-  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0, bool rebase = false)
-      : q_(static_cast<float>(q)), init_(init), floor_(static_cast<float>(floor)), rebase_(rebase) {}
+  explicit SpotTail(bool rebase = false) : rebase_(rebase) {}
 
   bool calibrated() const { return calibrated_; }
   // Current alarm threshold (the floor until calibrated).
-  double threshold() const { return calibrated_ ? z_ : floor_; }
+  double threshold(const SpotParams& p) const { return calibrated_ ? z_ : p.floor; }
   // Feeds one non-negative score; returns true when it is an alarm.
   // (Inline for the common case, a calibrated tail and an ordinary score
   // that only counts; the rest is UpdateFull. Both views of a point's work
   // run ~7 times per point of every series.)
-  bool Update(double score) {
+  bool Update(const SpotParams& p, double score) {
     if (calibrated_ && std::isfinite(score) && !(score > z_) && !(score > t_)) {
       const float n = n_ + 1;
       if (!(n >= kHorizon && peaks_ >= 8) && (static_cast<int64_t>(n) & 255) != 0) {
@@ -59,7 +73,7 @@ class SpotThreshold {
         return false;
       }
     }
-    return UpdateFull(score);
+    return UpdateFull(p, score);
   }
   // -log10 of the probability of a score at least this large under the
   // fitted tail (the "surprise"; -log10(q) at the alarm threshold). Below the
@@ -78,27 +92,21 @@ class SpotThreshold {
   double base_surprise() const { return calibrated_ ? base_surprise_ : 0.0; }
   static constexpr double kHorizon = 8192;
   static constexpr double kMaxSurprise = 30;  // Surprise() never exceeds this (a 1e-30 event)
-  // Snapshot (part of KpiDetector's).
-  void AppendTo(std::string* out) const;
-  Status ParseFrom(std::string_view* in);
-  // Scales the risk (feedback: <1 = fewer alarms).
-  void SetRiskFactor(double f) {
-    risk_factor_ = static_cast<float>(f);
-    Refit();
-  }
+  // Snapshot (part of KpiDetector's): the configuration p first, as when
+  // each tail held its own (and a risk factor of 1, which nothing sets any
+  // more), then the state. ParseFrom returns the configuration it read in
+  // *p (the owner decides whether to use it).
+  void AppendTo(const SpotParams& p, std::string* out) const;
+  Status ParseFrom(std::string_view* in, SpotParams* p);
 
  private:
-  bool UpdateFull(double score);
+  bool UpdateFull(const SpotParams& p, double score);
   double SurpriseFull(double score) const;
-  void Refit();
-  void Rebase();
+  void Refit(const SpotParams& p);
+  void Rebase(const SpotParams& p);
 
   // Floats where precision does not matter, and the bools last: six of
-  // these live per series (64 B each, within KpiDetector's 4 KiB budget).
-  float q_;
-  int init_;
-  float floor_;
-  float risk_factor_ = 1.0f;
+  // these live per series (48 B each, within KpiDetector's 4 KiB budget).
   // The initial scores, only while calibrating (a null pointer afterwards
   // costs 8 B where an empty vector cost 24).
   std::unique_ptr<std::vector<float>> initial_;
@@ -109,6 +117,32 @@ class SpotThreshold {
   float base_surprise_ = 0;  // -log10(peaks / n), refreshed with the fit
   bool rebase_ = false;  // configuration (from the constructor), not in the snapshot
   bool calibrated_ = false;
+};
+
+// A tail with its own configuration.
+class SpotThreshold {
+ public:
+  // q: false-alarm probability per point; init: scores before calibration;
+  // floor: z_q is never below this (scores are in robust sigmas).
+  // rebase: see SpotTail.
+  explicit SpotThreshold(double q = 1e-4, int init = 200, double floor = 4.0, bool rebase = false)
+      : p_(SpotParams::Of(q, init, floor)), tail_(rebase) {}
+
+  bool calibrated() const { return tail_.calibrated(); }
+  double threshold() const { return tail_.threshold(p_); }
+  bool Update(double score) { return tail_.Update(p_, score); }
+  double Surprise(double score) const { return tail_.Surprise(score); }
+  static double YoungSurprise(double score) { return SpotTail::YoungSurprise(score); }
+  double base_surprise() const { return tail_.base_surprise(); }
+  static constexpr double kHorizon = SpotTail::kHorizon;
+  static constexpr double kMaxSurprise = SpotTail::kMaxSurprise;
+  // Snapshot (part of KnnNovelty's); the configuration is restored with it.
+  void AppendTo(std::string* out) const { tail_.AppendTo(p_, out); }
+  Status ParseFrom(std::string_view* in) { return tail_.ParseFrom(in, &p_); }
+
+ private:
+  SpotParams p_;
+  SpotTail tail_;
 };
 
 }  // namespace vigil
