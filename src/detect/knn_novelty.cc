@@ -339,7 +339,7 @@ double KnnNovelty::Update(double x, bool judge) {
   if (seen_ < static_cast<uint64_t>(cfg_.min_history)) return 0;
   const bool sample = --to_sample_ <= 0;
   if (sample) to_sample_ = cfg_.sample_every;
-  if (!judge && !sample && spot_.calibrated()) return 0;
+  if (!judge && !ComparesAnyway(sample)) return 0;
   const double dist = Judge();
   if (dist < 0) return 0;
   last_ = static_cast<float>(dist);
@@ -410,10 +410,9 @@ Status KnnNovelty::ParseFrom(std::string_view* in) {
 bool KnnNovelty::NextWrites(int32_t* value_at, int32_t* block_at) const {
   *value_at = *block_at = -1;
   if (!ready_ || ring_ == nullptr) return false;
-  // (As Update: the value is stored at seen_, the tail judges from
-  // min_history values on, every point until it is calibrated, else at
-  // sample points.)
-  if (seen_ + 1 >= static_cast<uint64_t>(cfg_.min_history) && (to_sample_ - 1 <= 0 || !spot_.calibrated())) return false;
+  // (As Update: the value is stored at seen_, and from min_history values
+  // on the point may compare its window.)
+  if (seen_ + 1 >= static_cast<uint64_t>(cfg_.min_history) && ComparesAnyway(to_sample_ - 1 <= 0)) return false;
   const size_t pos = seen_ % ValueRing();
   if (pos < kDim - 1) return false;
   *value_at = static_cast<int32_t>(pos);

@@ -116,6 +116,10 @@ class KnnNovelty {
   Status ParseFrom(std::string_view* in);
 
  private:
+  // Whether a point past min_history compares its window although nobody
+  // asked (no candidate): a sample point, or while the tail calibrates.
+  // Update and NextWrites decide by it alike.
+  bool ComparesAnyway(bool sample) const { return sample || !spot_.calibrated(); }
   int8_t Quantise(double y) const;
   size_t ValueRing() const;  // values kept (capacity)
   size_t BlockRing() const;  // block means kept (enough for every reference window)

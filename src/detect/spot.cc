@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <string>
 
 #include "detect/snapshot_fields.h"
 
@@ -19,7 +20,7 @@ void SpotTail::Refit(const SpotParams& p) {
     gamma = std::clamp(gamma, -0.5, 0.25);  // moments exist only for gamma < 1/2
     gamma_ = gamma;
     sigma_ = std::max(sigma, 1e-9);
-    const double r = p.q * n_ / peaks_;  // (the float product as when it was q_ * risk_factor_ (1) * n_)
+    const double r = p.q * n_ / peaks_;
     z = std::fabs(gamma) < 1e-6 ? t_ - sigma * std::log(r) : t_ + sigma / gamma * (std::pow(r, -gamma) - 1.0);
   } else {
     gamma_ = 0;
@@ -156,7 +157,9 @@ Status SpotTail::ParseFrom(std::string_view* in, SpotParams* p) {
   if (s.ok()) s = GetPod(in, &p->init, "spot init");
   if (s.ok()) s = GetPod(in, &p->floor, "spot floor");
   if (s.ok()) s = GetPod(in, &risk_factor, "spot risk factor");
-  if (s.ok() && risk_factor != 1.0f) s = Status::Corruption("spot risk factor is not 1");
+  if (s.ok() && risk_factor != 1.0f) {
+    s = Status::Corruption("spot risk factor " + std::to_string(risk_factor) + " (only 1 is written)");
+  }
   if (s.ok()) s = GetPod(in, &calibrated_, "spot calibrated");
   std::vector<float> initial;
   if (s.ok()) s = snapshot_fields::GetPodVector(in, &initial, "spot initial scores", 1 << 16);

@@ -78,6 +78,22 @@ std::string AlertLine(const TrackedAlert& t) {
   return s;
 }
 
+// The timeline line for a service whose first alert was as related to
+// `other` as to the incident it joined; `gap_ms`: the joined incident's
+// evidence time less the other's.
+TimelineEntry TiedLine(TimestampMs now, const std::string& svc, const AlertIncident& other, TimestampMs gap_ms) {
+  const std::string id = std::to_string(other.id);
+  const TimestampMs gap = std::llabs(gap_ms);
+  const std::string when = gap < 1000 ? "at the same time as this incident's"
+                                      : std::to_string(gap / 1000) + " s " + (gap_ms > 0 ? "earlier" : "later") +
+                                            " than this incident's";
+  return Line(now, "alert",
+              svc + " is as closely related to incident " + id + " (suspected root " + other.root_service +
+                  "), whose evidence began " + when + ": " + svc +
+                  "'s alerts may be that fault's (if so, split them off and merge them into incident " + id + ")",
+              other.id);
+}
+
 }  // namespace
 
 AlertCorrelator::AlertCorrelator(const CorrelationConfig& cfg, const ServiceTopology* topology,
@@ -823,17 +839,7 @@ void AlertCorrelator::OnAlert(TrackedAlert* t, TimestampMs now, const std::funct
       // should know that this grouping was a coin toss between two faults
       // (alert times and topology cannot tell whose a caller of both is;
       // correlation.dependency_labels can, when the alerts carry them).
-      const std::string other = std::to_string(rival.incident->id);
-      TimestampMs gap = std::llabs(rival.evidence_gap_ms);
-      std::string when = gap < 1000 ? "at the same time as this incident's"
-                                    : std::to_string(gap / 1000) + " s " +
-                                          (rival.evidence_gap_ms > 0 ? "earlier" : "later") + " than this incident's";
-      ch.timeline.push_back(Line(now, "alert",
-                                 svc + " is as closely related to incident " + other + " (suspected root " +
-                                     rival.incident->root_service + "), whose evidence began " + when + ": " + svc +
-                                     "'s alerts may be that fault's (if so, split them off and merge them into "
-                                     "incident " + other + ")",
-                                 rival.incident->id));
+      ch.timeline.push_back(TiedLine(now, svc, *rival.incident, rival.evidence_gap_ms));
     }
     if (open->root_service != old_root) {
       ch.timeline.push_back(Line(now, "root", "suspected root moved from " + old_root + " to " + open->root_service));
